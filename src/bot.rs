@@ -1,0 +1,459 @@
+//! careprompt on Discord: start-up, command registration, the one error handler, and a clean
+//! shutdown that answers every command already received.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use poise::serenity_prelude as serenity;
+use tokio::sync::watch;
+
+use crate::cards::{self, Card};
+use crate::clock::{Clock, SystemClock};
+use crate::commands;
+use crate::config::{Config, Token};
+use crate::content::Library;
+use crate::discord::{Rest, RestError, RetryPolicy};
+use crate::error::{UserError, GENERIC_FAILURE};
+
+pub use crate::error::Error;
+
+pub type AppContext<'a> = poise::ApplicationContext<'a, Data, Error>;
+
+/// What the bot needs to read or post anything: a channel post needs View Channel, Send Messages
+/// and Embed Links; slash command replies need no permission at all.
+pub const INVITE_PERMISSIONS: u64 = (1 << 10) | (1 << 11) | (1 << 14);
+
+/// Shared state for every command.
+pub struct Data {
+    pub library: Arc<Library>,
+    pub config: Arc<Config>,
+    pub rest: Rest,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Data {
+    /// Answers the command with a card; `ephemeral` replies are seen only by the person who asked.
+    pub async fn reply(
+        &self,
+        ctx: &AppContext<'_>,
+        card: Card,
+        ephemeral: bool,
+    ) -> Result<(), Error> {
+        self.rest
+            .respond(ctx.interaction.id, &ctx.interaction.token, card, ephemeral)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Knobs that production leaves at their defaults and tests turn.
+#[derive(Clone)]
+pub struct BotOptions {
+    /// Replaces serenity's HTTP client when no proxy is configured; tests use it to reach a fake
+    /// Discord that poses as discord.com.
+    pub http_client: Option<reqwest::Client>,
+    pub retry: RetryPolicy,
+    pub clock: Arc<dyn Clock>,
+    /// How long shutdown waits for commands already received before closing the connection.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for BotOptions {
+    fn default() -> Self {
+        BotOptions {
+            http_client: None,
+            retry: RetryPolicy::default(),
+            clock: Arc::new(SystemClock),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Counts commands in flight and closes the door to new ones at shutdown.
+#[derive(Debug)]
+pub struct Gate {
+    accepting: AtomicBool,
+    in_flight: watch::Sender<usize>,
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Gate {
+            accepting: AtomicBool::new(true),
+            in_flight: watch::channel(0).0,
+        }
+    }
+}
+
+pub struct Pass<'a>(&'a Gate);
+
+impl Drop for Pass<'_> {
+    fn drop(&mut self) {
+        self.0
+            .in_flight
+            .send_modify(|count| *count = count.saturating_sub(1));
+    }
+}
+
+impl Gate {
+    pub fn enter(&self) -> Option<Pass<'_>> {
+        // Counting first and checking after means a command is never missed by `drain`.
+        self.in_flight.send_modify(|count| *count += 1);
+        let pass = Pass(self);
+        self.accepting.load(Ordering::SeqCst).then_some(pass)
+    }
+
+    /// Stops taking new commands and waits up to `grace` for the ones in flight.
+    pub async fn drain(&self, grace: Duration) -> bool {
+        self.accepting.store(false, Ordering::SeqCst);
+        let mut receiver = self.in_flight.subscribe();
+        let drained = tokio::time::timeout(grace, receiver.wait_for(|count| *count == 0)).await;
+        drained.is_ok()
+    }
+}
+
+/// Wraps poise so each interaction is counted while it runs, and refused once shutdown starts.
+struct GatedFramework {
+    inner: poise::Framework<Data, Error>,
+    gate: Arc<Gate>,
+    proxy_client: Option<reqwest::Client>,
+    retry: RetryPolicy,
+}
+
+#[serenity::async_trait]
+impl serenity::Framework for GatedFramework {
+    async fn init(&mut self, client: &serenity::Client) {
+        self.inner.init(client).await;
+    }
+
+    async fn dispatch(&self, ctx: serenity::Context, event: serenity::FullEvent) {
+        let serenity::FullEvent::InteractionCreate { interaction } = &event else {
+            self.inner.dispatch(ctx, event).await;
+            return;
+        };
+        match self.gate.enter() {
+            Some(_pass) => self.inner.dispatch(ctx, event).await,
+            None => {
+                if let serenity::Interaction::Command(command) = interaction {
+                    let rest = Rest::new(ctx.http.clone(), self.proxy_client.clone(), self.retry);
+                    let card = cards::error_card(&UserError::ShuttingDown.to_string());
+                    if let Err(err) = rest.respond(command.id, &command.token, card, true).await {
+                        tracing::warn!(error = %err, "could not tell someone careprompt is restarting");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The command list as Discord receives it, with each `theme` option offering the library's
+/// themes as choices.
+pub fn registration_payload(library: &Library) -> Vec<serde_json::Value> {
+    let commands = commands::all();
+    let choices: Vec<serde_json::Value> = library
+        .themes
+        .iter()
+        .map(|theme| serde_json::json!({"name": theme.title, "value": theme.slug}))
+        .collect();
+    poise::builtins::create_application_commands(&commands)
+        .iter()
+        .filter_map(|command| serde_json::to_value(command).ok())
+        .map(|mut command| {
+            if let Some(options) = command
+                .get_mut("options")
+                .and_then(serde_json::Value::as_array_mut)
+            {
+                for option in options {
+                    if option.get("name").and_then(serde_json::Value::as_str) == Some("theme") {
+                        option["choices"] = serde_json::Value::Array(choices.clone());
+                    }
+                }
+            }
+            command
+        })
+        .collect()
+}
+
+/// Registers the commands, retrying within the policy; a registration that never succeeds ends
+/// the process, since a bot that cannot register answers nothing.
+async fn register(
+    rest: &Rest,
+    application_id: serenity::ApplicationId,
+    config: &Config,
+    payload: &[serde_json::Value],
+) -> anyhow::Result<()> {
+    if config.discord.dev_guild_ids.is_empty() {
+        rest.register_commands(application_id, None, payload)
+            .await
+            .context("registering slash commands globally failed")?;
+        tracing::info!(
+            commands = payload.len(),
+            "registered slash commands globally (they can take up to an hour to appear)"
+        );
+    } else {
+        for guild in &config.discord.dev_guild_ids {
+            rest.register_commands(
+                application_id,
+                Some(serenity::GuildId::new(*guild)),
+                payload,
+            )
+            .await
+            .with_context(|| format!("registering slash commands in guild {guild} failed"))?;
+        }
+        tracing::info!(
+            commands = payload.len(),
+            guilds = config.discord.dev_guild_ids.len(),
+            "registered slash commands in the development guilds"
+        );
+    }
+    Ok(())
+}
+
+pub fn invite_url(application_id: serenity::ApplicationId) -> String {
+    format!(
+        "https://discord.com/oauth2/authorize?client_id={application_id}&scope=bot%20applications.commands&permissions={INVITE_PERMISSIONS}"
+    )
+}
+
+fn build_http(
+    config: &Config,
+    token: &Token,
+    options: &BotOptions,
+) -> anyhow::Result<(serenity::Http, Option<reqwest::Client>)> {
+    match &config.discord.proxy_url {
+        Some(url) => {
+            let client = reqwest::Client::builder()
+                .build()
+                .context("building the HTTP client")?;
+            // serenity ignores a proxy unless its own rate limiter is off; `Rest` honours 429s instead.
+            let http = serenity::HttpBuilder::new(token.expose())
+                .client(client.clone())
+                .proxy(url.trim_end_matches('/'))
+                .ratelimiter_disabled(true)
+                .build();
+            Ok((http, Some(client)))
+        }
+        None => {
+            let mut builder = serenity::HttpBuilder::new(token.expose());
+            if let Some(client) = &options.http_client {
+                builder = builder.client(client.clone());
+            }
+            Ok((builder.build(), None))
+        }
+    }
+}
+
+fn explain_start_error(err: RestError) -> anyhow::Error {
+    match err.status() {
+        Some(401) => anyhow::anyhow!(
+            "Discord rejected the bot token (401 Unauthorized): check DISCORD_TOKEN"
+        ),
+        _ => {
+            anyhow::Error::new(err).context("could not read the application's details from Discord")
+        }
+    }
+}
+
+/// Runs the bot until `shutdown` completes, then finishes the commands in flight and disconnects.
+pub async fn run(
+    config: Config,
+    library: Library,
+    token: Token,
+    options: BotOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (http, proxy_client) = build_http(&config, &token, &options)?;
+    let config = Arc::new(config);
+    let library = Arc::new(library);
+    let gate = Arc::new(Gate::default());
+
+    let setup_state = (
+        library.clone(),
+        config.clone(),
+        proxy_client.clone(),
+        options.retry,
+        options.clock.clone(),
+    );
+    let framework = poise::Framework::builder()
+        .options(poise::FrameworkOptions {
+            commands: commands::all(),
+            on_error: |error| Box::pin(on_error(error)),
+            ..Default::default()
+        })
+        .initialize_owners(false)
+        .setup(move |ctx, ready, _framework| {
+            let (library, config, proxy_client, retry, clock) = setup_state;
+            Box::pin(async move {
+                tracing::info!(
+                    shard = ctx.shard_id.0,
+                    guilds = ready.guilds.len(),
+                    "connected to Discord"
+                );
+                Ok(Data {
+                    library,
+                    config,
+                    rest: Rest::new(ctx.http.clone(), proxy_client, retry),
+                    clock,
+                })
+            })
+        })
+        .build();
+    let gated = GatedFramework {
+        inner: framework,
+        gate: gate.clone(),
+        proxy_client: proxy_client.clone(),
+        retry: options.retry,
+    };
+
+    let mut client = serenity::ClientBuilder::new_with_http(http, serenity::GatewayIntents::GUILDS)
+        .framework(gated)
+        .await
+        .context("building the Discord client")?;
+
+    let rest = Rest::new(client.http.clone(), proxy_client, options.retry);
+    let application = rest.application_info().await.map_err(explain_start_error)?;
+    client.http.set_application_id(application.id);
+    register(
+        &rest,
+        application.id,
+        &config,
+        &registration_payload(&library),
+    )
+    .await?;
+    tracing::info!(invite = %invite_url(application.id), "invite careprompt to a server with this link");
+
+    let shard_manager = client.shard_manager.clone();
+    let grace = options.shutdown_grace;
+    let stopper = tokio::spawn(async move {
+        shutdown.await;
+        tracing::info!("shutting down: finishing the commands already received");
+        if !gate.drain(grace).await {
+            tracing::warn!(
+                grace_secs = grace.as_secs(),
+                "some commands were still running when the grace period ended"
+            );
+        }
+        shard_manager.shutdown_all().await;
+    });
+
+    let result = client.start().await;
+    stopper.abort();
+    match result {
+        Ok(()) => {
+            tracing::info!("disconnected from Discord; goodbye");
+            Ok(())
+        }
+        Err(serenity::Error::Gateway(serenity::GatewayError::InvalidAuthentication)) => {
+            Err(anyhow::anyhow!(
+                "Discord's gateway rejected the bot token (close code 4004): check DISCORD_TOKEN"
+            ))
+        }
+        Err(err) => {
+            Err(anyhow::Error::new(err).context("the connection to Discord's gateway failed"))
+        }
+    }
+}
+
+/// The one place command failures are turned into a private message and a log line. Log lines
+/// name the command and the kind of failure, never what anyone typed.
+async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
+    use poise::FrameworkError as E;
+    let (ctx, message) = match error {
+        E::Command { error, ctx, .. } => {
+            let command = ctx.command().qualified_name.clone();
+            match error.downcast_ref::<UserError>() {
+                Some(user_error) => {
+                    tracing::info!(command = %command, kind = ?std::mem::discriminant(user_error), "command refused");
+                    (ctx, user_error.to_string())
+                }
+                None => {
+                    tracing::error!(command = %command, error = %error, "command failed");
+                    (ctx, GENERIC_FAILURE.to_string())
+                }
+            }
+        }
+        E::ArgumentParse { ctx, error, .. } => {
+            tracing::info!(command = %ctx.command().qualified_name, "command had bad options");
+            let reason =
+                if error.is::<poise::TooManyArguments>() || error.is::<poise::TooFewArguments>() {
+                    "an option was missing or extra".to_string()
+                } else {
+                    "an option had a value I could not use".to_string()
+                };
+            (ctx, UserError::BadInput(reason).to_string())
+        }
+        E::GuildOnly { ctx, .. } => (ctx, UserError::GuildOnly.to_string()),
+        E::DmOnly { ctx, .. } => (ctx, UserError::DmOnly.to_string()),
+        E::MissingUserPermissions {
+            missing_permissions,
+            ctx,
+            ..
+        } => {
+            let needed = missing_permissions.map_or_else(
+                || "right".to_string(),
+                |permissions| permissions.to_string(),
+            );
+            (ctx, UserError::MissingPermission(needed).to_string())
+        }
+        E::CommandCheckFailed { ctx, .. }
+        | E::CooldownHit { ctx, .. }
+        | E::NotAnOwner { ctx, .. } => (ctx, GENERIC_FAILURE.to_string()),
+        E::CommandPanic { ctx, .. } => {
+            tracing::error!(command = %ctx.command().qualified_name, "command panicked");
+            (ctx, GENERIC_FAILURE.to_string())
+        }
+        E::CommandStructureMismatch {
+            ctx, description, ..
+        } => {
+            tracing::error!(command = %ctx.command().qualified_name, description, "Discord's view of a command differs from ours; re-registration should fix it");
+            (
+                poise::Context::Application(ctx),
+                GENERIC_FAILURE.to_string(),
+            )
+        }
+        E::UnknownInteraction {
+            interaction,
+            framework,
+            ..
+        } => {
+            tracing::warn!(command = %interaction.data.name, "received a command careprompt does not have");
+            let rest = &framework.user_data().await.rest;
+            let card =
+                cards::error_card("I don't have that command any more. /help lists what I can do.");
+            if let Err(err) = rest
+                .respond(interaction.id, &interaction.token, card, true)
+                .await
+            {
+                tracing::warn!(error = %err, "could not answer an unknown command");
+            }
+            return;
+        }
+        E::Setup { error, .. } => {
+            tracing::error!(error = %error, "setting up the bot failed");
+            return;
+        }
+        E::EventHandler { error, .. } => {
+            tracing::error!(error = %error, "an event handler failed");
+            return;
+        }
+        other => {
+            tracing::warn!(kind = ?std::mem::discriminant(&other), "unhandled framework error");
+            return;
+        }
+    };
+    let poise::Context::Application(app) = ctx else {
+        return;
+    };
+    let card = cards::error_card(&message);
+    if let Err(err) = app
+        .data()
+        .rest
+        .respond(app.interaction.id, &app.interaction.token, card, true)
+        .await
+    {
+        tracing::warn!(command = %app.command().qualified_name, error = %err, "could not send an error reply");
+    }
+}

@@ -1,0 +1,371 @@
+//! The messages careprompt sends, built once here so `check` can prove every one of them fits
+//! Discord's limits before the bot ever posts it.
+
+use poise::serenity_prelude::{
+    CreateActionRow, CreateAllowedMentions, CreateButton, CreateEmbed, CreateEmbedFooter,
+    CreateMessage,
+};
+
+use crate::config::OrgSupport;
+use crate::content::{Library, Prompt, Story, SupportLine, Theme};
+
+/// NHS blue, for cards that belong to no single theme.
+pub const NEUTRAL_COLOUR: u32 = 0x005E_B8;
+
+/// Patient Voices asks that stories are credited to Pilgrim Projects.
+// Source: http://www.patientvoices.org.uk/dnaoc.htm (terms of use for the stories).
+pub const STORY_CREDIT: &str = "A Patient Voices digital story by Pilgrim Projects, shared for health and social-care education";
+
+/// Discord allows at most 5 buttons in a row.
+const BUTTONS_PER_ROW: usize = 5;
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Card {
+    pub content: Option<String>,
+    pub embeds: Vec<CreateEmbed>,
+    pub buttons: Vec<CreateButton>,
+}
+
+impl Card {
+    pub fn components(&self) -> Vec<CreateActionRow> {
+        self.buttons
+            .chunks(BUTTONS_PER_ROW)
+            .map(|row| CreateActionRow::Buttons(row.to_vec()))
+            .collect()
+    }
+
+    /// The JSON body Discord receives for this card as a message.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "content": self.content,
+            "embeds": self.embeds,
+            "components": self.components(),
+            "allowed_mentions": no_pings(),
+        })
+    }
+
+    /// A channel or direct message.
+    pub fn message(self) -> CreateMessage {
+        let components = self.components();
+        let mut message = CreateMessage::new()
+            .embeds(self.embeds)
+            .components(components)
+            .allowed_mentions(no_pings());
+        if let Some(content) = self.content {
+            message = message.content(content);
+        }
+        message
+    }
+}
+
+/// Nobody is pinged by anything careprompt writes unless an admin has configured a role ping.
+pub fn no_pings() -> CreateAllowedMentions {
+    CreateAllowedMentions::new().empty_users().empty_roles()
+}
+
+fn link_button(label: &str, url: &str) -> CreateButton {
+    CreateButton::new_link(url).label(label)
+}
+
+fn story_line(story: &Story) -> String {
+    format!(
+        "[{}]({}), told by {}",
+        story.title, story.url, story.storyteller
+    )
+}
+
+fn dna_of_care_footer(extra: &str) -> CreateEmbedFooter {
+    CreateEmbedFooter::new(format!("DNA of Care · {extra}"))
+}
+
+/// A scheduled reflection post in a team channel.
+pub fn post_card(theme: &Theme, prompt: &Prompt, story: Option<&Story>) -> Card {
+    let mut embed = CreateEmbed::new()
+        .title(format!("Time to reflect: {}", theme.title))
+        .description(format!(
+            "{}\n\nThink about it on your own, or talk it over with your team if you want to. There is no right answer.",
+            prompt.text
+        ))
+        .colour(theme.colour)
+        .footer(dna_of_care_footer(&format!("prompt {} · /support if you need it", prompt.id)));
+    let mut buttons = vec![link_button("Facilitator guide", &theme.guide_url)];
+    if let Some(story) = story {
+        embed = embed.field("A story to watch", story_line(story), false);
+        buttons.insert(0, link_button("Watch the story", &story.url));
+    }
+    Card {
+        content: None,
+        embeds: vec![embed],
+        buttons,
+    }
+}
+
+/// A theme's facilitator pack, for sharing in a channel before a session.
+pub fn pack_card(library: &Library, theme: &Theme) -> Card {
+    let stories: Vec<String> = library.stories_for(&theme.slug).map(story_line).collect();
+    let mut embed = CreateEmbed::new()
+        .title(format!("Facilitator pack: {}", theme.title))
+        .description(format!("{}\n\n{}", theme.summary, theme.about))
+        .colour(theme.colour)
+        .footer(dna_of_care_footer(&format!(
+            "{} reflection prompts in this theme · /prompt theme:{}",
+            theme.prompts.len(),
+            theme.slug
+        )));
+    let resources = match &theme.presentation_url {
+        Some(_) => "The facilitator's guide helps you plan and run a session; the presentation supports it on screen.",
+        None => "The facilitator's guide helps you plan and run a session on this theme.",
+    };
+    embed = embed.field("What is in the pack", resources, false);
+    if !stories.is_empty() {
+        embed = embed.field("Stories for this theme", stories.join("\n"), false);
+    }
+    let mut buttons = vec![link_button("Facilitator guide", &theme.guide_url)];
+    if let Some(url) = &theme.presentation_url {
+        buttons.push(link_button("Presentation", url));
+    }
+    Card {
+        content: None,
+        embeds: vec![embed],
+        buttons,
+    }
+}
+
+/// One reflection prompt, asked for with `/prompt`.
+pub fn prompt_card(theme: &Theme, prompt: &Prompt) -> Card {
+    let embed = CreateEmbed::new()
+        .title(format!("A moment to reflect: {}", theme.title))
+        .description(prompt.text.clone())
+        .colour(theme.colour)
+        .footer(dna_of_care_footer(&format!("prompt {}", prompt.id)));
+    Card {
+        content: None,
+        embeds: vec![embed],
+        buttons: vec![link_button("About this theme", &theme.guide_url)],
+    }
+}
+
+/// One story, asked for with `/story`.
+pub fn story_card(library: &Library, story: &Story) -> Card {
+    let themes: Vec<&str> = story
+        .themes
+        .iter()
+        .filter_map(|slug| library.theme(slug).map(|theme| theme.title.as_str()))
+        .collect();
+    let colour = story
+        .themes
+        .first()
+        .and_then(|slug| library.theme(slug))
+        .map_or(NEUTRAL_COLOUR, |theme| theme.colour);
+    let embed = CreateEmbed::new()
+        .title(story.title.clone())
+        .url(story.url.clone())
+        .description(format!(
+            "Told by {}. A few minutes long: watch it when you have a quiet moment.",
+            story.storyteller
+        ))
+        .field("Themes", themes.join(", "), false)
+        .colour(colour)
+        .footer(CreateEmbedFooter::new(STORY_CREDIT));
+    Card {
+        content: None,
+        embeds: vec![embed],
+        buttons: vec![link_button("Watch the story", &story.url)],
+    }
+}
+
+/// The list of themes, for `/themes`.
+pub fn themes_card(library: &Library) -> Card {
+    let mut embed = CreateEmbed::new()
+        .title("DNA of Care themes")
+        .description("Each theme has a facilitator pack, staff stories and reflection prompts. Use /pack to share a pack with your team.")
+        .colour(NEUTRAL_COLOUR);
+    for theme in &library.themes {
+        let note = if theme.in_rotation {
+            ""
+        } else {
+            "\n(Not in the weekly rotation; always available on request.)"
+        };
+        embed = embed.field(
+            theme.title.clone(),
+            format!("{}{note}", theme.summary),
+            false,
+        );
+    }
+    Card {
+        content: None,
+        embeds: vec![embed],
+        buttons: Vec::new(),
+    }
+}
+
+fn support_field(
+    name: &str,
+    how: &str,
+    when: Option<&str>,
+    url: Option<&str>,
+) -> (String, String, bool) {
+    let mut value = how.to_string();
+    if let Some(when) = when {
+        value.push_str(&format!("\n{when}"));
+    }
+    if let Some(url) = url {
+        value.push_str(&format!("\n{url}"));
+    }
+    (name.to_string(), value, false)
+}
+
+/// Where to get help, for `/support`. The organisation's own service comes first.
+pub fn support_card(org: Option<&OrgSupport>, lines: &[SupportLine]) -> Card {
+    let mut fields = Vec::new();
+    if let Some(org) = org {
+        fields.push(support_field(
+            &org.name,
+            &org.how,
+            org.when.as_deref(),
+            org.url.as_deref(),
+        ));
+    }
+    for line in lines {
+        fields.push(support_field(
+            &line.name,
+            &line.how,
+            Some(&line.when),
+            line.url.as_deref(),
+        ));
+    }
+    let embed = CreateEmbed::new()
+        .title("Support when you need it")
+        .description("You do not have to manage on your own. These services are confidential, and only you can see this message.")
+        .colour(NEUTRAL_COLOUR)
+        .fields(fields);
+    Card {
+        content: None,
+        embeds: vec![embed],
+        buttons: Vec::new(),
+    }
+}
+
+/// The commands and what they do, for `/help`.
+pub fn help_card() -> Card {
+    let commands = [
+        ("/themes", "The DNA of Care themes, each in a sentence."),
+        ("/pack theme", "A theme's facilitator pack: the guide, the presentation and its stories. Shared in the channel; add private:true to see it on your own."),
+        ("/prompt [theme]", "A reflection prompt, just for you. Add share:true to post it for the team."),
+        ("/story [theme]", "A staff story to watch, just for you. Add share:true to post it for the team."),
+        ("/support", "Where to get help. Only you see the answer."),
+        ("/about", "What careprompt is and what it keeps about you."),
+    ];
+    let embed = CreateEmbed::new()
+        .title("careprompt: how to use it")
+        .description("careprompt brings the DNA of Care programme into your team chat: regular reflection prompts and staff stories, and the facilitator packs when you want to run a session.")
+        .colour(NEUTRAL_COLOUR)
+        .fields(commands.iter().map(|(name, text)| (*name, *text, false)));
+    Card {
+        content: None,
+        embeds: vec![embed],
+        buttons: Vec::new(),
+    }
+}
+
+/// What careprompt is and what it keeps, for `/about`.
+pub fn about_card(dna_of_care_url: &str) -> Card {
+    let embed = CreateEmbed::new()
+        .title("About careprompt")
+        .description("careprompt shares the NHS DNA of Care programme in team chat. DNA of Care was created by NHS England with NHS Employers and Patient Voices from the stories of NHS staff.")
+        .colour(NEUTRAL_COLOUR)
+        .field(
+            "What it keeps",
+            "Nothing you type. It never reads messages in your channels. It keeps each team's schedule and, only if you choose to use them, your own prompt opt-in and bookmarks, which you can export or erase at any time.",
+            false,
+        )
+        .field("Who sees your answers", "Replies about you, such as /support, are shown only to you.", false);
+    Card {
+        content: None,
+        embeds: vec![embed],
+        buttons: vec![link_button("DNA of Care at NHS Employers", dna_of_care_url)],
+    }
+}
+
+/// A short private message explaining what went wrong and what to do.
+pub fn error_card(message: &str) -> Card {
+    Card {
+        content: Some(message.to_string()),
+        embeds: Vec::new(),
+        buttons: Vec::new(),
+    }
+}
+
+/// Every card the bot can build from this library, with a label, for `check`.
+pub fn all_cards(
+    library: &Library,
+    org: Option<&OrgSupport>,
+    dna_of_care_url: &str,
+) -> Vec<(String, Card)> {
+    let mut cards = vec![
+        ("themes".to_string(), themes_card(library)),
+        (
+            "support".to_string(),
+            support_card(org, &library.support_lines),
+        ),
+        ("help".to_string(), help_card()),
+        ("about".to_string(), about_card(dna_of_care_url)),
+    ];
+    for theme in &library.themes {
+        cards.push((format!("pack {}", theme.slug), pack_card(library, theme)));
+        let stories: Vec<&Story> = library.stories_for(&theme.slug).collect();
+        for prompt in &theme.prompts {
+            cards.push((format!("prompt {}", prompt.id), prompt_card(theme, prompt)));
+            // A post carries at most one story; the longest one is the one that could overflow.
+            let longest = stories
+                .iter()
+                .copied()
+                .max_by_key(|story| story_line(story).chars().count());
+            cards.push((
+                format!("post {}", prompt.id),
+                post_card(theme, prompt, longest),
+            ));
+        }
+    }
+    for story in &library.stories {
+        cards.push((format!("story {}", story.id), story_card(library, story)));
+    }
+    cards
+}
+
+/// What a new schedule would post next, for `/upcoming`.
+pub fn upcoming_card(library: &Library, cron: &str, slots: &[crate::preview::Slot]) -> Card {
+    use crate::preview::Slot;
+    let fields: Vec<(String, String, bool)> = slots
+        .iter()
+        .map(|slot| match slot {
+            Slot::Post(post) => {
+                let theme = library
+                    .theme(&post.pick.theme)
+                    .map_or(post.pick.theme.as_str(), |theme| theme.title.as_str());
+                (
+                    post.at_local.format("%A %-d %B %Y, %H:%M %Z").to_string(),
+                    format!("{theme} (prompt {})", post.pick.prompt_id),
+                    false,
+                )
+            }
+            Slot::Skipped { at_local, holiday } => (
+                at_local.format("%A %-d %B %Y").to_string(),
+                format!("No post: {}", holiday.name),
+                false,
+            ),
+        })
+        .collect();
+    let embed = CreateEmbed::new()
+        .title("Coming up on the default schedule")
+        .description(format!(
+            "A new schedule (crontab `{cron}`) would post these next. Prompts are drawn at random within each theme, so the exact prompt may differ."
+        ))
+        .colour(NEUTRAL_COLOUR)
+        .fields(fields);
+    Card {
+        content: None,
+        embeds: vec![embed],
+        buttons: Vec::new(),
+    }
+}

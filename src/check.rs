@@ -1,0 +1,107 @@
+//! Loading and validating everything together: the content library, the configuration that
+//! refers to it, and every card the bot could build from them.
+
+use std::path::Path;
+
+use crate::cards;
+use crate::config::{Config, LoadedConfig};
+use crate::content::{Library, Theme};
+use crate::limits;
+
+/// NHS Employers' DNA of Care page: the default home of every facilitator pack.
+// Source: issue 2 (careprompt foundation), from NHS Employers' staff experience guidance.
+pub const DNA_OF_CARE_URL: &str =
+    "https://www.nhsemployers.org/retention-and-staff-experience/diversity-and-inclusion/policy-and-guidance/staff-experience";
+
+/// Loads the library from the configured folder, checks the configuration against it, and
+/// applies the organisation's own pack links. Every problem is returned, one per line.
+pub fn load_content(loaded: &LoadedConfig) -> Result<Library, Vec<String>> {
+    let mut library = Library::load(Path::new(&loaded.config.content.dir))
+        .map_err(|errors| errors.0.iter().map(ToString::to_string).collect::<Vec<_>>())?;
+    let slugs: Vec<&str> = library
+        .themes
+        .iter()
+        .map(|theme| theme.slug.as_str())
+        .collect();
+    loaded.validate(&slugs).map_err(|err| {
+        err.to_string()
+            .lines()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    })?;
+    apply_pack_overrides(&mut library, &loaded.config);
+    Ok(library)
+}
+
+pub fn apply_pack_overrides(library: &mut Library, config: &Config) {
+    for theme in &mut library.themes {
+        if let Some(pack) = config.packs.get(&theme.slug) {
+            if let Some(url) = &pack.guide_url {
+                theme.guide_url = url.clone();
+            }
+            if let Some(url) = &pack.presentation_url {
+                theme.presentation_url = Some(url.clone());
+            }
+        }
+    }
+}
+
+/// Proves every message the bot could send from this library fits Discord's limits.
+pub fn check_cards(library: &Library, config: &Config) -> Vec<String> {
+    cards::all_cards(library, config.support.as_ref(), DNA_OF_CARE_URL)
+        .into_iter()
+        .flat_map(|(label, card)| {
+            limits::check_message(&card.to_json())
+                .into_iter()
+                .map(move |problem| {
+                    format!("the {label} card would break a Discord limit: {problem}")
+                })
+        })
+        .collect()
+}
+
+pub fn theme_summary(library: &Library, theme: &Theme) -> String {
+    let stories = library.stories_for(&theme.slug).count();
+    let resources = if theme.presentation_url.is_some() {
+        "guide and presentation"
+    } else {
+        "guide"
+    };
+    let rotation = if theme.in_rotation {
+        "in rotation"
+    } else {
+        "on request only"
+    };
+    format!(
+        "{:<26} {:>2} prompts, {} stories, {resources}, {rotation}",
+        theme.slug,
+        theme.prompts.len(),
+        stories
+    )
+}
+
+/// The whole of `careprompt check`: a summary on success, every problem on failure.
+pub fn run(loaded: &LoadedConfig) -> Result<Vec<String>, Vec<String>> {
+    let library = load_content(loaded)?;
+    let problems = check_cards(&library, &loaded.config);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut lines: Vec<String> = library
+        .themes
+        .iter()
+        .map(|theme| theme_summary(&library, theme))
+        .collect();
+    lines.push(format!(
+        "ok: {} themes, {} prompts, {} stories, {} support lines; every card fits Discord's limits",
+        library.themes.len(),
+        library
+            .themes
+            .iter()
+            .map(|theme| theme.prompts.len())
+            .sum::<usize>(),
+        library.stories.len(),
+        library.support_lines.len()
+    ));
+    Ok(lines)
+}

@@ -1,0 +1,226 @@
+//! The work behind each subcommand, kept out of `main.rs` so tests can call it directly.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+
+use crate::check;
+use crate::config::{self, parse_region, LoadedConfig};
+use crate::content::Library;
+use crate::holidays::HolidayCalendar;
+use crate::preview::{plan, PreviewRequest, Slot};
+use crate::rotation::RotationState;
+use crate::schedule::{parse_timezone, Schedule};
+
+/// Exit codes: 1 when the configuration or content is wrong, 2 when the command line is.
+pub const EXIT_INVALID: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    fn invalid(message: impl Into<String>) -> Failure {
+        Failure {
+            code: EXIT_INVALID,
+            message: message.into(),
+        }
+    }
+
+    fn usage(message: impl Into<String>) -> Failure {
+        Failure {
+            code: EXIT_USAGE,
+            message: message.into(),
+        }
+    }
+}
+
+pub fn load_config(path: Option<&std::path::Path>) -> Result<LoadedConfig, Failure> {
+    config::load(path, std::env::vars()).map_err(|err| Failure::invalid(err.to_string()))
+}
+
+/// `careprompt check`.
+pub fn check(config_path: Option<PathBuf>, out: &mut impl Write) -> Result<(), Failure> {
+    let loaded = load_config(config_path.as_deref())?;
+    match check::run(&loaded) {
+        Ok(lines) => {
+            for line in lines {
+                let _ = writeln!(out, "{line}");
+            }
+            Ok(())
+        }
+        Err(problems) => Err(Failure::invalid(problems.join("\n"))),
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PreviewArgs {
+    pub config: Option<PathBuf>,
+    pub cron: Option<String>,
+    pub tz: Option<String>,
+    pub count: usize,
+    pub from: Option<String>,
+    pub seed: u64,
+    pub bank_holidays: Option<String>,
+    pub include_bullying: bool,
+    pub json: bool,
+}
+
+/// `careprompt preview`: command-line values win over the configured schedule defaults.
+pub fn preview(
+    args: &PreviewArgs,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    let loaded = load_config(args.config.as_deref())?;
+    let library =
+        check::load_content(&loaded).map_err(|problems| Failure::invalid(problems.join("\n")))?;
+    let defaults = &loaded.config.schedule;
+
+    let tz_name = args.tz.as_deref().unwrap_or(&defaults.timezone);
+    let tz = parse_timezone(tz_name).map_err(|err| Failure::usage(format!("--tz: {err}")))?;
+    let line = args.cron.as_deref().unwrap_or(&defaults.cron);
+    let schedule =
+        Schedule::parse(line, tz).map_err(|err| Failure::usage(format!("--cron: {err}")))?;
+    let region_name = args
+        .bank_holidays
+        .as_deref()
+        .unwrap_or(&defaults.bank_holidays);
+    let region = parse_region(region_name)
+        .map_err(|err| Failure::usage(format!("--bank-holidays: {err}")))?;
+    let from = match &args.from {
+        Some(text) => DateTime::parse_from_rfc3339(text)
+            .map(|at| at.with_timezone(&Utc))
+            .map_err(|err| Failure::usage(format!("--from: \"{text}\" is not an RFC 3339 time ({err}); write it like 2027-01-04T08:00:00Z")))?,
+        None => now,
+    };
+    let request = PreviewRequest {
+        schedule,
+        calendar: HolidayCalendar::new(region, defaults.extra_holidays.iter().copied()),
+        skip_holidays: true,
+        from,
+        count: args.count,
+        include_out_of_rotation: args.include_bullying || defaults.include_bullying,
+        state: RotationState::new(args.seed),
+    };
+    let slots = plan(&library, &request).map_err(|err| Failure::invalid(err.to_string()))?;
+    for slot in &slots {
+        let text = if args.json {
+            json_line(&library, slot)
+        } else {
+            text_lines(&library, slot)
+        };
+        if let Some(text) = text {
+            let _ = writeln!(out, "{text}");
+        }
+    }
+    Ok(())
+}
+
+fn json_line(library: &Library, slot: &Slot) -> Option<String> {
+    let Slot::Post(post) = slot else { return None };
+    let prompt = library
+        .find_prompt(&post.pick.prompt_id)
+        .map(|(_, prompt)| prompt.text.clone());
+    let story = post
+        .pick
+        .story_id
+        .as_deref()
+        .and_then(|id| library.story(id));
+    let value = serde_json::json!({
+        "at_local": post.at_local.to_rfc3339(),
+        "at_utc": post.at_utc.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "theme": post.pick.theme,
+        "prompt_id": post.pick.prompt_id,
+        "prompt": prompt,
+        "story_id": post.pick.story_id,
+        "story_title": story.map(|story| story.title.clone()),
+        "story_url": story.map(|story| story.url.clone()),
+    });
+    Some(value.to_string())
+}
+
+fn text_lines(library: &Library, slot: &Slot) -> Option<String> {
+    match slot {
+        Slot::Skipped { at_local, holiday } => Some(format!(
+            "{}  skipped: {}",
+            at_local.format("%a %Y-%m-%d %H:%M %Z"),
+            holiday.name
+        )),
+        Slot::Post(post) => {
+            let theme = library
+                .theme(&post.pick.theme)
+                .map_or(post.pick.theme.as_str(), |theme| theme.title.as_str());
+            let prompt = library
+                .find_prompt(&post.pick.prompt_id)
+                .map_or("", |(_, prompt)| prompt.text.as_str());
+            let mut text = format!(
+                "{} ({})  {theme} [{}]\n    {prompt}",
+                post.at_local.format("%a %Y-%m-%d %H:%M %Z"),
+                post.at_utc.format("%Y-%m-%dT%H:%MZ"),
+                post.pick.prompt_id
+            );
+            if let Some(story) = post
+                .pick
+                .story_id
+                .as_deref()
+                .and_then(|id| library.story(id))
+            {
+                text.push_str(&format!(
+                    "\n    Story: {} ({}) {}",
+                    story.title, story.storyteller, story.url
+                ));
+            }
+            Some(text)
+        }
+    }
+}
+
+/// `careprompt run`: loads everything, refusing to start on any mistake, then runs the bot until
+/// SIGINT or SIGTERM.
+pub fn run_bot(config_path: Option<PathBuf>) -> Result<(), Failure> {
+    let loaded = load_config(config_path.as_deref())?;
+    let library =
+        check::load_content(&loaded).map_err(|problems| Failure::invalid(problems.join("\n")))?;
+    let token = config::discord_token(&loaded.config, std::env::var(config::TOKEN_ENV).ok())
+        .map_err(|err| Failure::invalid(err.to_string()))?;
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|err| Failure::invalid(format!("cannot start the runtime: {err}")))?;
+    runtime
+        .block_on(crate::bot::run(
+            loaded.config,
+            library,
+            token,
+            crate::bot::BotOptions::default(),
+            shutdown_signal(),
+        ))
+        .map_err(|err| Failure::invalid(format!("{err:#}")))
+}
+
+/// Completes on the first SIGINT (Ctrl-C) or SIGTERM (what service managers send).
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot listen for SIGTERM; only Ctrl-C will stop careprompt");
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

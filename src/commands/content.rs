@@ -1,0 +1,110 @@
+//! The DNA of Care library on request: themes, facilitator packs, prompts and stories.
+
+use rand::seq::SliceRandom;
+
+use crate::bot::{AppContext, Error};
+use crate::cards;
+use crate::content::{Library, Theme};
+use crate::error::UserError;
+
+pub fn commands() -> Vec<super::Command> {
+    vec![themes(), pack(), prompt(), story()]
+}
+
+/// Finds a theme by the slug Discord sends from the choice list; typed input is forgiven its
+/// case and spaces.
+pub fn find_theme<'a>(library: &'a Library, given: &str) -> Result<&'a Theme, UserError> {
+    let wanted = given.trim().to_lowercase().replace(' ', "-");
+    library
+        .themes
+        .iter()
+        .find(|theme| theme.slug == wanted || theme.title.eq_ignore_ascii_case(given.trim()))
+        .ok_or_else(|| UserError::UnknownTheme {
+            given: given.chars().take(40).collect(),
+            known: library
+                .themes
+                .iter()
+                .map(|theme| theme.slug.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
+/// A theme by name, or a random one when none was given.
+fn theme_or_random<'a>(library: &'a Library, given: Option<&str>) -> Result<&'a Theme, Error> {
+    match given {
+        Some(given) => Ok(find_theme(library, given)?),
+        None => library
+            .themes
+            .choose(&mut rand::thread_rng())
+            .ok_or_else(|| anyhow::anyhow!("the library has no themes")),
+    }
+}
+
+/// The DNA of Care themes, each in a sentence.
+#[poise::command(slash_command)]
+pub async fn themes(ctx: AppContext<'_>) -> Result<(), Error> {
+    let data = ctx.data();
+    let card = cards::themes_card(&data.library);
+    data.reply(&ctx, card, true).await
+}
+
+/// A theme's facilitator pack: the guide, the presentation and its stories.
+#[poise::command(slash_command)]
+pub async fn pack(
+    ctx: AppContext<'_>,
+    #[description = "Which theme"] theme: String,
+    #[description = "Show it only to you instead of the channel"] private: Option<bool>,
+) -> Result<(), Error> {
+    let data = ctx.data();
+    let theme = find_theme(&data.library, &theme)?;
+    let card = cards::pack_card(&data.library, theme);
+    data.reply(&ctx, card, private.unwrap_or(false)).await
+}
+
+/// A reflection prompt, just for you unless you share it.
+#[poise::command(slash_command)]
+pub async fn prompt(
+    ctx: AppContext<'_>,
+    #[description = "Which theme (a random one if you leave it out)"] theme: Option<String>,
+    #[description = "Post it in the channel for your team"] share: Option<bool>,
+) -> Result<(), Error> {
+    let data = ctx.data();
+    let theme = theme_or_random(&data.library, theme.as_deref())?;
+    let prompt = theme
+        .prompts
+        .choose(&mut rand::thread_rng())
+        .ok_or_else(|| anyhow::anyhow!("theme {} has no prompts", theme.slug))?;
+    let card = cards::prompt_card(theme, prompt);
+    data.reply(&ctx, card, !share.unwrap_or(false)).await
+}
+
+/// A staff story to watch, just for you unless you share it.
+#[poise::command(slash_command)]
+pub async fn story(
+    ctx: AppContext<'_>,
+    #[description = "Which theme (any theme if you leave it out)"] theme: Option<String>,
+    #[description = "Post it in the channel for your team"] share: Option<bool>,
+) -> Result<(), Error> {
+    let data = ctx.data();
+    let library = &data.library;
+    let candidates: Vec<_> = match theme.as_deref() {
+        Some(given) => {
+            let theme = find_theme(library, given)?;
+            let stories: Vec<_> = library.stories_for(&theme.slug).collect();
+            if stories.is_empty() {
+                return Err(UserError::NoStories {
+                    theme: theme.title.clone(),
+                }
+                .into());
+            }
+            stories
+        }
+        None => library.stories.iter().collect(),
+    };
+    let story = candidates
+        .choose(&mut rand::thread_rng())
+        .ok_or_else(|| anyhow::anyhow!("the library has no stories"))?;
+    let card = cards::story_card(library, story);
+    data.reply(&ctx, card, !share.unwrap_or(false)).await
+}

@@ -1,0 +1,15 @@
+//! Slash commands, one file per group.
+
+pub mod content;
+pub mod info;
+
+use crate::bot::{Data, Error};
+
+pub type Command = poise::Command<Data, Error>;
+
+/// Every command careprompt registers.
+pub fn all() -> Vec<Command> {
+    let mut commands = content::commands();
+    commands.extend(info::commands());
+    commands
+}

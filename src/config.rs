@@ -1,0 +1,739 @@
+//! Typed configuration: built-in defaults, then `careprompt.toml`, then `CAREPROMPT_<SECTION>__<KEY>`
+//! environment variables. Every mistake names the key and where it came from.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::content::{validate_url, Location};
+use crate::holidays::{HolidayCalendar, Region};
+use crate::schedule::{parse_timezone, Schedule};
+
+pub const DEFAULT_CONFIG_FILE: &str = "careprompt.toml";
+pub const ENV_PREFIX: &str = "CAREPROMPT_";
+pub const TOKEN_ENV: &str = "DISCORD_TOKEN";
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub discord: DiscordSettings,
+    pub database: DatabaseSettings,
+    pub schedule: ScheduleDefaults,
+    pub content: ContentSettings,
+    /// Per theme slug, links to an organisation's own copy of the facilitator pack.
+    pub packs: BTreeMap<String, PackOverride>,
+    pub support: Option<OrgSupport>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiscordSettings {
+    /// Base URL that all REST calls go to instead of discord.com, such as a rate-limit proxy.
+    pub proxy_url: Option<String>,
+    /// Guilds to register commands in directly (instant), instead of globally.
+    pub dev_guild_ids: Vec<u64>,
+    /// A file holding the bot token, for secret stores that mount files.
+    pub token_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        DatabaseSettings {
+            url: "sqlite://careprompt.db?mode=rwc".to_string(),
+            max_connections: 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScheduleDefaults {
+    pub cron: String,
+    pub timezone: String,
+    /// How late a missed post may still go out after downtime, such as "6h"; older ones are
+    /// recorded as missed instead.
+    pub catch_up: String,
+    /// "england-and-wales", "scotland", "northern-ireland" or "none".
+    pub bank_holidays: String,
+    /// One-off extra holidays to skip, such as a royal occasion.
+    pub extra_holidays: Vec<NaiveDate>,
+    /// Whether new schedules include the bullying and harassment theme in their rotation.
+    pub include_bullying: bool,
+}
+
+impl Default for ScheduleDefaults {
+    fn default() -> Self {
+        ScheduleDefaults {
+            cron: "0 9 * * MON".to_string(),
+            timezone: "Europe/London".to_string(),
+            catch_up: "6h".to_string(),
+            bank_holidays: "england-and-wales".to_string(),
+            extra_holidays: Vec::new(),
+            include_bullying: false,
+        }
+    }
+}
+
+impl ScheduleDefaults {
+    pub fn schedule(&self) -> Result<Schedule, String> {
+        let tz = parse_timezone(&self.timezone).map_err(|err| err.to_string())?;
+        Schedule::parse(&self.cron, tz).map_err(|err| err.to_string())
+    }
+
+    pub fn calendar(&self) -> Result<HolidayCalendar, String> {
+        let region = parse_region(&self.bank_holidays)?;
+        Ok(HolidayCalendar::new(
+            region,
+            self.extra_holidays.iter().copied(),
+        ))
+    }
+
+    pub fn catch_up_window(&self) -> Result<chrono::Duration, String> {
+        parse_duration(&self.catch_up)
+    }
+}
+
+/// `none` turns bank-holiday skipping off.
+pub fn parse_region(value: &str) -> Result<Option<Region>, String> {
+    if value.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    Region::from_str(value)
+        .map(Some)
+        .map_err(|err| err.to_string())
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ContentSettings {
+    pub dir: PathBuf,
+}
+
+impl Default for ContentSettings {
+    fn default() -> Self {
+        ContentSettings {
+            dir: PathBuf::from("prompts"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackOverride {
+    pub guide_url: Option<String>,
+    pub presentation_url: Option<String>,
+}
+
+/// The organisation's own occupational health or employee assistance contact, shown first by
+/// `/support`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgSupport {
+    pub name: String,
+    pub how: String,
+    #[serde(default)]
+    pub when: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// Parses "90s", "30m", "6h", "2d" or "0".
+pub fn parse_duration(value: &str) -> Result<chrono::Duration, String> {
+    let value = value.trim();
+    if value == "0" {
+        return Ok(chrono::Duration::zero());
+    }
+    let split = value
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let amount: i64 = number.parse().map_err(|_| {
+        format!("\"{value}\" is not a duration; write it like \"6h\", \"30m\" or \"2d\"")
+    })?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => {
+            return Err(format!(
+                "\"{value}\" has an unknown unit; use s, m, h or d, such as \"6h\""
+            ))
+        }
+    };
+    amount
+        .checked_mul(seconds)
+        .and_then(chrono::Duration::try_seconds)
+        .ok_or_else(|| format!("\"{value}\" is too long"))
+}
+
+/// Where a setting's value came from, for error messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Default,
+    File(Location),
+    Env(String),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Default => write!(f, "built-in default"),
+            Origin::File(location) => write!(f, "{location}"),
+            Origin::Env(name) => write!(f, "environment variable {name}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {reason}")]
+    Read { path: PathBuf, reason: String },
+    #[error("{location}: {message}")]
+    Syntax { location: Location, message: String },
+    #[error("{origin}: {message}")]
+    Invalid {
+        key: String,
+        origin: Origin,
+        message: String,
+    },
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Many(Vec<ConfigError>),
+    #[error(
+        "no Discord token: set the {TOKEN_ENV} environment variable (or [discord] token_file)"
+    )]
+    MissingToken,
+}
+
+/// A loaded configuration and the text it came from, kept for locating later mistakes.
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    pub config: Config,
+    pub file: Option<PathBuf>,
+    text: String,
+    env_keys: BTreeMap<String, String>,
+}
+
+impl LoadedConfig {
+    /// Where `section.key` was set: an environment variable wins over the file.
+    pub fn origin(&self, dotted_key: &str) -> Origin {
+        if let Some(name) = self.env_keys.get(dotted_key) {
+            return Origin::Env(name.clone());
+        }
+        match &self.file {
+            Some(file) => match locate_key(&self.text, dotted_key) {
+                Some(offset) => Origin::File(Location::from_offset(file, &self.text, offset)),
+                None => Origin::Default,
+            },
+            None => Origin::Default,
+        }
+    }
+
+    fn invalid(&self, key: &str, message: String) -> ConfigError {
+        ConfigError::Invalid {
+            key: key.to_string(),
+            origin: self.origin(key),
+            message: format!("{key}: {message}"),
+        }
+    }
+
+    /// Checks every value that has a meaning beyond its type. `theme_slugs` are the themes that
+    /// `[packs]` may name.
+    pub fn validate(&self, theme_slugs: &[&str]) -> Result<(), ConfigError> {
+        let config = &self.config;
+        let mut errors = Vec::new();
+        match parse_timezone(&config.schedule.timezone) {
+            Ok(tz) => {
+                if let Err(err) = Schedule::parse(&config.schedule.cron, tz) {
+                    errors.push(self.invalid("schedule.cron", err.to_string()));
+                }
+            }
+            Err(err) => errors.push(self.invalid("schedule.timezone", err.to_string())),
+        }
+        if let Err(message) = config.schedule.catch_up_window() {
+            errors.push(self.invalid("schedule.catch_up", message));
+        }
+        if let Err(message) = parse_region(&config.schedule.bank_holidays) {
+            errors.push(self.invalid("schedule.bank_holidays", message));
+        }
+        if let Some(url) = &config.discord.proxy_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                errors.push(self.invalid(
+                    "discord.proxy_url",
+                    format!("\"{url}\" must start with http:// or https://"),
+                ));
+            }
+        }
+        let url = &config.database.url;
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            errors.push(
+                self.invalid(
+                    "database.url",
+                    "must start with sqlite: or postgres:// (the secret part is not shown here)"
+                        .to_string(),
+                ),
+            );
+        }
+        if config.database.max_connections == 0 {
+            errors.push(self.invalid("database.max_connections", "must be at least 1".to_string()));
+        }
+        for (slug, pack) in &config.packs {
+            if !theme_slugs.contains(&slug.as_str()) {
+                errors.push(self.invalid(
+                    &format!("packs.{slug}"),
+                    format!(
+                        "unknown theme \"{slug}\"; known themes: {}",
+                        theme_slugs.join(", ")
+                    ),
+                ));
+            }
+            for (name, value) in [
+                ("guide_url", &pack.guide_url),
+                ("presentation_url", &pack.presentation_url),
+            ] {
+                if let Some(Err(message)) = value.as_deref().map(validate_url) {
+                    errors.push(self.invalid(&format!("packs.{slug}.{name}"), message));
+                }
+            }
+        }
+        if let Some(support) = &config.support {
+            if let Some(Err(message)) = support.url.as_deref().map(validate_url) {
+                errors.push(self.invalid("support.url", message));
+            }
+            if support.name.trim().is_empty() || support.how.trim().is_empty() {
+                errors.push(self.invalid("support", "needs both `name` and `how`".to_string()));
+            }
+        }
+        match errors.len() {
+            0 => Ok(()),
+            1 => Err(errors.remove(0)),
+            _ => Err(ConfigError::Many(errors)),
+        }
+    }
+}
+
+/// Loads the configuration. `explicit` is a `--config` path, which must exist; without it,
+/// `careprompt.toml` is read when present and the defaults apply when it is not.
+pub fn load(
+    explicit: Option<&Path>,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<LoadedConfig, ConfigError> {
+    let (file, text) = match explicit {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(text) => (Some(path.to_path_buf()), text),
+            Err(err) => {
+                return Err(ConfigError::Read {
+                    path: path.to_path_buf(),
+                    reason: err.to_string(),
+                })
+            }
+        },
+        None => match std::fs::read_to_string(DEFAULT_CONFIG_FILE) {
+            Ok(text) => (Some(PathBuf::from(DEFAULT_CONFIG_FILE)), text),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => (None, String::new()),
+            Err(err) => {
+                return Err(ConfigError::Read {
+                    path: PathBuf::from(DEFAULT_CONFIG_FILE),
+                    reason: err.to_string(),
+                })
+            }
+        },
+    };
+    from_text(file, text, env)
+}
+
+/// Parses configuration text (the contents of `file`, if any) and applies environment overrides.
+pub fn from_text(
+    file: Option<PathBuf>,
+    text: String,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<LoadedConfig, ConfigError> {
+    let label = file
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
+    let syntax_error = |err: toml::de::Error| ConfigError::Syntax {
+        location: Location::from_offset(&label, &text, err.span().map_or(0, |span| span.start)),
+        message: err.message().trim().to_string(),
+    };
+    let mut table: toml::Table = toml::from_str(&text).map_err(syntax_error)?;
+    if table
+        .get("discord")
+        .and_then(|discord| discord.get("token"))
+        .is_some()
+    {
+        let location = Location::from_offset(
+            &label,
+            &text,
+            locate_key(&text, "discord.token").unwrap_or(0),
+        );
+        return Err(ConfigError::Syntax {
+            location,
+            message: format!("the bot token does not belong in the config file: set {TOKEN_ENV} or [discord] token_file"),
+        });
+    }
+    // Parsing the file alone first keeps the file's own line numbers in type errors.
+    toml::from_str::<Config>(&text).map_err(syntax_error)?;
+
+    let defaults = toml::Table::try_from(Config::default()).unwrap_or_default();
+    let mut env_keys = BTreeMap::new();
+    for (name, raw) in env {
+        let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        if !rest.contains("__") {
+            continue;
+        }
+        let mut path: Vec<String> = rest.split("__").map(str::to_ascii_lowercase).collect();
+        if path.len() >= 2 && path[0] == "packs" {
+            path[1] = path[1].replace('_', "-");
+        }
+        let value = env_value(&raw, lookup(&defaults, &path));
+        insert_path(&mut table, &path, value).map_err(|message| ConfigError::Invalid {
+            key: path.join("."),
+            origin: Origin::Env(name.clone()),
+            message,
+        })?;
+        env_keys.insert(path.join("."), name);
+    }
+    let config = Config::deserialize(toml::Value::Table(table)).map_err(|err| {
+        let message = err.to_string().trim().to_string();
+        let culprit = env_keys
+            .iter()
+            .find(|(key, _)| message.contains(key.rsplit('.').next().unwrap_or_default()));
+        ConfigError::Invalid {
+            key: culprit.map(|(key, _)| key.clone()).unwrap_or_default(),
+            origin: culprit.map_or(Origin::Default, |(_, name)| Origin::Env(name.clone())),
+            message,
+        }
+    })?;
+    Ok(LoadedConfig {
+        config,
+        file,
+        text,
+        env_keys,
+    })
+}
+
+fn lookup<'a>(table: &'a toml::Table, path: &[String]) -> Option<&'a toml::Value> {
+    let (first, rest) = path.split_first()?;
+    let value = table.get(first)?;
+    if rest.is_empty() {
+        Some(value)
+    } else {
+        lookup(value.as_table()?, rest)
+    }
+}
+
+/// Environment values are text; a setting whose default is text stays text, and anything else is
+/// read as a TOML value (numbers, booleans, `[1, 2]`) where it parses as one.
+fn env_value(raw: &str, default: Option<&toml::Value>) -> toml::Value {
+    if matches!(default, Some(toml::Value::String(_))) {
+        return toml::Value::String(raw.to_string());
+    }
+    toml::from_str::<toml::Table>(&format!("value = {raw}"))
+        .ok()
+        .and_then(|mut table| table.remove("value"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()))
+}
+
+fn insert_path(table: &mut toml::Table, path: &[String], value: toml::Value) -> Result<(), String> {
+    let Some((first, rest)) = path.split_first() else {
+        return Err("empty key".to_string());
+    };
+    if rest.is_empty() {
+        table.insert(first.clone(), value);
+        return Ok(());
+    }
+    let entry = table
+        .entry(first.clone())
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    match entry {
+        toml::Value::Table(inner) => insert_path(inner, rest, value),
+        _ => Err(format!("`{first}` is not a section")),
+    }
+}
+
+/// Finds the byte offset of `section.key = …` (or of `[section]` when the key is a section) in
+/// TOML text, for pointing at a value that parsed but does not make sense.
+fn locate_key(text: &str, dotted_key: &str) -> Option<usize> {
+    let (section, key) = match dotted_key.rsplit_once('.') {
+        Some((section, key)) => (section, Some(key)),
+        None => (dotted_key, None),
+    };
+    let mut offset = 0;
+    let mut current = String::new();
+    let mut section_offset = None;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        if let Some(header) = trimmed.strip_prefix('[') {
+            current = header
+                .split(']')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .trim_matches('"')
+                .to_string();
+            if current == dotted_key {
+                return Some(offset + indent);
+            }
+            if current == section {
+                section_offset = Some(offset + indent);
+            }
+        } else if let Some(key) = key {
+            let name = trimmed
+                .split('=')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .trim_matches('"');
+            if current == section && name == key && trimmed.contains('=') {
+                return Some(offset + indent);
+            }
+        }
+        offset += line.len();
+    }
+    section_offset
+}
+
+/// The bot token, which never appears in logs or `Debug` output.
+#[derive(Clone)]
+pub struct Token(String);
+
+impl Token {
+    pub fn new(value: impl Into<String>) -> Token {
+        Token(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(<redacted>)")
+    }
+}
+
+/// Reads the token from `DISCORD_TOKEN`, or else from `[discord] token_file`.
+pub fn discord_token(config: &Config, env_token: Option<String>) -> Result<Token, ConfigError> {
+    if let Some(token) = env_token
+        .map(|token| token.trim().to_string())
+        .filter(|token| !token.is_empty())
+    {
+        return Ok(Token(token));
+    }
+    if let Some(path) = &config.discord.token_file {
+        let text = std::fs::read_to_string(path).map_err(|err| ConfigError::Read {
+            path: path.clone(),
+            reason: err.to_string(),
+        })?;
+        let token = text.trim();
+        if !token.is_empty() {
+            return Ok(Token(token.to_string()));
+        }
+    }
+    Err(ConfigError::MissingToken)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn parse(text: &str, pairs: &[(&str, &str)]) -> Result<LoadedConfig, ConfigError> {
+        from_text(
+            Some(PathBuf::from("careprompt.toml")),
+            text.to_string(),
+            env(pairs),
+        )
+    }
+
+    #[test]
+    fn no_file_means_defaults() {
+        let loaded = from_text(None, String::new(), env(&[])).expect("defaults load");
+        assert_eq!(loaded.config, Config::default());
+        assert_eq!(
+            loaded.config.database.url,
+            "sqlite://careprompt.db?mode=rwc"
+        );
+        assert_eq!(loaded.config.schedule.cron, "0 9 * * MON");
+        loaded.validate(&[]).expect("defaults are valid");
+    }
+
+    #[test]
+    fn example_config_parses_and_is_valid() {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml"))
+                .expect("config.example.toml exists");
+        let loaded = parse(&text, &[]).expect("example parses");
+        let slugs = [
+            "whole-self",
+            "compassion",
+            "compassionate-leadership",
+            "improvement-and-change",
+            "resilience",
+            "equality-and-diversity",
+            "bullying-and-harassment",
+        ];
+        loaded.validate(&slugs).expect("example is valid");
+    }
+
+    #[test]
+    fn syntax_error_names_line_and_column() {
+        let err =
+            parse("[schedule]\ncron = \"0 9 * * MON\"\ntimezone = \n", &[]).expect_err("bad toml");
+        let text = err.to_string();
+        assert!(text.starts_with("careprompt.toml:3:"), "{text}");
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_naming_it() {
+        let err = parse("[schedule]\ncrom = \"0 9 * * MON\"\n", &[]).expect_err("unknown key");
+        let text = err.to_string();
+        assert!(
+            text.contains("careprompt.toml:2:1") && text.contains("crom"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn wrong_type_names_the_place() {
+        let err = parse("[database]\nmax_connections = \"lots\"\n", &[]).expect_err("bad type");
+        assert!(err.to_string().starts_with("careprompt.toml:2:"), "{err}");
+    }
+
+    #[test]
+    fn semantic_errors_point_at_the_key_line() {
+        let loaded = parse(
+            "# comment\n[schedule]\ntimezone = \"Europe/London\"\ncron = \"*/5 * * * *\"\n",
+            &[],
+        )
+        .expect("parses");
+        let err = loaded.validate(&[]).expect_err("too frequent");
+        let text = err.to_string();
+        assert!(
+            text.starts_with("careprompt.toml:4:1: schedule.cron"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn bad_timezone_suggests_the_nearest() {
+        let loaded = parse("[schedule]\ntimezone = \"Europe/Londn\"\n", &[]).expect("parses");
+        let text = loaded.validate(&[]).expect_err("bad zone").to_string();
+        assert!(text.contains("Europe/London"), "{text}");
+    }
+
+    #[test]
+    fn environment_overrides_the_file_and_is_named_in_errors() {
+        let loaded = parse(
+            "[database]\nurl = \"sqlite://a.db\"\n",
+            &[
+                (
+                    "CAREPROMPT_DATABASE__URL",
+                    "postgres://postgres@127.0.0.1/test",
+                ),
+                ("CAREPROMPT_DISCORD__DEV_GUILD_IDS", "[1, 2]"),
+                ("CAREPROMPT_SCHEDULE__CRON", "0 8 * * 1"),
+                (
+                    "CAREPROMPT_PACKS__WHOLE_SELF__GUIDE_URL",
+                    "https://intranet.example.nhs.uk/ws",
+                ),
+                ("UNRELATED", "x"),
+            ],
+        )
+        .expect("parses");
+        assert_eq!(
+            loaded.config.database.url,
+            "postgres://postgres@127.0.0.1/test"
+        );
+        assert_eq!(loaded.config.discord.dev_guild_ids, vec![1, 2]);
+        assert_eq!(loaded.config.schedule.cron, "0 8 * * 1");
+        assert_eq!(
+            loaded.config.packs["whole-self"].guide_url.as_deref(),
+            Some("https://intranet.example.nhs.uk/ws")
+        );
+
+        let loaded =
+            parse("", &[("CAREPROMPT_SCHEDULE__TIMEZONE", "Mars/Olympus")]).expect("parses");
+        let text = loaded.validate(&[]).expect_err("bad zone").to_string();
+        assert!(text.contains("CAREPROMPT_SCHEDULE__TIMEZONE"), "{text}");
+    }
+
+    #[test]
+    fn unknown_environment_key_is_an_error() {
+        let err = parse("", &[("CAREPROMPT_SCHEDULE__CRONN", "0 9 * * 1")]).expect_err("unknown");
+        assert!(err.to_string().contains("cronn"), "{err}");
+    }
+
+    #[test]
+    fn token_in_the_file_is_refused() {
+        let err = parse("[discord]\ntoken = \"abc\"\n", &[]).expect_err("token in file");
+        let text = err.to_string();
+        assert!(
+            text.contains("DISCORD_TOKEN") && !text.contains("abc"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn unknown_pack_theme_is_refused() {
+        let loaded = parse(
+            "[packs.compasion]\nguide_url = \"https://example.org/g\"\n",
+            &[],
+        )
+        .expect("parses");
+        let text = loaded
+            .validate(&["compassion"])
+            .expect_err("unknown theme")
+            .to_string();
+        assert!(
+            text.starts_with("careprompt.toml:1:1") && text.contains("compasion"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("6h"), Ok(chrono::Duration::hours(6)));
+        assert_eq!(parse_duration("30m"), Ok(chrono::Duration::minutes(30)));
+        assert_eq!(parse_duration("0"), Ok(chrono::Duration::zero()));
+        assert!(parse_duration("6 hours").is_err());
+        assert!(parse_duration("h").is_err());
+        assert!(parse_duration("99999999999999999d").is_err());
+    }
+
+    #[test]
+    fn token_never_shows_in_debug() {
+        let token =
+            discord_token(&Config::default(), Some(" secret-value \n".into())).expect("token");
+        assert_eq!(token.expose(), "secret-value");
+        assert!(!format!("{token:?}").contains("secret"));
+        assert_eq!(
+            discord_token(&Config::default(), None).err(),
+            Some(ConfigError::MissingToken)
+        );
+    }
+}

@@ -1,0 +1,630 @@
+//! The theme library in `prompts/`: loading, and validation that points at the exact place of
+//! every mistake so a facilitator can fix it without reading Rust.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// Limits on what facilitators write, chosen so every card stays readable on a phone and well
+/// inside Discord's own limits.
+pub const MAX_PROMPT_CHARS: usize = 280;
+pub const MAX_SUMMARY_CHARS: usize = 200;
+pub const MAX_ABOUT_CHARS: usize = 600;
+pub const MAX_TITLE_CHARS: usize = 100;
+/// Discord's limit on a link button's URL.
+pub const MAX_URL_CHARS: usize = 512;
+
+pub const STORIES_FILE: &str = "stories.toml";
+pub const SUPPORT_FILE: &str = "support.toml";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    pub id: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Theme {
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub about: String,
+    pub colour: u32,
+    pub in_rotation: bool,
+    pub order: u32,
+    pub guide_url: String,
+    pub presentation_url: Option<String>,
+    pub prompts: Vec<Prompt>,
+}
+
+impl Theme {
+    pub fn prompt(&self, id: &str) -> Option<&Prompt> {
+        self.prompts.iter().find(|prompt| prompt.id == id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Story {
+    pub id: String,
+    pub title: String,
+    pub storyteller: String,
+    pub url: String,
+    pub themes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SupportLine {
+    pub name: String,
+    pub how: String,
+    pub when: String,
+    pub url: Option<String>,
+}
+
+/// Everything careprompt can say, loaded once at start and shared read-only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Library {
+    /// Sorted by rotation order.
+    pub themes: Vec<Theme>,
+    pub stories: Vec<Story>,
+    pub support_lines: Vec<SupportLine>,
+}
+
+impl Library {
+    pub fn theme(&self, slug: &str) -> Option<&Theme> {
+        self.themes.iter().find(|theme| theme.slug == slug)
+    }
+
+    pub fn story(&self, id: &str) -> Option<&Story> {
+        self.stories.iter().find(|story| story.id == id)
+    }
+
+    pub fn stories_for<'a>(&'a self, slug: &'a str) -> impl Iterator<Item = &'a Story> + 'a {
+        self.stories
+            .iter()
+            .filter(move |story| story.themes.iter().any(|theme| theme == slug))
+    }
+
+    /// The themes a schedule rotates through, in order.
+    pub fn rotation(&self, include_out_of_rotation: bool) -> Vec<&str> {
+        self.themes
+            .iter()
+            .filter(|theme| theme.in_rotation || include_out_of_rotation)
+            .map(|theme| theme.slug.as_str())
+            .collect()
+    }
+
+    /// Finds a prompt by its id in any theme.
+    pub fn find_prompt(&self, id: &str) -> Option<(&Theme, &Prompt)> {
+        self.themes
+            .iter()
+            .find_map(|theme| theme.prompt(id).map(|prompt| (theme, prompt)))
+    }
+
+    /// Loads and validates every file in `dir`, reporting all mistakes at once.
+    pub fn load(dir: &Path) -> Result<Library, ContentErrors> {
+        let mut errors = ContentErrors::default();
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(err) => {
+                errors.push_plain(dir, format!("cannot read the content folder: {err}"));
+                return Err(errors);
+            }
+        };
+        let mut theme_files: Vec<PathBuf> = entries
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+            .filter(|path| {
+                let name = path.file_name().and_then(|name| name.to_str());
+                name != Some(STORIES_FILE) && name != Some(SUPPORT_FILE)
+            })
+            .collect();
+        theme_files.sort();
+
+        let mut themes = Vec::new();
+        let mut seen_prompt_ids: HashMap<String, String> = HashMap::new();
+        let mut seen_orders: HashMap<u32, String> = HashMap::new();
+        for path in &theme_files {
+            if let Some(theme) =
+                load_theme(path, &mut seen_prompt_ids, &mut seen_orders, &mut errors)
+            {
+                themes.push(theme);
+            }
+        }
+        if theme_files.is_empty() {
+            errors.push_plain(dir, "no theme files (*.toml) found".to_string());
+        }
+        themes.sort_by_key(|theme| theme.order);
+        if !themes.is_empty() && !themes.iter().any(|theme| theme.in_rotation) {
+            errors.push_plain(
+                dir,
+                "no theme has `in_rotation = true`, so scheduled posts would have nothing to say"
+                    .to_string(),
+            );
+        }
+
+        let known_slugs: Vec<String> = themes.iter().map(|theme| theme.slug.clone()).collect();
+        let stories = load_stories(&dir.join(STORIES_FILE), &known_slugs, &mut errors);
+        let support_lines = load_support(&dir.join(SUPPORT_FILE), &mut errors);
+
+        if errors.is_empty() {
+            Ok(Library {
+                themes,
+                stories,
+                support_lines,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// Where a mistake is: `prompts/compassion.toml:14:3`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Location {
+    pub fn from_offset(file: &Path, text: &str, offset: usize) -> Location {
+        let before = &text[..offset.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |index| index + 1);
+        let column = before[line_start..].chars().count() + 1;
+        Location {
+            file: file.to_path_buf(),
+            line,
+            column,
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file.display(), self.line, self.column)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentError {
+    pub file: PathBuf,
+    pub location: Option<Location>,
+    pub message: String,
+}
+
+impl fmt::Display for ContentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.location {
+            Some(location) => write!(f, "{location}: {}", self.message),
+            None => write!(f, "{}: {}", self.file.display(), self.message),
+        }
+    }
+}
+
+/// Every mistake found in one pass, so a facilitator fixes them all in one go.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContentErrors(pub Vec<ContentError>);
+
+impl ContentErrors {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn push_plain(&mut self, file: &Path, message: String) {
+        self.0.push(ContentError {
+            file: file.to_path_buf(),
+            location: None,
+            message,
+        });
+    }
+
+    fn push_at(&mut self, file: &Path, text: &str, offset: usize, message: String) {
+        self.0.push(ContentError {
+            file: file.to_path_buf(),
+            location: Some(Location::from_offset(file, text, offset)),
+            message,
+        });
+    }
+}
+
+impl fmt::Display for ContentErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, error) in self.0.iter().enumerate() {
+            if index > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ContentErrors {}
+
+type Text = Spanned<String>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTheme {
+    slug: Text,
+    title: Text,
+    summary: Text,
+    about: Text,
+    colour: Text,
+    in_rotation: bool,
+    order: Spanned<u32>,
+    guide_url: Text,
+    presentation_url: Option<Text>,
+    #[serde(default, rename = "prompt")]
+    prompts: Vec<RawPrompt>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrompt {
+    id: Text,
+    text: Text,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStories {
+    #[serde(default, rename = "story")]
+    stories: Vec<RawStory>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStory {
+    id: Text,
+    title: Text,
+    storyteller: Text,
+    url: Text,
+    themes: Spanned<Vec<Text>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSupport {
+    #[serde(default, rename = "line")]
+    lines: Vec<RawSupportLine>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSupportLine {
+    name: Text,
+    how: Text,
+    when: Text,
+    url: Option<Text>,
+}
+
+/// Reads and parses one file, recording a located error on failure.
+fn parse_file<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    errors: &mut ContentErrors,
+) -> Option<(T, String)> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(err) => {
+            errors.push_plain(path, format!("cannot read the file: {err}"));
+            return None;
+        }
+    };
+    match toml::from_str::<T>(&text) {
+        Ok(value) => Some((value, text)),
+        Err(err) => {
+            let offset = err.span().map_or(0, |span| span.start);
+            errors.push_at(path, &text, offset, err.message().trim().to_string());
+            None
+        }
+    }
+}
+
+/// Checks a piece of facilitator-written text: not blank, not too long, and free of mentions.
+fn check_text(
+    what: &str,
+    value: &Text,
+    max_chars: usize,
+    path: &Path,
+    text: &str,
+    errors: &mut ContentErrors,
+) {
+    let chars = value.get_ref().chars().count();
+    if value.get_ref().trim().is_empty() {
+        errors.push_at(path, text, value.span().start, format!("{what} is empty"));
+    } else if chars > max_chars {
+        errors.push_at(
+            path,
+            text,
+            value.span().start,
+            format!("{what} is {chars} characters long; the limit is {max_chars}"),
+        );
+    }
+    if value.get_ref().contains('@') {
+        errors.push_at(
+            path,
+            text,
+            value.span().start,
+            format!("{what} contains '@', which Discord could turn into a mention"),
+        );
+    }
+}
+
+/// An http(s) URL that fits a Discord link button.
+pub fn validate_url(url: &str) -> Result<(), String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| format!("\"{url}\" is not an http(s) link"))?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if host.is_empty() || !host.contains('.') {
+        return Err(format!("\"{url}\" has no valid host name"));
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("\"{url}\" contains spaces"));
+    }
+    if url.chars().count() > MAX_URL_CHARS {
+        return Err(format!(
+            "the link is longer than Discord's {MAX_URL_CHARS} characters"
+        ));
+    }
+    Ok(())
+}
+
+fn check_url(value: &Text, path: &Path, text: &str, errors: &mut ContentErrors) {
+    if let Err(message) = validate_url(value.get_ref()) {
+        errors.push_at(path, text, value.span().start, message);
+    }
+}
+
+/// Parses `#RRGGBB`.
+pub fn parse_colour(value: &str) -> Option<u32> {
+    let hex = value.strip_prefix('#')?;
+    if hex.len() != 6 {
+        return None;
+    }
+    u32::from_str_radix(hex, 16).ok()
+}
+
+fn is_slug(value: &str) -> bool {
+    !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn load_theme(
+    path: &Path,
+    seen_prompt_ids: &mut HashMap<String, String>,
+    seen_orders: &mut HashMap<u32, String>,
+    errors: &mut ContentErrors,
+) -> Option<Theme> {
+    let (raw, text) = parse_file::<RawTheme>(path, errors)?;
+    let before = errors.0.len();
+    let file_label = path.display().to_string();
+    let stem = path
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .unwrap_or_default();
+    let slug = raw.slug.get_ref();
+    if !is_slug(slug) {
+        errors.push_at(
+            path,
+            &text,
+            raw.slug.span().start,
+            format!("slug \"{slug}\" may use only a-z, 0-9 and '-'"),
+        );
+    } else if slug != stem {
+        errors.push_at(
+            path,
+            &text,
+            raw.slug.span().start,
+            format!("slug \"{slug}\" must match the file name \"{stem}.toml\""),
+        );
+    }
+    check_text("title", &raw.title, MAX_TITLE_CHARS, path, &text, errors);
+    check_text(
+        "summary",
+        &raw.summary,
+        MAX_SUMMARY_CHARS,
+        path,
+        &text,
+        errors,
+    );
+    check_text("about", &raw.about, MAX_ABOUT_CHARS, path, &text, errors);
+    let colour = parse_colour(raw.colour.get_ref());
+    if colour.is_none() {
+        errors.push_at(
+            path,
+            &text,
+            raw.colour.span().start,
+            format!(
+                "colour \"{}\" should look like \"#005EB8\"",
+                raw.colour.get_ref()
+            ),
+        );
+    }
+    if let Some(other) = seen_orders.insert(*raw.order.get_ref(), file_label.clone()) {
+        errors.push_at(
+            path,
+            &text,
+            raw.order.span().start,
+            format!("order {} is already used by {other}", raw.order.get_ref()),
+        );
+    }
+    check_url(&raw.guide_url, path, &text, errors);
+    if let Some(url) = &raw.presentation_url {
+        check_url(url, path, &text, errors);
+    }
+    if raw.prompts.is_empty() {
+        errors.push_plain(
+            path,
+            "the theme has no prompts: add at least one [[prompt]]".to_string(),
+        );
+    }
+    for prompt in &raw.prompts {
+        let id = prompt.id.get_ref();
+        if !is_slug(id) || id.len() > 32 {
+            errors.push_at(
+                path,
+                &text,
+                prompt.id.span().start,
+                format!("prompt id \"{id}\" may use only a-z, 0-9 and '-', at most 32 characters"),
+            );
+        }
+        if let Some(first) = seen_prompt_ids.insert(id.clone(), file_label.clone()) {
+            let also = if first == file_label {
+                String::new()
+            } else {
+                format!(" (first used in {first})")
+            };
+            errors.push_at(
+                path,
+                &text,
+                prompt.id.span().start,
+                format!("duplicate prompt id \"{id}\"{also}"),
+            );
+        }
+        check_text(
+            &format!("prompt \"{id}\""),
+            &prompt.text,
+            MAX_PROMPT_CHARS,
+            path,
+            &text,
+            errors,
+        );
+    }
+    if errors.0.len() != before {
+        return None;
+    }
+    Some(Theme {
+        slug: raw.slug.into_inner(),
+        title: raw.title.into_inner(),
+        summary: raw.summary.into_inner(),
+        about: raw.about.into_inner(),
+        colour: colour.unwrap_or_default(),
+        in_rotation: raw.in_rotation,
+        order: raw.order.into_inner(),
+        guide_url: raw.guide_url.into_inner(),
+        presentation_url: raw.presentation_url.map(Spanned::into_inner),
+        prompts: raw
+            .prompts
+            .into_iter()
+            .map(|prompt| Prompt {
+                id: prompt.id.into_inner(),
+                text: prompt.text.into_inner(),
+            })
+            .collect(),
+    })
+}
+
+fn load_stories(path: &Path, known_slugs: &[String], errors: &mut ContentErrors) -> Vec<Story> {
+    let Some((raw, text)) = parse_file::<RawStories>(path, errors) else {
+        return Vec::new();
+    };
+    let mut seen: BTreeMap<String, ()> = BTreeMap::new();
+    let mut stories = Vec::new();
+    for story in raw.stories {
+        let before = errors.0.len();
+        let id = story.id.get_ref();
+        if !is_slug(id) {
+            errors.push_at(
+                path,
+                &text,
+                story.id.span().start,
+                format!("story id \"{id}\" may use only a-z, 0-9 and '-'"),
+            );
+        }
+        if seen.insert(id.clone(), ()).is_some() {
+            errors.push_at(
+                path,
+                &text,
+                story.id.span().start,
+                format!("duplicate story id \"{id}\""),
+            );
+        }
+        check_text("title", &story.title, MAX_TITLE_CHARS, path, &text, errors);
+        check_text(
+            "storyteller",
+            &story.storyteller,
+            MAX_TITLE_CHARS,
+            path,
+            &text,
+            errors,
+        );
+        check_url(&story.url, path, &text, errors);
+        if story.themes.get_ref().is_empty() {
+            errors.push_at(
+                path,
+                &text,
+                story.themes.span().start,
+                "a story needs at least one theme".to_string(),
+            );
+        }
+        for theme in story.themes.get_ref() {
+            if !known_slugs.iter().any(|slug| slug == theme.get_ref()) {
+                errors.push_at(
+                    path,
+                    &text,
+                    theme.span().start,
+                    format!(
+                        "unknown theme \"{}\"; known themes: {}",
+                        theme.get_ref(),
+                        known_slugs.join(", ")
+                    ),
+                );
+            }
+        }
+        if errors.0.len() == before {
+            stories.push(Story {
+                id: story.id.into_inner(),
+                title: story.title.into_inner(),
+                storyteller: story.storyteller.into_inner(),
+                url: story.url.into_inner(),
+                themes: story
+                    .themes
+                    .into_inner()
+                    .into_iter()
+                    .map(Spanned::into_inner)
+                    .collect(),
+            });
+        }
+    }
+    stories
+}
+
+fn load_support(path: &Path, errors: &mut ContentErrors) -> Vec<SupportLine> {
+    let Some((raw, text)) = parse_file::<RawSupport>(path, errors) else {
+        return Vec::new();
+    };
+    if raw.lines.is_empty() {
+        errors.push_plain(
+            path,
+            "no support lines: add at least one [[line]]".to_string(),
+        );
+    }
+    let mut lines = Vec::new();
+    for line in raw.lines {
+        let before = errors.0.len();
+        check_text("name", &line.name, MAX_TITLE_CHARS, path, &text, errors);
+        check_text("how", &line.how, MAX_TITLE_CHARS, path, &text, errors);
+        check_text("when", &line.when, MAX_SUMMARY_CHARS, path, &text, errors);
+        if let Some(url) = &line.url {
+            check_url(url, path, &text, errors);
+        }
+        if errors.0.len() == before {
+            lines.push(SupportLine {
+                name: line.name.into_inner(),
+                how: line.how.into_inner(),
+                when: line.when.into_inner(),
+                url: line.url.map(Spanned::into_inner),
+            });
+        }
+    }
+    lines
+}

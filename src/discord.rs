@@ -1,0 +1,378 @@
+//! Every REST call careprompt makes goes through [`Rest`], which retries what is worth retrying
+//! (rate limits, Discord's 5xx, dropped connections) a bounded number of times and gives up
+//! loudly on everything else.
+//!
+//! Without a proxy, serenity's own rate limiter waits out 429s. Behind a proxy serenity must run
+//! with its rate limiter disabled (it ignores the proxy otherwise), so careprompt sends those
+//! requests itself and honours `retry_after`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use poise::serenity_prelude as serenity;
+use serde::de::DeserializeOwned;
+use serenity::http::{Http, HttpError, LightMethod, Request, Route};
+
+use crate::cards::Card;
+
+/// Longest wait careprompt accepts from a 429 before giving up on the request.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// Discord's code for "this interaction has already been acknowledged": when a retried callback
+/// gets it, the first attempt did arrive.
+const ALREADY_ACKNOWLEDGED: i64 = 40060;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    pub base_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 5,
+            base_delay: Duration::from_millis(500),
+        }
+    }
+}
+
+impl RetryPolicy {
+    fn backoff(&self, attempt: u32) -> Duration {
+        self.base_delay
+            .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RestError {
+    #[error("Discord answered {method} {route} with {status}{}", code.map(|code| format!(" (code {code})")).unwrap_or_default())]
+    Status {
+        method: &'static str,
+        route: String,
+        status: u16,
+        code: Option<i64>,
+        message: String,
+    },
+    #[error("could not reach Discord for {method} {route}: {reason}")]
+    Transport {
+        method: &'static str,
+        route: String,
+        reason: String,
+    },
+    #[error("Discord's answer to {method} {route} was not understood: {reason}")]
+    Decode {
+        method: &'static str,
+        route: String,
+        reason: String,
+    },
+}
+
+impl RestError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            RestError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    fn code(&self) -> Option<i64> {
+        match self {
+            RestError::Status { code, .. } => *code,
+            _ => None,
+        }
+    }
+}
+
+/// What one attempt came to.
+enum Attempt {
+    Done(reqwest::Response),
+    RetryAfter(Duration),
+    Retry(RestError),
+    Fail(RestError),
+}
+
+#[derive(Debug, Clone)]
+pub struct Rest {
+    http: Arc<Http>,
+    /// Set behind a proxy: the client careprompt sends through itself.
+    proxy_client: Option<reqwest::Client>,
+    retry: RetryPolicy,
+}
+
+fn method_name(method: LightMethod) -> &'static str {
+    match method {
+        LightMethod::Get => "GET",
+        LightMethod::Post => "POST",
+        LightMethod::Put => "PUT",
+        LightMethod::Patch => "PATCH",
+        LightMethod::Delete => "DELETE",
+    }
+}
+
+/// The route with ids and tokens stripped, safe to log.
+fn route_label(route: &Route<'_>) -> String {
+    let path = route.path();
+    let path = path.trim_start_matches("https://discord.com/api/v10");
+    path.split('/')
+        .map(|segment| {
+            if segment.chars().all(|c| c.is_ascii_digit()) && !segment.is_empty() {
+                "{id}"
+            } else if segment.len() > 40 {
+                "{token}"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn parse_error_body(body: &str) -> (Option<i64>, String, Option<f64>) {
+    let value: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    let code = value.get("code").and_then(serde_json::Value::as_i64);
+    let message = value
+        .get("message")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let retry_after = value.get("retry_after").and_then(serde_json::Value::as_f64);
+    (code, message, retry_after)
+}
+
+impl Rest {
+    pub fn new(http: Arc<Http>, proxy_client: Option<reqwest::Client>, retry: RetryPolicy) -> Rest {
+        Rest {
+            http,
+            proxy_client,
+            retry,
+        }
+    }
+
+    pub fn http(&self) -> &Arc<Http> {
+        &self.http
+    }
+
+    /// Sends `request`, retrying within the policy, and returns Discord's successful answer.
+    pub async fn send(&self, request: Request<'_>) -> Result<reqwest::Response, RestError> {
+        let method = method_name(*request.method_ref());
+        let route = route_label(request.route_ref());
+        let mut attempt = 1;
+        loop {
+            let outcome = self.attempt(request.clone(), method, &route).await;
+            let wait = match outcome {
+                Attempt::Done(response) => return Ok(response),
+                Attempt::Fail(err) => return Err(err),
+                Attempt::RetryAfter(wait)
+                    if attempt < self.retry.attempts && wait <= MAX_RETRY_AFTER =>
+                {
+                    tracing::warn!(method, route = %route, attempt, wait_ms = wait.as_millis() as u64, "rate limited by Discord; waiting as asked");
+                    wait
+                }
+                Attempt::RetryAfter(wait) => {
+                    return Err(RestError::Status {
+                        method,
+                        route,
+                        status: 429,
+                        code: None,
+                        message: format!(
+                            "still rate limited after {attempt} attempts (asked to wait {wait:?})"
+                        ),
+                    })
+                }
+                Attempt::Retry(err) if attempt < self.retry.attempts => {
+                    let wait = self.retry.backoff(attempt);
+                    tracing::warn!(method, route = %route, attempt, error = %err, wait_ms = wait.as_millis() as u64, "Discord request failed; retrying");
+                    wait
+                }
+                Attempt::Retry(err) => return Err(err),
+            };
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    async fn attempt(&self, request: Request<'_>, method: &'static str, route: &str) -> Attempt {
+        let transport = |reason: String| RestError::Transport {
+            method,
+            route: route.to_string(),
+            reason,
+        };
+        match &self.proxy_client {
+            Some(client) => {
+                let built =
+                    match request.build(client, self.http.token(), self.http.proxy.as_deref()) {
+                        Ok(built) => built,
+                        Err(err) => return Attempt::Fail(transport(err.to_string())),
+                    };
+                let response = match built.send().await {
+                    Ok(response) => response,
+                    Err(err) => return Attempt::Retry(transport(without_url(&err))),
+                };
+                let status = response.status().as_u16();
+                if response.status().is_success() {
+                    return Attempt::Done(response);
+                }
+                let header_wait = response
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|value| value.to_str().ok())
+                    .and_then(|value| value.parse::<f64>().ok());
+                let body = response.text().await.unwrap_or_default();
+                let (code, message, body_wait) = parse_error_body(&body);
+                if status == 429 {
+                    let seconds = body_wait.or(header_wait).unwrap_or(1.0).max(0.0);
+                    return Attempt::RetryAfter(Duration::from_secs_f64(
+                        seconds.min(MAX_RETRY_AFTER.as_secs_f64() + 1.0),
+                    ));
+                }
+                let err = RestError::Status {
+                    method,
+                    route: route.to_string(),
+                    status,
+                    code,
+                    message,
+                };
+                if status >= 500 {
+                    Attempt::Retry(err)
+                } else {
+                    Attempt::Fail(err)
+                }
+            }
+            None => match self.http.request(request).await {
+                Ok(response) => Attempt::Done(response),
+                Err(serenity::Error::Http(HttpError::UnsuccessfulRequest(response))) => {
+                    let status = response.status_code.as_u16();
+                    let code = Some(response.error.code as i64).filter(|code| *code > 0);
+                    let err = RestError::Status {
+                        method,
+                        route: route.to_string(),
+                        status,
+                        code,
+                        message: response.error.message,
+                    };
+                    if status >= 500 || status == 429 {
+                        Attempt::Retry(err)
+                    } else {
+                        Attempt::Fail(err)
+                    }
+                }
+                Err(serenity::Error::Http(HttpError::Request(err))) => {
+                    Attempt::Retry(transport(without_url(&err)))
+                }
+                Err(err) => Attempt::Fail(transport(err.to_string())),
+            },
+        }
+    }
+
+    pub async fn send_json<T: DeserializeOwned>(
+        &self,
+        request: Request<'_>,
+    ) -> Result<T, RestError> {
+        let method = method_name(*request.method_ref());
+        let route = route_label(request.route_ref());
+        let response = self.send(request).await?;
+        let bytes = response.bytes().await.map_err(|err| RestError::Transport {
+            method,
+            route: route.clone(),
+            reason: without_url(&err),
+        })?;
+        serde_json::from_slice(&bytes).map_err(|err| RestError::Decode {
+            method,
+            route,
+            reason: err.to_string(),
+        })
+    }
+
+    /// Answers a slash command with a card.
+    pub async fn respond(
+        &self,
+        interaction_id: serenity::InteractionId,
+        token: &str,
+        card: Card,
+        ephemeral: bool,
+    ) -> Result<(), RestError> {
+        let message = interaction_message(card, ephemeral);
+        let body = serde_json::to_vec(&serenity::CreateInteractionResponse::Message(message))
+            .map_err(|err| RestError::Decode {
+                method: "POST",
+                route: "/interactions".into(),
+                reason: err.to_string(),
+            })?;
+        let request = Request::new(
+            Route::InteractionResponse {
+                interaction_id,
+                token,
+            },
+            LightMethod::Post,
+        )
+        .body(Some(body));
+        match self.send(request).await {
+            Ok(_) => Ok(()),
+            Err(err) if err.code() == Some(ALREADY_ACKNOWLEDGED) => Ok(()),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Replaces the global (or one guild's) command list in a single call.
+    pub async fn register_commands(
+        &self,
+        application_id: serenity::ApplicationId,
+        guild_id: Option<serenity::GuildId>,
+        commands: &[serde_json::Value],
+    ) -> Result<Vec<serde_json::Value>, RestError> {
+        let body = serde_json::to_vec(commands).map_err(|err| RestError::Decode {
+            method: "PUT",
+            route: "/commands".into(),
+            reason: err.to_string(),
+        })?;
+        let route = match guild_id {
+            Some(guild_id) => Route::GuildCommands {
+                application_id,
+                guild_id,
+            },
+            None => Route::Commands { application_id },
+        };
+        self.send_json(Request::new(route, LightMethod::Put).body(Some(body)))
+            .await
+    }
+
+    pub async fn application_info(&self) -> Result<serenity::CurrentApplicationInfo, RestError> {
+        self.send_json(Request::new(
+            Route::Oauth2ApplicationCurrent,
+            LightMethod::Get,
+        ))
+        .await
+    }
+}
+
+/// reqwest errors carry the URL, which for interaction callbacks holds the interaction token.
+fn without_url(err: &reqwest::Error) -> String {
+    let mut text = String::new();
+    if err.is_timeout() {
+        text.push_str("timed out");
+    } else if err.is_connect() {
+        text.push_str("connection failed");
+    } else if err.is_request() || err.is_body() {
+        text.push_str("connection lost");
+    } else {
+        text.push_str("request failed");
+    }
+    text
+}
+
+pub fn interaction_message(
+    card: Card,
+    ephemeral: bool,
+) -> serenity::CreateInteractionResponseMessage {
+    let components = card.components();
+    let mut message = serenity::CreateInteractionResponseMessage::new()
+        .embeds(card.embeds)
+        .components(components)
+        .allowed_mentions(crate::cards::no_pings())
+        .ephemeral(ephemeral);
+    if let Some(content) = card.content {
+        message = message.content(content);
+    }
+    message
+}

@@ -1,0 +1,28 @@
+//! Errors a person using the bot can act on. Their text is shown to them, privately.
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UserError {
+    #[error("I don't know the theme \"{given}\". Try one of: {known}. /themes lists them all.")]
+    UnknownTheme { given: String, known: String },
+    #[error("There are no stories for {theme} yet. Try /story without a theme.")]
+    NoStories { theme: String },
+    #[error("That command only works in a server channel, not in a direct message.")]
+    GuildOnly,
+    #[error("That command only works in a direct message with me.")]
+    DmOnly,
+    #[error("You need the {0} permission in this server to use that command.")]
+    MissingPermission(String),
+    #[error("careprompt is restarting. Please try again in a minute.")]
+    ShuttingDown,
+    #[error(
+        "Something in that command wasn't quite right: {0}. /help shows how to use each command."
+    )]
+    BadInput(String),
+}
+
+/// What every command returns: a `UserError` inside is shown to the person as it is; anything
+/// else is logged and they see a general apology.
+pub type Error = anyhow::Error;
+
+pub const GENERIC_FAILURE: &str =
+    "Sorry, something went wrong on my side and I couldn't do that. Please try again in a minute; if it keeps happening, let whoever runs careprompt here know.";

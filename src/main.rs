@@ -1,0 +1,92 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use careprompt::cli::{self, Failure, PreviewArgs};
+
+/// careprompt: DNA of Care reflection prompts, stories and facilitator packs in Discord.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Configuration file (default: careprompt.toml when it exists, else built-in defaults).
+    #[arg(long, global = true, env = "CAREPROMPT_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the bot. Needs DISCORD_TOKEN.
+    Run,
+    /// Validate the configuration and the prompts, and prove every card fits Discord's limits.
+    Check,
+    /// Show the next posts a schedule would make.
+    Preview {
+        /// A crontab line: minute hour day-of-month month day-of-week.
+        #[arg(long)]
+        cron: Option<String>,
+        /// An IANA time zone such as Europe/London.
+        #[arg(long)]
+        tz: Option<String>,
+        /// How many posts to show.
+        #[arg(long, default_value_t = 6)]
+        count: usize,
+        /// Start after this time (RFC 3339); default now.
+        #[arg(long)]
+        from: Option<String>,
+        /// Shuffle seed: the same seed and start give the same posts.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// england-and-wales, scotland, northern-ireland or none.
+        #[arg(long)]
+        bank_holidays: Option<String>,
+        /// Include the bullying and harassment theme in the rotation.
+        #[arg(long)]
+        include_bullying: bool,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let args = Cli::parse();
+    careprompt::telemetry::init();
+    let mut stdout = std::io::stdout().lock();
+    let result: Result<(), Failure> = match args.command {
+        Command::Run => cli::run_bot(args.config),
+        Command::Check => cli::check(args.config, &mut stdout),
+        Command::Preview {
+            cron,
+            tz,
+            count,
+            from,
+            seed,
+            bank_holidays,
+            include_bullying,
+            json,
+        } => {
+            let preview = PreviewArgs {
+                config: args.config,
+                cron,
+                tz,
+                count,
+                from,
+                seed,
+                bank_holidays,
+                include_bullying,
+                json,
+            };
+            cli::preview(&preview, chrono::Utc::now(), &mut stdout)
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("{}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}
