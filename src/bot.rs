@@ -457,3 +457,89 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
         tracing::warn!(command = %app.command().qualified_name, error = %err, "could not send an error reply");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped() -> Library {
+        Library::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts"))
+            .expect("shipped content")
+    }
+
+    #[test]
+    fn registration_offers_every_theme_as_a_choice() {
+        let library = shipped();
+        let payload = registration_payload(&library);
+        let names: Vec<&str> = payload
+            .iter()
+            .filter_map(|command| command["name"].as_str())
+            .collect();
+        for expected in [
+            "themes", "pack", "prompt", "story", "support", "help", "about", "upcoming",
+        ] {
+            assert!(
+                names.contains(&expected),
+                "{expected} missing from {names:?}"
+            );
+        }
+        let pack = payload
+            .iter()
+            .find(|command| command["name"] == "pack")
+            .expect("pack");
+        let theme = &pack["options"][0];
+        assert_eq!(theme["name"], "theme");
+        assert_eq!(theme["type"], 3);
+        assert_eq!(theme["required"], true);
+        let choices = theme["choices"].as_array().expect("choices");
+        assert_eq!(choices.len(), 7);
+        assert_eq!(choices[1]["value"], "compassion");
+        for command in &payload {
+            let description = command["description"].as_str().expect("description");
+            assert!(
+                (1..=100).contains(&description.chars().count()),
+                "{description}"
+            );
+        }
+        let upcoming = payload
+            .iter()
+            .find(|command| command["name"] == "upcoming")
+            .expect("upcoming");
+        assert_eq!(upcoming["default_member_permissions"], "16");
+    }
+
+    #[test]
+    fn invite_asks_for_exactly_view_send_and_embed() {
+        let url = invite_url(serenity::ApplicationId::new(42));
+        assert!(
+            url.contains("client_id=42") && url.contains("permissions=19456"),
+            "{url}"
+        );
+        assert!(url.contains("applications.commands"));
+    }
+
+    #[tokio::test]
+    async fn gate_waits_for_commands_in_flight_and_refuses_new_ones() {
+        let gate = Arc::new(Gate::default());
+        let pass = gate.enter().expect("open before shutdown");
+        let draining = {
+            let gate = gate.clone();
+            tokio::spawn(async move { gate.drain(Duration::from_secs(30)).await })
+        };
+        tokio::task::yield_now().await;
+        assert!(!draining.is_finished());
+        drop(pass);
+        assert!(
+            draining.await.expect("join"),
+            "drain completes once the command is done"
+        );
+        assert!(gate.enter().is_none(), "closed after shutdown began");
+    }
+
+    #[tokio::test]
+    async fn gate_gives_up_after_the_grace_period() {
+        let gate = Gate::default();
+        let _stuck = gate.enter();
+        assert!(!gate.drain(Duration::from_millis(1)).await);
+    }
+}

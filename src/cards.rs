@@ -10,7 +10,7 @@ use crate::config::OrgSupport;
 use crate::content::{Library, Prompt, Story, SupportLine, Theme};
 
 /// NHS blue, for cards that belong to no single theme.
-pub const NEUTRAL_COLOUR: u32 = 0x005E_B8;
+pub const NEUTRAL_COLOUR: u32 = 0x005EB8;
 
 /// Patient Voices asks that stories are credited to Pilgrim Projects.
 // Source: http://www.patientvoices.org.uk/dnaoc.htm (terms of use for the stories).

@@ -628,3 +628,83 @@ fn load_support(path: &Path, errors: &mut ContentErrors) -> Vec<SupportLine> {
     }
     lines
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_are_one_based_and_count_characters() {
+        let text = "a = 1\nbé = \"x\"\n";
+        let offset = text.find("\"x\"").expect("present");
+        let location = Location::from_offset(Path::new("f.toml"), text, offset);
+        assert_eq!((location.line, location.column), (2, 6));
+        assert_eq!(location.to_string(), "f.toml:2:6");
+        assert_eq!(
+            Location::from_offset(Path::new("f"), text, 0).to_string(),
+            "f:1:1"
+        );
+    }
+
+    #[test]
+    fn urls_must_be_http_links_that_fit_a_button() {
+        assert!(validate_url("https://www.nhsemployers.org/x").is_ok());
+        assert!(validate_url("http://www.patientvoices.org.uk/flv/1017pv384.htm").is_ok());
+        assert!(validate_url("ftp://example.org").is_err());
+        assert!(validate_url("https://").is_err());
+        assert!(validate_url("https://localhost/x").is_err());
+        assert!(validate_url("https://example.org/a b").is_err());
+        assert!(validate_url(&format!("https://example.org/{}", "a".repeat(600))).is_err());
+    }
+
+    #[test]
+    fn colours_are_hex() {
+        assert_eq!(parse_colour("#005EB8"), Some(0x005EB8));
+        assert_eq!(parse_colour("005EB8"), None);
+        assert_eq!(parse_colour("#05EB8"), None);
+        assert_eq!(parse_colour("#GGGGGG"), None);
+    }
+
+    #[test]
+    fn shipped_library_loads_with_the_seven_themes_in_order() {
+        let library = Library::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts"))
+            .expect("shipped content is valid");
+        let slugs: Vec<&str> = library
+            .themes
+            .iter()
+            .map(|theme| theme.slug.as_str())
+            .collect();
+        assert_eq!(
+            slugs,
+            [
+                "whole-self",
+                "compassion",
+                "compassionate-leadership",
+                "improvement-and-change",
+                "resilience",
+                "equality-and-diversity",
+                "bullying-and-harassment"
+            ]
+        );
+        assert_eq!(library.rotation(false).len(), 6);
+        let bullying = library.theme("bullying-and-harassment").expect("theme");
+        assert!(!bullying.in_rotation && bullying.presentation_url.is_none());
+        for theme in &library.themes {
+            assert!(
+                theme.prompts.len() >= 12,
+                "{} has {} prompts",
+                theme.slug,
+                theme.prompts.len()
+            );
+            assert!(
+                library.stories_for(&theme.slug).count() >= 1,
+                "{} has no story",
+                theme.slug
+            );
+        }
+        assert!(library
+            .support_lines
+            .iter()
+            .any(|line| line.how.contains("116 123")));
+    }
+}

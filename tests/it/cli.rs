@@ -1,0 +1,636 @@
+//! `careprompt check` and `careprompt preview`, run as the real binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use chrono::NaiveDate;
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the binary in `dir` with no stray careprompt settings from the environment.
+fn careprompt_in(dir: &Path, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_careprompt"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DISCORD_TOKEN")
+        .env("RUST_LOG", "off");
+    for (name, _) in std::env::vars() {
+        if name.starts_with("CAREPROMPT_") {
+            command.env_remove(name);
+        }
+    }
+    command.output().expect("the careprompt binary runs")
+}
+
+fn careprompt(args: &[&str]) -> Output {
+    careprompt_in(&repo(), args)
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A scratch copy of the shipped prompts, for breaking on purpose.
+struct ContentCopy {
+    dir: PathBuf,
+}
+
+impl ContentCopy {
+    fn new(name: &str) -> ContentCopy {
+        let dir =
+            std::env::temp_dir().join(format!("careprompt-test-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("prompts")).expect("temp dir");
+        for entry in std::fs::read_dir(repo().join("prompts")).expect("prompts dir") {
+            let path = entry.expect("entry").path();
+            std::fs::copy(
+                &path,
+                dir.join("prompts").join(path.file_name().expect("name")),
+            )
+            .expect("copy");
+        }
+        ContentCopy { dir }
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.dir.join("prompts").join(name)
+    }
+
+    fn edit(&self, name: &str, change: impl FnOnce(String) -> String) {
+        let path = self.file(name);
+        let text = std::fs::read_to_string(&path).expect("read");
+        std::fs::write(&path, change(text)).expect("write");
+    }
+
+    fn check(&self) -> Output {
+        careprompt_in(&self.dir, &["check"])
+    }
+}
+
+impl Drop for ContentCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// 1-based line and column of the `occurrence`-th (0-based) match of `needle` in `text`.
+fn line_col(text: &str, needle: &str, occurrence: usize) -> (usize, usize) {
+    let offset = text
+        .match_indices(needle)
+        .nth(occurrence)
+        .expect("needle present")
+        .0;
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = offset - before.rfind('\n').map_or(0, |index| index + 1) + 1;
+    (line, column)
+}
+
+#[test]
+fn check_passes_on_the_shipped_content() {
+    let output = careprompt(&["check"]);
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    let text = stdout(&output);
+    for slug in [
+        "whole-self",
+        "compassion",
+        "compassionate-leadership",
+        "improvement-and-change",
+        "resilience",
+        "equality-and-diversity",
+        "bullying-and-harassment",
+    ] {
+        let line = text
+            .lines()
+            .find(|line| line.starts_with(slug))
+            .unwrap_or_else(|| panic!("no summary for {slug}: {text}"));
+        let prompts: usize = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|count| count.parse().ok())
+            .expect("prompt count");
+        assert!(prompts >= 12, "{slug} has only {prompts} prompts");
+    }
+    assert!(text.contains("every card fits Discord's limits"), "{text}");
+}
+
+#[test]
+fn check_names_the_place_of_a_duplicate_prompt_id() {
+    let copy = ContentCopy::new("duplicate");
+    copy.edit("compassion.toml", |text| {
+        text.replacen("id = \"com-02\"", "id = \"com-01\"", 1)
+    });
+    let text = std::fs::read_to_string(copy.file("compassion.toml")).expect("read");
+    let (line, column) = line_col(&text, "\"com-01\"", 1);
+    let output = copy.check();
+    assert_eq!(output.status.code(), Some(1));
+    let expected =
+        format!("prompts/compassion.toml:{line}:{column}: duplicate prompt id \"com-01\"");
+    assert!(
+        stderr(&output).contains(&expected),
+        "wanted {expected} in:\n{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn check_names_the_place_of_a_duplicate_across_files() {
+    let copy = ContentCopy::new("crossdup");
+    copy.edit("resilience.toml", |text| {
+        text.replacen("id = \"res-03\"", "id = \"com-01\"", 1)
+    });
+    let output = copy.check();
+    assert_eq!(output.status.code(), Some(1));
+    let text = std::fs::read_to_string(copy.file("resilience.toml")).expect("read");
+    let (line, column) = line_col(&text, "\"com-01\"", 0);
+    let expected = format!("prompts/resilience.toml:{line}:{column}: duplicate prompt id \"com-01\" (first used in prompts/compassion.toml)");
+    assert!(
+        stderr(&output).contains(&expected),
+        "wanted {expected} in:\n{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn check_reports_every_kind_of_mistake_with_its_place() {
+    let copy = ContentCopy::new("many");
+    copy.edit("whole-self.toml", |text| {
+        let text = text.replacen("guide_url = \"https://", "guide_url = \"ftp://", 1);
+        text.replacen("colour = \"#", "colour = \"nhs-blue", 1)
+    });
+    copy.edit("stories.toml", |text| {
+        text.replacen("\"compassion\"", "\"compasion\"", 1)
+    });
+    copy.edit("resilience.toml", |text| {
+        text.replacen(
+            "[[prompt]]\nid = \"res-01\"\ntext = \"",
+            "[[prompt]]\nid = \"res-01\"\ntext = \"ask @everyone ",
+            1,
+        )
+    });
+    let output = copy.check();
+    assert_eq!(output.status.code(), Some(1));
+    let errors = stderr(&output);
+    let ws = std::fs::read_to_string(copy.file("whole-self.toml")).expect("read");
+    let (line, column) = line_col(&ws, "\"ftp://", 0);
+    assert!(
+        errors.contains(&format!(
+            "prompts/whole-self.toml:{line}:{column}: \"ftp://"
+        )),
+        "{errors}"
+    );
+    assert!(errors.contains("is not an http(s) link"), "{errors}");
+    let (line, column) = line_col(&ws, "\"nhs-blue", 0);
+    assert!(
+        errors.contains(&format!("prompts/whole-self.toml:{line}:{column}: colour")),
+        "{errors}"
+    );
+    let stories = std::fs::read_to_string(copy.file("stories.toml")).expect("read");
+    let (line, column) = line_col(&stories, "\"compasion\"", 0);
+    assert!(
+        errors.contains(&format!(
+            "prompts/stories.toml:{line}:{column}: unknown theme \"compasion\""
+        )),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("prompts/resilience.toml:") && errors.contains("contains '@'"),
+        "{errors}"
+    );
+}
+
+#[test]
+fn check_points_at_broken_toml() {
+    let copy = ContentCopy::new("syntax");
+    copy.edit("compassion.toml", |text| {
+        text.replacen(
+            "[[prompt]]\nid = \"com-03\"",
+            "[[prompt]\nid = \"com-03\"",
+            1,
+        )
+    });
+    let output = copy.check();
+    assert_eq!(output.status.code(), Some(1));
+    let text = std::fs::read_to_string(copy.file("compassion.toml")).expect("read");
+    let (line, _) = line_col(&text, "[[prompt]\nid = \"com-03\"", 0);
+    assert!(
+        stderr(&output).contains(&format!("prompts/compassion.toml:{line}:")),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn check_catches_a_card_that_breaks_discord_limits() {
+    let copy = ContentCopy::new("limits");
+    // A support line's text can only push a card past its limits through sheer numbers of lines.
+    copy.edit("support.toml", |text| {
+        let block = "\n[[line]]\nname = \"Extra line\"\nhow = \"Call 0000\"\nwhen = \"Any time\"\n";
+        format!("{text}{}", block.repeat(30))
+    });
+    let output = copy.check();
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains("the support card would break a Discord limit"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn check_reports_a_bad_config_with_its_line() {
+    let copy = ContentCopy::new("config");
+    std::fs::write(
+        copy.dir.join("careprompt.toml"),
+        "[schedule]\ntimezone = \"Europe/Londn\"\n",
+    )
+    .expect("write");
+    let output = copy.check();
+    assert_eq!(output.status.code(), Some(1));
+    let errors = stderr(&output);
+    assert!(
+        errors.contains("careprompt.toml:2:1: schedule.timezone")
+            && errors.contains("Europe/London"),
+        "{errors}"
+    );
+}
+
+fn preview_json(args: &[&str]) -> Vec<Value> {
+    let mut all = vec!["preview", "--json"];
+    all.extend_from_slice(args);
+    let output = careprompt(&all);
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each line is JSON"))
+        .collect()
+}
+
+fn field<'a>(post: &'a Value, key: &str) -> &'a str {
+    post.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("{key} missing in {post}"))
+}
+
+#[test]
+fn preview_is_local_time_across_the_2027_clock_changes() {
+    let posts = preview_json(&[
+        "--cron",
+        "0 9 * * MON",
+        "--tz",
+        "Europe/London",
+        "--from",
+        "2027-03-15T00:00:00Z",
+        "--count",
+        "3",
+        "--bank-holidays",
+        "none",
+    ]);
+    let utc: Vec<&str> = posts.iter().map(|post| field(post, "at_utc")).collect();
+    assert_eq!(
+        utc,
+        [
+            "2027-03-15T09:00:00Z",
+            "2027-03-22T09:00:00Z",
+            "2027-03-29T08:00:00Z"
+        ]
+    );
+    let local: Vec<&str> = posts.iter().map(|post| field(post, "at_local")).collect();
+    assert_eq!(
+        local,
+        [
+            "2027-03-15T09:00:00+00:00",
+            "2027-03-22T09:00:00+00:00",
+            "2027-03-29T09:00:00+01:00"
+        ]
+    );
+
+    let posts = preview_json(&[
+        "--cron",
+        "0 9 * * MON",
+        "--tz",
+        "Europe/London",
+        "--from",
+        "2027-10-20T00:00:00Z",
+        "--count",
+        "2",
+        "--bank-holidays",
+        "none",
+    ]);
+    let utc: Vec<&str> = posts.iter().map(|post| field(post, "at_utc")).collect();
+    assert_eq!(utc, ["2027-10-25T08:00:00Z", "2027-11-01T09:00:00Z"]);
+}
+
+#[test]
+fn preview_handles_the_missing_and_repeated_hours() {
+    // 01:30 does not exist on 28 March 2027 and happens twice on 31 October 2027.
+    let posts = preview_json(&[
+        "--cron",
+        "30 1 * * *",
+        "--tz",
+        "Europe/London",
+        "--from",
+        "2027-03-27T12:00:00Z",
+        "--count",
+        "2",
+        "--bank-holidays",
+        "none",
+    ]);
+    let utc: Vec<&str> = posts.iter().map(|post| field(post, "at_utc")).collect();
+    assert_eq!(utc, ["2027-03-28T01:00:00Z", "2027-03-29T00:30:00Z"]);
+    let posts = preview_json(&[
+        "--cron",
+        "30 1 * * *",
+        "--tz",
+        "Europe/London",
+        "--from",
+        "2027-10-30T12:00:00Z",
+        "--count",
+        "2",
+        "--bank-holidays",
+        "none",
+    ]);
+    let utc: Vec<&str> = posts.iter().map(|post| field(post, "at_utc")).collect();
+    assert_eq!(utc, ["2027-10-31T00:30:00Z", "2027-11-01T01:30:00Z"]);
+}
+
+#[test]
+fn preview_skips_easter_monday_without_using_up_a_theme() {
+    let posts = preview_json(&[
+        "--cron",
+        "0 9 * * MON",
+        "--from",
+        "2027-03-20T00:00:00Z",
+        "--count",
+        "2",
+    ]);
+    let utc: Vec<&str> = posts.iter().map(|post| field(post, "at_utc")).collect();
+    assert_eq!(utc, ["2027-03-22T09:00:00Z", "2027-04-05T08:00:00Z"]);
+    let themes: Vec<&str> = posts.iter().map(|post| field(post, "theme")).collect();
+    assert_eq!(themes, ["whole-self", "compassion"]);
+}
+
+fn date(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("date")
+}
+
+/// Runs a daily schedule over 2026 to 2028 and returns the weekdays it did not post on.
+fn skipped_weekdays(region: &str) -> Vec<NaiveDate> {
+    let posts = preview_json(&[
+        "--cron",
+        "0 12 * * 1-5",
+        "--from",
+        "2026-01-01T00:00:00Z",
+        "--count",
+        "790",
+        "--bank-holidays",
+        region,
+    ]);
+    let posted: std::collections::BTreeSet<NaiveDate> = posts
+        .iter()
+        .map(|post| date(&field(post, "at_local")[..10]))
+        .collect();
+    let last = *posted.iter().next_back().expect("posts");
+    assert!(
+        last >= date("2028-12-29"),
+        "preview should reach the end of 2028, got {last}"
+    );
+    date("2026-01-01")
+        .iter_days()
+        .take_while(|day| *day <= date("2028-12-31"))
+        .filter(|day| chrono::Datelike::weekday(day).number_from_monday() <= 5)
+        .filter(|day| !posted.contains(day))
+        .collect()
+}
+
+fn dates(list: &[&str]) -> Vec<NaiveDate> {
+    list.iter().map(|text| date(text)).collect()
+}
+
+// Expected dates: GOV.UK's published bank holidays for 2026 and 2027, and the same rules for 2028.
+#[test]
+fn preview_skips_england_and_wales_bank_holidays_2026_to_2028() {
+    assert_eq!(
+        skipped_weekdays("england-and-wales"),
+        dates(&[
+            "2026-01-01",
+            "2026-04-03",
+            "2026-04-06",
+            "2026-05-04",
+            "2026-05-25",
+            "2026-08-31",
+            "2026-12-25",
+            "2026-12-28",
+            "2027-01-01",
+            "2027-03-26",
+            "2027-03-29",
+            "2027-05-03",
+            "2027-05-31",
+            "2027-08-30",
+            "2027-12-27",
+            "2027-12-28",
+            "2028-01-03",
+            "2028-04-14",
+            "2028-04-17",
+            "2028-05-01",
+            "2028-05-29",
+            "2028-08-28",
+            "2028-12-25",
+            "2028-12-26",
+        ])
+    );
+}
+
+#[test]
+fn preview_skips_scotland_bank_holidays_2026_to_2028() {
+    assert_eq!(
+        skipped_weekdays("scotland"),
+        dates(&[
+            "2026-01-01",
+            "2026-01-02",
+            "2026-04-03",
+            "2026-05-04",
+            "2026-05-25",
+            "2026-08-03",
+            "2026-11-30",
+            "2026-12-25",
+            "2026-12-28",
+            "2027-01-01",
+            "2027-01-04",
+            "2027-03-26",
+            "2027-05-03",
+            "2027-05-31",
+            "2027-08-02",
+            "2027-11-30",
+            "2027-12-27",
+            "2027-12-28",
+            "2028-01-03",
+            "2028-01-04",
+            "2028-04-14",
+            "2028-05-01",
+            "2028-05-29",
+            "2028-08-07",
+            "2028-11-30",
+            "2028-12-25",
+            "2028-12-26",
+        ])
+    );
+}
+
+#[test]
+fn preview_skips_northern_ireland_bank_holidays_2026_to_2028() {
+    assert_eq!(
+        skipped_weekdays("northern-ireland"),
+        dates(&[
+            "2026-01-01",
+            "2026-03-17",
+            "2026-04-03",
+            "2026-04-06",
+            "2026-05-04",
+            "2026-05-25",
+            "2026-07-13",
+            "2026-08-31",
+            "2026-12-25",
+            "2026-12-28",
+            "2027-01-01",
+            "2027-03-17",
+            "2027-03-26",
+            "2027-03-29",
+            "2027-05-03",
+            "2027-05-31",
+            "2027-07-12",
+            "2027-08-30",
+            "2027-12-27",
+            "2027-12-28",
+            "2028-01-03",
+            "2028-03-17",
+            "2028-04-14",
+            "2028-04-17",
+            "2028-05-01",
+            "2028-05-29",
+            "2028-07-12",
+            "2028-08-28",
+            "2028-12-25",
+            "2028-12-26",
+        ])
+    );
+}
+
+#[test]
+fn preview_with_no_holidays_posts_every_weekday() {
+    assert_eq!(skipped_weekdays("none"), Vec::<NaiveDate>::new());
+}
+
+#[test]
+fn preview_is_repeatable_for_a_seed_and_has_the_documented_keys() {
+    let args = [
+        "--from",
+        "2027-01-01T00:00:00Z",
+        "--count",
+        "12",
+        "--seed",
+        "7",
+    ];
+    let first = preview_json(&args);
+    assert_eq!(first, preview_json(&args));
+    for post in &first {
+        for key in ["at_local", "at_utc", "theme", "prompt_id", "story_url"] {
+            assert!(post.get(key).is_some(), "{key} missing in {post}");
+        }
+    }
+    let other = preview_json(&[
+        "--from",
+        "2027-01-01T00:00:00Z",
+        "--count",
+        "12",
+        "--seed",
+        "8",
+    ]);
+    assert_ne!(
+        first, other,
+        "another seed shuffles the prompts differently"
+    );
+    let themes: Vec<&str> = first
+        .iter()
+        .take(6)
+        .map(|post| field(post, "theme"))
+        .collect();
+    assert_eq!(
+        themes,
+        [
+            "whole-self",
+            "compassion",
+            "compassionate-leadership",
+            "improvement-and-change",
+            "resilience",
+            "equality-and-diversity"
+        ]
+    );
+}
+
+#[test]
+fn preview_includes_bullying_and_harassment_only_when_asked() {
+    let without = preview_json(&["--from", "2027-01-01T00:00:00Z", "--count", "14"]);
+    assert!(without
+        .iter()
+        .all(|post| field(post, "theme") != "bullying-and-harassment"));
+    let with = preview_json(&[
+        "--from",
+        "2027-01-01T00:00:00Z",
+        "--count",
+        "14",
+        "--include-bullying",
+    ]);
+    assert_eq!(field(&with[6], "theme"), "bullying-and-harassment");
+}
+
+#[test]
+fn preview_refuses_bad_input_with_usage_exit_code() {
+    let cases: [(&[&str], &str); 5] = [
+        (&["--tz", "Europe/Londn"], "Europe/London"),
+        (&["--cron", "0 9 * *"], "5 fields"),
+        (&["--cron", "0 25 * * *"], "hour"),
+        (&["--cron", "*/5 * * * *"], "once an hour"),
+        (&["--from", "next tuesday"], "RFC 3339"),
+    ];
+    for (args, hint) in cases {
+        let mut all = vec!["preview"];
+        all.extend_from_slice(args);
+        let output = careprompt(&all);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(hint),
+            "{args:?}: wanted {hint} in {}",
+            stderr(&output)
+        );
+        assert!(stdout(&output).is_empty());
+    }
+    let output = careprompt(&["preview", "--bank-holidays", "wales"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let output = careprompt(&["preview", "--count", "lots"]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn run_without_a_token_says_what_to_do() {
+    let output = careprompt(&["run"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("DISCORD_TOKEN"),
+        "{}",
+        stderr(&output)
+    );
+}

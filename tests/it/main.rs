@@ -1,0 +1,3 @@
+//! One test binary for everything that runs careprompt from the outside.
+
+mod cli;
