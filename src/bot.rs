@@ -17,6 +17,7 @@ use crate::config::{Config, Token};
 use crate::content::Library;
 use crate::discord::{Rest, RestError, RetryPolicy};
 use crate::error::{UserError, GENERIC_FAILURE};
+use crate::store::{redact_url, Store};
 
 pub use crate::error::Error;
 
@@ -32,6 +33,7 @@ pub struct Data {
     pub config: Arc<Config>,
     pub rest: Rest,
     pub clock: Arc<dyn Clock>,
+    pub store: Store,
 }
 
 impl Data {
@@ -265,6 +267,10 @@ pub async fn run(
     options: BotOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let store = Store::connect(&config.database.url, config.database.max_connections)
+        .await
+        .with_context(|| format!("opening the database {}", redact_url(&config.database.url)))?;
+    tracing::info!(backend = store.backend(), "database ready");
     let (http, proxy_client) = build_http(&config, &token, &options)?;
     let config = Arc::new(config);
     let library = Arc::new(library);
@@ -276,6 +282,7 @@ pub async fn run(
         proxy_client.clone(),
         options.retry,
         options.clock.clone(),
+        store.clone(),
     );
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {
@@ -285,7 +292,7 @@ pub async fn run(
         })
         .initialize_owners(false)
         .setup(move |ctx, ready, _framework| {
-            let (library, config, proxy_client, retry, clock) = setup_state;
+            let (library, config, proxy_client, retry, clock, store) = setup_state;
             Box::pin(async move {
                 tracing::info!(
                     shard = ctx.shard_id.0,
@@ -297,6 +304,7 @@ pub async fn run(
                     config,
                     rest: Rest::new(ctx.http.clone(), proxy_client, retry),
                     clock,
+                    store,
                 })
             })
         })
@@ -341,6 +349,7 @@ pub async fn run(
 
     let result = client.start().await;
     stopper.abort();
+    store.close().await;
     match result {
         Ok(()) => {
             tracing::info!("disconnected from Discord; goodbye");
@@ -366,7 +375,7 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
             let command = ctx.command().qualified_name.clone();
             match error.downcast_ref::<UserError>() {
                 Some(user_error) => {
-                    tracing::info!(command = %command, kind = ?std::mem::discriminant(user_error), "command refused");
+                    tracing::info!(command = %command, kind = user_error.kind(), "command refused");
                     (ctx, user_error.to_string())
                 }
                 None => {
@@ -408,10 +417,11 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
         E::CommandStructureMismatch {
             ctx, description, ..
         } => {
-            tracing::error!(command = %ctx.command().qualified_name, description, "Discord's view of a command differs from ours; re-registration should fix it");
+            tracing::warn!(command = %ctx.command().qualified_name, description, "a command arrived with options that do not match its definition");
+            let reason = "its options did not match the command; if Discord shows an old version, reopen the app and try again";
             (
                 poise::Context::Application(ctx),
-                GENERIC_FAILURE.to_string(),
+                UserError::BadInput(reason.to_string()).to_string(),
             )
         }
         E::UnknownInteraction {

@@ -226,6 +226,16 @@ pub struct LoadedConfig {
 }
 
 impl LoadedConfig {
+    /// A configuration built in code rather than read from a file.
+    pub fn from_config(config: Config) -> LoadedConfig {
+        LoadedConfig {
+            config,
+            file: None,
+            text: String::new(),
+            env_keys: BTreeMap::new(),
+        }
+    }
+
     /// Where `section.key` was set: an environment variable wins over the file.
     pub fn origin(&self, dotted_key: &str) -> Origin {
         if let Some(name) = self.env_keys.get(dotted_key) {

@@ -110,18 +110,22 @@ fn method_name(method: LightMethod) -> &'static str {
     }
 }
 
-/// The route with ids and tokens stripped, safe to log.
+/// The route with ids and tokens replaced, safe to log: only Discord's own path words survive.
 fn route_label(route: &Route<'_>) -> String {
     let path = route.path();
     let path = path.trim_start_matches("https://discord.com/api/v10");
     path.split('/')
         .map(|segment| {
-            if segment.chars().all(|c| c.is_ascii_digit()) && !segment.is_empty() {
-                "{id}"
-            } else if segment.len() > 40 {
-                "{token}"
-            } else {
+            let is_word = segment.len() <= 24
+                && segment
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || matches!(c, '-' | '_' | '@'));
+            if is_word {
                 segment
+            } else if segment.chars().all(|c| c.is_ascii_digit()) {
+                "{id}"
+            } else {
+                "{token}"
             }
         })
         .collect::<Vec<_>>()
@@ -375,4 +379,56 @@ pub fn interaction_message(
         message = message.content(content);
     }
     message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_labels_hide_ids_and_tokens() {
+        let token = "aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDpsb25nLXRva2Vu";
+        let label = route_label(&Route::InteractionResponse {
+            interaction_id: serenity::InteractionId::new(1234),
+            token,
+        });
+        assert_eq!(label, "/interactions/{id}/{token}/callback");
+        let label = route_label(&Route::InteractionResponse {
+            interaction_id: serenity::InteractionId::new(1),
+            token: "fake-itok-1",
+        });
+        assert_eq!(label, "/interactions/{id}/{token}/callback");
+        let label = route_label(&Route::Commands {
+            application_id: serenity::ApplicationId::new(99),
+        });
+        assert_eq!(label, "/applications/{id}/commands");
+    }
+
+    #[test]
+    fn backoff_doubles() {
+        let policy = RetryPolicy {
+            attempts: 5,
+            base_delay: Duration::from_millis(100),
+        };
+        assert_eq!(policy.backoff(1), Duration::from_millis(100));
+        assert_eq!(policy.backoff(3), Duration::from_millis(400));
+    }
+
+    #[test]
+    fn error_bodies_give_code_and_retry_after() {
+        assert_eq!(
+            parse_error_body(
+                r#"{"message":"You are being rate limited.","retry_after":0.25,"global":false}"#
+            ),
+            (None, "You are being rate limited.".to_string(), Some(0.25))
+        );
+        assert_eq!(
+            parse_error_body(r#"{"message":"Unknown interaction","code":10062}"#).0,
+            Some(10062)
+        );
+        assert_eq!(
+            parse_error_body("<html>502 Bad Gateway</html>"),
+            (None, String::new(), None)
+        );
+    }
 }

@@ -20,6 +20,21 @@ pub enum UserError {
     BadInput(String),
 }
 
+impl UserError {
+    /// A name for logs, which never carry what the person typed.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            UserError::UnknownTheme { .. } => "unknown theme",
+            UserError::NoStories { .. } => "no stories",
+            UserError::GuildOnly => "guild only",
+            UserError::DmOnly => "dm only",
+            UserError::MissingPermission(_) => "missing permission",
+            UserError::ShuttingDown => "shutting down",
+            UserError::BadInput(_) => "bad input",
+        }
+    }
+}
+
 /// What every command returns: a `UserError` inside is shown to the person as it is; anything
 /// else is logged and they see a general apology.
 pub type Error = anyhow::Error;

@@ -18,4 +18,5 @@ pub mod limits;
 pub mod preview;
 pub mod rotation;
 pub mod schedule;
+pub mod store;
 pub mod telemetry;

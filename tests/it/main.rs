@@ -1,3 +1,8 @@
 //! One test binary for everything that runs careprompt from the outside.
 
+mod bot;
 mod cli;
+mod fake_discord_selftest;
+mod process;
+mod store;
+mod support;

@@ -79,7 +79,9 @@ pub enum RouteLookup<'a> {
     /// No path template matches.
     NotFound,
     /// A template matches but has no operation for this method.
-    MethodNotAllowed { template: &'a str },
+    MethodNotAllowed {
+        template: &'a str,
+    },
     Found(Operation<'a>),
 }
 
@@ -95,7 +97,7 @@ pub struct Operation<'a> {
     pub path_item: &'a Value,
 }
 
-impl Operation<'_> {
+impl<'a> Operation<'a> {
     pub fn param(&self, name: &str) -> Option<&str> {
         self.params
             .iter()
@@ -104,7 +106,7 @@ impl Operation<'_> {
     }
 
     /// The JSON request-body schema, if the operation takes a body.
-    pub fn json_body_schema(&self) -> Option<&Value> {
+    pub fn json_body_schema(&self) -> Option<&'a Value> {
         self.operation
             .pointer("/requestBody/content/application~1json/schema")
     }
@@ -117,7 +119,7 @@ impl Operation<'_> {
     }
 
     /// Declared query parameters: name and schema.
-    pub fn query_params(&self) -> Vec<(&str, &Value)> {
+    pub fn query_params(&self) -> Vec<(&'a str, &'a Value)> {
         let mut out = Vec::new();
         for holder in [self.path_item, self.operation] {
             if let Some(list) = holder.get("parameters").and_then(Value::as_array) {
@@ -195,13 +197,17 @@ impl Spec {
                 continue;
             }
             let mut literals = 0;
-            let matches = route.segments.iter().zip(&parts).all(|(seg, part)| match seg {
-                Segment::Literal(l) => {
-                    literals += 1;
-                    l == part
-                }
-                Segment::Param(_) => !part.is_empty(),
-            });
+            let matches = route
+                .segments
+                .iter()
+                .zip(&parts)
+                .all(|(seg, part)| match seg {
+                    Segment::Literal(l) => {
+                        literals += 1;
+                        l == part
+                    }
+                    Segment::Param(_) => !part.is_empty(),
+                });
             if matches && best.is_none_or(|(_, n)| literals > n) {
                 best = Some((route, literals));
             }
@@ -319,11 +325,19 @@ impl Spec {
         out: &mut Vec<SchemaError>,
         depth: usize,
     ) {
-        assert!(depth < 200, "schema recursion too deep at {}", path.join("."));
+        assert!(
+            depth < 200,
+            "schema recursion too deep at {}",
+            path.join(".")
+        );
         let obj = match schema {
             Value::Bool(true) => return,
             Value::Bool(false) => {
-                out.push(SchemaError::new(path, "UNKNOWN_FIELD", "Field is not allowed."));
+                out.push(SchemaError::new(
+                    path,
+                    "UNKNOWN_FIELD",
+                    "Field is not allowed.",
+                ));
                 return;
             }
             Value::Object(o) => o,
@@ -413,7 +427,9 @@ impl Spec {
             let here = path.len();
             let mismatch = |errs: &Vec<SchemaError>| {
                 errs.iter().any(|e| {
-                    (e.path.len() == here && e.code.starts_with("BASE_TYPE_") && is_type_code(&e.code))
+                    (e.path.len() == here
+                        && e.code.starts_with("BASE_TYPE_")
+                        && is_type_code(&e.code))
                         || (e.path.len() == here + 1
                             && e.path[here] == "type"
                             && e.code == "BASE_TYPE_CHOICES")
@@ -722,11 +738,23 @@ fn check_number(
     let Some(x) = number_of(v) else { return };
     // Compare big integers exactly where both sides are integers.
     let exact = v.as_i64().map(i128::from).or(v.as_u64().map(i128::from));
-    let below = |bound: &Value| match (exact, bound.as_i64().map(i128::from).or(bound.as_u64().map(i128::from))) {
+    let below = |bound: &Value| match (
+        exact,
+        bound
+            .as_i64()
+            .map(i128::from)
+            .or(bound.as_u64().map(i128::from)),
+    ) {
         (Some(a), Some(b)) => a < b,
         _ => bound.as_f64().is_some_and(|b| x < b),
     };
-    let above = |bound: &Value| match (exact, bound.as_i64().map(i128::from).or(bound.as_u64().map(i128::from))) {
+    let above = |bound: &Value| match (
+        exact,
+        bound
+            .as_i64()
+            .map(i128::from)
+            .or(bound.as_u64().map(i128::from)),
+    ) {
         (Some(a), Some(b)) => a > b,
         _ => bound.as_f64().is_some_and(|b| x > b),
     };
@@ -791,15 +819,13 @@ fn known_pattern(pattern: &str, s: &str) -> Option<bool> {
     match pattern {
         "^(0|[1-9][0-9]*)$" => Some(
             s == "0"
-                || (!s.is_empty()
-                    && !s.starts_with('0')
-                    && s.bytes().all(|b| b.is_ascii_digit())),
+                || (!s.is_empty() && !s.starts_with('0') && s.bytes().all(|b| b.is_ascii_digit())),
         ),
-        "^#(([0-9a-fA-F]{2}){3}|([0-9a-fA-F]){3})$" => Some(
-            s.strip_prefix('#').is_some_and(|hex| {
+        "^#(([0-9a-fA-F]{2}){3}|([0-9a-fA-F]){3})$" => {
+            Some(s.strip_prefix('#').is_some_and(|hex| {
                 (hex.len() == 6 || hex.len() == 3) && hex.bytes().all(|b| b.is_ascii_hexdigit())
-            }),
-        ),
+            }))
+        }
         _ => None,
     }
 }
@@ -820,7 +846,8 @@ fn is_uri(s: &str) -> bool {
 /// RFC 3339 date-time: `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`.
 fn is_date_time(s: &str) -> bool {
     let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
+    let digits =
+        |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
     if b.len() < 20
         || !digits(0..4)
         || b[4] != b'-'
@@ -863,10 +890,8 @@ mod tests {
     use super::*;
 
     fn callback_schema() -> &'static Value {
-        let RouteLookup::Found(op) = spec().lookup(
-            "POST",
-            "/interactions/3001/itok/callback",
-        ) else {
+        let RouteLookup::Found(op) = spec().lookup("POST", "/interactions/3001/itok/callback")
+        else {
             panic!("callback route not found");
         };
         op.json_body_schema().expect("callback has a body schema")
@@ -887,7 +912,10 @@ mod tests {
     fn route_lookup_prefers_literal_segments() {
         match spec().lookup("PATCH", "/webhooks/1000/tok/messages/@original") {
             RouteLookup::Found(op) => {
-                assert_eq!(op.template, "/webhooks/{webhook_id}/{webhook_token}/messages/@original");
+                assert_eq!(
+                    op.template,
+                    "/webhooks/{webhook_id}/{webhook_token}/messages/@original"
+                );
                 assert_eq!(op.param("webhook_token"), Some("tok"));
             }
             _ => panic!("not found"),
@@ -896,7 +924,10 @@ mod tests {
             RouteLookup::Found(op) => assert_eq!(op.template, "/users/@me"),
             _ => panic!("not found"),
         }
-        assert!(matches!(spec().lookup("GET", "/no/such/route"), RouteLookup::NotFound));
+        assert!(matches!(
+            spec().lookup("GET", "/no/such/route"),
+            RouteLookup::NotFound
+        ));
         assert!(matches!(
             spec().lookup("PUT", "/gateway"),
             RouteLookup::MethodNotAllowed { .. }
@@ -912,7 +943,10 @@ mod tests {
                 {"type": 2, "style": 1, "custom_id": "x", "label": "X"}]}],
             "allowed_mentions": {"parse": []}}});
         assert_eq!(spec().validate(callback_schema(), &ok), vec![]);
-        assert_eq!(spec().validate(callback_schema(), &json!({"type": 5})), vec![]);
+        assert_eq!(
+            spec().validate(callback_schema(), &json!({"type": 5})),
+            vec![]
+        );
 
         let bad = json!({"type": 4, "data": {"embeds": [{"title": "x".repeat(257)}]}});
         let errs = spec().validate(callback_schema(), &bad);
@@ -924,7 +958,11 @@ mod tests {
         let bad_button = json!({"type": 4, "data": {"components": [{"type": 1, "components": [
             {"type": 2, "custom_id": "x"}]}]}});
         let errs = spec().validate(callback_schema(), &bad_button);
-        assert_eq!(paths(&errs), vec!["data.components.0.components.0.style"], "{errs:?}");
+        assert_eq!(
+            paths(&errs),
+            vec!["data.components.0.components.0.style"],
+            "{errs:?}"
+        );
     }
 
     #[test]
@@ -971,7 +1009,10 @@ mod tests {
             "options": [{"type": 3, "name": "theme"}, {"type": 99, "name": "y", "description": "y"}]}]);
         let mut got = paths(&spec().validate(schema, &bad));
         got.sort();
-        assert_eq!(got, vec!["0.name", "0.options.0.description", "0.options.1.type"]);
+        assert_eq!(
+            got,
+            vec!["0.name", "0.options.0.description", "0.options.1.type"]
+        );
     }
 
     #[test]
@@ -984,7 +1025,10 @@ mod tests {
         assert_eq!(s.validate(&schema, &json!({"a": null})), vec![]);
         assert_eq!(paths(&s.validate(&schema, &json!({"a": "é"}))), vec!["a"]);
         assert_eq!(paths(&s.validate(&schema, &json!({}))), vec!["a"]);
-        assert_eq!(paths(&s.validate(&schema, &json!({"a": "ab", "c": 1}))), vec!["c"]);
+        assert_eq!(
+            paths(&s.validate(&schema, &json!({"a": "ab", "c": 1}))),
+            vec!["c"]
+        );
         assert_eq!(
             paths(&s.validate(&schema, &json!({"a": "ab", "b": [2, true, true]}))),
             vec!["b", "b.0"]

@@ -1,0 +1,849 @@
+//! careprompt's commands end to end: the real serenity/poise client against the fake Discord,
+//! through a rate-limit proxy ("proxy mode") and straight to discord.com ("default mode").
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use careprompt::bot::{self, BotOptions};
+use careprompt::check::{load_content, DNA_OF_CARE_URL};
+use careprompt::clock::ManualClock;
+use careprompt::config::{self, Config, OrgSupport, PackOverride, Token};
+use careprompt::content::Library;
+use careprompt::discord::RetryPolicy;
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::support::{
+    CommandInvocation, FakeDiscord, Fault, InteractionReply, RouteMatch, GATEWAY_WAIT, TOKEN,
+};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Mode {
+    Proxy,
+    Default,
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn shipped_library() -> Library {
+    Library::load(&repo().join("prompts")).expect("shipped content loads")
+}
+
+/// A bot running in this process against `fake`.
+pub struct RunningBot {
+    stop: Option<oneshot::Sender<()>>,
+    handle: JoinHandle<anyhow::Result<()>>,
+}
+
+impl RunningBot {
+    /// Asks the bot to shut down as SIGTERM would, and returns how `run` ended.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        tokio::time::timeout(Duration::from_secs(20), self.handle)
+            .await
+            .expect("the bot stops in time")
+            .expect("the bot task did not panic")
+    }
+
+    /// Waits for `run` to end by itself (a failed start).
+    pub async fn ended(self) -> anyhow::Result<()> {
+        tokio::time::timeout(Duration::from_secs(20), self.handle)
+            .await
+            .expect("the bot ends in time")
+            .expect("the bot task did not panic")
+    }
+}
+
+pub fn base_config(fake: &FakeDiscord, mode: Mode) -> Config {
+    let mut config = Config::default();
+    config.content.dir = repo().join("prompts");
+    config.database.url = "sqlite::memory:".to_string();
+    if mode == Mode::Proxy {
+        config.discord.proxy_url = Some(fake.proxy_base_url());
+    }
+    config
+}
+
+pub fn spawn_bot(fake: &FakeDiscord, mode: Mode, token: &str, config: Config) -> RunningBot {
+    let loaded = config::LoadedConfig::from_config(config);
+    let library = load_content(&loaded).expect("content and config are valid");
+    let options = BotOptions {
+        http_client: (mode == Mode::Default).then(|| fake.default_mode_client()),
+        retry: RetryPolicy {
+            attempts: 4,
+            base_delay: Duration::from_millis(20),
+        },
+        clock: Arc::new(ManualClock::new(
+            "2027-03-20T12:00:00Z".parse().expect("time"),
+        )),
+        shutdown_grace: Duration::from_secs(10),
+    };
+    let (stop, stopped) = oneshot::channel::<()>();
+    let handle = tokio::spawn(bot::run(
+        loaded.config,
+        library,
+        Token::new(token),
+        options,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    RunningBot {
+        stop: Some(stop),
+        handle,
+    }
+}
+
+/// Starts the fake and a bot connected to it.
+pub async fn start(mode: Mode, tweak: impl FnOnce(&mut Config)) -> (FakeDiscord, RunningBot) {
+    let fake = FakeDiscord::start().await;
+    let mut config = base_config(&fake, mode);
+    tweak(&mut config);
+    let bot = spawn_bot(&fake, mode, TOKEN, config);
+    fake.wait_ready(GATEWAY_WAIT)
+        .await
+        .expect("the bot connects to the gateway");
+    (fake, bot)
+}
+
+pub async fn finish(fake: FakeDiscord, bot: RunningBot) {
+    bot.stop().await.expect("the bot shuts down cleanly");
+    fake.assert_no_violations();
+}
+
+fn assert_pings_nobody(reply: &InteractionReply) {
+    let mentions = reply
+        .allowed_mentions()
+        .expect("every reply sets allowed_mentions");
+    assert_eq!(mentions["parse"], json!([]), "{mentions}");
+    assert!(
+        mentions
+            .get("users")
+            .is_none_or(|users| users == &json!([])),
+        "{mentions}"
+    );
+    assert!(
+        mentions
+            .get("roles")
+            .is_none_or(|roles| roles == &json!([])),
+        "{mentions}"
+    );
+}
+
+fn embed(reply: &InteractionReply) -> Value {
+    let embeds = reply.embeds();
+    assert_eq!(embeds.len(), 1, "one embed expected: {:?}", reply.data);
+    embeds[0].clone()
+}
+
+fn link_buttons(reply: &InteractionReply) -> Vec<(String, String)> {
+    reply
+        .buttons()
+        .iter()
+        .map(|button| {
+            assert_eq!(button["style"], 5, "only link buttons: {button}");
+            (
+                button["label"].as_str().unwrap_or_default().to_string(),
+                button["url"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// An ephemeral error reply: short text, no embed.
+fn assert_private_error(reply: &InteractionReply, hint: &str) {
+    assert!(reply.ephemeral(), "errors are private: {:?}", reply.data);
+    let text = reply.content().expect("an error says what to do");
+    assert!(text.contains(hint), "wanted {hint:?} in {text:?}");
+    assert_pings_nobody(reply);
+}
+
+async fn themes_are_listed_privately(mode: Mode) {
+    let (fake, bot) = start(mode, |_| {}).await;
+    let reply = fake
+        .run_command(CommandInvocation::guild("themes"))
+        .await
+        .expect("answered");
+    assert!(reply.ephemeral());
+    assert_pings_nobody(&reply);
+    let library = shipped_library();
+    let fields = embed(&reply)["fields"].as_array().cloned().expect("fields");
+    let names: Vec<&str> = fields
+        .iter()
+        .filter_map(|field| field["name"].as_str())
+        .collect();
+    let titles: Vec<&str> = library
+        .themes
+        .iter()
+        .map(|theme| theme.title.as_str())
+        .collect();
+    assert_eq!(names, titles);
+    assert!(fields[0]["value"]
+        .as_str()
+        .unwrap_or_default()
+        .contains(&library.themes[0].summary));
+    let tls = fake
+        .requests()
+        .iter()
+        .filter(|request| request.is("POST", "/interactions/"))
+        .all(|request| request.tls);
+    assert_eq!(
+        tls,
+        mode == Mode::Default,
+        "default mode talks to discord.com over TLS; proxy mode to the proxy"
+    );
+    finish(fake, bot).await;
+}
+
+#[tokio::test]
+async fn pack_is_shared_in_the_channel_with_its_links_and_stories() {
+    let (fake, bot) = start(Mode::Proxy, |_| {}).await;
+    let library = shipped_library();
+    let reply = fake
+        .run_command(CommandInvocation::guild("pack").option_str("theme", "compassion"))
+        .await
+        .expect("answered");
+    assert!(!reply.ephemeral(), "a pack is for sharing");
+    assert_pings_nobody(&reply);
+    let card = embed(&reply);
+    assert!(
+        card["title"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Compassion"),
+        "{card}"
+    );
+    let theme = library.theme("compassion").expect("theme");
+    assert_eq!(card["color"], theme.colour);
+    let stories = card["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .find(|field| field["name"] == "Stories for this theme")
+        .expect("stories field")
+        .clone();
+    for story in library.stories_for("compassion") {
+        assert!(
+            stories["value"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(&story.url),
+            "{} missing",
+            story.title
+        );
+    }
+    assert_eq!(
+        link_buttons(&reply),
+        [
+            ("Facilitator guide".to_string(), DNA_OF_CARE_URL.to_string()),
+            ("Presentation".to_string(), DNA_OF_CARE_URL.to_string())
+        ]
+    );
+
+    let private = fake
+        .run_command(
+            CommandInvocation::guild("pack")
+                .option_str("theme", "bullying-and-harassment")
+                .option_bool("private", true),
+        )
+        .await
+        .expect("answered");
+    assert!(private.ephemeral());
+    let labels: Vec<String> = link_buttons(&private)
+        .into_iter()
+        .map(|(label, _)| label)
+        .collect();
+    assert_eq!(
+        labels,
+        ["Facilitator guide"],
+        "bullying and harassment has a guide only"
+    );
+    finish(fake, bot).await;
+}
+
+#[tokio::test]
+async fn pack_links_to_the_organisations_own_copy_when_configured() {
+    let own = "https://intranet.example.nhs.uk/dna/resilience-guide.pdf";
+    let (fake, bot) = start(Mode::Proxy, |config| {
+        config.packs.insert(
+            "resilience".into(),
+            PackOverride {
+                guide_url: Some(own.into()),
+                presentation_url: None,
+            },
+        );
+    })
+    .await;
+    let reply = fake
+        .run_command(CommandInvocation::guild("pack").option_str("theme", "resilience"))
+        .await
+        .expect("answered");
+    assert_eq!(
+        link_buttons(&reply)[0],
+        ("Facilitator guide".to_string(), own.to_string())
+    );
+    assert_eq!(link_buttons(&reply)[1].1, DNA_OF_CARE_URL);
+    finish(fake, bot).await;
+}
+
+#[tokio::test]
+async fn prompt_is_private_unless_shared_and_comes_from_the_theme() {
+    let (fake, bot) = start(Mode::Proxy, |_| {}).await;
+    let library = shipped_library();
+    let theme = library.theme("resilience").expect("theme");
+    let reply = fake
+        .run_command(CommandInvocation::guild("prompt").option_str("theme", "resilience"))
+        .await
+        .expect("answered");
+    assert!(reply.ephemeral());
+    assert_pings_nobody(&reply);
+    let card = embed(&reply);
+    let text = card["description"].as_str().expect("prompt text");
+    assert!(
+        theme.prompts.iter().any(|prompt| prompt.text == text),
+        "{text} is not a resilience prompt"
+    );
+    assert!(card["title"]
+        .as_str()
+        .unwrap_or_default()
+        .contains(&theme.title));
+
+    let shared = fake
+        .run_command(
+            CommandInvocation::guild("prompt")
+                .option_str("theme", "resilience")
+                .option_bool("share", true),
+        )
+        .await
+        .expect("answered");
+    assert!(!shared.ephemeral());
+    assert_pings_nobody(&shared);
+
+    let any = fake
+        .run_command(CommandInvocation::dm("prompt"))
+        .await
+        .expect("answered in a DM too");
+    let text = embed(&any)["description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(library
+        .themes
+        .iter()
+        .flat_map(|theme| &theme.prompts)
+        .any(|prompt| prompt.text == text));
+    finish(fake, bot).await;
+}
+
+#[tokio::test]
+async fn story_comes_from_the_theme_with_credit_and_a_watch_button() {
+    let (fake, bot) = start(Mode::Proxy, |_| {}).await;
+    let library = shipped_library();
+    let reply = fake
+        .run_command(
+            CommandInvocation::guild("story").option_str("theme", "improvement-and-change"),
+        )
+        .await
+        .expect("answered");
+    assert!(reply.ephemeral());
+    let card = embed(&reply);
+    let url = card["url"].as_str().expect("story url");
+    let story = library
+        .stories_for("improvement-and-change")
+        .find(|story| story.url == url)
+        .expect("a story of the theme");
+    assert_eq!(card["title"], story.title.as_str());
+    assert!(card["footer"]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("Pilgrim Projects"));
+    assert_eq!(
+        link_buttons(&reply),
+        [("Watch the story".to_string(), story.url.clone())]
+    );
+    let shared = fake
+        .run_command(CommandInvocation::guild("story").option_bool("share", true))
+        .await
+        .expect("answered");
+    assert!(!shared.ephemeral());
+    assert_pings_nobody(&shared);
+    finish(fake, bot).await;
+}
+
+#[tokio::test]
+async fn support_is_always_private_and_puts_the_organisation_first() {
+    let (fake, bot) = start(Mode::Proxy, |config| {
+        config.support = Some(OrgSupport {
+            name: "Ward 7 wellbeing service".into(),
+            how: "Call 01234 567890".into(),
+            when: Some("Weekdays 8am to 6pm".into()),
+            url: None,
+        });
+    })
+    .await;
+    for invocation in [
+        CommandInvocation::guild("support"),
+        CommandInvocation::dm("support"),
+    ] {
+        let reply = fake.run_command(invocation).await.expect("answered");
+        assert!(
+            reply.ephemeral(),
+            "nobody else may see that someone asked for support"
+        );
+        assert_pings_nobody(&reply);
+        let fields = embed(&reply)["fields"].as_array().cloned().expect("fields");
+        assert_eq!(fields[0]["name"], "Ward 7 wellbeing service");
+        let all = serde_json::to_string(&fields).expect("json");
+        for fact in ["116 123", "SHOUT", "85258", "0300 0303 300", "999"] {
+            assert!(all.contains(fact), "{fact} missing from support");
+        }
+    }
+    finish(fake, bot).await;
+}
+
+#[tokio::test]
+async fn help_and_about_are_private_and_describe_the_commands_and_data() {
+    let (fake, bot) = start(Mode::Proxy, |_| {}).await;
+    let help = fake
+        .run_command(CommandInvocation::guild("help"))
+        .await
+        .expect("answered");
+    assert!(help.ephemeral());
+    let names: Vec<String> = embed(&help)["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .filter_map(|field| field["name"].as_str().map(str::to_string))
+        .collect();
+    for command in [
+        "/themes", "/pack", "/prompt", "/story", "/support", "/about",
+    ] {
+        assert!(
+            names.iter().any(|name| name.starts_with(command)),
+            "{command} missing from help"
+        );
+    }
+    let about = fake
+        .run_command(CommandInvocation::dm("about"))
+        .await
+        .expect("answered");
+    assert!(about.ephemeral());
+    let card = embed(&about);
+    assert!(serde_json::to_string(&card["fields"])
+        .unwrap_or_default()
+        .contains("erase"));
+    assert_eq!(link_buttons(&about)[0].1, DNA_OF_CARE_URL);
+    finish(fake, bot).await;
+}
+
+#[tokio::test]
+async fn upcoming_shows_the_default_schedule_in_a_server_and_refuses_dms() {
+    let (fake, bot) = start(Mode::Proxy, |_| {}).await;
+    let reply = fake
+        .run_command(CommandInvocation::guild("upcoming"))
+        .await
+        .expect("answered");
+    assert!(reply.ephemeral());
+    let fields = embed(&reply)["fields"].as_array().cloned().expect("fields");
+    // The bot's clock says Saturday 20 March 2027: the next Monday is 22 March, then Easter
+    // Monday (29 March) is skipped.
+    assert_eq!(fields[0]["name"], "Monday 22 March 2027, 09:00 GMT");
+    assert!(fields[0]["value"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("Bringing your whole self to work"));
+    assert!(
+        fields[1]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Easter Monday"),
+        "{fields:?}"
+    );
+    assert_eq!(fields[2]["name"], "Monday 5 April 2027, 09:00 BST");
+
+    let dm = fake
+        .run_command(CommandInvocation::dm("upcoming"))
+        .await
+        .expect("answered");
+    assert_private_error(&dm, "only works in a server");
+    finish(fake, bot).await;
+}
+
+#[tokio::test]
+async fn bad_options_get_a_private_explanation() {
+    let (fake, bot) = start(Mode::Proxy, |_| {}).await;
+    let cases: [(CommandInvocation, &[&str]); 5] = [
+        (
+            CommandInvocation::guild("pack").option_str("theme", "kindness"),
+            &[
+                "I don't know the theme \"kindness\"",
+                "compassionate-leadership",
+            ],
+        ),
+        (
+            CommandInvocation::guild("story").option_str("theme", "nope"),
+            &["/themes"],
+        ),
+        (
+            CommandInvocation::guild("pack").option_int("theme", 3),
+            &["wasn't quite right"],
+        ),
+        (CommandInvocation::guild("pack"), &["wasn't quite right"]),
+        (
+            CommandInvocation::guild("checkin"),
+            &["I don't have that command"],
+        ),
+    ];
+    for (invocation, hints) in cases {
+        let reply = fake.run_command(invocation).await.expect("answered");
+        for hint in hints {
+            assert_private_error(&reply, hint);
+        }
+    }
+    finish(fake, bot).await;
+}
+
+#[tokio::test]
+async fn registration_is_global_and_valid_against_the_schema() {
+    let (fake, bot) = start(Mode::Proxy, |_| {}).await;
+    let put = fake
+        .wait_request(
+            |request| request.method == "PUT" && request.path.ends_with("/commands"),
+            GATEWAY_WAIT,
+        )
+        .await
+        .expect("registered");
+    assert_eq!(put.path, "/api/v10/applications/1000/commands");
+    assert_eq!(put.status, 200);
+    let commands = fake.registered_commands().expect("registered");
+    let names: Vec<&str> = commands
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|command| command["name"].as_str())
+        .collect();
+    assert_eq!(names.len(), 8, "{names:?}");
+    let pack = commands
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|command| command["name"] == "pack")
+        .expect("pack")
+        .clone();
+    assert_eq!(
+        pack["options"][0]["choices"].as_array().map(Vec::len),
+        Some(7)
+    );
+    finish(fake, bot).await;
+}
+
+#[tokio::test]
+async fn registration_goes_to_the_dev_guilds_when_set() {
+    let (fake, bot) = start(Mode::Default, |config| {
+        config.discord.dev_guild_ids = vec![2000]
+    })
+    .await;
+    let registrations = fake.registrations();
+    assert_eq!(registrations.len(), 1);
+    assert_eq!(registrations[0].0, Some(2000));
+    let reply = fake
+        .run_command(CommandInvocation::guild("themes"))
+        .await
+        .expect("answered");
+    assert!(reply.ephemeral());
+    finish(fake, bot).await;
+}
+
+#[tokio::test]
+async fn the_bot_asks_for_no_privileged_intent() {
+    let (fake, bot) = start(Mode::Proxy, |_| {}).await;
+    let identify = fake
+        .gateway_frames()
+        .into_iter()
+        .find(|frame| frame["op"] == 2)
+        .expect("IDENTIFY");
+    let intents = identify["d"]["intents"].as_u64().expect("intents");
+    const PRIVILEGED: u64 = (1 << 1) | (1 << 8) | (1 << 15);
+    assert_eq!(intents & PRIVILEGED, 0, "intents {intents:#b}");
+    assert_eq!(intents, 1, "GUILDS only");
+    finish(fake, bot).await;
+}
+
+async fn commands_answered_after_gateway_trouble(mode: Mode) {
+    let (fake, bot) = start(mode, |_| {}).await;
+    fake.run_command(CommandInvocation::guild("themes"))
+        .await
+        .expect("answered before");
+
+    fake.gateway_close(4000).await;
+    fake.wait_resumed_count(1, GATEWAY_WAIT)
+        .await
+        .expect("resumes after close 4000");
+    fake.run_command(CommandInvocation::guild("help"))
+        .await
+        .expect("answered after close 4000");
+
+    fake.gateway_drop_tcp().await;
+    fake.wait_resumed_count(2, GATEWAY_WAIT)
+        .await
+        .expect("resumes after a dropped connection");
+    fake.run_command(CommandInvocation::guild("support"))
+        .await
+        .expect("answered after a dropped connection");
+
+    fake.gateway_reconnect_op7().await;
+    fake.wait_resumed_count(3, GATEWAY_WAIT)
+        .await
+        .expect("resumes after op 7");
+    let reply = fake
+        .run_command(CommandInvocation::guild("pack").option_str("theme", "resilience"))
+        .await
+        .expect("answered after op 7");
+    assert!(!reply.ephemeral());
+    assert_eq!(fake.identify_count(), 1, "resumed, never re-identified");
+    finish(fake, bot).await;
+}
+
+fn callbacks(fake: &FakeDiscord) -> Vec<u16> {
+    fake.requests()
+        .iter()
+        .filter(|request| request.is("POST", "/interactions/"))
+        .map(|request| request.status)
+        .collect()
+}
+
+async fn rate_limited_reply_is_retried(mode: Mode) {
+    let (fake, bot) = start(mode, |_| {}).await;
+    fake.inject(Fault::RateLimit {
+        route: RouteMatch::new("POST", "/interactions/"),
+        retry_after_secs: 0.2,
+        global: false,
+        times: 1,
+    });
+    let reply = fake
+        .run_command(CommandInvocation::guild("support"))
+        .await
+        .expect("answered after the 429");
+    assert!(reply.ephemeral());
+    assert_eq!(callbacks(&fake), [429, 204]);
+    finish(fake, bot).await;
+}
+
+async fn unavailable_reply_is_retried(mode: Mode) {
+    let (fake, bot) = start(mode, |_| {}).await;
+    fake.inject(Fault::ServerError {
+        route: RouteMatch::new("POST", "/interactions/"),
+        status: 503,
+        times: 1,
+    });
+    fake.inject(Fault::ServerError {
+        route: RouteMatch::new("POST", "/interactions/"),
+        status: 502,
+        times: 1,
+    });
+    let reply = fake
+        .run_command(CommandInvocation::guild("themes"))
+        .await
+        .expect("answered after the 503 and 502");
+    assert!(reply.ephemeral());
+    assert_eq!(callbacks(&fake), [503, 502, 204]);
+    finish(fake, bot).await;
+}
+
+#[tokio::test]
+async fn a_dropped_connection_on_reply_is_retried() {
+    let (fake, bot) = start(Mode::Proxy, |_| {}).await;
+    fake.inject(Fault::DropConnection {
+        route: RouteMatch::new("POST", "/interactions/"),
+        times: 1,
+    });
+    let reply = fake
+        .run_command(CommandInvocation::guild("about"))
+        .await
+        .expect("answered after the drop");
+    assert!(reply.ephemeral());
+    assert_eq!(callbacks(&fake), [0, 204]);
+    finish(fake, bot).await;
+}
+
+#[tokio::test]
+async fn registration_that_keeps_failing_ends_the_run_with_an_error() {
+    let fake = FakeDiscord::start().await;
+    fake.inject(Fault::ServerError {
+        route: RouteMatch::new("PUT", "/applications/"),
+        status: 503,
+        times: usize::MAX,
+    });
+    let bot = spawn_bot(&fake, Mode::Proxy, TOKEN, base_config(&fake, Mode::Proxy));
+    let err = bot
+        .ended()
+        .await
+        .expect_err("a bot that cannot register must not run");
+    assert!(
+        format!("{err:#}").contains("registering slash commands"),
+        "{err:#}"
+    );
+    let attempts = fake
+        .requests()
+        .iter()
+        .filter(|request| request.is("PUT", "/applications/"))
+        .count();
+    assert_eq!(attempts, 4, "retried within the policy, then gave up");
+    assert_eq!(
+        fake.connection_count(),
+        0,
+        "never went online without its commands"
+    );
+    fake.assert_no_violations();
+}
+
+#[tokio::test]
+async fn registration_rejected_outright_is_not_retried() {
+    let fake = FakeDiscord::start().await;
+    fake.inject(Fault::Status {
+        route: RouteMatch::new("PUT", "/applications/"),
+        status: 403,
+        body: json!({"message": "Missing Access", "code": 50001}),
+        times: usize::MAX,
+    });
+    let bot = spawn_bot(
+        &fake,
+        Mode::Default,
+        TOKEN,
+        base_config(&fake, Mode::Default),
+    );
+    let err = bot.ended().await.expect_err("fails");
+    assert!(format!("{err:#}").contains("403"), "{err:#}");
+    assert_eq!(
+        fake.requests()
+            .iter()
+            .filter(|request| request.is("PUT", "/applications/"))
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_bad_token_stops_the_bot_with_a_clear_message() {
+    for mode in [Mode::Proxy, Mode::Default] {
+        let fake = FakeDiscord::start().await;
+        let bot = spawn_bot(
+            &fake,
+            mode,
+            crate::support::BAD_TOKEN,
+            base_config(&fake, mode),
+        );
+        let err = bot.ended().await.expect_err("a bad token cannot run");
+        let text = format!("{err:#}");
+        assert!(
+            text.contains("token") && text.contains("DISCORD_TOKEN"),
+            "{mode:?}: {text}"
+        );
+        assert!(
+            !text.contains(crate::support::BAD_TOKEN),
+            "the token is never printed"
+        );
+    }
+}
+
+#[tokio::test]
+async fn shutdown_finishes_a_command_that_is_still_being_answered() {
+    let (fake, bot) = start(Mode::Proxy, |_| {}).await;
+    fake.inject(Fault::RateLimit {
+        route: RouteMatch::new("POST", "/interactions/"),
+        retry_after_secs: 1.0,
+        global: false,
+        times: 1,
+    });
+    let interaction = fake.command_interaction(&CommandInvocation::guild("support"));
+    let token = fake.send_interaction(interaction).await.expect("sent");
+    fake.wait_request(
+        |request| request.is("POST", "/interactions/") && request.status == 429,
+        GATEWAY_WAIT,
+    )
+    .await
+    .expect("first attempt rate limited");
+    bot.stop().await.expect("clean shutdown");
+    let reply = fake
+        .wait_reply(&token, Duration::from_secs(1))
+        .await
+        .expect("answered before the bot stopped");
+    assert!(reply.ephemeral());
+    fake.assert_no_violations();
+}
+
+#[tokio::test]
+async fn commands_arriving_during_shutdown_are_told_to_try_again() {
+    let (fake, bot) = start(Mode::Proxy, |_| {}).await;
+    // Hold one command in flight so shutdown waits, then send another.
+    fake.inject(Fault::RateLimit {
+        route: RouteMatch::new("POST", "/interactions/"),
+        retry_after_secs: 1.0,
+        global: false,
+        times: 1,
+    });
+    let first = fake
+        .send_interaction(fake.command_interaction(&CommandInvocation::guild("help")))
+        .await
+        .expect("sent");
+    fake.wait_request(|request| request.status == 429, GATEWAY_WAIT)
+        .await
+        .expect("held");
+    let stopping = tokio::spawn(bot.stop());
+    let late = fake.run_command(CommandInvocation::guild("themes")).await;
+    stopping.await.expect("join").expect("clean shutdown");
+    fake.wait_reply(&first, Duration::from_secs(1))
+        .await
+        .expect("the first command is answered");
+    // The late command races the shutdown: either answered normally or told to retry, never dropped.
+    let late = late.expect("the late command is answered");
+    assert!(late.ephemeral());
+    if let Some(text) = late.content() {
+        assert!(text.contains("restarting"), "{text}");
+    }
+    fake.assert_no_violations();
+}
+
+#[tokio::test]
+async fn a_token_revoked_while_connected_stops_the_bot() {
+    let (fake, bot) = start(Mode::Proxy, |_| {}).await;
+    fake.gateway_close(4004).await;
+    let err = bot
+        .ended()
+        .await
+        .expect_err("authentication failed ends the run");
+    let text = format!("{err:#}");
+    assert!(
+        text.contains("4004") && text.contains("DISCORD_TOKEN"),
+        "{text}"
+    );
+    fake.assert_no_violations();
+}
+
+/// Each scenario runs once through a proxy and once straight to discord.com.
+macro_rules! in_both_modes {
+    ($($proxy:ident, $default:ident => $scenario:ident;)*) => {$(
+        #[tokio::test]
+        async fn $proxy() {
+            $scenario(Mode::Proxy).await;
+        }
+
+        #[tokio::test]
+        async fn $default() {
+            $scenario(Mode::Default).await;
+        }
+    )*};
+}
+
+in_both_modes! {
+    themes_in_proxy_mode, themes_in_default_mode => themes_are_listed_privately;
+    gateway_trouble_in_proxy_mode, gateway_trouble_in_default_mode => commands_answered_after_gateway_trouble;
+    rate_limit_in_proxy_mode, rate_limit_in_default_mode => rate_limited_reply_is_retried;
+    service_unavailable_in_proxy_mode, service_unavailable_in_default_mode => unavailable_reply_is_retried;
+}

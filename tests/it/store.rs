@@ -1,0 +1,1032 @@
+//! The store, on both backends: every case below runs once on a fresh SQLite file and once on a
+//! fresh PostgreSQL database, so the two backends are held to the same behaviour.
+//!
+//! PostgreSQL must be running (CI starts it): by default at
+//! `postgres://postgres@127.0.0.1:5432/test`, or wherever `CAREPROMPT_TEST_POSTGRES_URL` points.
+//! Each test creates its own database from there and drops it afterwards, so tests run in
+//! parallel. Without PostgreSQL the `postgres_` tests fail; they never skip.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use careprompt::rotation::RotationState;
+use careprompt::store::{
+    redact_url, Bookmark, CreatedSchedule, NewSchedule, Store, StoreError, UserExport, ERASED_USER,
+};
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::{Connection, PgConnection};
+
+const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+const POSTGRES_URL_ENV: &str = "CAREPROMPT_TEST_POSTGRES_URL";
+
+static NEXT_DATABASE: AtomicU64 = AtomicU64::new(0);
+
+fn unique_name() -> String {
+    format!(
+        "careprompt_t_{}_{}",
+        std::process::id(),
+        NEXT_DATABASE.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs `case` against a store on a database of its own, then removes that database, even when
+/// the case panics (the panic is passed on afterwards).
+async fn run<F, Fut>(backend: Backend, case: F)
+where
+    F: FnOnce(Store, String) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    match backend {
+        Backend::Sqlite => {
+            let path = std::env::temp_dir().join(format!("{}.db", unique_name()));
+            let url = format!("sqlite://{}?mode=rwc", path.display());
+            let store = connect(&url).await;
+            let outcome = tokio::spawn(case(store.clone(), url)).await;
+            store.close().await;
+            remove_sqlite_files(&path);
+            rethrow(outcome);
+        }
+        Backend::Postgres => {
+            let base = postgres_base_url();
+            let mut admin = postgres_admin(&base).await;
+            let name = unique_name();
+            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            sqlx::query(&drop)
+                .execute(&mut admin)
+                .await
+                .unwrap_or_else(|err| panic!("dropping a leftover {name}: {err}"));
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .await
+                .unwrap_or_else(|err| panic!("creating test database {name}: {err}"));
+            let url = with_database(&base, &name);
+            let store = connect(&url).await;
+            let outcome = tokio::spawn(case(store.clone(), url)).await;
+            store.close().await;
+            if let Err(err) = sqlx::query(&drop).execute(&mut admin).await {
+                eprintln!("could not drop test database {name}: {err}");
+            }
+            let _ = admin.close().await;
+            rethrow(outcome);
+        }
+    }
+}
+
+fn rethrow(outcome: Result<(), tokio::task::JoinError>) {
+    if let Err(err) = outcome {
+        match err.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(err) => panic!("test case did not finish: {err}"),
+        }
+    }
+}
+
+async fn connect(url: &str) -> Store {
+    Store::connect(url, 4)
+        .await
+        .unwrap_or_else(|err| panic!("connecting to {}: {err}", redact_url(url)))
+}
+
+fn remove_sqlite_files(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(file));
+    }
+}
+
+fn postgres_base_url() -> String {
+    std::env::var(POSTGRES_URL_ENV).unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_string())
+}
+
+async fn postgres_admin(base: &str) -> PgConnection {
+    let shown = redact_url(base);
+    match tokio::time::timeout(Duration::from_secs(15), PgConnection::connect(base)).await {
+        Ok(Ok(connection)) => connection,
+        Ok(Err(err)) => panic!(
+            "PostgreSQL is not reachable at {shown}: {err}. The postgres_ store tests need it: \
+             start it (CI does), or set {POSTGRES_URL_ENV} to one that runs."
+        ),
+        Err(_) => panic!(
+            "PostgreSQL at {shown} did not answer within 15 seconds. The postgres_ store tests \
+             need it: start it (CI does), or set {POSTGRES_URL_ENV} to one that runs."
+        ),
+    }
+}
+
+/// `base` with its database name replaced by `name`, keeping any query string.
+fn with_database(base: &str, name: &str) -> String {
+    let (head, query) = match base.split_once('?') {
+        Some((head, query)) => (head, Some(query)),
+        None => (base, None),
+    };
+    let authority_start = head.find("://").map_or(0, |index| index + 3);
+    let server = match head[authority_start..].find('/') {
+        Some(slash) => &head[..authority_start + slash],
+        None => head,
+    };
+    match query {
+        Some(query) => format!("{server}/{name}?{query}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+/// Two `#[tokio::test]`s per case: `$sqlite` on SQLite and `$postgres` on PostgreSQL. Cases take
+/// `&Store`, or `&Store` and the database URL when they are marked `with_url`.
+macro_rules! on_both_backends {
+    ($sqlite:ident, $postgres:ident, $case:ident) => {
+        #[tokio::test]
+        async fn $sqlite() {
+            run(
+                Backend::Sqlite,
+                |store, _url| async move { $case(&store).await },
+            )
+            .await;
+        }
+
+        #[tokio::test]
+        async fn $postgres() {
+            run(Backend::Postgres, |store, _url| async move {
+                $case(&store).await
+            })
+            .await;
+        }
+    };
+    ($sqlite:ident, $postgres:ident, $case:ident, with_url) => {
+        #[tokio::test]
+        async fn $sqlite() {
+            run(Backend::Sqlite, |store, url| async move {
+                $case(&store, &url).await
+            })
+            .await;
+        }
+
+        #[tokio::test]
+        async fn $postgres() {
+            run(Backend::Postgres, |store, url| async move {
+                $case(&store, &url).await
+            })
+            .await;
+        }
+    };
+}
+
+fn at(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(secs, 0)
+        .single()
+        .expect("a valid unix time")
+}
+
+const NOW: i64 = 1_780_000_000;
+
+fn schedule(guild_id: u64, channel_id: u64, created_by: u64) -> NewSchedule {
+    NewSchedule {
+        guild_id,
+        channel_id,
+        cron: "0 9 * * MON".to_string(),
+        timezone: "Europe/London".to_string(),
+        bank_holidays: "england-and-wales".to_string(),
+        include_bullying: false,
+        role_ping: None,
+        created_by,
+        seed: 42,
+        next_due: Some(at(NOW + 3600)),
+    }
+}
+
+/// A rotation state as it looks after a few posts.
+fn advanced(seed: u64, posts: u64) -> RotationState {
+    let mut state = RotationState::new(seed);
+    state.posts = posts;
+    state.last_theme = Some("compassion".to_string());
+    state.prompt_bags.insert(
+        "compassion".to_string(),
+        vec!["compassion-02".to_string(), "compassion-05".to_string()],
+    );
+    state
+        .story_bags
+        .insert("compassion".to_string(), vec!["story-7".to_string()]);
+    state
+}
+
+const ALICE: u64 = 111_111_111_111_111_111;
+const BOB: u64 = 222_222_222_222_222_222;
+const GUILD: u64 = 900_000_000_000_000_001;
+const OTHER_GUILD: u64 = 900_000_000_000_000_002;
+
+// ---- migrations ----------------------------------------------------------------------------
+
+async fn migrations_run_twice(store: &Store, url: &str) {
+    let first = store
+        .upsert_schedule(&schedule(GUILD, 10, ALICE))
+        .await
+        .expect("upsert");
+    // Another process (or a restart) connects to the same database and runs migrations again.
+    let again = Store::connect(url, 2)
+        .await
+        .expect("connecting again re-runs migrations without error");
+    assert_eq!(again.backend(), store.backend());
+    assert_eq!(
+        again.schedule_for_channel(10).await.expect("read"),
+        Some(first)
+    );
+    again.close().await;
+    let third = Store::connect(url, 1).await.expect("and a third time");
+    third.close().await;
+}
+on_both_backends!(
+    sqlite_migrations_run_twice,
+    postgres_migrations_run_twice,
+    migrations_run_twice,
+    with_url
+);
+
+async fn backend_is_named(store: &Store) {
+    assert!(["sqlite", "postgres"].contains(&store.backend()));
+}
+on_both_backends!(
+    sqlite_backend_is_named,
+    postgres_backend_is_named,
+    backend_is_named
+);
+
+// ---- schedules -----------------------------------------------------------------------------
+
+async fn new_schedule_starts_a_fresh_rotation(store: &Store) {
+    let before = Utc::now().timestamp();
+    let mut new = schedule(GUILD, 10, ALICE);
+    new.role_ping = Some(555_555_555_555_555_555);
+    new.include_bullying = true;
+    let record = store.upsert_schedule(&new).await.expect("upsert");
+    assert_eq!(record.guild_id, GUILD);
+    assert_eq!(record.channel_id, 10);
+    assert_eq!(record.cron, new.cron);
+    assert_eq!(record.timezone, new.timezone);
+    assert_eq!(record.bank_holidays, new.bank_holidays);
+    assert!(record.include_bullying);
+    assert_eq!(record.role_ping, Some(555_555_555_555_555_555));
+    assert!(!record.paused);
+    assert_eq!(record.rotation, RotationState::new(42));
+    assert_eq!(record.next_due, Some(at(NOW + 3600)));
+    assert_eq!(record.created_by, ALICE);
+    let created = record.created_at.timestamp();
+    assert!(
+        created >= before && created <= Utc::now().timestamp(),
+        "created_at is now"
+    );
+    assert_eq!(
+        store.schedule_for_channel(10).await.expect("read"),
+        Some(record)
+    );
+    assert_eq!(store.schedule_for_channel(11).await.expect("read"), None);
+}
+on_both_backends!(
+    sqlite_new_schedule_starts_a_fresh_rotation,
+    postgres_new_schedule_starts_a_fresh_rotation,
+    new_schedule_starts_a_fresh_rotation
+);
+
+async fn upsert_keeps_rotation_and_updates_config(store: &Store) {
+    let first = store
+        .upsert_schedule(&schedule(GUILD, 10, ALICE))
+        .await
+        .expect("create");
+    let state = advanced(42, 3);
+    assert!(store
+        .advance_rotation(first.id, first.version, &state, Some(at(NOW + 7200)))
+        .await
+        .expect("advance"));
+
+    let changed = NewSchedule {
+        guild_id: GUILD,
+        channel_id: 10,
+        cron: "0 8 * * 1-5".to_string(),
+        timezone: "Europe/Belfast".to_string(),
+        bank_holidays: "northern-ireland".to_string(),
+        include_bullying: true,
+        role_ping: Some(777),
+        created_by: BOB,
+        seed: 99,
+        next_due: Some(at(NOW + 60)),
+    };
+    let second = store.upsert_schedule(&changed).await.expect("update");
+    assert_eq!(second.id, first.id, "same schedule, not a new one");
+    assert_eq!(second.rotation, state, "the rotation carries on");
+    assert_eq!(second.cron, "0 8 * * 1-5");
+    assert_eq!(second.timezone, "Europe/Belfast");
+    assert_eq!(second.bank_holidays, "northern-ireland");
+    assert!(second.include_bullying);
+    assert_eq!(second.role_ping, Some(777));
+    assert_eq!(second.next_due, Some(at(NOW + 60)), "next_due is reset");
+    assert!(
+        second.version > first.version + 1,
+        "every write moves the version on"
+    );
+    assert_eq!(second.created_by, ALICE, "the creator stays the first one");
+    assert_eq!(second.created_at, first.created_at);
+    assert_eq!(
+        store.schedule_for_channel(10).await.expect("read"),
+        Some(second.clone())
+    );
+
+    // Clearing next_due and the role ping works too.
+    let cleared = NewSchedule {
+        role_ping: None,
+        next_due: None,
+        ..changed
+    };
+    let third = store.upsert_schedule(&cleared).await.expect("update again");
+    assert_eq!(third.next_due, None);
+    assert_eq!(third.role_ping, None);
+    assert_eq!(third.rotation, state);
+    assert_eq!(
+        store.schedules_for_guild(GUILD).await.expect("list").len(),
+        1
+    );
+}
+on_both_backends!(
+    sqlite_upsert_keeps_rotation_and_updates_config,
+    postgres_upsert_keeps_rotation_and_updates_config,
+    upsert_keeps_rotation_and_updates_config
+);
+
+async fn schedules_by_guild_and_delete(store: &Store) {
+    let a = store
+        .upsert_schedule(&schedule(GUILD, 10, ALICE))
+        .await
+        .expect("a");
+    let b = store
+        .upsert_schedule(&schedule(OTHER_GUILD, 20, ALICE))
+        .await
+        .expect("b");
+    let c = store
+        .upsert_schedule(&schedule(GUILD, 30, BOB))
+        .await
+        .expect("c");
+    assert_eq!(
+        store.schedules_for_guild(GUILD).await.expect("list"),
+        vec![a.clone(), c.clone()]
+    );
+    assert_eq!(
+        store.schedules_for_guild(OTHER_GUILD).await.expect("list"),
+        vec![b.clone()]
+    );
+    assert!(store.schedules_for_guild(1).await.expect("list").is_empty());
+
+    assert!(store.delete_schedule(10).await.expect("delete"));
+    assert!(!store.delete_schedule(10).await.expect("delete again"));
+    assert!(!store.delete_schedule(12345).await.expect("delete unknown"));
+    assert_eq!(store.schedule_for_channel(10).await.expect("read"), None);
+    assert_eq!(
+        store.schedules_for_guild(GUILD).await.expect("list"),
+        vec![c]
+    );
+
+    // A channel set up again after a delete starts over.
+    let again = store
+        .upsert_schedule(&schedule(GUILD, 10, BOB))
+        .await
+        .expect("again");
+    assert_ne!(again.id, a.id);
+    assert_eq!(again.rotation, RotationState::new(42));
+    assert_eq!(again.created_by, BOB);
+}
+on_both_backends!(
+    sqlite_schedules_by_guild_and_delete,
+    postgres_schedules_by_guild_and_delete,
+    schedules_by_guild_and_delete
+);
+
+async fn advance_rotation_is_optimistic(store: &Store) {
+    let record = store
+        .upsert_schedule(&schedule(GUILD, 10, ALICE))
+        .await
+        .expect("create");
+    let mine = advanced(42, 1);
+    let theirs = advanced(42, 9);
+
+    assert!(store
+        .advance_rotation(record.id, record.version, &mine, Some(at(NOW + 100)))
+        .await
+        .expect("first writer"));
+    // A second writer still holding the old version loses and changes nothing.
+    assert!(!store
+        .advance_rotation(record.id, record.version, &theirs, Some(at(NOW + 999)))
+        .await
+        .expect("second writer"));
+    let now = store
+        .schedule_for_channel(10)
+        .await
+        .expect("read")
+        .expect("still there");
+    assert_eq!(now.rotation, mine);
+    assert_eq!(now.next_due, Some(at(NOW + 100)));
+    assert_eq!(now.version, record.version + 1);
+
+    // With the fresh version it wins, and can clear next_due.
+    assert!(store
+        .advance_rotation(now.id, now.version, &theirs, None)
+        .await
+        .expect("retry"));
+    let after = store
+        .schedule_for_channel(10)
+        .await
+        .expect("read")
+        .expect("still there");
+    assert_eq!(after.rotation, theirs);
+    assert_eq!(after.next_due, None);
+
+    // A settings change in between also makes a poster's snapshot stale.
+    store
+        .upsert_schedule(&schedule(GUILD, 10, ALICE))
+        .await
+        .expect("settings change");
+    assert!(!store
+        .advance_rotation(after.id, after.version, &mine, None)
+        .await
+        .expect("stale after settings change"));
+
+    // An unknown schedule is a lost race too, not an error.
+    assert!(!store
+        .advance_rotation(after.id + 1000, 1, &mine, None)
+        .await
+        .expect("unknown schedule"));
+}
+on_both_backends!(
+    sqlite_advance_rotation_is_optimistic,
+    postgres_advance_rotation_is_optimistic,
+    advance_rotation_is_optimistic
+);
+
+async fn concurrent_advances_have_one_winner(store: &Store) {
+    let record = store
+        .upsert_schedule(&schedule(GUILD, 10, ALICE))
+        .await
+        .expect("create");
+    let writers: Vec<_> = (0..8u64)
+        .map(|n| {
+            let store = store.clone();
+            let (id, version) = (record.id, record.version);
+            tokio::spawn(async move {
+                store
+                    .advance_rotation(id, version, &advanced(42, n + 1), None)
+                    .await
+            })
+        })
+        .collect();
+    let mut winners = 0;
+    for writer in writers {
+        if writer.await.expect("writer task").expect("advance") {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1, "exactly one writer from the same version wins");
+    let after = store
+        .schedule_for_channel(10)
+        .await
+        .expect("read")
+        .expect("still there");
+    assert_eq!(after.version, record.version + 1);
+}
+on_both_backends!(
+    sqlite_concurrent_advances_have_one_winner,
+    postgres_concurrent_advances_have_one_winner,
+    concurrent_advances_have_one_winner
+);
+
+// ---- per-person data -----------------------------------------------------------------------
+
+async fn bookmarks_add_dedupe_remove_and_order(store: &Store) {
+    assert!(store.bookmarks(ALICE).await.expect("empty").is_empty());
+    assert!(store
+        .add_bookmark(ALICE, "compassion-03", at(NOW + 20))
+        .await
+        .expect("add"));
+    assert!(store
+        .add_bookmark(ALICE, "resilience-01", at(NOW + 10))
+        .await
+        .expect("add"));
+    assert!(store
+        .add_bookmark(ALICE, "whole-self-02", at(NOW + 30))
+        .await
+        .expect("add"));
+    assert!(
+        !store
+            .add_bookmark(ALICE, "compassion-03", at(NOW + 99))
+            .await
+            .expect("duplicate"),
+        "a second bookmark of the same prompt is refused"
+    );
+    assert!(store
+        .add_bookmark(BOB, "compassion-03", at(NOW + 5))
+        .await
+        .expect("someone else may bookmark it too"));
+
+    let expected = vec![
+        Bookmark {
+            prompt_id: "resilience-01".to_string(),
+            created_at: at(NOW + 10),
+        },
+        Bookmark {
+            prompt_id: "compassion-03".to_string(),
+            created_at: at(NOW + 20),
+        },
+        Bookmark {
+            prompt_id: "whole-self-02".to_string(),
+            created_at: at(NOW + 30),
+        },
+    ];
+    assert_eq!(
+        store.bookmarks(ALICE).await.expect("list"),
+        expected,
+        "oldest first, and the duplicate kept its first time"
+    );
+
+    assert!(store
+        .remove_bookmark(ALICE, "compassion-03")
+        .await
+        .expect("remove"));
+    assert!(!store
+        .remove_bookmark(ALICE, "compassion-03")
+        .await
+        .expect("remove again"));
+    assert!(!store
+        .remove_bookmark(ALICE, "never-saved")
+        .await
+        .expect("remove unknown"));
+    assert_eq!(
+        store.bookmarks(ALICE).await.expect("list"),
+        vec![expected[0].clone(), expected[2].clone()]
+    );
+    assert_eq!(
+        store.bookmarks(BOB).await.expect("bob's"),
+        vec![Bookmark {
+            prompt_id: "compassion-03".to_string(),
+            created_at: at(NOW + 5),
+        }],
+        "removing Alice's bookmark leaves Bob's"
+    );
+}
+on_both_backends!(
+    sqlite_bookmarks_add_dedupe_remove_and_order,
+    postgres_bookmarks_add_dedupe_remove_and_order,
+    bookmarks_add_dedupe_remove_and_order
+);
+
+async fn bookmarks_made_in_the_same_second_keep_their_order(store: &Store) {
+    for prompt in ["c", "a", "b"] {
+        assert!(store
+            .add_bookmark(ALICE, prompt, at(NOW))
+            .await
+            .expect("add"));
+    }
+    let order: Vec<String> = store
+        .bookmarks(ALICE)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|bookmark| bookmark.prompt_id)
+        .collect();
+    assert_eq!(order, ["c", "a", "b"]);
+}
+on_both_backends!(
+    sqlite_bookmarks_made_in_the_same_second_keep_their_order,
+    postgres_bookmarks_made_in_the_same_second_keep_their_order,
+    bookmarks_made_in_the_same_second_keep_their_order
+);
+
+async fn dm_opt_in_toggles(store: &Store) {
+    assert!(
+        !store.dm_opt_in(ALICE).await.expect("default"),
+        "off until chosen"
+    );
+    store
+        .set_dm_opt_in(ALICE, true, at(NOW))
+        .await
+        .expect("opt in");
+    assert!(store.dm_opt_in(ALICE).await.expect("read"));
+    assert!(
+        !store.dm_opt_in(BOB).await.expect("bob"),
+        "only Alice opted in"
+    );
+    store
+        .set_dm_opt_in(ALICE, true, at(NOW + 1))
+        .await
+        .expect("opt in again");
+    assert!(store.dm_opt_in(ALICE).await.expect("read"));
+    store
+        .set_dm_opt_in(ALICE, false, at(NOW + 2))
+        .await
+        .expect("opt out");
+    assert!(!store.dm_opt_in(ALICE).await.expect("read"));
+    assert_eq!(
+        store
+            .export_user(ALICE)
+            .await
+            .expect("export")
+            .dm_opt_in_changed_at,
+        Some(at(NOW + 2)),
+        "the time of the latest choice is kept"
+    );
+}
+on_both_backends!(
+    sqlite_dm_opt_in_toggles,
+    postgres_dm_opt_in_toggles,
+    dm_opt_in_toggles
+);
+
+/// Alice and Bob each have settings, bookmarks and a schedule they set up.
+async fn two_people(store: &Store) -> (i64, i64) {
+    store
+        .set_dm_opt_in(ALICE, true, at(NOW))
+        .await
+        .expect("alice opts in");
+    store
+        .set_dm_opt_in(BOB, true, at(NOW + 1))
+        .await
+        .expect("bob opts in");
+    for (user, prompt, secs) in [
+        (ALICE, "compassion-01", NOW + 10),
+        (BOB, "bob-only-prompt", NOW + 11),
+        (ALICE, "resilience-04", NOW + 12),
+        (BOB, "compassion-01", NOW + 13),
+    ] {
+        assert!(store
+            .add_bookmark(user, prompt, at(secs))
+            .await
+            .expect("bookmark"));
+    }
+    let alices = store
+        .upsert_schedule(&schedule(GUILD, 10, ALICE))
+        .await
+        .expect("alice's schedule");
+    let bobs = store
+        .upsert_schedule(&schedule(OTHER_GUILD, 20, BOB))
+        .await
+        .expect("bob's schedule");
+    (alices.id, bobs.id)
+}
+
+async fn export_holds_exactly_the_persons_data(store: &Store) {
+    two_people(store).await;
+    let alices_schedule = store
+        .schedule_for_channel(10)
+        .await
+        .expect("read")
+        .expect("exists");
+    let export = store.export_user(ALICE).await.expect("export");
+    assert_eq!(
+        export,
+        UserExport {
+            user_id: ALICE,
+            dm_opt_in: true,
+            dm_opt_in_changed_at: Some(at(NOW)),
+            bookmarks: vec![
+                Bookmark {
+                    prompt_id: "compassion-01".to_string(),
+                    created_at: at(NOW + 10),
+                },
+                Bookmark {
+                    prompt_id: "resilience-04".to_string(),
+                    created_at: at(NOW + 12),
+                },
+            ],
+            schedules_created: vec![CreatedSchedule {
+                guild_id: GUILD,
+                channel_id: 10,
+                created_at: alices_schedule.created_at,
+            }],
+        }
+    );
+
+    let json = serde_json::to_value(&export).expect("export serialises");
+    assert_eq!(json["user_id"], ALICE.to_string(), "ids are strings");
+    assert_eq!(json["dm_opt_in"], true);
+    assert_eq!(json["bookmarks"][1]["prompt_id"], "resilience-04");
+    assert_eq!(
+        json["schedules_created"][0]["channel_id"], "10",
+        "ids are strings"
+    );
+    let text = json.to_string();
+    assert!(!text.contains(&BOB.to_string()), "nothing of Bob's: {text}");
+    assert!(
+        !text.contains("bob-only-prompt"),
+        "nothing of Bob's: {text}"
+    );
+    assert!(
+        !text.contains(&OTHER_GUILD.to_string()),
+        "nothing of Bob's: {text}"
+    );
+
+    let nobody = store.export_user(333).await.expect("export of a stranger");
+    assert_eq!(
+        nobody,
+        UserExport {
+            user_id: 333,
+            dm_opt_in: false,
+            dm_opt_in_changed_at: None,
+            bookmarks: vec![],
+            schedules_created: vec![],
+        }
+    );
+}
+on_both_backends!(
+    sqlite_export_holds_exactly_the_persons_data,
+    postgres_export_holds_exactly_the_persons_data,
+    export_holds_exactly_the_persons_data
+);
+
+async fn erase_forgets_the_person_and_keeps_the_team_schedule(store: &Store) {
+    let (alices_schedule, bobs_schedule) = two_people(store).await;
+    let bob_before = store.export_user(BOB).await.expect("bob's export");
+    let schedule_before = store
+        .schedule_for_channel(10)
+        .await
+        .expect("read")
+        .expect("exists");
+
+    // One settings row and two bookmarks.
+    assert_eq!(store.erase_user(ALICE).await.expect("erase"), 3);
+
+    assert_eq!(
+        store.export_user(ALICE).await.expect("export after erase"),
+        UserExport {
+            user_id: ALICE,
+            dm_opt_in: false,
+            dm_opt_in_changed_at: None,
+            bookmarks: vec![],
+            schedules_created: vec![],
+        },
+        "nothing about Alice is left"
+    );
+    assert!(!store.dm_opt_in(ALICE).await.expect("opt-in"));
+    assert!(store.bookmarks(ALICE).await.expect("bookmarks").is_empty());
+
+    let kept = store
+        .schedule_for_channel(10)
+        .await
+        .expect("read")
+        .expect("the team's schedule stays");
+    assert_eq!(kept.id, alices_schedule);
+    assert_eq!(kept.created_by, ERASED_USER, "but forgets who set it up");
+    assert_eq!(
+        ScheduleWithoutCreator::from(kept),
+        ScheduleWithoutCreator::from(schedule_before),
+        "and nothing else about it changes"
+    );
+
+    assert_eq!(
+        store.export_user(BOB).await.expect("bob's export"),
+        bob_before,
+        "Bob's data is untouched"
+    );
+    let bobs = store
+        .schedule_for_channel(20)
+        .await
+        .expect("read")
+        .expect("bob's schedule");
+    assert_eq!(bobs.id, bobs_schedule);
+    assert_eq!(bobs.created_by, BOB);
+
+    assert_eq!(store.erase_user(ALICE).await.expect("erase again"), 0);
+    assert_eq!(store.erase_user(444).await.expect("erase a stranger"), 0);
+    // Anonymised schedules are nobody's data: they don't show up as the erased user's.
+    assert!(store
+        .export_user(ERASED_USER)
+        .await
+        .expect("export of id 0")
+        .schedules_created
+        .is_empty());
+}
+on_both_backends!(
+    sqlite_erase_forgets_the_person_and_keeps_the_team_schedule,
+    postgres_erase_forgets_the_person_and_keeps_the_team_schedule,
+    erase_forgets_the_person_and_keeps_the_team_schedule
+);
+
+/// A schedule with its creator blanked out, to compare everything else.
+#[derive(Debug, PartialEq)]
+struct ScheduleWithoutCreator(careprompt::store::ScheduleRecord);
+
+impl From<careprompt::store::ScheduleRecord> for ScheduleWithoutCreator {
+    fn from(mut record: careprompt::store::ScheduleRecord) -> Self {
+        record.created_by = ERASED_USER;
+        ScheduleWithoutCreator(record)
+    }
+}
+
+// ---- ids and times -------------------------------------------------------------------------
+
+async fn u64_ids_round_trip_losslessly(store: &Store) {
+    let huge = [u64::MAX, (i64::MAX as u64) + 1, i64::MAX as u64, 0];
+    let new = NewSchedule {
+        guild_id: u64::MAX,
+        channel_id: (i64::MAX as u64) + 1,
+        role_ping: Some(u64::MAX - 1),
+        created_by: u64::MAX - 2,
+        seed: u64::MAX,
+        ..schedule(GUILD, 0, ALICE)
+    };
+    let record = store.upsert_schedule(&new).await.expect("upsert");
+    assert_eq!(record.guild_id, u64::MAX);
+    assert_eq!(record.channel_id, (i64::MAX as u64) + 1);
+    assert_eq!(record.role_ping, Some(u64::MAX - 1));
+    assert_eq!(record.created_by, u64::MAX - 2);
+    assert_eq!(record.rotation.seed, u64::MAX);
+    assert_eq!(
+        store
+            .schedule_for_channel((i64::MAX as u64) + 1)
+            .await
+            .expect("read"),
+        Some(record.clone())
+    );
+    assert_eq!(
+        store.schedules_for_guild(u64::MAX).await.expect("list"),
+        vec![record]
+    );
+    assert_eq!(
+        store
+            .export_user(u64::MAX - 2)
+            .await
+            .expect("export")
+            .schedules_created
+            .len(),
+        1
+    );
+
+    for user in huge {
+        store
+            .set_dm_opt_in(user, true, at(NOW))
+            .await
+            .expect("opt in");
+        assert!(store
+            .add_bookmark(user, &format!("p-{user}"), at(NOW))
+            .await
+            .expect("bookmark"));
+    }
+    for user in huge {
+        assert!(store.dm_opt_in(user).await.expect("opt-in"));
+        let export = store.export_user(user).await.expect("export");
+        assert_eq!(export.user_id, user);
+        assert_eq!(export.bookmarks.len(), 1, "only their own bookmark");
+        assert_eq!(export.bookmarks[0].prompt_id, format!("p-{user}"));
+    }
+    assert_eq!(store.erase_user(u64::MAX).await.expect("erase"), 2);
+    assert!(!store.dm_opt_in(u64::MAX).await.expect("opt-in"));
+    assert!(store.dm_opt_in(i64::MAX as u64).await.expect("others kept"));
+    assert!(store
+        .delete_schedule((i64::MAX as u64) + 1)
+        .await
+        .expect("delete"));
+}
+on_both_backends!(
+    sqlite_u64_ids_round_trip_losslessly,
+    postgres_u64_ids_round_trip_losslessly,
+    u64_ids_round_trip_losslessly
+);
+
+async fn times_are_kept_to_the_second_in_utc(store: &Store) {
+    let precise = at(NOW) + chrono::Duration::milliseconds(987);
+    let new = NewSchedule {
+        next_due: Some(precise),
+        ..schedule(GUILD, 10, ALICE)
+    };
+    let record = store.upsert_schedule(&new).await.expect("upsert");
+    assert_eq!(record.next_due, Some(at(NOW)), "sub-second part dropped");
+    let early = at(-86_400);
+    assert!(store
+        .advance_rotation(record.id, record.version, &record.rotation, Some(early))
+        .await
+        .expect("advance"));
+    assert_eq!(
+        store
+            .schedule_for_channel(10)
+            .await
+            .expect("read")
+            .expect("exists")
+            .next_due,
+        Some(early),
+        "times before 1970 work too"
+    );
+}
+on_both_backends!(
+    sqlite_times_are_kept_to_the_second_in_utc,
+    postgres_times_are_kept_to_the_second_in_utc,
+    times_are_kept_to_the_second_in_utc
+);
+
+// ---- connecting ----------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_bad_postgres_url_names_the_backend_and_hides_the_password() {
+    let url = "postgres://postgres:sekrit@127.0.0.1:1/x";
+    let started = std::time::Instant::now();
+    let err = Store::connect(url, 1)
+        .await
+        .expect_err("nothing listens on port 1");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "fails promptly"
+    );
+    let message = err.to_string();
+    let debug = format!("{err:?}");
+    match &err {
+        StoreError::Connect { backend, reason } => {
+            assert_eq!(*backend, "postgres");
+            assert!(!reason.contains("sekrit"), "{reason}");
+        }
+        other => panic!("expected Connect, got {other:?}"),
+    }
+    assert!(message.contains("postgres"), "{message}");
+    assert!(message.contains("127.0.0.1:1"), "says where: {message}");
+    assert!(!message.contains("sekrit"), "{message}");
+    assert!(!debug.contains("sekrit"), "{debug}");
+}
+
+#[tokio::test]
+async fn a_wrong_postgres_password_is_not_repeated() {
+    // Trust auth accepts any password, so use a database that does not exist to get an error
+    // from the server itself, with a password in the URL.
+    let base = with_database(&postgres_base_url(), "careprompt_no_such_database");
+    let url = base.replacen("://postgres@", "://postgres:sekrit@", 1);
+    let err = Store::connect(&url, 1)
+        .await
+        .expect_err("the database does not exist");
+    let message = err.to_string();
+    assert!(
+        matches!(
+            err,
+            StoreError::Connect {
+                backend: "postgres",
+                ..
+            }
+        ),
+        "{message}"
+    );
+    assert!(!message.contains("sekrit"), "{message}");
+}
+
+#[tokio::test]
+async fn a_bad_sqlite_path_names_the_backend() {
+    let url = "sqlite:///careprompt-no-such-dir/sub/x.db?mode=rwc";
+    match Store::connect(url, 1).await {
+        Err(StoreError::Connect { backend, reason }) => {
+            assert_eq!(backend, "sqlite");
+            assert!(reason.contains("careprompt-no-such-dir"), "{reason}");
+        }
+        other => panic!("expected Connect, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_scheme_is_refused() {
+    match Store::connect("mysql://root:sekrit@db/x", 1).await {
+        Err(err @ StoreError::Connect { .. }) => {
+            assert!(!err.to_string().contains("sekrit"), "{err}");
+        }
+        other => panic!("expected Connect, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn in_memory_sqlite_keeps_its_data_for_the_store_s_life() {
+    let store = Store::connect("sqlite::memory:", 4)
+        .await
+        .expect("in-memory SQLite");
+    assert_eq!(store.backend(), "sqlite");
+    store
+        .upsert_schedule(&schedule(GUILD, 10, ALICE))
+        .await
+        .expect("upsert");
+    let readers: Vec<_> = (0..6)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.schedule_for_channel(10).await })
+        })
+        .collect();
+    for reader in readers {
+        assert!(reader.await.expect("task").expect("read").is_some());
+    }
+    store.close().await;
+}
+
+#[test]
+fn with_database_swaps_only_the_database_name() {
+    assert_eq!(
+        with_database("postgres://postgres@127.0.0.1:5432/test", "t1"),
+        "postgres://postgres@127.0.0.1:5432/t1"
+    );
+    assert_eq!(
+        with_database("postgres://u:p@h/test?sslmode=disable", "t2"),
+        "postgres://u:p@h/t2?sslmode=disable"
+    );
+    assert_eq!(with_database("postgres://h", "t3"), "postgres://h/t3");
+}

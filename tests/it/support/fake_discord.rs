@@ -1,0 +1,995 @@
+//! `FakeDiscord`: Discord's REST API (plain HTTP for serenity's proxy mode, HTTPS as
+//! `discord.com` for its default mode) and gateway (plain `ws://`) on 127.0.0.1, for the
+//! real serenity / poise client.
+//!
+//! Every REST request is recorded and checked against Discord's OpenAPI schema and the
+//! documented limits; a violation is answered as Discord answers it (400, code 50035, the
+//! field path) and also kept in [`FakeDiscord::violations`], so a test fails even if the bot
+//! swallows the error.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+
+use super::payloads::{self, ButtonClick, CommandInvocation, APP_ID, CHANNEL_ID, CHANNEL_NAME};
+use super::{gateway, rest, tls};
+
+/// How long `run_command` / `click_button` wait for the bot's answer.
+pub const INTERACTION_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long gateway helpers wait for a live connection or a session.
+pub const GATEWAY_WAIT: Duration = Duration::from_secs(10);
+
+/// Knobs of the fake; `Default` is Discord's behaviour.
+#[derive(Clone, Debug)]
+pub struct FakeConfig {
+    /// `heartbeat_interval` in HELLO (Discord: 41250 ms).
+    pub heartbeat_interval_ms: u64,
+    /// The first response to an interaction must come within this time (Discord: 3 s), or
+    /// the callback is answered 404 "Unknown interaction" and recorded as a violation.
+    /// `None` switches the check off.
+    pub interaction_deadline: Option<Duration>,
+    /// Follow-ups and edits with an older interaction token fail (Discord: 15 min).
+    pub interaction_token_lifetime: Duration,
+    /// Requests a second per token outside interaction routes before a global 429
+    /// (Discord: 50). `None` switches it off.
+    pub global_rate_limit: Option<usize>,
+    /// Gateway frames a client may send per connection per minute before close 4008
+    /// (Discord: 120). `None` switches it off.
+    pub gateway_send_limit: Option<usize>,
+    /// Send GUILD_CREATE for the test guild after READY when the GUILDS intent is set.
+    pub send_guild_create: bool,
+}
+
+impl Default for FakeConfig {
+    fn default() -> Self {
+        FakeConfig {
+            heartbeat_interval_ms: 41_250,
+            interaction_deadline: Some(Duration::from_secs(3)),
+            interaction_token_lifetime: Duration::from_secs(15 * 60),
+            global_rate_limit: Some(50),
+            gateway_send_limit: Some(120),
+            send_guild_create: true,
+        }
+    }
+}
+
+/// One REST request as the fake saw it, with the status it answered (0: the connection was
+/// dropped).
+#[derive(Clone, Debug)]
+pub struct RecordedRequest {
+    pub method: String,
+    /// Full path, e.g. `/api/v10/channels/1001/messages`.
+    pub path: String,
+    pub query: Option<String>,
+    /// Header names are lower case.
+    pub headers: Vec<(String, String)>,
+    /// JSON body (for multipart, its `payload_json`).
+    pub body: Option<Value>,
+    pub status: u16,
+    /// Arrived on the HTTPS listener (default mode).
+    pub tls: bool,
+}
+
+impl RecordedRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Method (case-insensitive, `*` for any) and path prefix, as in [`RouteMatch`].
+    pub fn is(&self, method: &str, path_prefix: &str) -> bool {
+        RouteMatch::matches_parts(method, path_prefix, &self.method, &self.path)
+    }
+}
+
+/// Which requests a fault applies to.
+#[derive(Clone, Debug)]
+pub struct RouteMatch {
+    /// HTTP method, or `*` for any.
+    pub method: &'static str,
+    /// Prefix of the full path, e.g. `/api/v10/interactions/`; a prefix not starting with
+    /// `/api/` is taken as relative to `/api/v10`.
+    pub path_prefix: String,
+}
+
+impl RouteMatch {
+    pub fn new(method: &'static str, path_prefix: impl Into<String>) -> RouteMatch {
+        RouteMatch {
+            method,
+            path_prefix: path_prefix.into(),
+        }
+    }
+
+    pub fn matches(&self, method: &str, path: &str) -> bool {
+        Self::matches_parts(self.method, &self.path_prefix, method, path)
+    }
+
+    fn matches_parts(want_method: &str, prefix: &str, method: &str, path: &str) -> bool {
+        let method_ok = want_method == "*" || want_method.eq_ignore_ascii_case(method);
+        let path_ok = if prefix.starts_with("/api/") {
+            path.starts_with(prefix)
+        } else {
+            path.strip_prefix("/api/v10")
+                .is_some_and(|rest| rest.starts_with(prefix))
+        };
+        method_ok && path_ok
+    }
+}
+
+/// A failure to inject into the next `times` matching REST requests. The request is still
+/// recorded and schema-checked.
+#[derive(Clone, Debug)]
+pub enum Fault {
+    /// 429 with `retry-after` (whole seconds, rounded up, as Discord sends it),
+    /// `x-ratelimit-*` headers (`x-ratelimit-global` / scope `global` when `global`) and
+    /// `{"message": "You are being rate limited.", "retry_after": .., "global": ..}`.
+    RateLimit {
+        route: RouteMatch,
+        retry_after_secs: f64,
+        global: bool,
+        times: usize,
+    },
+    /// 500, 502 or 503 (or any status) with an HTML body, as Cloudflare sends them.
+    ServerError {
+        route: RouteMatch,
+        status: u16,
+        times: usize,
+    },
+    /// The TCP connection is closed without an answer.
+    DropConnection { route: RouteMatch, times: usize },
+    /// Any status with a JSON body, e.g. 403 `{"message": "Missing Access", "code": 50001}`.
+    /// `times: usize::MAX` makes a permanent stub.
+    Status {
+        route: RouteMatch,
+        status: u16,
+        body: Value,
+        times: usize,
+    },
+}
+
+impl Fault {
+    pub(crate) fn route(&self) -> &RouteMatch {
+        match self {
+            Fault::RateLimit { route, .. }
+            | Fault::ServerError { route, .. }
+            | Fault::DropConnection { route, .. }
+            | Fault::Status { route, .. } => route,
+        }
+    }
+
+    pub(crate) fn times_mut(&mut self) -> &mut usize {
+        match self {
+            Fault::RateLimit { times, .. }
+            | Fault::ServerError { times, .. }
+            | Fault::DropConnection { times, .. }
+            | Fault::Status { times, .. } => times,
+        }
+    }
+}
+
+/// The bot's answer to an interaction.
+#[derive(Clone, Debug)]
+pub struct InteractionReply {
+    pub interaction_id: u64,
+    pub token: String,
+    /// 4 message, 5 deferred message, 6 deferred update, 7 update, 8 autocomplete, 9 modal.
+    pub callback_type: u64,
+    /// The callback's `data` (`null` if none).
+    pub callback_data: Value,
+    /// The callback's `data`, or for a deferred answer (type 5) the body of the first
+    /// follow-up or `@original` edit.
+    pub data: Value,
+    /// Bodies of all follow-ups and `@original` edits seen so far, in order.
+    pub followups: Vec<Value>,
+}
+
+impl InteractionReply {
+    /// Flag 64; for a deferred answer Discord takes it from the deferral.
+    pub fn ephemeral(&self) -> bool {
+        let flags = |v: &Value| v.get("flags").and_then(Value::as_u64).unwrap_or(0);
+        if self.callback_type == 5 {
+            flags(&self.callback_data) & 64 != 0
+        } else {
+            flags(&self.data) & 64 != 0
+        }
+    }
+
+    pub fn embeds(&self) -> Vec<Value> {
+        self.data
+            .get("embeds")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn content(&self) -> Option<String> {
+        self.data
+            .get("content")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    }
+
+    /// Top-level components (action rows).
+    pub fn components(&self) -> Vec<Value> {
+        self.data
+            .get("components")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Every button (type 2), at any depth.
+    pub fn buttons(&self) -> Vec<Value> {
+        fn walk(v: &Value, out: &mut Vec<Value>) {
+            if let Some(list) = v.as_array() {
+                for c in list {
+                    if c.get("type").and_then(Value::as_u64) == Some(2) {
+                        out.push(c.clone());
+                    }
+                    if let Some(children) = c.get("components") {
+                        walk(children, out);
+                    }
+                    if let Some(acc) = c.get("accessory") {
+                        walk(&Value::Array(vec![acc.clone()]), out);
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        if let Some(c) = self.data.get("components") {
+            walk(c, &mut out);
+        }
+        out
+    }
+
+    pub fn allowed_mentions(&self) -> Option<Value> {
+        self.data
+            .get("allowed_mentions")
+            .filter(|v| !v.is_null())
+            .cloned()
+    }
+}
+
+// ----- shared state -----
+
+pub(crate) enum Outgoing {
+    Frame(Value),
+    Close(u16, String, Option<oneshot::Sender<()>>),
+    Drop(Option<oneshot::Sender<()>>),
+}
+
+pub(crate) struct Conn {
+    pub id: u64,
+    pub tx: mpsc::UnboundedSender<Outgoing>,
+}
+
+pub(crate) struct Session {
+    pub id: String,
+    pub seq: u64,
+    /// Every dispatch of the session (seq, frame), replayed on RESUME.
+    pub events: Vec<(u64, Value)>,
+}
+
+#[derive(Default)]
+pub(crate) struct GatewayState {
+    pub connections: usize,
+    pub identify_count: usize,
+    pub ready_count: usize,
+    pub resumed_count: usize,
+    /// `resumed_count` when a test last disturbed the connection.
+    pub resumed_baseline: usize,
+    pub heartbeats: usize,
+    pub frames: Vec<Value>,
+    pub current: Option<Conn>,
+    pub session: Option<Session>,
+    pub sessions_started: u64,
+}
+
+pub(crate) struct InteractionState {
+    pub id: u64,
+    pub kind: u64,
+    pub user_id: u64,
+    pub channel_id: u64,
+    pub dispatched_at: Instant,
+    pub callback_type: Option<u64>,
+    pub callback_body: Value,
+    /// The message the interaction's `@original` refers to, by id in `State::messages`.
+    pub original: Option<u64>,
+    pub original_loading: bool,
+    /// The message a component interaction came from.
+    pub component_message: Option<Value>,
+    /// Follow-up message ids.
+    pub followup_ids: Vec<u64>,
+    /// Bodies of follow-ups and `@original` edits.
+    pub followups: Vec<Value>,
+    /// Violations answered on this interaction's routes.
+    pub rejected: Vec<String>,
+}
+
+pub(crate) struct State {
+    pub requests: Vec<RecordedRequest>,
+    pub violations: Vec<String>,
+    pub faults: Vec<Fault>,
+    pub registrations: Vec<(Option<u64>, Value)>,
+    pub commands: HashMap<Option<u64>, Vec<Value>>,
+    pub command_ids: HashMap<(Option<u64>, u64, String), u64>,
+    pub interactions: HashMap<String, InteractionState>,
+    pub messages: BTreeMap<u64, Value>,
+    pub channel_posts: Vec<u64>,
+    pub nonces: HashMap<(u64, String), u64>,
+    pub channels: Vec<(u64, String)>,
+    /// Threads the bot started, by id.
+    pub threads: BTreeMap<u64, Value>,
+    pub dm_users: Vec<u64>,
+    pub blocked_dm_users: HashSet<u64>,
+    pub recent_requests: VecDeque<Instant>,
+    pub next_id: u64,
+    pub gw: GatewayState,
+}
+
+impl State {
+    fn new() -> State {
+        State {
+            requests: Vec::new(),
+            violations: Vec::new(),
+            faults: Vec::new(),
+            registrations: Vec::new(),
+            commands: HashMap::new(),
+            command_ids: HashMap::new(),
+            interactions: HashMap::new(),
+            messages: BTreeMap::new(),
+            channel_posts: Vec::new(),
+            nonces: HashMap::new(),
+            channels: vec![(CHANNEL_ID, CHANNEL_NAME.to_string())],
+            threads: BTreeMap::new(),
+            dm_users: Vec::new(),
+            blocked_dm_users: HashSet::new(),
+            recent_requests: VecDeque::new(),
+            next_id: 10_000_000,
+            gw: GatewayState::default(),
+        }
+    }
+
+    pub fn new_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// Appends a dispatch to the session and sends it on the live connection, if any.
+    /// Returns its sequence number, or `None` without a session.
+    pub fn push_dispatch(&mut self, event: &str, d: Value) -> Option<u64> {
+        let session = self.gw.session.as_mut()?;
+        session.seq += 1;
+        let seq = session.seq;
+        let frame = payloads::dispatch_frame(event, seq, d);
+        session.events.push((seq, frame.clone()));
+        if let Some(conn) = &self.gw.current {
+            let _ = conn.tx.send(Outgoing::Frame(frame));
+        }
+        Some(seq)
+    }
+
+    /// The registered id of a command by name (guild registration first), if any.
+    pub fn command_id_by_name(&self, name: &str, kind: u64) -> Option<u64> {
+        self.command_ids
+            .iter()
+            .filter(|((_, k, n), _)| *k == kind && n == name)
+            .max_by_key(|((scope, _, _), _)| scope.is_some())
+            .map(|(_, id)| *id)
+    }
+}
+
+pub(crate) struct Inner {
+    pub cfg: FakeConfig,
+    pub http_addr: SocketAddr,
+    pub https_addr: SocketAddr,
+    pub ws_addr: SocketAddr,
+    state: Mutex<State>,
+    changed: watch::Sender<u64>,
+}
+
+impl Inner {
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}", self.ws_addr)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` on the state and wakes every waiter.
+    pub fn update<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        let r = f(&mut self.lock());
+        self.changed.send_modify(|v| *v = v.wrapping_add(1));
+        r
+    }
+
+    pub fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
+        f(&self.lock())
+    }
+
+    /// Waits until `f` returns `Some`, re-checking on every state change.
+    pub async fn wait_for<T>(
+        &self,
+        timeout: Duration,
+        what: &str,
+        f: impl Fn(&State) -> Option<T>,
+    ) -> anyhow::Result<T> {
+        let mut rx = self.changed.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            rx.borrow_and_update();
+            if let Some(t) = self.read(&f) {
+                return Ok(t);
+            }
+            match tokio::time::timeout_at(deadline, rx.changed()).await {
+                Ok(Ok(())) => continue,
+                Ok(Err(_)) => anyhow::bail!("fake Discord stopped while waiting for {what}"),
+                Err(_) => {
+                    let (violations, last) = self.read(|s| {
+                        let last: Vec<String> = s
+                            .requests
+                            .iter()
+                            .rev()
+                            .take(8)
+                            .map(|r| format!("{} {} -> {}", r.method, r.path, r.status))
+                            .collect();
+                        (s.violations.clone(), last)
+                    });
+                    anyhow::bail!(
+                        "timed out after {timeout:?} waiting for {what}; violations: {violations:#?}; \
+                         latest requests (newest first): {last:#?}"
+                    )
+                }
+            }
+        }
+    }
+}
+
+struct Tasks {
+    handles: Vec<JoinHandle<()>>,
+    shutdown: watch::Sender<bool>,
+}
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        for h in &self.handles {
+            h.abort();
+        }
+    }
+}
+
+/// A fake Discord on 127.0.0.1; clones share it. Its listeners stop when the last clone is
+/// dropped.
+#[derive(Clone)]
+pub struct FakeDiscord {
+    inner: Arc<Inner>,
+    _tasks: Arc<Tasks>,
+}
+
+impl FakeDiscord {
+    /// Starts the HTTP, HTTPS and WebSocket listeners with Discord's default behaviour.
+    pub async fn start() -> FakeDiscord {
+        FakeDiscord::start_with(FakeConfig::default()).await
+    }
+
+    pub async fn start_with(cfg: FakeConfig) -> FakeDiscord {
+        let bind = || TcpListener::bind(("127.0.0.1", 0));
+        let http = bind().await.expect("bind HTTP listener");
+        let https = bind().await.expect("bind HTTPS listener");
+        let ws = bind().await.expect("bind WebSocket listener");
+        let (changed, _) = watch::channel(0u64);
+        let inner = Arc::new(Inner {
+            cfg,
+            http_addr: http.local_addr().expect("addr"),
+            https_addr: https.local_addr().expect("addr"),
+            ws_addr: ws.local_addr().expect("addr"),
+            state: Mutex::new(State::new()),
+            changed,
+        });
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let acceptor = tls::acceptor();
+        let handles = vec![
+            tokio::spawn(rest::serve_http(inner.clone(), http, shutdown_rx.clone())),
+            tokio::spawn(rest::serve_https(
+                inner.clone(),
+                https,
+                acceptor,
+                shutdown_rx.clone(),
+            )),
+            tokio::spawn(gateway::serve(inner.clone(), ws, shutdown_rx)),
+        ];
+        FakeDiscord {
+            inner,
+            _tasks: Arc::new(Tasks { handles, shutdown }),
+        }
+    }
+
+    // ----- addresses and clients -----
+
+    /// `http://127.0.0.1:PORT`, for `HttpBuilder::proxy` (with `ratelimiter_disabled(true)`).
+    pub fn proxy_base_url(&self) -> String {
+        format!("http://{}", self.inner.http_addr)
+    }
+
+    /// `ws://127.0.0.1:PORT`, what `GET /gateway` answers.
+    pub fn ws_url(&self) -> String {
+        self.inner.ws_url()
+    }
+
+    pub fn https_addr(&self) -> SocketAddr {
+        self.inner.https_addr
+    }
+
+    /// A reqwest client for which `https://discord.com` is this fake (for
+    /// `HttpBuilder::client`, serenity's default mode with its own rate limiter).
+    pub fn default_mode_client(&self) -> reqwest::Client {
+        tls::client_for(self.inner.https_addr)
+    }
+
+    /// A serenity `Http` in proxy mode.
+    pub fn proxy_http(&self, token: &str) -> serenity::http::Http {
+        serenity::http::HttpBuilder::new(token)
+            .proxy(self.proxy_base_url())
+            .ratelimiter_disabled(true)
+            .application_id(serenity::model::id::ApplicationId::new(APP_ID))
+            .build()
+    }
+
+    /// A serenity `Http` in default mode (https://discord.com, serenity's rate limiter).
+    pub fn default_mode_http(&self, token: &str) -> serenity::http::Http {
+        serenity::http::HttpBuilder::new(token)
+            .client(self.default_mode_client())
+            .application_id(serenity::model::id::ApplicationId::new(APP_ID))
+            .build()
+    }
+
+    // ----- gateway -----
+
+    /// Waits until READY has been sent on some connection.
+    pub async fn wait_ready(&self, timeout: Duration) -> anyhow::Result<()> {
+        self.inner
+            .wait_for(timeout, "READY", |s| (s.gw.ready_count > 0).then_some(()))
+            .await
+    }
+
+    /// Waits until at least `n` IDENTIFYs were accepted.
+    pub async fn wait_identify_count(&self, n: usize, timeout: Duration) -> anyhow::Result<()> {
+        self.inner
+            .wait_for(timeout, &format!("{n} IDENTIFY"), |s| {
+                (s.gw.identify_count >= n).then_some(())
+            })
+            .await
+    }
+
+    /// Waits for a RESUMED sent after the latest `gateway_close` / `gateway_reconnect_op7` /
+    /// `gateway_drop_tcp` (or any RESUMED if there was none).
+    pub async fn wait_resumed(&self, timeout: Duration) -> anyhow::Result<()> {
+        self.inner
+            .wait_for(timeout, "RESUMED", |s| {
+                (s.gw.resumed_count > s.gw.resumed_baseline).then_some(())
+            })
+            .await
+    }
+
+    /// Waits until at least `n` RESUMED were sent in all.
+    pub async fn wait_resumed_count(&self, n: usize, timeout: Duration) -> anyhow::Result<()> {
+        self.inner
+            .wait_for(timeout, &format!("{n} RESUMED"), |s| {
+                (s.gw.resumed_count >= n).then_some(())
+            })
+            .await
+    }
+
+    /// Waits until at least `n` heartbeats (op 1) were received (and acknowledged).
+    pub async fn wait_heartbeats(&self, n: usize, timeout: Duration) -> anyhow::Result<()> {
+        self.inner
+            .wait_for(timeout, &format!("{n} heartbeats"), |s| {
+                (s.gw.heartbeats >= n).then_some(())
+            })
+            .await
+    }
+
+    /// Waits until no gateway connection holds the session (after a drop or close).
+    pub async fn wait_disconnected(&self, timeout: Duration) -> anyhow::Result<()> {
+        self.inner
+            .wait_for(timeout, "the gateway connection to end", |s| {
+                s.gw.current.is_none().then_some(())
+            })
+            .await
+    }
+
+    pub fn identify_count(&self) -> usize {
+        self.inner.read(|s| s.gw.identify_count)
+    }
+
+    pub fn resumed_count(&self) -> usize {
+        self.inner.read(|s| s.gw.resumed_count)
+    }
+
+    /// WebSocket connections accepted so far.
+    pub fn connection_count(&self) -> usize {
+        self.inner.read(|s| s.gw.connections)
+    }
+
+    /// Every frame the client sent on the gateway, in order.
+    pub fn gateway_frames(&self) -> Vec<Value> {
+        self.inner.read(|s| s.gw.frames.clone())
+    }
+
+    /// Sends a dispatch (`op` 0, next `s`, `t` = `event_name`). Without a live connection it
+    /// is kept and replayed on RESUME, as Discord does. Panics if no session starts within
+    /// [`GATEWAY_WAIT`].
+    pub async fn dispatch(&self, event_name: &str, d: Value) {
+        self.inner
+            .wait_for(GATEWAY_WAIT, "a gateway session", |s| {
+                s.gw.session.as_ref().map(|_| ())
+            })
+            .await
+            .expect("dispatch needs a gateway session (IDENTIFY + READY)");
+        self.inner.update(|s| {
+            if event_name == "INTERACTION_CREATE" {
+                register_interaction(s, &d);
+            }
+            s.push_dispatch(event_name, d)
+        });
+    }
+
+    /// Sends any frame as is on the live connection.
+    pub async fn gateway_send_raw(&self, frame: Value) {
+        let tx = self.live_connection().await;
+        let _ = tx.send(Outgoing::Frame(frame));
+    }
+
+    async fn live_connection(&self) -> mpsc::UnboundedSender<Outgoing> {
+        self.inner
+            .wait_for(GATEWAY_WAIT, "a live gateway connection", |s| {
+                s.gw.current.as_ref().map(|c| c.tx.clone())
+            })
+            .await
+            .expect("no live gateway connection")
+    }
+
+    async fn disturb(&self, make: impl FnOnce(oneshot::Sender<()>) -> Outgoing) {
+        let tx = self.live_connection().await;
+        self.inner.update(|s| {
+            s.gw.resumed_baseline = s.gw.resumed_count;
+        });
+        let (ack, done) = oneshot::channel();
+        let _ = tx.send(make(ack));
+        let _ = tokio::time::timeout(GATEWAY_WAIT, done).await;
+    }
+
+    /// Closes the live connection with `code` (e.g. 4000, 1000, 4004, 4009).
+    pub async fn gateway_close(&self, code: u16) {
+        let reason = gateway::close_reason(code).to_string();
+        self.disturb(|ack| Outgoing::Close(code, reason, Some(ack)))
+            .await;
+    }
+
+    /// Sends op 7 Reconnect on the live connection.
+    pub async fn gateway_reconnect_op7(&self) {
+        self.disturb(|ack| {
+            // The frame goes first; the ack only says it was queued behind earlier frames.
+            let _ = ack.send(());
+            Outgoing::Frame(payloads::reconnect())
+        })
+        .await;
+    }
+
+    /// Drops the live connection's TCP socket without a close frame.
+    pub async fn gateway_drop_tcp(&self) {
+        self.disturb(|ack| Outgoing::Drop(Some(ack))).await;
+    }
+
+    /// Sends op 9 Invalid Session on the live connection.
+    pub async fn gateway_invalidate_session(&self, resumable: bool) {
+        self.disturb(|ack| {
+            let _ = ack.send(());
+            Outgoing::Frame(payloads::invalid_session(resumable))
+        })
+        .await;
+    }
+
+    // ----- interactions -----
+
+    /// Dispatches INTERACTION_CREATE for a command and waits ([`INTERACTION_TIMEOUT`]) for the
+    /// callback and, if it was deferred (type 5), the first follow-up or `@original` edit.
+    pub async fn run_command(&self, cmd: CommandInvocation) -> anyhow::Result<InteractionReply> {
+        let d = self.command_interaction(&cmd);
+        self.run_interaction(d, INTERACTION_TIMEOUT).await
+    }
+
+    /// Dispatches a button click and waits for the answer as [`Self::run_command`] does.
+    pub async fn click_button(&self, click: ButtonClick) -> anyhow::Result<InteractionReply> {
+        let d = self.button_interaction(&click);
+        self.run_interaction(d, INTERACTION_TIMEOUT).await
+    }
+
+    /// The INTERACTION_CREATE `d` for a command: a fresh id (unless given), token
+    /// `fake-itok-<id>`, and the command's registered id.
+    pub fn command_interaction(&self, cmd: &CommandInvocation) -> Value {
+        let (id, command_id) = self.inner.update(|s| {
+            let id = cmd.id.unwrap_or_else(|| s.new_id());
+            let command_id = s
+                .command_id_by_name(&cmd.name, cmd.command_type)
+                .unwrap_or_else(|| s.new_id());
+            (id, command_id)
+        });
+        cmd.to_interaction(id, &format!("fake-itok-{id}"), command_id)
+    }
+
+    /// The INTERACTION_CREATE `d` for a button click.
+    pub fn button_interaction(&self, click: &ButtonClick) -> Value {
+        let id = click
+            .id
+            .unwrap_or_else(|| self.inner.update(|s| s.new_id()));
+        click.to_interaction(id, &format!("fake-itok-{id}"))
+    }
+
+    /// Dispatches any INTERACTION_CREATE `d` (with `id`, `token`, `type`, `channel_id`...)
+    /// and waits for the answer.
+    pub async fn run_interaction(
+        &self,
+        d: Value,
+        timeout: Duration,
+    ) -> anyhow::Result<InteractionReply> {
+        let token = self.send_interaction(d).await?;
+        self.wait_reply(&token, timeout).await
+    }
+
+    /// Dispatches an INTERACTION_CREATE `d` without waiting; returns its token. The
+    /// interaction's clock (3 s first-response limit) starts now.
+    pub async fn send_interaction(&self, d: Value) -> anyhow::Result<String> {
+        d["id"]
+            .as_str()
+            .and_then(|s| s.parse::<u64>().ok())
+            .ok_or_else(|| anyhow::anyhow!("interaction without a string id"))?;
+        let token = d["token"]
+            .as_str()
+            .ok_or_else(|| anyhow::anyhow!("interaction without a token"))?
+            .to_string();
+        self.inner
+            .wait_for(GATEWAY_WAIT, "a gateway session", |s| {
+                s.gw.session.as_ref().map(|_| ())
+            })
+            .await?;
+        self.dispatch("INTERACTION_CREATE", d).await;
+        Ok(token)
+    }
+
+    /// Waits for the answer to an interaction sent with [`Self::send_interaction`]: the
+    /// callback and, if deferred (type 5), the first follow-up or `@original` edit. Fails at
+    /// once if Discord would have rejected the answer.
+    pub async fn wait_reply(
+        &self,
+        token: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<InteractionReply> {
+        let what = format!("the answer to interaction {token}");
+        let result = self
+            .inner
+            .wait_for(timeout, &what, |s| {
+                let it = s.interactions.get(token)?;
+                if !it.rejected.is_empty() {
+                    return Some(Err(it.rejected.clone()));
+                }
+                let callback_type = it.callback_type?;
+                if callback_type == 5 && it.followups.is_empty() {
+                    return None;
+                }
+                let callback_data = it.callback_body.get("data").cloned().unwrap_or(Value::Null);
+                let data = if callback_type == 5 {
+                    it.followups[0].clone()
+                } else {
+                    callback_data.clone()
+                };
+                Some(Ok(InteractionReply {
+                    interaction_id: it.id,
+                    token: token.to_string(),
+                    callback_type,
+                    callback_data,
+                    data,
+                    followups: it.followups.clone(),
+                }))
+            })
+            .await?;
+        result.map_err(|v| {
+            anyhow::anyhow!("the bot's answer to interaction {token} was rejected: {v:#?}")
+        })
+    }
+
+    /// Bodies of the follow-ups and `@original` edits of an interaction so far.
+    pub fn followups(&self, token: &str) -> Vec<Value> {
+        self.inner.read(|s| {
+            s.interactions
+                .get(token)
+                .map(|it| it.followups.clone())
+                .unwrap_or_default()
+        })
+    }
+
+    /// Waits until an interaction has at least `n` follow-ups / edits.
+    pub async fn wait_followups(
+        &self,
+        token: &str,
+        n: usize,
+        timeout: Duration,
+    ) -> anyhow::Result<Vec<Value>> {
+        self.inner
+            .wait_for(timeout, &format!("{n} follow-ups on {token}"), |s| {
+                let it = s.interactions.get(token)?;
+                (it.followups.len() >= n).then(|| it.followups.clone())
+            })
+            .await
+    }
+
+    // ----- REST records -----
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.inner.read(|s| s.requests.clone())
+    }
+
+    /// The first recorded request (past or future) matching `pred`.
+    pub async fn wait_request(
+        &self,
+        pred: impl Fn(&RecordedRequest) -> bool,
+        timeout: Duration,
+    ) -> anyhow::Result<RecordedRequest> {
+        self.inner
+            .wait_for(timeout, "a matching request", |s| {
+                s.requests.iter().find(|r| pred(r)).cloned()
+            })
+            .await
+    }
+
+    /// Waits until `n` recorded requests match `pred` and returns them.
+    pub async fn wait_requests(
+        &self,
+        pred: impl Fn(&RecordedRequest) -> bool,
+        n: usize,
+        timeout: Duration,
+    ) -> anyhow::Result<Vec<RecordedRequest>> {
+        self.inner
+            .wait_for(timeout, &format!("{n} matching requests"), |s| {
+                let found: Vec<RecordedRequest> =
+                    s.requests.iter().filter(|r| pred(r)).cloned().collect();
+                (found.len() >= n).then_some(found)
+            })
+            .await
+    }
+
+    /// Schema, limit, protocol and unknown-route violations, one line each.
+    pub fn violations(&self) -> Vec<String> {
+        self.inner.read(|s| s.violations.clone())
+    }
+
+    /// Returns the violations and forgets them (for tests that provoke one on purpose).
+    pub fn take_violations(&self) -> Vec<String> {
+        self.inner.update(|s| std::mem::take(&mut s.violations))
+    }
+
+    pub fn assert_no_violations(&self) {
+        let v = self.violations();
+        assert!(
+            v.is_empty(),
+            "the bot sent {} request(s) Discord would reject:\n{}",
+            v.len(),
+            v.join("\n")
+        );
+    }
+
+    /// The latest bulk registration body (global or guild).
+    pub fn registered_commands(&self) -> Option<Value> {
+        self.inner
+            .read(|s| s.registrations.last().map(|(_, b)| b.clone()))
+    }
+
+    /// Every bulk registration: (guild id or `None` for global, body).
+    pub fn registrations(&self) -> Vec<(Option<u64>, Value)> {
+        self.inner.read(|s| s.registrations.clone())
+    }
+
+    /// Messages created with `POST /channels/{id}/messages`, in order (as stored, with ids).
+    pub fn created_messages(&self) -> Vec<Value> {
+        self.inner.read(|s| {
+            s.channel_posts
+                .iter()
+                .filter_map(|id| s.messages.get(id).cloned())
+                .collect()
+        })
+    }
+
+    /// Messages currently stored in a channel (posts, interaction responses, follow-ups).
+    pub fn messages_in(&self, channel_id: u64) -> Vec<Value> {
+        let id = channel_id.to_string();
+        self.inner.read(|s| {
+            s.messages
+                .values()
+                .filter(|m| m["channel_id"].as_str() == Some(id.as_str()))
+                .cloned()
+                .collect()
+        })
+    }
+
+    /// Threads the bot started (as Discord answered them).
+    pub fn threads(&self) -> Vec<Value> {
+        self.inner.read(|s| s.threads.values().cloned().collect())
+    }
+
+    /// Users whose DM channel the bot opened with `POST /users/@me/channels`.
+    pub fn dm_users(&self) -> Vec<u64> {
+        self.inner.read(|s| s.dm_users.clone())
+    }
+
+    // ----- scenario setup -----
+
+    /// Queues a fault for the next matching request(s).
+    pub fn inject(&self, fault: Fault) {
+        self.inner.update(|s| s.faults.push(fault));
+    }
+
+    pub fn clear_faults(&self) {
+        self.inner.update(|s| s.faults.clear());
+    }
+
+    /// Adds a text channel to the test guild (in GUILD_CREATE and for REST).
+    pub fn add_guild_channel(&self, id: u64, name: &str) {
+        self.inner
+            .update(|s| s.channels.push((id, name.to_string())));
+    }
+
+    /// Messages to this user's DM channel fail with 403, code 50007, as when a user
+    /// blocks DMs from server members.
+    pub fn block_dms(&self, user_id: u64) {
+        self.inner.update(|s| {
+            s.blocked_dm_users.insert(user_id);
+        });
+    }
+}
+
+/// Starts tracking an interaction about to be dispatched (its 3 s clock starts now).
+fn register_interaction(s: &mut State, d: &Value) {
+    let Some(token) = d["token"].as_str() else {
+        return;
+    };
+    let num = |v: Option<&Value>| {
+        v.and_then(Value::as_str)
+            .and_then(|x| x.parse::<u64>().ok())
+    };
+    s.interactions.insert(
+        token.to_string(),
+        InteractionState {
+            id: num(d.get("id")).unwrap_or(0),
+            kind: d["type"].as_u64().unwrap_or(2),
+            user_id: num(d
+                .pointer("/member/user/id")
+                .or_else(|| d.pointer("/user/id")))
+            .unwrap_or(payloads::USER_ID),
+            channel_id: num(d.get("channel_id")).unwrap_or(CHANNEL_ID),
+            dispatched_at: Instant::now(),
+            callback_type: None,
+            callback_body: Value::Null,
+            original: None,
+            original_loading: false,
+            component_message: d.get("message").cloned(),
+            followup_ids: Vec::new(),
+            followups: Vec::new(),
+            rejected: Vec::new(),
+        },
+    );
+}
+
+/// A JSON body of Discord's error shape.
+pub fn discord_error(code: u64, message: &str) -> Value {
+    json!({"message": message, "code": code})
+}
