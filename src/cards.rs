@@ -276,7 +276,7 @@ pub fn about_card(dna_of_care_url: &str) -> Card {
         .colour(NEUTRAL_COLOUR)
         .field(
             "What it keeps",
-            "Nothing you type. It never reads messages in your channels. It keeps each team's schedule and, only if you choose to use them, your own prompt opt-in and bookmarks, which you can export or erase at any time.",
+            "Nothing about you. It never reads the messages in your channels and does not record who uses its commands. Any personal feature it offers will be opt-in, private to you, and erasable by you.",
             false,
         )
         .field("Who sees your answers", "Replies about you, such as /support, are shown only to you.", false);

@@ -197,9 +197,13 @@ impl Store {
 
     /// Creates the channel's schedule, or changes its settings if it has one: the rotation carries
     /// on where it was, `next_due` is replaced and `version` moves on.
-    pub async fn upsert_schedule(&self, new: &NewSchedule) -> Result<ScheduleRecord, StoreError> {
+    pub async fn upsert_schedule(
+        &self,
+        new: &NewSchedule,
+        at: DateTime<Utc>,
+    ) -> Result<ScheduleRecord, StoreError> {
         let rotation = rotation_json(&RotationState::new(new.seed))?;
-        let now = time_to_db(Utc::now());
+        let now = time_to_db(at);
         let sql = concat!(
             "INSERT INTO schedules (guild_id, channel_id, cron, timezone, bank_holidays, \
              include_bullying, role_ping, paused, rotation, version, next_due, created_by, \
@@ -840,18 +844,21 @@ mod tests {
     async fn a_slot_can_be_claimed_once_and_goes_with_its_schedule() {
         let store = memory().await;
         let schedule = store
-            .upsert_schedule(&NewSchedule {
-                guild_id: 1,
-                channel_id: 2,
-                cron: "0 9 * * MON".into(),
-                timezone: "Europe/London".into(),
-                bank_holidays: "none".into(),
-                include_bullying: false,
-                role_ping: None,
-                created_by: 3,
-                seed: 4,
-                next_due: None,
-            })
+            .upsert_schedule(
+                &NewSchedule {
+                    guild_id: 1,
+                    channel_id: 2,
+                    cron: "0 9 * * MON".into(),
+                    timezone: "Europe/London".into(),
+                    bank_holidays: "none".into(),
+                    include_bullying: false,
+                    role_ping: None,
+                    created_by: 3,
+                    seed: 4,
+                    next_due: None,
+                },
+                Utc::now(),
+            )
             .await
             .expect("upsert");
         let Pool::Sqlite(pool) = &store.pool else {

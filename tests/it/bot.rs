@@ -437,7 +437,7 @@ async fn help_and_about_are_private_and_describe_the_commands_and_data() {
     let card = embed(&about);
     assert!(serde_json::to_string(&card["fields"])
         .unwrap_or_default()
-        .contains("erase"));
+        .contains("never reads the messages"));
     assert_eq!(link_buttons(&about)[0].1, DNA_OF_CARE_URL);
     finish(fake, bot).await;
 }

@@ -226,7 +226,7 @@ const OTHER_GUILD: u64 = 900_000_000_000_000_002;
 
 async fn migrations_run_twice(store: &Store, url: &str) {
     let first = store
-        .upsert_schedule(&schedule(GUILD, 10, ALICE))
+        .upsert_schedule(&schedule(GUILD, 10, ALICE), at(NOW))
         .await
         .expect("upsert");
     // Another process (or a restart) connects to the same database and runs migrations again.
@@ -261,11 +261,10 @@ on_both_backends!(
 // ---- schedules -----------------------------------------------------------------------------
 
 async fn new_schedule_starts_a_fresh_rotation(store: &Store) {
-    let before = Utc::now().timestamp();
     let mut new = schedule(GUILD, 10, ALICE);
     new.role_ping = Some(555_555_555_555_555_555);
     new.include_bullying = true;
-    let record = store.upsert_schedule(&new).await.expect("upsert");
+    let record = store.upsert_schedule(&new, at(NOW)).await.expect("upsert");
     assert_eq!(record.guild_id, GUILD);
     assert_eq!(record.channel_id, 10);
     assert_eq!(record.cron, new.cron);
@@ -277,11 +276,7 @@ async fn new_schedule_starts_a_fresh_rotation(store: &Store) {
     assert_eq!(record.rotation, RotationState::new(42));
     assert_eq!(record.next_due, Some(at(NOW + 3600)));
     assert_eq!(record.created_by, ALICE);
-    let created = record.created_at.timestamp();
-    assert!(
-        created >= before && created <= Utc::now().timestamp(),
-        "created_at is now"
-    );
+    assert_eq!(record.created_at, at(NOW), "created at the time given");
     assert_eq!(
         store.schedule_for_channel(10).await.expect("read"),
         Some(record)
@@ -296,7 +291,7 @@ on_both_backends!(
 
 async fn upsert_keeps_rotation_and_updates_config(store: &Store) {
     let first = store
-        .upsert_schedule(&schedule(GUILD, 10, ALICE))
+        .upsert_schedule(&schedule(GUILD, 10, ALICE), at(NOW))
         .await
         .expect("create");
     let state = advanced(42, 3);
@@ -317,7 +312,10 @@ async fn upsert_keeps_rotation_and_updates_config(store: &Store) {
         seed: 99,
         next_due: Some(at(NOW + 60)),
     };
-    let second = store.upsert_schedule(&changed).await.expect("update");
+    let second = store
+        .upsert_schedule(&changed, at(NOW + 500))
+        .await
+        .expect("update");
     assert_eq!(second.id, first.id, "same schedule, not a new one");
     assert_eq!(second.rotation, state, "the rotation carries on");
     assert_eq!(second.cron, "0 8 * * 1-5");
@@ -343,7 +341,10 @@ async fn upsert_keeps_rotation_and_updates_config(store: &Store) {
         next_due: None,
         ..changed
     };
-    let third = store.upsert_schedule(&cleared).await.expect("update again");
+    let third = store
+        .upsert_schedule(&cleared, at(NOW))
+        .await
+        .expect("update again");
     assert_eq!(third.next_due, None);
     assert_eq!(third.role_ping, None);
     assert_eq!(third.rotation, state);
@@ -360,15 +361,15 @@ on_both_backends!(
 
 async fn schedules_by_guild_and_delete(store: &Store) {
     let a = store
-        .upsert_schedule(&schedule(GUILD, 10, ALICE))
+        .upsert_schedule(&schedule(GUILD, 10, ALICE), at(NOW))
         .await
         .expect("a");
     let b = store
-        .upsert_schedule(&schedule(OTHER_GUILD, 20, ALICE))
+        .upsert_schedule(&schedule(OTHER_GUILD, 20, ALICE), at(NOW))
         .await
         .expect("b");
     let c = store
-        .upsert_schedule(&schedule(GUILD, 30, BOB))
+        .upsert_schedule(&schedule(GUILD, 30, BOB), at(NOW))
         .await
         .expect("c");
     assert_eq!(
@@ -392,7 +393,7 @@ async fn schedules_by_guild_and_delete(store: &Store) {
 
     // A channel set up again after a delete starts over.
     let again = store
-        .upsert_schedule(&schedule(GUILD, 10, BOB))
+        .upsert_schedule(&schedule(GUILD, 10, BOB), at(NOW))
         .await
         .expect("again");
     assert_ne!(again.id, a.id);
@@ -407,7 +408,7 @@ on_both_backends!(
 
 async fn advance_rotation_is_optimistic(store: &Store) {
     let record = store
-        .upsert_schedule(&schedule(GUILD, 10, ALICE))
+        .upsert_schedule(&schedule(GUILD, 10, ALICE), at(NOW))
         .await
         .expect("create");
     let mine = advanced(42, 1);
@@ -446,7 +447,7 @@ async fn advance_rotation_is_optimistic(store: &Store) {
 
     // A settings change in between also makes a poster's snapshot stale.
     store
-        .upsert_schedule(&schedule(GUILD, 10, ALICE))
+        .upsert_schedule(&schedule(GUILD, 10, ALICE), at(NOW))
         .await
         .expect("settings change");
     assert!(!store
@@ -468,7 +469,7 @@ on_both_backends!(
 
 async fn concurrent_advances_have_one_winner(store: &Store) {
     let record = store
-        .upsert_schedule(&schedule(GUILD, 10, ALICE))
+        .upsert_schedule(&schedule(GUILD, 10, ALICE), at(NOW))
         .await
         .expect("create");
     let writers: Vec<_> = (0..8u64)
@@ -665,11 +666,11 @@ async fn two_people(store: &Store) -> (i64, i64) {
             .expect("bookmark"));
     }
     let alices = store
-        .upsert_schedule(&schedule(GUILD, 10, ALICE))
+        .upsert_schedule(&schedule(GUILD, 10, ALICE), at(NOW))
         .await
         .expect("alice's schedule");
     let bobs = store
-        .upsert_schedule(&schedule(OTHER_GUILD, 20, BOB))
+        .upsert_schedule(&schedule(OTHER_GUILD, 20, BOB), at(NOW))
         .await
         .expect("bob's schedule");
     (alices.id, bobs.id)
@@ -835,7 +836,7 @@ async fn u64_ids_round_trip_losslessly(store: &Store) {
         seed: u64::MAX,
         ..schedule(GUILD, 0, ALICE)
     };
-    let record = store.upsert_schedule(&new).await.expect("upsert");
+    let record = store.upsert_schedule(&new, at(NOW)).await.expect("upsert");
     assert_eq!(record.guild_id, u64::MAX);
     assert_eq!(record.channel_id, (i64::MAX as u64) + 1);
     assert_eq!(record.role_ping, Some(u64::MAX - 1));
@@ -899,7 +900,7 @@ async fn times_are_kept_to_the_second_in_utc(store: &Store) {
         next_due: Some(precise),
         ..schedule(GUILD, 10, ALICE)
     };
-    let record = store.upsert_schedule(&new).await.expect("upsert");
+    let record = store.upsert_schedule(&new, at(NOW)).await.expect("upsert");
     assert_eq!(record.next_due, Some(at(NOW)), "sub-second part dropped");
     let early = at(-86_400);
     assert!(store
@@ -1003,7 +1004,7 @@ async fn in_memory_sqlite_keeps_its_data_for_the_store_s_life() {
         .expect("in-memory SQLite");
     assert_eq!(store.backend(), "sqlite");
     store
-        .upsert_schedule(&schedule(GUILD, 10, ALICE))
+        .upsert_schedule(&schedule(GUILD, 10, ALICE), at(NOW))
         .await
         .expect("upsert");
     let readers: Vec<_> = (0..6)
