@@ -16,7 +16,7 @@ use crate::commands;
 use crate::config::{Config, Token};
 use crate::content::Library;
 use crate::discord::{Rest, RestError, RetryPolicy};
-use crate::error::{UserError, GENERIC_FAILURE};
+use crate::error::{ReplyFailed, UserError, GENERIC_FAILURE};
 use crate::store::{redact_url, Store};
 
 pub use crate::error::Error;
@@ -25,6 +25,9 @@ pub type AppContext<'a> = poise::ApplicationContext<'a, Data, Error>;
 
 /// What the bot needs to read or post anything: a channel post needs View Channel, Send Messages
 /// and Embed Links; slash command replies need no permission at all.
+/// How long shutdown waits for the gateway connection to close once commands are finished.
+const SHARD_CLOSE_WAIT: Duration = Duration::from_secs(5);
+
 pub const INVITE_PERMISSIONS: u64 = (1 << 10) | (1 << 11) | (1 << 14);
 
 /// Shared state for every command.
@@ -46,7 +49,8 @@ impl Data {
     ) -> Result<(), Error> {
         self.rest
             .respond(ctx.interaction.id, &ctx.interaction.token, card, ephemeral)
-            .await?;
+            .await
+            .map_err(ReplyFailed)?;
         Ok(())
     }
 }
@@ -90,6 +94,7 @@ impl Default for Gate {
     }
 }
 
+#[derive(Debug)]
 pub struct Pass<'a>(&'a Gate);
 
 impl Drop for Pass<'_> {
@@ -101,11 +106,17 @@ impl Drop for Pass<'_> {
 }
 
 impl Gate {
-    pub fn enter(&self) -> Option<Pass<'_>> {
+    /// Counts an interaction in. `Err` means shutdown has begun; the pass is still held so that
+    /// telling the person to try again also finishes before the process exits.
+    pub fn enter(&self) -> Result<Pass<'_>, Pass<'_>> {
         // Counting first and checking after means a command is never missed by `drain`.
         self.in_flight.send_modify(|count| *count += 1);
         let pass = Pass(self);
-        self.accepting.load(Ordering::SeqCst).then_some(pass)
+        if self.accepting.load(Ordering::SeqCst) {
+            Ok(pass)
+        } else {
+            Err(pass)
+        }
     }
 
     /// Stops taking new commands and waits up to `grace` for the ones in flight.
@@ -137,8 +148,8 @@ impl serenity::Framework for GatedFramework {
             return;
         };
         match self.gate.enter() {
-            Some(_pass) => self.inner.dispatch(ctx, event).await,
-            None => {
+            Ok(_pass) => self.inner.dispatch(ctx, event).await,
+            Err(_pass) => {
                 if let serenity::Interaction::Command(command) = interaction {
                     let rest = Rest::new(ctx.http.clone(), self.proxy_client.clone(), self.retry);
                     let card = cards::error_card(&UserError::ShuttingDown.to_string());
@@ -220,6 +231,19 @@ pub fn invite_url(application_id: serenity::ApplicationId) -> String {
     )
 }
 
+/// A stalled connection must not hold a command (and so shutdown) forever; these bounds turn it
+/// into an error that `Rest` retries.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+fn http_client() -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .context("building the HTTP client")
+}
+
 fn build_http(
     config: &Config,
     token: &Token,
@@ -227,9 +251,7 @@ fn build_http(
 ) -> anyhow::Result<(serenity::Http, Option<reqwest::Client>)> {
     match &config.discord.proxy_url {
         Some(url) => {
-            let client = reqwest::Client::builder()
-                .build()
-                .context("building the HTTP client")?;
+            let client = http_client()?;
             // serenity ignores a proxy unless its own rate limiter is off; `Rest` honours 429s instead.
             let http = serenity::HttpBuilder::new(token.expose())
                 .client(client.clone())
@@ -239,11 +261,16 @@ fn build_http(
             Ok((http, Some(client)))
         }
         None => {
-            let mut builder = serenity::HttpBuilder::new(token.expose());
-            if let Some(client) = &options.http_client {
-                builder = builder.client(client.clone());
-            }
-            Ok((builder.build(), None))
+            let client = match &options.http_client {
+                Some(client) => client.clone(),
+                None => http_client()?,
+            };
+            Ok((
+                serenity::HttpBuilder::new(token.expose())
+                    .client(client)
+                    .build(),
+                None,
+            ))
         }
     }
 }
@@ -335,20 +362,31 @@ pub async fn run(
 
     let shard_manager = client.shard_manager.clone();
     let grace = options.shutdown_grace;
-    let stopper = tokio::spawn(async move {
-        shutdown.await;
-        tracing::info!("shutting down: finishing the commands already received");
-        if !gate.drain(grace).await {
-            tracing::warn!(
-                grace_secs = grace.as_secs(),
-                "some commands were still running when the grace period ended"
-            );
+    let mut start = std::pin::pin!(client.start());
+    let mut shutdown = std::pin::pin!(shutdown);
+    let result = tokio::select! {
+        result = &mut start => result,
+        () = &mut shutdown => {
+            tracing::info!("shutting down: finishing the commands already received");
+            if !gate.drain(grace).await {
+                tracing::warn!(grace_secs = grace.as_secs(), "some commands were still running when the grace period ended");
+            }
+            shard_manager.shutdown_all().await;
+            // With no shard connected yet (Discord unreachable, or a shard restarting) serenity's
+            // shutdown does not end `start`, so the wait for it is bounded.
+            match tokio::time::timeout(SHARD_CLOSE_WAIT, &mut start).await {
+                Ok(result) => result,
+                Err(_) => {
+                    tracing::warn!("the gateway connection did not close in time; exiting anyway");
+                    Ok(())
+                }
+            }
         }
-        shard_manager.shutdown_all().await;
-    });
-
-    let result = client.start().await;
-    stopper.abort();
+    };
+    // Interactions that arrived while the shards were closing are answered before exit too.
+    if !gate.drain(grace).await {
+        tracing::warn!("some commands were still running when careprompt stopped");
+    }
     store.close().await;
     match result {
         Ok(()) => {
@@ -373,6 +411,11 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
     let (ctx, message) = match error {
         E::Command { error, ctx, .. } => {
             let command = ctx.command().qualified_name.clone();
+            if let Some(failed) = error.downcast_ref::<ReplyFailed>() {
+                // The token cannot take another answer either; trying would only delay shutdown.
+                tracing::error!(command = %command, error = %failed, "command failed");
+                return;
+            }
             match error.downcast_ref::<UserError>() {
                 Some(user_error) => {
                     tracing::info!(command = %command, kind = user_error.kind(), "command refused");
@@ -407,9 +450,40 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
             );
             (ctx, UserError::MissingPermission(needed).to_string())
         }
+        E::MissingBotPermissions {
+            missing_permissions,
+            ctx,
+            ..
+        } => {
+            tracing::warn!(command = %ctx.command().qualified_name, missing = %missing_permissions, "careprompt lacks a permission here");
+            let text = format!(
+                "I need the {missing_permissions} permission in this channel to do that. Please ask a server admin."
+            );
+            (ctx, text)
+        }
+        E::SubcommandRequired { ctx, .. } => (
+            ctx,
+            UserError::BadInput("that command needs a subcommand".to_string()).to_string(),
+        ),
+        E::CommandCheckFailed {
+            error: Some(error),
+            ctx,
+            ..
+        } => match error.downcast_ref::<UserError>() {
+            Some(user_error) => (ctx, user_error.to_string()),
+            None => {
+                tracing::error!(command = %ctx.command().qualified_name, error = %error, "command check failed");
+                (ctx, GENERIC_FAILURE.to_string())
+            }
+        },
         E::CommandCheckFailed { ctx, .. }
         | E::CooldownHit { ctx, .. }
-        | E::NotAnOwner { ctx, .. } => (ctx, GENERIC_FAILURE.to_string()),
+        | E::NotAnOwner { ctx, .. }
+        | E::NsfwOnly { ctx, .. }
+        | E::PermissionFetchFailed { ctx, .. } => {
+            tracing::info!(command = %ctx.command().qualified_name, "command not allowed here");
+            (ctx, GENERIC_FAILURE.to_string())
+        }
         E::CommandPanic { ctx, .. } => {
             tracing::error!(command = %ctx.command().qualified_name, "command panicked");
             (ctx, GENERIC_FAILURE.to_string())
@@ -450,7 +524,8 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
             return;
         }
         other => {
-            tracing::warn!(kind = ?std::mem::discriminant(&other), "unhandled framework error");
+            let _ = other;
+            tracing::warn!("a framework event careprompt does not use went unhandled");
             return;
         }
     };
@@ -543,7 +618,7 @@ mod tests {
             draining.await.expect("join"),
             "drain completes once the command is done"
         );
-        assert!(gate.enter().is_none(), "closed after shutdown began");
+        assert!(gate.enter().is_err(), "closed after shutdown began");
     }
 
     #[tokio::test]

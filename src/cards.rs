@@ -250,7 +250,7 @@ pub fn support_card(org: Option<&OrgSupport>, lines: &[SupportLine]) -> Card {
 pub fn help_card() -> Card {
     let commands = [
         ("/themes", "The DNA of Care themes, each in a sentence."),
-        ("/pack theme", "A theme's facilitator pack: the guide, the presentation and its stories. Shared in the channel; add private:true to see it on your own."),
+        ("/pack theme", "A theme's facilitator pack: the guide, the presentation and its stories. Shared in the channel; add private:true to see it on your own. Bullying and harassment stays private unless you add share:true."),
         ("/prompt [theme]", "A reflection prompt, just for you. Add share:true to post it for the team."),
         ("/story [theme]", "A staff story to watch, just for you. Add share:true to post it for the team."),
         ("/support", "Where to get help. Only you see the answer."),

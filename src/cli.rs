@@ -76,6 +76,9 @@ pub fn preview(
     now: DateTime<Utc>,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
+    if args.count == 0 {
+        return Err(Failure::usage("--count must be at least 1"));
+    }
     let loaded = load_config(args.config.as_deref())?;
     let library =
         check::load_content(&loaded).map_err(|problems| Failure::invalid(problems.join("\n")))?;
@@ -108,6 +111,16 @@ pub fn preview(
         state: RotationState::new(args.seed),
     };
     let slots = plan(&library, &request).map_err(|err| Failure::invalid(err.to_string()))?;
+    let posts = slots
+        .iter()
+        .filter(|slot| matches!(slot, Slot::Post(_)))
+        .count();
+    if posts == 0 {
+        return Err(Failure::usage(format!(
+            "\"{line}\" posts nothing after {}: every slot falls on a skipped holiday, or after 2100",
+            from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        )));
+    }
     for slot in &slots {
         let text = if args.json {
             json_line(&library, slot)
@@ -190,37 +203,42 @@ pub fn run_bot(config_path: Option<PathBuf>) -> Result<(), Failure> {
         .map_err(|err| Failure::invalid(err.to_string()))?;
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|err| Failure::invalid(format!("cannot start the runtime: {err}")))?;
-    runtime
-        .block_on(crate::bot::run(
+    runtime.block_on(async {
+        // Listening before anything else means a signal during start-up is not lost.
+        let shutdown = shutdown_signal()
+            .map_err(|err| Failure::invalid(format!("cannot listen for signals: {err}")))?;
+        crate::bot::run(
             loaded.config,
             library,
             token,
             crate::bot::BotOptions::default(),
-            shutdown_signal(),
-        ))
+            shutdown,
+        )
+        .await
         .map_err(|err| Failure::invalid(format!("{err:#}")))
+    })
 }
 
-/// Completes on the first SIGINT (Ctrl-C) or SIGTERM (what service managers send).
-pub async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = interrupt => {}
-                    _ = terminate.recv() => {}
-                }
-            }
-            Err(err) => {
-                tracing::warn!(error = %err, "cannot listen for SIGTERM; only Ctrl-C will stop careprompt");
-                let _ = interrupt.await;
-            }
+/// Starts listening for SIGINT (Ctrl-C) and SIGTERM (what service managers send) at once, and
+/// returns a future that completes on the first of them.
+#[cfg(unix)]
+pub fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static>
+{
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => tracing::info!("received SIGINT"),
+            _ = terminate.recv() => tracing::info!("received SIGTERM"),
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = interrupt.await;
-    }
+    })
+}
+
+#[cfg(not(unix))]
+pub fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static>
+{
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

@@ -281,7 +281,7 @@ impl LoadedConfig {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 errors.push(self.invalid(
                     "discord.proxy_url",
-                    format!("\"{url}\" must start with http:// or https://"),
+                    "must start with http:// or https://".to_string(),
                 ));
             }
         }
@@ -375,9 +375,16 @@ pub fn from_text(
     let label = file
         .clone()
         .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
-    let syntax_error = |err: toml::de::Error| ConfigError::Syntax {
-        location: Location::from_offset(&label, &text, err.span().map_or(0, |span| span.start)),
-        message: err.message().trim().to_string(),
+    let syntax_error = |err: toml::de::Error| {
+        let offset = err.span().map_or(0, |span| span.start);
+        let message = match key_at(&text, offset) {
+            Some(key) => format!("{key}: {}", err.message().trim()),
+            None => err.message().trim().to_string(),
+        };
+        ConfigError::Syntax {
+            location: Location::from_offset(&label, &text, offset),
+            message,
+        }
     };
     let mut table: toml::Table = toml::from_str(&text).map_err(syntax_error)?;
     if table
@@ -400,7 +407,12 @@ pub fn from_text(
 
     let defaults = toml::Table::try_from(Config::default()).unwrap_or_default();
     let mut env_keys = BTreeMap::new();
-    for (name, raw) in env {
+    let mut overrides: Vec<(String, String)> = env
+        .into_iter()
+        .filter(|(name, _)| name.starts_with(ENV_PREFIX))
+        .collect();
+    overrides.sort();
+    for (name, raw) in overrides {
         let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
             continue;
         };
@@ -411,25 +423,25 @@ pub fn from_text(
         if path.len() >= 2 && path[0] == "packs" {
             path[1] = path[1].replace('_', "-");
         }
-        let value = env_value(&raw, lookup(&defaults, &path));
-        insert_path(&mut table, &path, value).map_err(|message| ConfigError::Invalid {
-            key: path.join("."),
+        let key = path.join(".");
+        let invalid = |message: String| ConfigError::Invalid {
+            key: key.clone(),
             origin: Origin::Env(name.clone()),
             message,
-        })?;
-        env_keys.insert(path.join("."), name);
+        };
+        let value = env_value(&raw, lookup(&defaults, &path));
+        insert_path(&mut table, &path, value).map_err(invalid)?;
+        // Checking after each variable pins any mistake on the variable that made it.
+        Config::deserialize(toml::Value::Table(table.clone()))
+            .map_err(|err| invalid(format!("{key}: {}", err.to_string().trim())))?;
+        env_keys.insert(key, name);
     }
-    let config = Config::deserialize(toml::Value::Table(table)).map_err(|err| {
-        let message = err.to_string().trim().to_string();
-        let culprit = env_keys
-            .iter()
-            .find(|(key, _)| message.contains(key.rsplit('.').next().unwrap_or_default()));
-        ConfigError::Invalid {
-            key: culprit.map(|(key, _)| key.clone()).unwrap_or_default(),
-            origin: culprit.map_or(Origin::Default, |(_, name)| Origin::Env(name.clone())),
-            message,
-        }
-    })?;
+    let config =
+        Config::deserialize(toml::Value::Table(table)).map_err(|err| ConfigError::Invalid {
+            key: String::new(),
+            origin: Origin::Default,
+            message: err.to_string().trim().to_string(),
+        })?;
     Ok(LoadedConfig {
         config,
         file,
@@ -518,6 +530,46 @@ fn locate_key(text: &str, dotted_key: &str) -> Option<usize> {
         offset += line.len();
     }
     section_offset
+}
+
+/// The dotted key whose line holds `offset`, such as `database.max_connections`.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let mut section = String::new();
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let end = start + line.len();
+        if let Some(header) = trimmed.strip_prefix('[') {
+            section = header
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+        }
+        if (start..end).contains(&offset) {
+            if trimmed.starts_with('[') {
+                return (!section.is_empty()).then_some(section);
+            }
+            let key = trimmed
+                .split('=')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .trim_matches('"');
+            if key.is_empty() || !trimmed.contains('=') {
+                return None;
+            }
+            return Some(if section.is_empty() {
+                key.to_string()
+            } else {
+                format!("{section}.{key}")
+            });
+        }
+        start = end;
+    }
+    None
 }
 
 /// The bot token, which never appears in logs or `Debug` output.
@@ -631,7 +683,52 @@ mod tests {
     #[test]
     fn wrong_type_names_the_place() {
         let err = parse("[database]\nmax_connections = \"lots\"\n", &[]).expect_err("bad type");
-        assert!(err.to_string().starts_with("careprompt.toml:2:"), "{err}");
+        let text = err.to_string();
+        assert!(
+            text.starts_with("careprompt.toml:2:19: database.max_connections: invalid type"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn each_environment_mistake_is_pinned_on_its_own_variable() {
+        let err = parse(
+            "",
+            &[
+                ("CAREPROMPT_DATABASE__URL", "sqlite://x.db"),
+                (
+                    "CAREPROMPT_PACKS__COMPASSION__GUIDE_URLL",
+                    "https://example.org/g",
+                ),
+            ],
+        )
+        .expect_err("typo");
+        let text = err.to_string();
+        assert!(
+            text.starts_with("environment variable CAREPROMPT_PACKS__COMPASSION__GUIDE_URLL"),
+            "{text}"
+        );
+        let err = parse("", &[("CAREPROMPT_SUPPORT__NAME", "Wellbeing")]).expect_err("incomplete");
+        let text = err.to_string();
+        assert!(
+            text.contains("CAREPROMPT_SUPPORT__NAME") && text.contains("how"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn keys_are_found_from_offsets() {
+        let text = "top = 1\n[schedule]\ncron = \"x\"\n[packs.compassion]\nguide_url = \"y\"\n";
+        assert_eq!(key_at(text, 0).as_deref(), Some("top"));
+        assert_eq!(
+            key_at(text, text.find("\"x\"").unwrap_or(0)).as_deref(),
+            Some("schedule.cron")
+        );
+        let offset = text.find("\"y\"").unwrap_or(0);
+        assert_eq!(
+            key_at(text, offset).as_deref(),
+            Some("packs.compassion.guide_url")
+        );
     }
 
     #[test]

@@ -145,7 +145,16 @@ impl Library {
             );
         }
 
-        let known_slugs: Vec<String> = themes.iter().map(|theme| theme.slug.clone()).collect();
+        // File names, not loaded themes: a mistake inside a theme file must not also make every
+        // story of that theme look wrong.
+        let known_slugs: Vec<String> = theme_files
+            .iter()
+            .filter_map(|path| {
+                path.file_stem()
+                    .and_then(|stem| stem.to_str())
+                    .map(str::to_string)
+            })
+            .collect();
         let stories = load_stories(&dir.join(STORIES_FILE), &known_slugs, &mut errors);
         let support_lines = load_support(&dir.join(SUPPORT_FILE), &mut errors);
 

@@ -18,6 +18,10 @@ use crate::cards::Card;
 /// Longest wait careprompt accepts from a 429 before giving up on the request.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
+/// Discord voids an interaction's token for a first answer after 3 seconds; the margin covers the
+/// time between Discord sending the interaction and careprompt starting to answer it.
+const INTERACTION_REPLY_WINDOW: Duration = Duration::from_millis(2500);
+
 /// Discord's code for "this interaction has already been acknowledged": when a retried callback
 /// gets it, the first attempt did arrive.
 const ALREADY_ACKNOWLEDGED: i64 = 40060;
@@ -159,38 +163,47 @@ impl Rest {
 
     /// Sends `request`, retrying within the policy, and returns Discord's successful answer.
     pub async fn send(&self, request: Request<'_>) -> Result<reqwest::Response, RestError> {
+        self.send_before(request, None).await
+    }
+
+    /// Like [`Rest::send`], but gives up rather than wait past `deadline`: an interaction's token
+    /// only takes a first answer for 3 seconds, so a later retry cannot succeed.
+    pub async fn send_before(
+        &self,
+        request: Request<'_>,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<reqwest::Response, RestError> {
         let method = method_name(*request.method_ref());
         let route = route_label(request.route_ref());
         let mut attempt = 1;
         loop {
             let outcome = self.attempt(request.clone(), method, &route).await;
-            let wait = match outcome {
+            let (wait, err) = match outcome {
                 Attempt::Done(response) => return Ok(response),
                 Attempt::Fail(err) => return Err(err),
-                Attempt::RetryAfter(wait)
-                    if attempt < self.retry.attempts && wait <= MAX_RETRY_AFTER =>
-                {
-                    tracing::warn!(method, route = %route, attempt, wait_ms = wait.as_millis() as u64, "rate limited by Discord; waiting as asked");
-                    wait
-                }
                 Attempt::RetryAfter(wait) => {
-                    return Err(RestError::Status {
+                    let err = RestError::Status {
                         method,
-                        route,
+                        route: route.clone(),
                         status: 429,
                         code: None,
                         message: format!(
-                            "still rate limited after {attempt} attempts (asked to wait {wait:?})"
+                            "rate limited after {attempt} attempts (asked to wait {wait:?})"
                         ),
-                    })
+                    };
+                    if wait > MAX_RETRY_AFTER {
+                        return Err(err);
+                    }
+                    (wait, err)
                 }
-                Attempt::Retry(err) if attempt < self.retry.attempts => {
-                    let wait = self.retry.backoff(attempt);
-                    tracing::warn!(method, route = %route, attempt, error = %err, wait_ms = wait.as_millis() as u64, "Discord request failed; retrying");
-                    wait
-                }
-                Attempt::Retry(err) => return Err(err),
+                Attempt::Retry(err) => (self.retry.backoff(attempt), err),
             };
+            let too_late =
+                deadline.is_some_and(|deadline| tokio::time::Instant::now() + wait > deadline);
+            if attempt >= self.retry.attempts || too_late {
+                return Err(err);
+            }
+            tracing::warn!(method, route = %route, attempt, error = %err, wait_ms = wait.as_millis() as u64, "Discord request failed; retrying");
             tokio::time::sleep(wait).await;
             attempt += 1;
         }
@@ -311,7 +324,8 @@ impl Rest {
             LightMethod::Post,
         )
         .body(Some(body));
-        match self.send(request).await {
+        let deadline = tokio::time::Instant::now() + INTERACTION_REPLY_WINDOW;
+        match self.send_before(request, Some(deadline)).await {
             Ok(_) => Ok(()),
             Err(err) if err.code() == Some(ALREADY_ACKNOWLEDGED) => Ok(()),
             Err(err) => Err(err),

@@ -54,12 +54,26 @@ pub async fn themes(ctx: AppContext<'_>) -> Result<(), Error> {
 pub async fn pack(
     ctx: AppContext<'_>,
     #[description = "Which theme"] theme: String,
-    #[description = "Show it only to you instead of the channel"] private: Option<bool>,
+    #[description = "Show it only to you (themes outside the rotation are private unless shared)"]
+    private: Option<bool>,
+    #[description = "Post it in the channel for your team"] share: Option<bool>,
 ) -> Result<(), Error> {
     let data = ctx.data();
     let theme = find_theme(&data.library, &theme)?;
     let card = cards::pack_card(&data.library, theme);
-    data.reply(&ctx, card, private.unwrap_or(false)).await
+    data.reply(&ctx, card, pack_is_private(theme, private, share))
+        .await
+}
+
+/// Packs are for sharing, so they go to the channel, except that looking up a theme outside the
+/// rotation (bullying and harassment) says something about the person, so it stays private
+/// unless they choose to share it.
+pub fn pack_is_private(theme: &Theme, private: Option<bool>, share: Option<bool>) -> bool {
+    match (private, share) {
+        (Some(private), _) => private,
+        (None, Some(share)) => !share,
+        (None, None) => !theme.in_rotation,
+    }
 }
 
 /// A reflection prompt, just for you unless you share it.
@@ -107,4 +121,48 @@ pub async fn story(
         .ok_or_else(|| anyhow::anyhow!("the library has no stories"))?;
     let card = cards::story_card(library, story);
     data.reply(&ctx, card, !share.unwrap_or(false)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::Library;
+
+    fn library() -> Library {
+        Library::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts"))
+            .expect("shipped")
+    }
+
+    #[test]
+    fn packs_outside_the_rotation_are_private_by_default() {
+        let library = library();
+        let compassion = find_theme(&library, "compassion").expect("theme");
+        let bullying = find_theme(&library, "bullying-and-harassment").expect("theme");
+        assert!(!pack_is_private(compassion, None, None));
+        assert!(pack_is_private(bullying, None, None));
+        assert!(!pack_is_private(bullying, None, Some(true)));
+        assert!(pack_is_private(compassion, Some(true), None));
+        assert!(
+            pack_is_private(compassion, Some(true), Some(true)),
+            "private wins"
+        );
+    }
+
+    #[test]
+    fn themes_are_found_by_slug_or_title_forgivingly() {
+        let library = library();
+        assert_eq!(
+            find_theme(&library, "Compassionate Leadership").map(|t| t.slug.as_str()),
+            Ok("compassionate-leadership")
+        );
+        assert_eq!(
+            find_theme(&library, " resilience ").map(|t| t.slug.as_str()),
+            Ok("resilience")
+        );
+        let err = find_theme(&library, &"x".repeat(500)).expect_err("unknown");
+        assert!(
+            err.to_string().len() < 400,
+            "the echo of what was typed is cut short"
+        );
+    }
 }

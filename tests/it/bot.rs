@@ -246,15 +246,33 @@ async fn pack_is_shared_in_the_channel_with_its_links_and_stories() {
         ]
     );
 
-    let private = fake
+    let compassion_private = fake
         .run_command(
             CommandInvocation::guild("pack")
-                .option_str("theme", "bullying-and-harassment")
+                .option_str("theme", "compassion")
                 .option_bool("private", true),
         )
         .await
         .expect("answered");
+    assert!(compassion_private.ephemeral());
+
+    // Looking up bullying and harassment says something about the person: private by default.
+    let private = fake
+        .run_command(
+            CommandInvocation::guild("pack").option_str("theme", "bullying-and-harassment"),
+        )
+        .await
+        .expect("answered");
     assert!(private.ephemeral());
+    let shared = fake
+        .run_command(
+            CommandInvocation::guild("pack")
+                .option_str("theme", "bullying-and-harassment")
+                .option_bool("share", true),
+        )
+        .await
+        .expect("answered");
+    assert!(!shared.ephemeral());
     let labels: Vec<String> = link_buttons(&private)
         .into_iter()
         .map(|(label, _)| label)
@@ -632,6 +650,16 @@ async fn rate_limited_reply_is_retried(mode: Mode) {
         .expect("answered after the 429");
     assert!(reply.ephemeral());
     assert_eq!(callbacks(&fake), [429, 204]);
+    let attempts: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|request| request.is("POST", "/interactions/"))
+        .collect();
+    // A lower bound only: it holds however slow the machine is.
+    assert!(
+        attempts[1].received - attempts[0].received >= Duration::from_millis(200),
+        "the retry came before the 0.2 s Discord asked for"
+    );
     finish(fake, bot).await;
 }
 
@@ -771,7 +799,7 @@ async fn shutdown_finishes_a_command_that_is_still_being_answered() {
     .expect("first attempt rate limited");
     bot.stop().await.expect("clean shutdown");
     let reply = fake
-        .wait_reply(&token, Duration::from_secs(1))
+        .wait_reply(&token, Duration::ZERO)
         .await
         .expect("answered before the bot stopped");
     assert!(reply.ephemeral());
@@ -781,7 +809,7 @@ async fn shutdown_finishes_a_command_that_is_still_being_answered() {
 #[tokio::test]
 async fn commands_arriving_during_shutdown_are_told_to_try_again() {
     let (fake, bot) = start(Mode::Proxy, |_| {}).await;
-    // Hold one command in flight so shutdown waits, then send another.
+    // Hold one command in flight so shutdown has to wait for it.
     fake.inject(Fault::RateLimit {
         route: RouteMatch::new("POST", "/interactions/"),
         retry_after_secs: 1.0,
@@ -796,17 +824,26 @@ async fn commands_arriving_during_shutdown_are_told_to_try_again() {
         .await
         .expect("held");
     let stopping = tokio::spawn(bot.stop());
-    let late = fake.run_command(CommandInvocation::guild("themes")).await;
-    stopping.await.expect("join").expect("clean shutdown");
-    fake.wait_reply(&first, Duration::from_secs(1))
-        .await
-        .expect("the first command is answered");
-    // The late command races the shutdown: either answered normally or told to retry, never dropped.
-    let late = late.expect("the late command is answered");
-    assert!(late.ephemeral());
-    if let Some(text) = late.content() {
-        assert!(text.contains("restarting"), "{text}");
+    // Until the bot notices the stop request, commands are answered as usual; from then on each
+    // one is told to try again. Every one of them gets an answer either way.
+    let mut refused = None;
+    for _ in 0..200 {
+        let reply = fake
+            .run_command(CommandInvocation::guild("themes"))
+            .await
+            .expect("every command is answered during shutdown");
+        assert!(reply.ephemeral());
+        if reply.content().is_some() {
+            refused = Some(reply);
+            break;
+        }
     }
+    let refused = refused.expect("commands are refused once shutdown has begun");
+    assert_private_error(&refused, "restarting");
+    stopping.await.expect("join").expect("clean shutdown");
+    fake.wait_reply(&first, Duration::ZERO)
+        .await
+        .expect("the held command was answered before the bot stopped");
     fake.assert_no_violations();
 }
 

@@ -634,3 +634,47 @@ fn run_without_a_token_says_what_to_do() {
         stderr(&output)
     );
 }
+
+#[test]
+fn preview_that_would_post_nothing_says_so() {
+    let output = careprompt(&["preview", "--count", "0"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--count"), "{}", stderr(&output));
+    // New Year's Day is always a holiday (or has its substitute on a weekday), and the schedule
+    // library stops at 2100.
+    let output = careprompt(&[
+        "preview",
+        "--cron",
+        "0 9 1 1 *",
+        "--from",
+        "2099-06-01T00:00:00Z",
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stdout(&output).is_empty());
+    assert!(
+        stderr(&output).contains("posts nothing"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_mistake_in_a_theme_does_not_make_its_stories_look_wrong() {
+    let copy = ContentCopy::new("cascade");
+    copy.edit("compassion.toml", |text| {
+        text.replacen("colour = \"#", "colour = \"oops", 1)
+    });
+    let output = copy.check();
+    assert_eq!(output.status.code(), Some(1));
+    let errors = stderr(&output);
+    assert_eq!(
+        errors.lines().count(),
+        1,
+        "only the real mistake:\n{errors}"
+    );
+    assert!(
+        errors.contains("prompts/compassion.toml:") && errors.contains("colour"),
+        "{errors}"
+    );
+}

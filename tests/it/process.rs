@@ -116,23 +116,27 @@ async fn logs_hold_neither_tokens_nor_message_content() {
             }
         }
     }
-    // A failing reply makes the bot log an error about it.
+    // A dropped connection and then a refused reply make the bot log about both; reqwest's own
+    // errors would carry the URL with the interaction token in it.
+    fake.inject(Fault::DropConnection {
+        route: RouteMatch::new("POST", "/interactions/"),
+        times: 1,
+    });
     fake.inject(Fault::Status {
         route: RouteMatch::new("POST", "/interactions/"),
         status: 400,
         body: serde_json::json!({"message": "x", "code": 50035}),
-        times: 2,
+        times: 1,
     });
     let failed = fake.command_interaction(&CommandInvocation::guild("help"));
     shown.push(failed["token"].as_str().unwrap_or_default().to_string());
     fake.send_interaction(failed).await.expect("sent");
-    fake.wait_requests(
+    fake.wait_request(
         |request| request.is("POST", "/interactions/") && request.status == 400,
-        2,
         GATEWAY_WAIT,
     )
     .await
-    .expect("both replies refused");
+    .expect("the retried reply was refused");
     send_sigterm(&child);
     let output = wait_exit(child).await;
     assert_eq!(output.status.code(), Some(0));
@@ -149,5 +153,47 @@ async fn logs_hold_neither_tokens_nor_message_content() {
     for secret in shown {
         assert!(!logs.contains(&secret), "{secret:?} in logs:\n{logs}");
     }
-    fake.take_violations();
+    fake.assert_no_violations();
+}
+
+#[tokio::test]
+async fn sigterm_while_the_gateway_is_unreachable_still_exits() {
+    let fake = FakeDiscord::start().await;
+    // Point the bot at a gateway address where nothing listens, so no shard ever connects.
+    fake.inject(Fault::Status {
+        route: RouteMatch::new("GET", "/gateway"),
+        status: 200,
+        body: serde_json::json!({"url": "ws://127.0.0.1:9"}),
+        times: usize::MAX,
+    });
+    let child = spawn_careprompt(&fake, TOKEN);
+    fake.wait_request(|request| request.is("GET", "/gateway"), GATEWAY_WAIT)
+        .await
+        .expect("the bot asked where the gateway is");
+    send_sigterm(&child);
+    let output = wait_exit(child).await;
+    let logs = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "logs:\n{logs}");
+    assert!(logs.contains("received SIGTERM"), "{logs}");
+    assert_eq!(fake.connection_count(), 0);
+}
+
+#[tokio::test]
+async fn sigint_stops_the_bot_cleanly_too() {
+    let fake = FakeDiscord::start().await;
+    let child = spawn_careprompt(&fake, TOKEN);
+    fake.wait_ready(GATEWAY_WAIT).await.expect("connected");
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let output = wait_exit(child).await;
+    let logs = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "logs:\n{logs}");
+    assert!(
+        logs.contains("received SIGINT") && logs.contains("goodbye"),
+        "{logs}"
+    );
+    fake.assert_no_violations();
 }

@@ -74,6 +74,8 @@ pub struct RecordedRequest {
     pub status: u16,
     /// Arrived on the HTTPS listener (default mode).
     pub tls: bool,
+    /// When the fake finished reading it, for checking that a client waited as it was told.
+    pub received: std::time::Instant,
 }
 
 impl RecordedRequest {

@@ -264,6 +264,7 @@ async fn handle(
             body: body.json.clone(),
             status,
             tls,
+            received: std::time::Instant::now(),
         });
         outcome
     });
