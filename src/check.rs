@@ -83,7 +83,12 @@ pub fn theme_summary(library: &Library, theme: &Theme) -> String {
 /// The whole of `careprompt check`: a summary on success, every problem on failure.
 pub fn run(loaded: &LoadedConfig) -> Result<Vec<String>, Vec<String>> {
     let library = load_content(loaded)?;
-    let problems = check_cards(&library, &loaded.config);
+    let mut problems = check_cards(&library, &loaded.config);
+    problems.extend(
+        limits::check_commands(&crate::bot::registration_payload(&library))
+            .into_iter()
+            .map(|problem| format!("the slash commands would break a Discord limit: {problem}")),
+    );
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -93,7 +98,7 @@ pub fn run(loaded: &LoadedConfig) -> Result<Vec<String>, Vec<String>> {
         .map(|theme| theme_summary(&library, theme))
         .collect();
     lines.push(format!(
-        "ok: {} themes, {} prompts, {} stories, {} support lines; every card fits Discord's limits",
+        "ok: {} themes, {} prompts, {} stories, {} support lines; every card and the slash commands fit Discord's limits",
         library.themes.len(),
         library
             .themes

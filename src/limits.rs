@@ -239,3 +239,174 @@ mod tests {
         assert!(!check_message(&json!({})).is_empty());
     }
 }
+
+pub const MAX_COMMAND_NAME: usize = 32;
+pub const MAX_COMMAND_DESCRIPTION: usize = 100;
+pub const MAX_OPTIONS: usize = 25;
+pub const MAX_CHOICES: usize = 25;
+pub const MAX_CHOICE_NAME: usize = 100;
+pub const MAX_CHOICE_VALUE: usize = 100;
+pub const MAX_COMMAND_TOTAL: usize = 8000;
+pub const MAX_SLASH_COMMANDS: usize = 100;
+
+fn valid_name(name: &str) -> bool {
+    let count = name.chars().count();
+    (1..=MAX_COMMAND_NAME).contains(&count)
+        && name
+            .chars()
+            .all(|c| (c.is_alphanumeric() && !c.is_uppercase()) || matches!(c, '-' | '_' | '\''))
+}
+
+/// Returns every limit a bulk command registration breaks, each with the command it is in.
+pub fn check_commands(commands: &[Value]) -> Vec<String> {
+    let mut problems = Vec::new();
+    if commands.len() > MAX_SLASH_COMMANDS {
+        problems.push(format!(
+            "{} commands; Discord allows {MAX_SLASH_COMMANDS}",
+            commands.len()
+        ));
+    }
+    for command in commands {
+        let name = command
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let at = format!("command /{name}");
+        let mut total = name.chars().count();
+        if !valid_name(name) {
+            problems.push(format!("{at}: the name must be 1 to {MAX_COMMAND_NAME} lower-case letters, digits, '-' or '_'"));
+        }
+        total += check_range(
+            &mut problems,
+            &format!("{at} description"),
+            command.get("description"),
+            1,
+            MAX_COMMAND_DESCRIPTION,
+        );
+        let options = command
+            .get("options")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        if options.len() > MAX_OPTIONS {
+            problems.push(format!(
+                "{at} has {} options; Discord allows {MAX_OPTIONS}",
+                options.len()
+            ));
+        }
+        let mut seen_optional = false;
+        for option in &options {
+            let option_name = option
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let option_at = format!("{at} option {option_name}");
+            total += option_name.chars().count();
+            if !valid_name(option_name) {
+                problems.push(format!("{option_at}: the name must be 1 to {MAX_COMMAND_NAME} lower-case letters, digits, '-' or '_'"));
+            }
+            total += check_range(
+                &mut problems,
+                &format!("{option_at} description"),
+                option.get("description"),
+                1,
+                MAX_COMMAND_DESCRIPTION,
+            );
+            let required = option
+                .get("required")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            if required && seen_optional {
+                problems.push(format!(
+                    "{option_at}: required options must come before optional ones"
+                ));
+            }
+            seen_optional |= !required;
+            let choices = option
+                .get("choices")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            if choices.len() > MAX_CHOICES {
+                problems.push(format!(
+                    "{option_at} offers {} choices; Discord allows {MAX_CHOICES}",
+                    choices.len()
+                ));
+            }
+            for choice in &choices {
+                total += check_range(
+                    &mut problems,
+                    &format!("{option_at} choice name"),
+                    choice.get("name"),
+                    1,
+                    MAX_CHOICE_NAME,
+                );
+                if let Some(value) = choice.get("value").and_then(Value::as_str) {
+                    total += value.chars().count();
+                    if value.chars().count() > MAX_CHOICE_VALUE {
+                        problems.push(format!("{option_at}: the choice value \"{value}\" is longer than {MAX_CHOICE_VALUE} characters"));
+                    }
+                }
+            }
+        }
+        if total > MAX_COMMAND_TOTAL {
+            problems.push(format!("{at} holds {total} characters in names, descriptions and choices; Discord allows {MAX_COMMAND_TOTAL}"));
+        }
+    }
+    problems
+}
+
+fn check_range(
+    problems: &mut Vec<String>,
+    what: &str,
+    value: Option<&Value>,
+    min: usize,
+    max: usize,
+) -> usize {
+    let count = chars(value);
+    if !(min..=max).contains(&count) {
+        problems.push(format!(
+            "{what} is {count} characters; Discord needs {min} to {max}"
+        ));
+    }
+    count
+}
+
+#[cfg(test)]
+mod command_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_valid_command_passes() {
+        let command = json!({"name": "pack", "description": "A pack", "options": [
+            {"name": "theme", "description": "Which", "type": 3, "required": true, "choices": [{"name": "Compassion", "value": "compassion"}]},
+            {"name": "private", "description": "Only you", "type": 5}
+        ]});
+        assert_eq!(check_commands(&[command]), Vec::<String>::new());
+    }
+
+    #[test]
+    fn each_command_limit_is_caught() {
+        let choices: Vec<Value> = (0..26)
+            .map(|n| json!({"name": format!("c{n}"), "value": format!("v{n}")}))
+            .collect();
+        let command = json!({"name": "Pack", "description": "", "options": [
+            {"name": "opt", "description": "x", "type": 5},
+            {"name": "theme", "description": "x".repeat(101), "type": 3, "required": true, "choices": choices}
+        ]});
+        let problems = check_commands(&[command]).join("\n");
+        for expected in [
+            "the name must be",
+            "description is 0",
+            "description is 101",
+            "required options",
+            "26 choices",
+        ] {
+            assert!(
+                problems.contains(expected),
+                "missing {expected} in:\n{problems}"
+            );
+        }
+    }
+}

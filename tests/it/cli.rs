@@ -119,7 +119,7 @@ fn check_passes_on_the_shipped_content() {
             .expect("prompt count");
         assert!(prompts >= 12, "{slug} has only {prompts} prompts");
     }
-    assert!(text.contains("every card fits Discord's limits"), "{text}");
+    assert!(text.contains("every card and the slash commands fit Discord's limits"), "{text}");
 }
 
 #[test]
@@ -675,6 +675,28 @@ fn a_mistake_in_a_theme_does_not_make_its_stories_look_wrong() {
     );
     assert!(
         errors.contains("prompts/compassion.toml:") && errors.contains("colour"),
+        "{errors}"
+    );
+}
+
+#[test]
+fn check_catches_more_themes_than_discord_can_offer_as_choices() {
+    let copy = ContentCopy::new("toomany");
+    let template = std::fs::read_to_string(copy.file("resilience.toml")).expect("read");
+    for n in 0..19 {
+        let slug = format!("extra-theme-{n:02}");
+        let text = template
+            .replacen("slug = \"resilience\"", &format!("slug = \"{slug}\""), 1)
+            .replacen("order = 5", &format!("order = {}", 100 + n), 1)
+            .replace("id = \"res-", &format!("id = \"x{n:02}-"));
+        std::fs::write(copy.file(&format!("{slug}.toml")), text).expect("write");
+    }
+    let output = copy.check();
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let errors = stderr(&output);
+    assert!(
+        errors.contains("the slash commands would break a Discord limit")
+            && errors.contains("26 choices"),
         "{errors}"
     );
 }
