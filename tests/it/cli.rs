@@ -119,7 +119,10 @@ fn check_passes_on_the_shipped_content() {
             .expect("prompt count");
         assert!(prompts >= 12, "{slug} has only {prompts} prompts");
     }
-    assert!(text.contains("every card and the slash commands fit Discord's limits"), "{text}");
+    assert!(
+        text.contains("every card and the slash commands fit Discord's limits"),
+        "{text}"
+    );
 }
 
 #[test]
