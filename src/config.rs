@@ -650,15 +650,7 @@ mod tests {
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml"))
                 .expect("config.example.toml exists");
         let loaded = parse(&text, &[]).expect("example parses");
-        let slugs = [
-            "whole-self",
-            "compassion",
-            "compassionate-leadership",
-            "improvement-and-change",
-            "resilience",
-            "equality-and-diversity",
-            "bullying-and-harassment",
-        ];
+        let slugs = crate::content::SHIPPED_THEMES;
         loaded.validate(&slugs).expect("example is valid");
     }
 

@@ -17,6 +17,18 @@ pub const MAX_TITLE_CHARS: usize = 100;
 /// Discord's limit on a link button's URL.
 pub const MAX_URL_CHARS: usize = 512;
 
+/// The shipped themes, in rotation order: the six DNA of Care themes, then bullying and
+/// harassment, which is out of the rotation.
+pub const SHIPPED_THEMES: [&str; 7] = [
+    "whole-self",
+    "compassion",
+    "compassionate-leadership",
+    "improvement-and-change",
+    "resilience",
+    "equality-and-diversity",
+    "bullying-and-harassment",
+];
+
 pub const STORIES_FILE: &str = "stories.toml";
 pub const SUPPORT_FILE: &str = "support.toml";
 
@@ -683,18 +695,7 @@ mod tests {
             .iter()
             .map(|theme| theme.slug.as_str())
             .collect();
-        assert_eq!(
-            slugs,
-            [
-                "whole-self",
-                "compassion",
-                "compassionate-leadership",
-                "improvement-and-change",
-                "resilience",
-                "equality-and-diversity",
-                "bullying-and-harassment"
-            ]
-        );
+        assert_eq!(slugs, SHIPPED_THEMES);
         assert_eq!(library.rotation(false).len(), 6);
         let bullying = library.theme("bullying-and-harassment").expect("theme");
         assert!(!bullying.in_rotation && bullying.presentation_url.is_none());

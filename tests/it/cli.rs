@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use careprompt::content::SHIPPED_THEMES;
 use chrono::NaiveDate;
 use serde_json::Value;
 
@@ -99,15 +100,7 @@ fn check_passes_on_the_shipped_content() {
     let output = careprompt(&["check"]);
     assert!(output.status.success(), "stderr: {}", stderr(&output));
     let text = stdout(&output);
-    for slug in [
-        "whole-self",
-        "compassion",
-        "compassionate-leadership",
-        "improvement-and-change",
-        "resilience",
-        "equality-and-diversity",
-        "bullying-and-harassment",
-    ] {
+    for slug in SHIPPED_THEMES {
         let line = text
             .lines()
             .find(|line| line.starts_with(slug))
@@ -277,6 +270,26 @@ fn preview_json(args: &[&str]) -> Vec<Value> {
         .collect()
 }
 
+/// The UTC times of a schedule's next posts in London, with no holidays skipped.
+fn london_utc_times(cron: &str, from: &str, count: &str) -> Vec<String> {
+    let args = [
+        "--cron",
+        cron,
+        "--tz",
+        "Europe/London",
+        "--from",
+        from,
+        "--count",
+        count,
+        "--bank-holidays",
+        "none",
+    ];
+    preview_json(&args)
+        .iter()
+        .map(|post| field(post, "at_utc").to_string())
+        .collect()
+}
+
 fn field<'a>(post: &'a Value, key: &str) -> &'a str {
     post.get(key)
         .and_then(Value::as_str)
@@ -316,53 +329,23 @@ fn preview_is_local_time_across_the_2027_clock_changes() {
         ]
     );
 
-    let posts = preview_json(&[
-        "--cron",
-        "0 9 * * MON",
-        "--tz",
-        "Europe/London",
-        "--from",
-        "2027-10-20T00:00:00Z",
-        "--count",
-        "2",
-        "--bank-holidays",
-        "none",
-    ]);
-    let utc: Vec<&str> = posts.iter().map(|post| field(post, "at_utc")).collect();
-    assert_eq!(utc, ["2027-10-25T08:00:00Z", "2027-11-01T09:00:00Z"]);
+    assert_eq!(
+        london_utc_times("0 9 * * MON", "2027-10-20T00:00:00Z", "2"),
+        ["2027-10-25T08:00:00Z", "2027-11-01T09:00:00Z"]
+    );
 }
 
 #[test]
 fn preview_handles_the_missing_and_repeated_hours() {
     // 01:30 does not exist on 28 March 2027 and happens twice on 31 October 2027.
-    let posts = preview_json(&[
-        "--cron",
-        "30 1 * * *",
-        "--tz",
-        "Europe/London",
-        "--from",
-        "2027-03-27T12:00:00Z",
-        "--count",
-        "2",
-        "--bank-holidays",
-        "none",
-    ]);
-    let utc: Vec<&str> = posts.iter().map(|post| field(post, "at_utc")).collect();
-    assert_eq!(utc, ["2027-03-28T01:00:00Z", "2027-03-29T00:30:00Z"]);
-    let posts = preview_json(&[
-        "--cron",
-        "30 1 * * *",
-        "--tz",
-        "Europe/London",
-        "--from",
-        "2027-10-30T12:00:00Z",
-        "--count",
-        "2",
-        "--bank-holidays",
-        "none",
-    ]);
-    let utc: Vec<&str> = posts.iter().map(|post| field(post, "at_utc")).collect();
-    assert_eq!(utc, ["2027-10-31T00:30:00Z", "2027-11-01T01:30:00Z"]);
+    assert_eq!(
+        london_utc_times("30 1 * * *", "2027-03-27T12:00:00Z", "2"),
+        ["2027-03-28T01:00:00Z", "2027-03-29T00:30:00Z"]
+    );
+    assert_eq!(
+        london_utc_times("30 1 * * *", "2027-10-30T12:00:00Z", "2"),
+        ["2027-10-31T00:30:00Z", "2027-11-01T01:30:00Z"]
+    );
 }
 
 #[test]
