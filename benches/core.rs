@@ -6,15 +6,15 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use careprompt::cards;
 use careprompt::check::{check_cards, DNA_OF_CARE_URL};
 use careprompt::config::Config;
-use careprompt::content::Library;
-use careprompt::holidays::{HolidayCalendar, Region};
-use careprompt::limits::check_message;
-use careprompt::preview::{plan, PreviewRequest};
-use careprompt::rotation::{next_post, RotationState};
-use careprompt::schedule::{parse_timezone, Schedule};
+use careprompt::discord::cards;
+use careprompt::discord::limits::check_message;
+use careprompt::domain::content::Library;
+use careprompt::domain::holidays::{HolidayCalendar, Region};
+use careprompt::domain::planning::{plan, PreviewRequest};
+use careprompt::domain::rotation::{next_post, RotationState};
+use careprompt::domain::schedule::{parse_timezone, Schedule};
 
 /// Runs `work` repeatedly for about `budget` and prints the time per run.
 fn measure(name: &str, full: bool, mut work: impl FnMut()) {

@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
-use crate::cards;
 use crate::config::{Config, LoadedConfig};
-use crate::content::{Library, Theme};
-use crate::limits;
+use crate::discord::cards;
+use crate::discord::limits;
+use crate::domain::content::{Library, Theme};
 
 /// NHS Employers' DNA of Care page: the default home of every facilitator pack.
 // Source: issue 2 (careprompt foundation), from NHS Employers' staff experience guidance.

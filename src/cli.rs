@@ -7,11 +7,11 @@ use chrono::{DateTime, Utc};
 
 use crate::check;
 use crate::config::{self, parse_region, LoadedConfig};
-use crate::content::Library;
-use crate::holidays::HolidayCalendar;
-use crate::preview::{plan, PreviewRequest, Slot};
-use crate::rotation::RotationState;
-use crate::schedule::{parse_timezone, Schedule};
+use crate::domain::content::Library;
+use crate::domain::holidays::HolidayCalendar;
+use crate::domain::planning::{plan, PreviewRequest, Slot};
+use crate::domain::rotation::RotationState;
+use crate::domain::schedule::{parse_timezone, Schedule};
 
 /// Exit codes: 1 when the configuration or content is wrong, 2 when the command line is.
 pub const EXIT_INVALID: u8 = 1;

@@ -9,9 +9,9 @@ use std::str::FromStr;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::content::{validate_url, Location};
-use crate::holidays::{HolidayCalendar, Region};
-use crate::schedule::{parse_timezone, Schedule};
+use crate::domain::content::{validate_url, Location};
+use crate::domain::holidays::{HolidayCalendar, Region};
+use crate::domain::schedule::{parse_timezone, Schedule};
 
 pub const DEFAULT_CONFIG_FILE: &str = "careprompt.toml";
 pub const ENV_PREFIX: &str = "CAREPROMPT_";
@@ -650,7 +650,7 @@ mod tests {
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml"))
                 .expect("config.example.toml exists");
         let loaded = parse(&text, &[]).expect("example parses");
-        let slugs = crate::content::SHIPPED_THEMES;
+        let slugs = crate::domain::content::SHIPPED_THEMES;
         loaded.validate(&slugs).expect("example is valid");
     }
 

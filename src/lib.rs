@@ -1,22 +1,22 @@
 //! careprompt: the NHS DNA of Care staff-wellbeing programme in team chat.
 //!
-//! Layers, from the bottom: pure logic (`content`, `schedule`, `holidays`, `rotation`,
-//! `preview`, `cards`, `limits`), configuration (`config`), and the Discord bot on top.
+//! Layers, from the bottom; no layer imports one above it:
+//! - `domain`: pure logic (content, crontab schedules, bank holidays, rotation, planning).
+//! - `config`, `clock`, `error`, `telemetry`: settings and cross-cutting plumbing.
+//! - `store`: everything careprompt keeps, on SQLite or PostgreSQL.
+//! - `discord`: talking to Discord's REST API, and the messages (cards) careprompt sends.
+//! - `scheduler`: the worker that posts each scheduled card exactly once.
+//! - `bot`: the running bot: start-up, commands, buttons, errors and shutdown.
+//! - `check` and `cli`: the command-line entry points.
 
 pub mod bot;
-pub mod cards;
 pub mod check;
 pub mod cli;
 pub mod clock;
-pub mod commands;
 pub mod config;
-pub mod content;
 pub mod discord;
+pub mod domain;
 pub mod error;
-pub mod holidays;
-pub mod limits;
-pub mod preview;
-pub mod rotation;
-pub mod schedule;
+pub mod scheduler;
 pub mod store;
 pub mod telemetry;

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use careprompt::content::SHIPPED_THEMES;
+use careprompt::domain::content::SHIPPED_THEMES;
 use chrono::NaiveDate;
 use serde_json::Value;
 

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use careprompt::rotation::RotationState;
+use careprompt::domain::rotation::RotationState;
 use careprompt::store::{
     redact_url, Bookmark, CreatedSchedule, NewSchedule, Store, StoreError, UserExport, ERASED_USER,
 };

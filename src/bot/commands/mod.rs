@@ -3,7 +3,7 @@
 pub mod content;
 pub mod info;
 
-use crate::bot::{Data, Error};
+use crate::bot::data::{Data, Error};
 
 pub type Command = poise::Command<Data, Error>;
 

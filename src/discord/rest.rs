@@ -13,7 +13,7 @@ use poise::serenity_prelude as serenity;
 use serde::de::DeserializeOwned;
 use serenity::http::{Http, HttpError, LightMethod, Request, Route};
 
-use crate::cards::Card;
+use crate::discord::cards::Card;
 
 /// Longest wait careprompt accepts from a 429 before giving up on the request.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
@@ -387,7 +387,7 @@ pub fn interaction_message(
     let mut message = serenity::CreateInteractionResponseMessage::new()
         .embeds(card.embeds)
         .components(components)
-        .allowed_mentions(crate::cards::no_pings())
+        .allowed_mentions(crate::discord::cards::no_pings())
         .ephemeral(ephemeral);
     if let Some(content) = card.content {
         message = message.content(content);

@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use crate::content::Library;
-use crate::holidays::{BankHoliday, HolidayCalendar};
-use crate::rotation::{next_post, Pick, RotationError, RotationState};
-use crate::schedule::Schedule;
+use crate::domain::content::Library;
+use crate::domain::holidays::{BankHoliday, HolidayCalendar};
+use crate::domain::rotation::{next_post, Pick, RotationError, RotationState};
+use crate::domain::schedule::Schedule;
 
 /// Guards against a schedule whose every slot is a holiday, such as `0 9 25 12 *`.
 const MAX_SLOTS_EXAMINED: usize = 10_000;

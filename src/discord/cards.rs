@@ -7,7 +7,7 @@ use poise::serenity_prelude::{
 };
 
 use crate::config::OrgSupport;
-use crate::content::{Library, Prompt, Story, SupportLine, Theme};
+use crate::domain::content::{Library, Prompt, Story, SupportLine, Theme};
 
 /// NHS blue, for cards that belong to no single theme.
 pub const NEUTRAL_COLOUR: u32 = 0x005EB8;
@@ -334,8 +334,12 @@ pub fn all_cards(
 }
 
 /// What a new schedule would post next, for `/upcoming`.
-pub fn upcoming_card(library: &Library, cron: &str, slots: &[crate::preview::Slot]) -> Card {
-    use crate::preview::Slot;
+pub fn upcoming_card(
+    library: &Library,
+    cron: &str,
+    slots: &[crate::domain::planning::Slot],
+) -> Card {
+    use crate::domain::planning::Slot;
     let fields: Vec<(String, String, bool)> = slots
         .iter()
         .map(|slot| match slot {

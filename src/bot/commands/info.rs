@@ -1,10 +1,10 @@
 //! Help, support and what careprompt is.
 
-use crate::bot::{AppContext, Error};
-use crate::cards;
+use crate::bot::data::{AppContext, Error};
 use crate::check::DNA_OF_CARE_URL;
-use crate::preview::{plan, PreviewRequest};
-use crate::rotation::RotationState;
+use crate::discord::cards;
+use crate::domain::planning::{plan, PreviewRequest};
+use crate::domain::rotation::RotationState;
 
 pub fn commands() -> Vec<super::Command> {
     vec![support(), help(), about(), upcoming()]

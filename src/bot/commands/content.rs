@@ -2,9 +2,9 @@
 
 use rand::seq::SliceRandom;
 
-use crate::bot::{AppContext, Error};
-use crate::cards;
-use crate::content::{Library, Theme};
+use crate::bot::data::{AppContext, Error};
+use crate::discord::cards;
+use crate::domain::content::{Library, Theme};
 use crate::error::UserError;
 
 pub fn commands() -> Vec<super::Command> {
@@ -126,7 +126,7 @@ pub async fn story(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::content::Library;
+    use crate::domain::content::Library;
 
     fn library() -> Library {
         Library::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts"))

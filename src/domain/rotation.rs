@@ -9,7 +9,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
-use crate::content::Library;
+use crate::domain::content::Library;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RotationState {
@@ -166,7 +166,7 @@ fn mix(seed: u64, posts: u64, theme: &str, kind: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::content::{Prompt, Story, Theme};
+    use crate::domain::content::{Prompt, Story, Theme};
     use std::collections::HashSet;
 
     fn theme(slug: &str, order: u32, prompts: usize, in_rotation: bool) -> Theme {

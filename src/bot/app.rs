@@ -1,0 +1,254 @@
+//! Start-up and a clean shutdown that answers every command already received.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use poise::serenity_prelude as serenity;
+
+use crate::bot::commands;
+use crate::bot::data::{Data, Error};
+use crate::bot::gate::Gate;
+use crate::bot::on_error::on_error;
+use crate::bot::registration::{invite_url, register, registration_payload};
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, Token};
+use crate::discord::cards;
+use crate::discord::{Rest, RestError, RetryPolicy};
+use crate::domain::content::Library;
+use crate::error::UserError;
+use crate::store::{redact_url, Store};
+
+/// How long shutdown waits for the gateway connection to close once commands are finished.
+const SHARD_CLOSE_WAIT: Duration = Duration::from_secs(5);
+
+/// Knobs that production leaves at their defaults and tests turn.
+#[derive(Clone)]
+pub struct BotOptions {
+    /// Replaces serenity's HTTP client when no proxy is configured; tests use it to reach a fake
+    /// Discord that poses as discord.com.
+    pub http_client: Option<reqwest::Client>,
+    pub retry: RetryPolicy,
+    pub clock: Arc<dyn Clock>,
+    /// How long shutdown waits for commands already received before closing the connection.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for BotOptions {
+    fn default() -> Self {
+        BotOptions {
+            http_client: None,
+            retry: RetryPolicy::default(),
+            clock: Arc::new(SystemClock),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Wraps poise so each interaction is counted while it runs, and refused once shutdown starts.
+struct GatedFramework {
+    inner: poise::Framework<Data, Error>,
+    gate: Arc<Gate>,
+    proxy_client: Option<reqwest::Client>,
+    retry: RetryPolicy,
+}
+
+#[serenity::async_trait]
+impl serenity::Framework for GatedFramework {
+    async fn init(&mut self, client: &serenity::Client) {
+        self.inner.init(client).await;
+    }
+
+    async fn dispatch(&self, ctx: serenity::Context, event: serenity::FullEvent) {
+        let serenity::FullEvent::InteractionCreate { interaction } = &event else {
+            self.inner.dispatch(ctx, event).await;
+            return;
+        };
+        match self.gate.enter() {
+            Ok(_pass) => self.inner.dispatch(ctx, event).await,
+            Err(_pass) => {
+                if let serenity::Interaction::Command(command) = interaction {
+                    let rest = Rest::new(ctx.http.clone(), self.proxy_client.clone(), self.retry);
+                    let card = cards::error_card(&UserError::ShuttingDown.to_string());
+                    if let Err(err) = rest.respond(command.id, &command.token, card, true).await {
+                        tracing::warn!(error = %err, "could not tell someone careprompt is restarting");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A stalled connection must not hold a command (and so shutdown) forever; these bounds turn it
+/// into an error that `Rest` retries.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+fn http_client() -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .context("building the HTTP client")
+}
+
+fn build_http(
+    config: &Config,
+    token: &Token,
+    options: &BotOptions,
+) -> anyhow::Result<(serenity::Http, Option<reqwest::Client>)> {
+    match &config.discord.proxy_url {
+        Some(url) => {
+            let client = http_client()?;
+            // serenity ignores a proxy unless its own rate limiter is off; `Rest` honours 429s instead.
+            let http = serenity::HttpBuilder::new(token.expose())
+                .client(client.clone())
+                .proxy(url.trim_end_matches('/'))
+                .ratelimiter_disabled(true)
+                .build();
+            Ok((http, Some(client)))
+        }
+        None => {
+            let client = match &options.http_client {
+                Some(client) => client.clone(),
+                None => http_client()?,
+            };
+            Ok((
+                serenity::HttpBuilder::new(token.expose())
+                    .client(client)
+                    .build(),
+                None,
+            ))
+        }
+    }
+}
+
+fn explain_start_error(err: RestError) -> anyhow::Error {
+    match err.status() {
+        Some(401) => anyhow::anyhow!(
+            "Discord rejected the bot token (401 Unauthorized): check DISCORD_TOKEN"
+        ),
+        _ => {
+            anyhow::Error::new(err).context("could not read the application's details from Discord")
+        }
+    }
+}
+
+/// Runs the bot until `shutdown` completes, then finishes the commands in flight and disconnects.
+pub async fn run(
+    config: Config,
+    library: Library,
+    token: Token,
+    options: BotOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let store = Store::connect(&config.database.url, config.database.max_connections)
+        .await
+        .with_context(|| format!("opening the database {}", redact_url(&config.database.url)))?;
+    tracing::info!(backend = store.backend(), "database ready");
+    let (http, proxy_client) = build_http(&config, &token, &options)?;
+    let config = Arc::new(config);
+    let library = Arc::new(library);
+    let gate = Arc::new(Gate::default());
+
+    let setup_state = (
+        library.clone(),
+        config.clone(),
+        proxy_client.clone(),
+        options.retry,
+        options.clock.clone(),
+        store.clone(),
+    );
+    let framework = poise::Framework::builder()
+        .options(poise::FrameworkOptions {
+            commands: commands::all(),
+            on_error: |error| Box::pin(on_error(error)),
+            ..Default::default()
+        })
+        .initialize_owners(false)
+        .setup(move |ctx, ready, _framework| {
+            let (library, config, proxy_client, retry, clock, store) = setup_state;
+            Box::pin(async move {
+                tracing::info!(
+                    shard = ctx.shard_id.0,
+                    guilds = ready.guilds.len(),
+                    "connected to Discord"
+                );
+                Ok(Data {
+                    library,
+                    config,
+                    rest: Rest::new(ctx.http.clone(), proxy_client, retry),
+                    clock,
+                    store,
+                })
+            })
+        })
+        .build();
+    let gated = GatedFramework {
+        inner: framework,
+        gate: gate.clone(),
+        proxy_client: proxy_client.clone(),
+        retry: options.retry,
+    };
+
+    let mut client = serenity::ClientBuilder::new_with_http(http, serenity::GatewayIntents::GUILDS)
+        .framework(gated)
+        .await
+        .context("building the Discord client")?;
+
+    let rest = Rest::new(client.http.clone(), proxy_client, options.retry);
+    let application = rest.application_info().await.map_err(explain_start_error)?;
+    client.http.set_application_id(application.id);
+    register(
+        &rest,
+        application.id,
+        &config,
+        &registration_payload(&library),
+    )
+    .await?;
+    tracing::info!(invite = %invite_url(application.id), "invite careprompt to a server with this link");
+
+    let shard_manager = client.shard_manager.clone();
+    let grace = options.shutdown_grace;
+    let mut start = std::pin::pin!(client.start());
+    let mut shutdown = std::pin::pin!(shutdown);
+    let result = tokio::select! {
+        result = &mut start => result,
+        () = &mut shutdown => {
+            tracing::info!("shutting down: finishing the commands already received");
+            if !gate.drain(grace).await {
+                tracing::warn!(grace_secs = grace.as_secs(), "some commands were still running when the grace period ended");
+            }
+            shard_manager.shutdown_all().await;
+            // With no shard connected yet (Discord unreachable, or a shard restarting) serenity's
+            // shutdown does not end `start`, so the wait for it is bounded.
+            match tokio::time::timeout(SHARD_CLOSE_WAIT, &mut start).await {
+                Ok(result) => result,
+                Err(_) => {
+                    tracing::warn!("the gateway connection did not close in time; exiting anyway");
+                    Ok(())
+                }
+            }
+        }
+    };
+    // Interactions that arrived while the shards were closing are answered before exit too.
+    if !gate.drain(grace).await {
+        tracing::warn!("some commands were still running when careprompt stopped");
+    }
+    store.close().await;
+    match result {
+        Ok(()) => {
+            tracing::info!("disconnected from Discord; goodbye");
+            Ok(())
+        }
+        Err(serenity::Error::Gateway(serenity::GatewayError::InvalidAuthentication)) => {
+            Err(anyhow::anyhow!(
+                "Discord's gateway rejected the bot token (close code 4004): check DISCORD_TOKEN"
+            ))
+        }
+        Err(err) => {
+            Err(anyhow::Error::new(err).context("the connection to Discord's gateway failed"))
+        }
+    }
+}

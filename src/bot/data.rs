@@ -1,0 +1,40 @@
+//! The state every command, button and background task shares.
+
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::discord::cards::Card;
+use crate::discord::Rest;
+use crate::domain::content::Library;
+use crate::error::ReplyFailed;
+use crate::store::Store;
+
+pub use crate::error::Error;
+
+pub type AppContext<'a> = poise::ApplicationContext<'a, Data, Error>;
+
+/// Shared state for every command.
+pub struct Data {
+    pub library: Arc<Library>,
+    pub config: Arc<Config>,
+    pub rest: Rest,
+    pub clock: Arc<dyn Clock>,
+    pub store: Store,
+}
+
+impl Data {
+    /// Answers the command with a card; `ephemeral` replies are seen only by the person who asked.
+    pub async fn reply(
+        &self,
+        ctx: &AppContext<'_>,
+        card: Card,
+        ephemeral: bool,
+    ) -> Result<(), Error> {
+        self.rest
+            .respond(ctx.interaction.id, &ctx.interaction.token, card, ephemeral)
+            .await
+            .map_err(ReplyFailed)?;
+        Ok(())
+    }
+}

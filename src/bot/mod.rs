@@ -1,0 +1,12 @@
+//! The running bot: start-up and shutdown, slash commands, buttons, and the one error handler.
+
+pub mod app;
+pub mod commands;
+pub mod data;
+pub mod gate;
+pub mod on_error;
+pub mod registration;
+
+pub use app::{run, BotOptions};
+pub use data::{AppContext, Data, Error};
+pub use registration::{invite_url, registration_payload, INVITE_PERMISSIONS};

@@ -1,0 +1,144 @@
+//! The one place failures of commands and buttons become a private message and a log line.
+
+use crate::bot::data::{Data, Error};
+use crate::discord::cards;
+use crate::error::{ReplyFailed, UserError, GENERIC_FAILURE};
+
+/// The one place command failures are turned into a private message and a log line. Log lines
+/// name the command and the kind of failure, never what anyone typed.
+pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
+    use poise::FrameworkError as E;
+    let (ctx, message) = match error {
+        E::Command { error, ctx, .. } => {
+            let command = ctx.command().qualified_name.clone();
+            if let Some(failed) = error.downcast_ref::<ReplyFailed>() {
+                // The token cannot take another answer either; trying would only delay shutdown.
+                tracing::error!(command = %command, error = %failed, "command failed");
+                return;
+            }
+            match error.downcast_ref::<UserError>() {
+                Some(user_error) => {
+                    tracing::info!(command = %command, kind = user_error.kind(), "command refused");
+                    (ctx, user_error.to_string())
+                }
+                None => {
+                    tracing::error!(command = %command, error = %error, "command failed");
+                    (ctx, GENERIC_FAILURE.to_string())
+                }
+            }
+        }
+        E::ArgumentParse { ctx, error, .. } => {
+            tracing::info!(command = %ctx.command().qualified_name, "command had bad options");
+            let reason =
+                if error.is::<poise::TooManyArguments>() || error.is::<poise::TooFewArguments>() {
+                    "an option was missing or extra".to_string()
+                } else {
+                    "an option had a value I could not use".to_string()
+                };
+            (ctx, UserError::BadInput(reason).to_string())
+        }
+        E::GuildOnly { ctx, .. } => (ctx, UserError::GuildOnly.to_string()),
+        E::DmOnly { ctx, .. } => (ctx, UserError::DmOnly.to_string()),
+        E::MissingUserPermissions {
+            missing_permissions,
+            ctx,
+            ..
+        } => {
+            let needed = missing_permissions.map_or_else(
+                || "right".to_string(),
+                |permissions| permissions.to_string(),
+            );
+            (ctx, UserError::MissingPermission(needed).to_string())
+        }
+        E::MissingBotPermissions {
+            missing_permissions,
+            ctx,
+            ..
+        } => {
+            tracing::warn!(command = %ctx.command().qualified_name, missing = %missing_permissions, "careprompt lacks a permission here");
+            let text = format!(
+                "I need the {missing_permissions} permission in this channel to do that. Please ask a server admin."
+            );
+            (ctx, text)
+        }
+        E::SubcommandRequired { ctx, .. } => (
+            ctx,
+            UserError::BadInput("that command needs a subcommand".to_string()).to_string(),
+        ),
+        E::CommandCheckFailed {
+            error: Some(error),
+            ctx,
+            ..
+        } => match error.downcast_ref::<UserError>() {
+            Some(user_error) => (ctx, user_error.to_string()),
+            None => {
+                tracing::error!(command = %ctx.command().qualified_name, error = %error, "command check failed");
+                (ctx, GENERIC_FAILURE.to_string())
+            }
+        },
+        E::CommandCheckFailed { ctx, .. }
+        | E::CooldownHit { ctx, .. }
+        | E::NotAnOwner { ctx, .. }
+        | E::NsfwOnly { ctx, .. }
+        | E::PermissionFetchFailed { ctx, .. } => {
+            tracing::info!(command = %ctx.command().qualified_name, "command not allowed here");
+            (ctx, GENERIC_FAILURE.to_string())
+        }
+        E::CommandPanic { ctx, .. } => {
+            tracing::error!(command = %ctx.command().qualified_name, "command panicked");
+            (ctx, GENERIC_FAILURE.to_string())
+        }
+        E::CommandStructureMismatch {
+            ctx, description, ..
+        } => {
+            tracing::warn!(command = %ctx.command().qualified_name, description, "a command arrived with options that do not match its definition");
+            let reason = "its options did not match the command; if Discord shows an old version, reopen the app and try again";
+            (
+                poise::Context::Application(ctx),
+                UserError::BadInput(reason.to_string()).to_string(),
+            )
+        }
+        E::UnknownInteraction {
+            interaction,
+            framework,
+            ..
+        } => {
+            tracing::warn!(command = %interaction.data.name, "received a command careprompt does not have");
+            let rest = &framework.user_data().await.rest;
+            let card =
+                cards::error_card("I don't have that command any more. /help lists what I can do.");
+            if let Err(err) = rest
+                .respond(interaction.id, &interaction.token, card, true)
+                .await
+            {
+                tracing::warn!(error = %err, "could not answer an unknown command");
+            }
+            return;
+        }
+        E::Setup { error, .. } => {
+            tracing::error!(error = %error, "setting up the bot failed");
+            return;
+        }
+        E::EventHandler { error, .. } => {
+            tracing::error!(error = %error, "an event handler failed");
+            return;
+        }
+        other => {
+            let _ = other;
+            tracing::warn!("a framework event careprompt does not use went unhandled");
+            return;
+        }
+    };
+    let poise::Context::Application(app) = ctx else {
+        return;
+    };
+    let card = cards::error_card(&message);
+    if let Err(err) = app
+        .data()
+        .rest
+        .respond(app.interaction.id, &app.interaction.token, card, true)
+        .await
+    {
+        tracing::warn!(command = %app.command().qualified_name, error = %err, "could not send an error reply");
+    }
+}
