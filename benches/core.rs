@@ -11,10 +11,10 @@ use careprompt::config::Config;
 use careprompt::discord::cards;
 use careprompt::discord::limits::check_message;
 use careprompt::domain::content::Library;
-use careprompt::domain::holidays::{HolidayCalendar, Region};
 use careprompt::domain::planning::{plan, PreviewRequest};
 use careprompt::domain::rotation::{next_post, RotationState};
 use careprompt::domain::schedule::{parse_timezone, Schedule};
+use careprompt::domain::settings::ScheduleSettings;
 
 /// Runs `work` repeatedly for about `budget` and prints the time per run.
 fn measure(name: &str, full: bool, mut work: impl FnMut()) {
@@ -43,6 +43,9 @@ fn main() {
     let library = Library::load(&dir).expect("shipped content loads");
     let tz = parse_timezone("Europe/London").expect("zone");
     let weekly = Schedule::parse("0 9 * * MON", tz).expect("schedule");
+    let weekly_settings =
+        ScheduleSettings::parse("0 9 * * MON", "Europe/London", "england-and-wales", false)
+            .expect("settings");
     let from = chrono::DateTime::parse_from_rfc3339("2027-01-01T00:00:00Z")
         .expect("time")
         .to_utc();
@@ -58,12 +61,10 @@ fn main() {
     });
     measure("plan a year of weekly posts (with holidays)", full, || {
         let request = PreviewRequest {
-            schedule: weekly.clone(),
-            calendar: HolidayCalendar::new(Some(Region::EnglandAndWales), []),
-            skip_holidays: true,
+            settings: weekly_settings.clone(),
+            extra_holidays: Vec::new(),
             from,
             count: 52,
-            include_out_of_rotation: false,
             state: RotationState::new(1),
         };
         black_box(plan(&library, &request).expect("plans"));
@@ -81,8 +82,9 @@ fn main() {
             theme,
             &theme.prompts[0],
             library.stories_for(&theme.slug).next(),
+            Some(1),
         );
-        black_box(check_message(&card.to_json()));
+        black_box(check_message(&cards::post_body(card, "cp1", None)));
     });
     measure("limit-check every card (careprompt check)", full, || {
         black_box(check_cards(&library, &Config::default()));

@@ -7,6 +7,7 @@ use crate::config::{Config, LoadedConfig};
 use crate::discord::cards;
 use crate::discord::limits;
 use crate::domain::content::{Library, Theme};
+use crate::store;
 
 /// NHS Employers' DNA of Care page: the default home of every facilitator pack.
 // Source: issue 2 (careprompt foundation), from NHS Employers' staff experience guidance.
@@ -46,12 +47,24 @@ pub fn apply_pack_overrides(library: &mut Library, config: &Config) {
     }
 }
 
-/// Proves every message the bot could send from this library fits Discord's limits.
+/// Proves every message the bot could send from this library fits Discord's limits, checking
+/// each scheduled post as the exact body the scheduler sends, with the longest nonce and a role
+/// ping.
 pub fn check_cards(library: &Library, config: &Config) -> Vec<String> {
-    cards::all_cards(library, config.support.as_ref(), DNA_OF_CARE_URL)
+    let replies = cards::all_cards(library, config.support.as_ref(), DNA_OF_CARE_URL)
         .into_iter()
-        .flat_map(|(label, card)| {
-            limits::check_message(&card.to_json())
+        .map(|(label, card)| (label, card.to_json()));
+    let longest_nonce = store::nonce_for(i64::MAX);
+    let posts = cards::all_posts(library).into_iter().map(|(label, card)| {
+        (
+            label,
+            cards::post_body(card, &longest_nonce, Some(u64::MAX >> 1)),
+        )
+    });
+    replies
+        .chain(posts)
+        .flat_map(|(label, body)| {
+            limits::check_message(&body)
                 .into_iter()
                 .map(move |problem| {
                     format!("the {label} card would break a Discord limit: {problem}")

@@ -6,12 +6,11 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 
 use crate::check;
-use crate::config::{self, parse_region, LoadedConfig};
+use crate::config::{self, LoadedConfig};
 use crate::domain::content::Library;
-use crate::domain::holidays::HolidayCalendar;
 use crate::domain::planning::{plan, PreviewRequest, Slot};
 use crate::domain::rotation::RotationState;
-use crate::domain::schedule::{parse_timezone, Schedule};
+use crate::domain::settings::ScheduleSettings;
 
 /// Exit codes: 1 when the configuration or content is wrong, 2 when the command line is.
 pub const EXIT_INVALID: u8 = 1;
@@ -84,17 +83,23 @@ pub fn preview(
         check::load_content(&loaded).map_err(|problems| Failure::invalid(problems.join("\n")))?;
     let defaults = &loaded.config.schedule;
 
-    let tz_name = args.tz.as_deref().unwrap_or(&defaults.timezone);
-    let tz = parse_timezone(tz_name).map_err(|err| Failure::usage(format!("--tz: {err}")))?;
     let line = args.cron.as_deref().unwrap_or(&defaults.cron);
-    let schedule =
-        Schedule::parse(line, tz).map_err(|err| Failure::usage(format!("--cron: {err}")))?;
-    let region_name = args
-        .bank_holidays
-        .as_deref()
-        .unwrap_or(&defaults.bank_holidays);
-    let region = parse_region(region_name)
-        .map_err(|err| Failure::usage(format!("--bank-holidays: {err}")))?;
+    let settings = ScheduleSettings::parse(
+        line,
+        args.tz.as_deref().unwrap_or(&defaults.timezone),
+        args.bank_holidays
+            .as_deref()
+            .unwrap_or(&defaults.bank_holidays),
+        args.include_bullying || defaults.include_bullying,
+    )
+    .map_err(|err| {
+        let flag = match err.setting() {
+            "timezone" => "--tz",
+            "bank_holidays" => "--bank-holidays",
+            _ => "--cron",
+        };
+        Failure::usage(format!("{flag}: {err}"))
+    })?;
     let from = match &args.from {
         Some(text) => DateTime::parse_from_rfc3339(text)
             .map(|at| at.with_timezone(&Utc))
@@ -102,12 +107,10 @@ pub fn preview(
         None => now,
     };
     let request = PreviewRequest {
-        schedule,
-        calendar: HolidayCalendar::new(region, defaults.extra_holidays.iter().copied()),
-        skip_holidays: true,
+        settings,
+        extra_holidays: defaults.extra_holidays.clone(),
         from,
         count: args.count,
-        include_out_of_rotation: args.include_bullying || defaults.include_bullying,
         state: RotationState::new(args.seed),
     };
     let slots = plan(&library, &request).map_err(|err| Failure::invalid(err.to_string()))?;

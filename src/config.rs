@@ -4,14 +4,12 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::content::{validate_url, Location};
-use crate::domain::holidays::{HolidayCalendar, Region};
-use crate::domain::schedule::{parse_timezone, Schedule};
+use crate::domain::settings::{ScheduleSettings, SettingsError};
 
 pub const DEFAULT_CONFIG_FILE: &str = "careprompt.toml";
 pub const ENV_PREFIX: &str = "CAREPROMPT_";
@@ -86,32 +84,19 @@ impl Default for ScheduleDefaults {
 }
 
 impl ScheduleDefaults {
-    pub fn schedule(&self) -> Result<Schedule, String> {
-        let tz = parse_timezone(&self.timezone).map_err(|err| err.to_string())?;
-        Schedule::parse(&self.cron, tz).map_err(|err| err.to_string())
-    }
-
-    pub fn calendar(&self) -> Result<HolidayCalendar, String> {
-        let region = parse_region(&self.bank_holidays)?;
-        Ok(HolidayCalendar::new(
-            region,
-            self.extra_holidays.iter().copied(),
-        ))
+    /// The defaults as the one typed value every schedule is, checked.
+    pub fn settings(&self) -> Result<ScheduleSettings, SettingsError> {
+        ScheduleSettings::parse(
+            &self.cron,
+            &self.timezone,
+            &self.bank_holidays,
+            self.include_bullying,
+        )
     }
 
     pub fn catch_up_window(&self) -> Result<chrono::Duration, String> {
         parse_duration(&self.catch_up)
     }
-}
-
-/// `none` turns bank-holiday skipping off.
-pub fn parse_region(value: &str) -> Result<Option<Region>, String> {
-    if value.eq_ignore_ascii_case("none") {
-        return Ok(None);
-    }
-    Region::from_str(value)
-        .map(Some)
-        .map_err(|err| err.to_string())
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -148,34 +133,18 @@ pub struct OrgSupport {
     pub url: Option<String>,
 }
 
-/// Parses "90s", "30m", "6h", "2d" or "0".
+/// Parses a length of time such as "90s", "30m", "6h", "2d" or "1h 30m"; "0" is none at all.
 pub fn parse_duration(value: &str) -> Result<chrono::Duration, String> {
     let value = value.trim();
     if value == "0" {
         return Ok(chrono::Duration::zero());
     }
-    let split = value
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(value.len());
-    let (number, unit) = value.split_at(split);
-    let amount: i64 = number.parse().map_err(|_| {
-        format!("\"{value}\" is not a duration; write it like \"6h\", \"30m\" or \"2d\"")
+    let parsed = humantime::parse_duration(value).map_err(|err| {
+        format!(
+            "\"{value}\" is not a length of time ({err}); write it like \"6h\", \"30m\" or \"2d\""
+        )
     })?;
-    let seconds = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => {
-            return Err(format!(
-                "\"{value}\" has an unknown unit; use s, m, h or d, such as \"6h\""
-            ))
-        }
-    };
-    amount
-        .checked_mul(seconds)
-        .and_then(chrono::Duration::try_seconds)
-        .ok_or_else(|| format!("\"{value}\" is too long"))
+    chrono::Duration::from_std(parsed).map_err(|_| format!("\"{value}\" is too long"))
 }
 
 /// Where a setting's value came from, for error messages.
@@ -263,19 +232,11 @@ impl LoadedConfig {
     pub fn validate(&self, theme_slugs: &[&str]) -> Result<(), ConfigError> {
         let config = &self.config;
         let mut errors = Vec::new();
-        match parse_timezone(&config.schedule.timezone) {
-            Ok(tz) => {
-                if let Err(err) = Schedule::parse(&config.schedule.cron, tz) {
-                    errors.push(self.invalid("schedule.cron", err.to_string()));
-                }
-            }
-            Err(err) => errors.push(self.invalid("schedule.timezone", err.to_string())),
+        if let Err(err) = config.schedule.settings() {
+            errors.push(self.invalid(&format!("schedule.{}", err.setting()), err.to_string()));
         }
         if let Err(message) = config.schedule.catch_up_window() {
             errors.push(self.invalid("schedule.catch_up", message));
-        }
-        if let Err(message) = parse_region(&config.schedule.bank_holidays) {
-            errors.push(self.invalid("schedule.bank_holidays", message));
         }
         if let Some(url) = &config.discord.proxy_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -819,7 +780,8 @@ mod tests {
         assert_eq!(parse_duration("6h"), Ok(chrono::Duration::hours(6)));
         assert_eq!(parse_duration("30m"), Ok(chrono::Duration::minutes(30)));
         assert_eq!(parse_duration("0"), Ok(chrono::Duration::zero()));
-        assert!(parse_duration("6 hours").is_err());
+        assert_eq!(parse_duration("1h 30m"), Ok(chrono::Duration::minutes(90)));
+        assert!(parse_duration("6 fortnights").is_err());
         assert!(parse_duration("h").is_err());
         assert!(parse_duration("99999999999999999d").is_err());
     }

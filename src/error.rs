@@ -18,6 +18,12 @@ pub enum UserError {
         "Something in that command wasn't quite right: {0}. /help shows how to use each command."
     )]
     BadInput(String),
+    #[error("There is no schedule in <#{0}>. Use /schedule set to make one.")]
+    NoSchedule(u64),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("I can't post in <#{0}>: {1}")]
+    CannotPost(u64, String),
 }
 
 impl UserError {
@@ -31,6 +37,9 @@ impl UserError {
             UserError::MissingPermission(_) => "missing permission",
             UserError::ShuttingDown => "shutting down",
             UserError::BadInput(_) => "bad input",
+            UserError::NoSchedule(_) => "no schedule",
+            UserError::Conflict(_) => "conflict",
+            UserError::CannotPost(..) => "cannot post",
         }
     }
 }

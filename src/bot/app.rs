@@ -1,14 +1,16 @@
 //! Start-up and a clean shutdown that answers every command already received.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
 use poise::serenity_prelude as serenity;
+use tokio_util::sync::CancellationToken;
 
 use crate::bot::commands;
 use crate::bot::data::{Data, Error};
+use crate::bot::events;
 use crate::bot::gate::Gate;
 use crate::bot::on_error::on_error;
 use crate::bot::registration::{invite_url, register, registration_payload};
@@ -18,6 +20,7 @@ use crate::discord::cards;
 use crate::discord::{Rest, RestError, RetryPolicy};
 use crate::domain::content::Library;
 use crate::error::UserError;
+use crate::scheduler::{Scheduler, SchedulerOptions};
 use crate::store::{redact_url, Store};
 
 /// How long shutdown waits for the gateway connection to close once commands are finished.
@@ -33,6 +36,8 @@ pub struct BotOptions {
     pub clock: Arc<dyn Clock>,
     /// How long shutdown waits for commands already received before closing the connection.
     pub shutdown_grace: Duration,
+    /// The scheduler's tuning; its catch-up window and holidays come from the configuration.
+    pub scheduler: SchedulerOptions,
 }
 
 impl Default for BotOptions {
@@ -42,6 +47,7 @@ impl Default for BotOptions {
             retry: RetryPolicy::default(),
             clock: Arc::new(SystemClock),
             shutdown_grace: Duration::from_secs(10),
+            scheduler: SchedulerOptions::default(),
         }
     }
 }
@@ -68,10 +74,17 @@ impl serenity::Framework for GatedFramework {
         match self.gate.enter() {
             Ok(_pass) => self.inner.dispatch(ctx, event).await,
             Err(_pass) => {
-                if let serenity::Interaction::Command(command) = interaction {
+                let answerable = match interaction {
+                    serenity::Interaction::Command(command) => Some((command.id, &command.token)),
+                    serenity::Interaction::Component(component) => {
+                        Some((component.id, &component.token))
+                    }
+                    _ => None,
+                };
+                if let Some((id, token)) = answerable {
                     let rest = Rest::new(ctx.http.clone(), self.proxy_client.clone(), self.retry);
                     let card = cards::error_card(&UserError::ShuttingDown.to_string());
-                    if let Err(err) = rest.respond(command.id, &command.token, card, true).await {
+                    if let Err(err) = rest.respond(id, token, card, true).await {
                         tracing::warn!(error = %err, "could not tell someone careprompt is restarting");
                     }
                 }
@@ -152,35 +165,55 @@ pub async fn run(
     let library = Arc::new(library);
     let gate = Arc::new(Gate::default());
 
+    let defaults = config
+        .schedule
+        .settings()
+        .context("the [schedule] settings are not valid")?;
+    let catch_up = config
+        .schedule
+        .catch_up_window()
+        .map_err(anyhow::Error::msg)
+        .context("schedule.catch_up is not valid")?;
+
+    // The REST client and the scheduler exist only once the client does, which is after the
+    // framework is built; the framework's setup runs later still, on the first READY.
+    let shared: Arc<OnceLock<(Rest, Arc<Scheduler>)>> = Arc::new(OnceLock::new());
     let setup_state = (
         library.clone(),
         config.clone(),
-        proxy_client.clone(),
-        options.retry,
         options.clock.clone(),
         store.clone(),
+        defaults,
+        shared.clone(),
     );
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {
             commands: commands::all(),
             on_error: |error| Box::pin(on_error(error)),
+            event_handler: |framework, event| Box::pin(events::handle(framework, event)),
             ..Default::default()
         })
         .initialize_owners(false)
         .setup(move |ctx, ready, _framework| {
-            let (library, config, proxy_client, retry, clock, store) = setup_state;
+            let (library, config, clock, store, defaults, shared) = setup_state;
             Box::pin(async move {
                 tracing::info!(
                     shard = ctx.shard_id.0,
                     guilds = ready.guilds.len(),
                     "connected to Discord"
                 );
+                let (rest, scheduler) = shared
+                    .get()
+                    .cloned()
+                    .ok_or_else(|| anyhow::anyhow!("the scheduler was not started"))?;
                 Ok(Data {
                     library,
                     config,
-                    rest: Rest::new(ctx.http.clone(), proxy_client, retry),
+                    rest,
                     clock,
                     store,
+                    defaults,
+                    scheduler,
                 })
             })
         })
@@ -209,6 +242,22 @@ pub async fn run(
     .await?;
     tracing::info!(invite = %invite_url(application.id), "invite careprompt to a server with this link");
 
+    let scheduler = Arc::new(Scheduler::new(
+        store.clone(),
+        rest.clone(),
+        library.clone(),
+        options.clock.clone(),
+        SchedulerOptions {
+            catch_up,
+            extra_holidays: config.schedule.extra_holidays.clone(),
+            ..options.scheduler.clone()
+        },
+    ));
+    let _ = shared.set((rest, scheduler.clone()));
+    // Started once here, not on READY: posts go out even while the gateway reconnects.
+    let stop_scheduler = CancellationToken::new();
+    let worker = tokio::spawn(scheduler.run(stop_scheduler.clone()));
+
     let shard_manager = client.shard_manager.clone();
     let grace = options.shutdown_grace;
     let mut start = std::pin::pin!(client.start());
@@ -216,7 +265,8 @@ pub async fn run(
     let result = tokio::select! {
         result = &mut start => result,
         () = &mut shutdown => {
-            tracing::info!("shutting down: finishing the commands already received");
+            tracing::info!("shutting down: finishing the commands already received and the posts being sent");
+            stop_scheduler.cancel();
             if !gate.drain(grace).await {
                 tracing::warn!(grace_secs = grace.as_secs(), "some commands were still running when the grace period ended");
             }
@@ -235,6 +285,12 @@ pub async fn run(
     // Interactions that arrived while the shards were closing are answered before exit too.
     if !gate.drain(grace).await {
         tracing::warn!("some commands were still running when careprompt stopped");
+    }
+    stop_scheduler.cancel();
+    match tokio::time::timeout(grace, worker).await {
+        Ok(Ok(())) => {}
+        Ok(Err(err)) => tracing::error!(error = %err, "the scheduler stopped with a fault"),
+        Err(_) => tracing::warn!("posts were still being sent when the grace period ended; they are finished at the next start"),
     }
     store.close().await;
     match result {

@@ -7,20 +7,25 @@ use crate::config::Config;
 use crate::discord::cards::Card;
 use crate::discord::Rest;
 use crate::domain::content::Library;
+use crate::domain::settings::ScheduleSettings;
 use crate::error::ReplyFailed;
+use crate::scheduler::Scheduler;
 use crate::store::Store;
 
 pub use crate::error::Error;
 
 pub type AppContext<'a> = poise::ApplicationContext<'a, Data, Error>;
 
-/// Shared state for every command.
+/// Shared state for every command, button and background task.
 pub struct Data {
     pub library: Arc<Library>,
     pub config: Arc<Config>,
     pub rest: Rest,
     pub clock: Arc<dyn Clock>,
     pub store: Store,
+    /// The configuration's `[schedule]`, parsed once: what a new schedule starts from.
+    pub defaults: ScheduleSettings,
+    pub scheduler: Arc<Scheduler>,
 }
 
 impl Data {

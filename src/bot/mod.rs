@@ -2,7 +2,9 @@
 
 pub mod app;
 pub mod commands;
+pub mod components;
 pub mod data;
+pub mod events;
 pub mod gate;
 pub mod on_error;
 pub mod registration;

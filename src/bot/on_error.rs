@@ -1,5 +1,8 @@
 //! The one place failures of commands and buttons become a private message and a log line.
 
+use poise::serenity_prelude as serenity;
+
+use crate::bot::components::StaleButton;
 use crate::bot::data::{Data, Error};
 use crate::discord::cards;
 use crate::error::{ReplyFailed, UserError, GENERIC_FAILURE};
@@ -119,8 +122,39 @@ pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
             tracing::error!(error = %error, "setting up the bot failed");
             return;
         }
-        E::EventHandler { error, .. } => {
-            tracing::error!(error = %error, "an event handler failed");
+        E::EventHandler {
+            error,
+            event,
+            framework,
+            ..
+        } => {
+            let serenity::FullEvent::InteractionCreate {
+                interaction: serenity::Interaction::Component(click),
+            } = event
+            else {
+                tracing::error!(error = %error, "an event handler failed");
+                return;
+            };
+            let message = if error.downcast_ref::<ReplyFailed>().is_some() {
+                tracing::error!(error = %error, "a button click could not be answered");
+                return;
+            } else if let Some(user_error) = error.downcast_ref::<UserError>() {
+                tracing::info!(kind = user_error.kind(), "button click refused");
+                user_error.to_string()
+            } else if error.downcast_ref::<StaleButton>().is_some() {
+                tracing::info!("a button careprompt does not recognise was clicked");
+                "That button no longer works. /help lists what I can do.".to_string()
+            } else {
+                tracing::error!(error = %error, "a button click failed");
+                GENERIC_FAILURE.to_string()
+            };
+            let rest = &framework.user_data().await.rest;
+            if let Err(err) = rest
+                .respond(click.id, &click.token, cards::error_card(&message), true)
+                .await
+            {
+                tracing::warn!(error = %err, "could not send an error reply to a button click");
+            }
             return;
         }
         other => {

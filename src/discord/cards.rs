@@ -2,9 +2,11 @@
 //! Discord's limits before the bot ever posts it.
 
 use poise::serenity_prelude::{
-    CreateActionRow, CreateAllowedMentions, CreateButton, CreateEmbed, CreateEmbedFooter,
-    CreateMessage,
+    ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateButton, CreateEmbed,
+    CreateEmbedFooter, CreateMessage, Nonce, RoleId,
 };
+
+use crate::discord::custom_id::ButtonAction;
 
 use crate::config::OrgSupport;
 use crate::domain::content::{Library, Prompt, Story, SupportLine, Theme};
@@ -78,26 +80,88 @@ fn dna_of_care_footer(extra: &str) -> CreateEmbedFooter {
     CreateEmbedFooter::new(format!("DNA of Care · {extra}"))
 }
 
-/// A scheduled reflection post in a team channel.
-pub fn post_card(theme: &Theme, prompt: &Prompt, story: Option<&Story>) -> Card {
+/// A scheduled reflection post in a team channel. `delivery` is the ledger row it is sent for,
+/// carried in its buttons' custom ids so a click is answered after a restart and the post can be
+/// recognised later.
+pub fn post_card(
+    theme: &Theme,
+    prompt: &Prompt,
+    story: Option<&Story>,
+    delivery: Option<i64>,
+) -> Card {
     let mut embed = CreateEmbed::new()
         .title(format!("Time to reflect: {}", theme.title))
         .description(format!(
             "{}\n\nThink about it on your own, or talk it over with your team if you want to. There is no right answer.",
             prompt.text
         ))
-        .colour(theme.colour)
-        .footer(dna_of_care_footer(&format!("prompt {} · /support if you need it", prompt.id)));
-    let mut buttons = vec![link_button("Facilitator guide", &theme.guide_url)];
+        .colour(theme.colour);
     if let Some(story) = story {
         embed = embed.field("A story to watch", story_line(story), false);
-        buttons.insert(0, link_button("Watch the story", &story.url));
+    }
+    embed = embed
+        .field(
+            "\u{200b}",
+            "Replying is optional. If this brings something up, /support is always there, and only you see it.",
+            false,
+        )
+        .footer(dna_of_care_footer(&format!("prompt {}", prompt.id)));
+    let mut buttons = vec![
+        CreateButton::new(
+            ButtonAction::Save {
+                delivery,
+                prompt_id: prompt.id.clone(),
+            }
+            .custom_id(),
+        )
+        .label("Save")
+        .style(ButtonStyle::Primary),
+        CreateButton::new(
+            ButtonAction::Pack {
+                delivery,
+                theme: theme.slug.clone(),
+            }
+            .custom_id(),
+        )
+        .label("Facilitator pack")
+        .style(ButtonStyle::Secondary),
+        CreateButton::new(ButtonAction::Support { delivery }.custom_id())
+            .label("Support")
+            .style(ButtonStyle::Secondary),
+    ];
+    if let Some(story) = story {
+        buttons.push(link_button("Watch the story", &story.url));
     }
     Card {
         content: None,
         embeds: vec![embed],
         buttons,
     }
+}
+
+/// The exact message a scheduled post sends. The nonce, with `enforce_nonce`, lets Discord drop
+/// a re-send after a crash; the role ping, when an admin chose one, is the only mention careprompt
+/// ever allows.
+pub fn post_message(card: Card, nonce: &str, role_ping: Option<u64>) -> CreateMessage {
+    let components = card.components();
+    let mut mentions = no_pings();
+    let mut message = CreateMessage::new()
+        .embeds(card.embeds)
+        .components(components)
+        .nonce(Nonce::String(nonce.to_string()))
+        .enforce_nonce(true);
+    if let Some(role) = role_ping {
+        message = message.content(format!("<@&{role}>"));
+        mentions = CreateAllowedMentions::new()
+            .empty_users()
+            .roles([RoleId::new(role.max(1))]);
+    }
+    message.allowed_mentions(mentions)
+}
+
+/// The JSON body of [`post_message`], as Discord receives it.
+pub fn post_body(card: Card, nonce: &str, role_ping: Option<u64>) -> serde_json::Value {
+    serde_json::to_value(post_message(card, nonce, role_ping)).unwrap_or_default()
 }
 
 /// A theme's facilitator pack, for sharing in a channel before a session.
@@ -313,24 +377,33 @@ pub fn all_cards(
     ];
     for theme in &library.themes {
         cards.push((format!("pack {}", theme.slug), pack_card(library, theme)));
-        let stories: Vec<&Story> = library.stories_for(&theme.slug).collect();
         for prompt in &theme.prompts {
             cards.push((format!("prompt {}", prompt.id), prompt_card(theme, prompt)));
-            // A post carries at most one story; the longest one is the one that could overflow.
-            let longest = stories
-                .iter()
-                .copied()
-                .max_by_key(|story| story_line(story).chars().count());
-            cards.push((
-                format!("post {}", prompt.id),
-                post_card(theme, prompt, longest),
-            ));
         }
     }
     for story in &library.stories {
         cards.push((format!("story {}", story.id), story_card(library, story)));
     }
     cards
+}
+
+/// Every scheduled post this library can make, with a label, for `check`: each prompt with the
+/// longest story of its theme (a post carries at most one, and the longest could overflow), and
+/// the longest delivery id a button can carry.
+pub fn all_posts(library: &Library) -> Vec<(String, Card)> {
+    let mut posts = Vec::new();
+    for theme in &library.themes {
+        let longest = library
+            .stories_for(&theme.slug)
+            .max_by_key(|story| story_line(story).chars().count());
+        for prompt in &theme.prompts {
+            posts.push((
+                format!("post {}", prompt.id),
+                post_card(theme, prompt, longest, Some(i64::MAX)),
+            ));
+        }
+    }
+    posts
 }
 
 /// What a new schedule would post next, for `/upcoming`.

@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 pub const MAX_CONTENT: usize = 2000;
+pub const MAX_NONCE: usize = 25;
 pub const MAX_EMBEDS: usize = 10;
 pub const MAX_EMBED_TITLE: usize = 256;
 pub const MAX_EMBED_DESCRIPTION: usize = 4096;
@@ -39,6 +40,7 @@ fn check_len(problems: &mut Vec<String>, path: &str, value: Option<&Value>, max:
 pub fn check_message(body: &Value) -> Vec<String> {
     let mut problems = Vec::new();
     check_len(&mut problems, "content", body.get("content"), MAX_CONTENT);
+    check_len(&mut problems, "nonce", body.get("nonce"), MAX_NONCE);
     let embeds = body
         .get("embeds")
         .and_then(Value::as_array)

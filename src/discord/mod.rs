@@ -2,7 +2,9 @@
 //! limits every message must fit.
 
 pub mod cards;
+pub mod custom_id;
 pub mod limits;
 pub mod rest;
+pub mod schedule_cards;
 
 pub use rest::{Rest, RestError, RetryPolicy};

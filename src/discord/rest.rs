@@ -80,7 +80,7 @@ impl RestError {
         }
     }
 
-    fn code(&self) -> Option<i64> {
+    pub fn code(&self) -> Option<i64> {
         match self {
             RestError::Status { code, .. } => *code,
             _ => None,
@@ -102,6 +102,43 @@ pub struct Rest {
     /// Set behind a proxy: the client careprompt sends through itself.
     proxy_client: Option<reqwest::Client>,
     retry: RetryPolicy,
+    pacer: Arc<Pacer>,
+}
+
+/// Discord allows a bot 50 requests a second in all (interaction answers aside), and answers more
+/// with a global 429 that holds up everything. Spacing requests a little under that keeps a
+/// Monday-morning fan-out of posts at full speed without ever tripping it.
+pub const GLOBAL_REQUESTS_PER_SECOND: u32 = 45;
+
+#[derive(Debug)]
+struct Pacer(tokio::sync::Mutex<Option<tokio::time::Interval>>);
+
+impl Pacer {
+    fn new() -> Pacer {
+        Pacer(tokio::sync::Mutex::new(None))
+    }
+
+    async fn wait_turn(&self) {
+        let mut interval = self.0.lock().await;
+        let interval = interval.get_or_insert_with(|| {
+            let mut interval =
+                tokio::time::interval(Duration::from_secs(1) / GLOBAL_REQUESTS_PER_SECOND);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            interval
+        });
+        interval.tick().await;
+    }
+}
+
+/// Interaction answers have their own limits and must never queue behind a fan-out of posts.
+fn is_global_limited(route: &Route<'_>) -> bool {
+    !matches!(
+        route,
+        Route::InteractionResponse { .. }
+            | Route::WebhookOriginalInteractionResponse { .. }
+            | Route::WebhookFollowupMessage { .. }
+            | Route::WebhookFollowupMessages { .. }
+    )
 }
 
 fn method_name(method: LightMethod) -> &'static str {
@@ -154,6 +191,7 @@ impl Rest {
             http,
             proxy_client,
             retry,
+            pacer: Arc::new(Pacer::new()),
         }
     }
 
@@ -175,8 +213,12 @@ impl Rest {
     ) -> Result<reqwest::Response, RestError> {
         let method = method_name(*request.method_ref());
         let route = route_label(request.route_ref());
+        let paced = is_global_limited(request.route_ref());
         let mut attempt = 1;
         loop {
+            if paced {
+                self.pacer.wait_turn().await;
+            }
             let outcome = self.attempt(request.clone(), method, &route).await;
             let (wait, err) = match outcome {
                 Attempt::Done(response) => return Ok(response),
@@ -355,12 +397,168 @@ impl Rest {
             .await
     }
 
+    /// Acknowledges an interaction now and answers it later with [`Rest::edit_original`], for
+    /// work that may take longer than Discord's 3 seconds.
+    pub async fn defer(
+        &self,
+        interaction_id: serenity::InteractionId,
+        token: &str,
+        ephemeral: bool,
+    ) -> Result<(), RestError> {
+        let body = serde_json::to_vec(&serenity::CreateInteractionResponse::Defer(
+            serenity::CreateInteractionResponseMessage::new().ephemeral(ephemeral),
+        ))
+        .map_err(|err| RestError::Decode {
+            method: "POST",
+            route: "/interactions".into(),
+            reason: err.to_string(),
+        })?;
+        let request = Request::new(
+            Route::InteractionResponse {
+                interaction_id,
+                token,
+            },
+            LightMethod::Post,
+        )
+        .body(Some(body));
+        let deadline = tokio::time::Instant::now() + INTERACTION_REPLY_WINDOW;
+        match self.send_before(request, Some(deadline)).await {
+            Ok(_) => Ok(()),
+            Err(err) if err.code() == Some(ALREADY_ACKNOWLEDGED) => Ok(()),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Replaces a deferred answer with a card.
+    pub async fn edit_original(
+        &self,
+        application_id: serenity::ApplicationId,
+        token: &str,
+        card: Card,
+    ) -> Result<(), RestError> {
+        let mut edit = serenity::EditInteractionResponse::new()
+            .embeds(card.embeds.clone())
+            .components(card.components())
+            .allowed_mentions(crate::discord::cards::no_pings());
+        if let Some(content) = card.content {
+            edit = edit.content(content);
+        }
+        let body = serde_json::to_vec(&edit).map_err(|err| RestError::Decode {
+            method: "PATCH",
+            route: "/webhooks".into(),
+            reason: err.to_string(),
+        })?;
+        let request = Request::new(
+            Route::WebhookOriginalInteractionResponse {
+                application_id,
+                token,
+            },
+            LightMethod::Patch,
+        )
+        .body(Some(body));
+        self.send(request).await.map(|_| ())
+    }
+
+    /// Posts a message in a channel and returns the id Discord gave it.
+    pub async fn create_message(
+        &self,
+        channel_id: u64,
+        body: &serde_json::Value,
+    ) -> Result<u64, RestError> {
+        let bytes = serde_json::to_vec(body).map_err(|err| RestError::Decode {
+            method: "POST",
+            route: "/channels/{id}/messages".into(),
+            reason: err.to_string(),
+        })?;
+        let request = Request::new(
+            Route::ChannelMessages {
+                channel_id: serenity::ChannelId::new(channel_id.max(1)),
+            },
+            LightMethod::Post,
+        )
+        .body(Some(bytes));
+        let message: serde_json::Value = self.send_json(request).await?;
+        message_id(&message).ok_or_else(|| RestError::Decode {
+            method: "POST",
+            route: "/channels/{id}/messages".into(),
+            reason: "the message Discord returned has no id".into(),
+        })
+    }
+
+    /// Up to `limit` (at most 100) of the channel's messages sent after the message or moment
+    /// `after` (a snowflake), as Discord returns them.
+    pub async fn messages_after(
+        &self,
+        channel_id: u64,
+        after: u64,
+        limit: u8,
+    ) -> Result<Vec<serde_json::Value>, RestError> {
+        let request = Request::new(
+            Route::ChannelMessages {
+                channel_id: serenity::ChannelId::new(channel_id.max(1)),
+            },
+            LightMethod::Get,
+        )
+        .params(Some(vec![
+            ("after", after.to_string()),
+            ("limit", limit.clamp(1, 100).to_string()),
+        ]));
+        self.send_json(request).await
+    }
+
+    /// Opens a public thread on a message, for replies to a post.
+    pub async fn start_thread(
+        &self,
+        channel_id: u64,
+        message_id: u64,
+        name: &str,
+    ) -> Result<(), RestError> {
+        let body = serde_json::to_vec(
+            &serenity::CreateThread::new(name)
+                .auto_archive_duration(serenity::AutoArchiveDuration::OneDay),
+        )
+        .map_err(|err| RestError::Decode {
+            method: "POST",
+            route: "/channels/{id}/messages/{id}/threads".into(),
+            reason: err.to_string(),
+        })?;
+        let request = Request::new(
+            Route::ChannelMessageThreads {
+                channel_id: serenity::ChannelId::new(channel_id.max(1)),
+                message_id: serenity::MessageId::new(message_id.max(1)),
+            },
+            LightMethod::Post,
+        )
+        .body(Some(body));
+        self.send(request).await.map(|_| ())
+    }
+
+    /// The channel as the bot sees it; Discord answers 403 or 404 when the bot cannot see it.
+    pub async fn channel(&self, channel_id: u64) -> Result<serde_json::Value, RestError> {
+        self.send_json(Request::new(
+            Route::Channel {
+                channel_id: serenity::ChannelId::new(channel_id.max(1)),
+            },
+            LightMethod::Get,
+        ))
+        .await
+    }
+
     pub async fn application_info(&self) -> Result<serenity::CurrentApplicationInfo, RestError> {
         self.send_json(Request::new(
             Route::Oauth2ApplicationCurrent,
             LightMethod::Get,
         ))
         .await
+    }
+}
+
+/// A message's id; Discord writes snowflakes as strings.
+pub fn message_id(message: &serde_json::Value) -> Option<u64> {
+    match message.get("id")? {
+        serde_json::Value::String(text) => text.parse().ok(),
+        serde_json::Value::Number(number) => number.as_u64(),
+        _ => None,
     }
 }
 

@@ -6,3 +6,4 @@ pub mod holidays;
 pub mod planning;
 pub mod rotation;
 pub mod schedule;
+pub mod settings;

@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::content::Library;
@@ -134,7 +134,7 @@ fn draw(
     bag.retain(|id| available.contains(id));
     if bag.is_empty() {
         let mut fresh = available.to_vec();
-        let mut rng = StdRng::seed_from_u64(mix(seed, posts, theme, kind));
+        let mut rng = ChaCha8Rng::seed_from_u64(mix(seed, posts, theme, kind));
         fresh.shuffle(&mut rng);
         *bag = fresh;
     }

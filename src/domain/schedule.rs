@@ -130,12 +130,12 @@ fn suggest_timezone(name: &str) -> Option<String> {
     for tz in TZ_VARIANTS.iter() {
         let full_name = tz.name();
         let lower: Vec<char> = full_name.chars().flat_map(char::to_lowercase).collect();
-        let whole = edit_distance(&wanted, &lower);
+        let whole = strsim::generic_levenshtein(&wanted, &lower);
         let city_start = lower
             .iter()
             .rposition(|&c| c == '/')
             .map_or(0, |slash| slash + 1);
-        let city = edit_distance(&wanted, &lower[city_start..]);
+        let city = strsim::generic_levenshtein(&wanted, &lower[city_start..].to_vec());
         let key = (whole.min(city), whole, full_name);
         if best.is_none_or(|current| key < current) {
             best = Some(key);
@@ -143,21 +143,6 @@ fn suggest_timezone(name: &str) -> Option<String> {
     }
     best.filter(|&(distance, _, _)| distance <= allowed)
         .map(|(_, _, found)| found.to_string())
-}
-
-/// Levenshtein distance between two character sequences.
-fn edit_distance(a: &[char], b: &[char]) -> usize {
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current = vec![0; b.len() + 1];
-    for (i, &ca) in a.iter().enumerate() {
-        current[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        std::mem::swap(&mut previous, &mut current);
-    }
-    previous[b.len()]
 }
 
 /// What one crontab field accepts.
@@ -379,6 +364,15 @@ pub struct Schedule {
     /// time and always has a seconds field of 0.
     crons: Vec<cron::Schedule>,
 }
+
+/// Two schedules are the same when their lines (as normalised) and zones are.
+impl PartialEq for Schedule {
+    fn eq(&self, other: &Schedule) -> bool {
+        self.line == other.line && self.tz == other.tz
+    }
+}
+
+impl Eq for Schedule {}
 
 impl Schedule {
     /// Parses a five-field crontab line to be read in the time zone `tz`.
@@ -1266,13 +1260,5 @@ mod tests {
         assert_eq!(hopeless.suggestion, None);
         assert!(hopeless.to_string().contains("Europe/London"));
         assert!(parse_timezone("").is_err());
-    }
-
-    #[test]
-    fn edit_distance_basics() {
-        let chars = |s: &str| s.chars().collect::<Vec<_>>();
-        assert_eq!(edit_distance(&chars("kitten"), &chars("sitting")), 3);
-        assert_eq!(edit_distance(&chars(""), &chars("abc")), 3);
-        assert_eq!(edit_distance(&chars("abc"), &chars("abc")), 0);
     }
 }

@@ -1,1 +1,392 @@
-//! Scheduled channel posts: finding what is due and delivering each slot exactly once.
+//! Scheduled channel posts: the worker that finds what is due and posts each slot exactly once.
+//!
+//! One step, [`Scheduler::tick`], does all the work and can be called on its own; [`Scheduler::run`]
+//! only repeats it and waits, on the clock the bot was given, for the next slot or a change.
+//!
+//! Exactly once, step by step: a due slot is claimed in the database (its ledger row, unique per
+//! schedule and slot, with the card chosen), then sent with a nonce derived from that row and
+//! `enforce_nonce`, then recorded with its message id in the same transaction that moves the
+//! rotation on. A claim left open (a crash, or Discord unreachable) is finished later: inside
+//! Discord's nonce window by sending again with the same nonce, which Discord drops as a
+//! duplicate; past it, by looking for the post in the channel first. When that cannot tell, the
+//! slot is marked uncertain and not sent.
+
+mod delivery;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::Clock;
+use crate::discord::Rest;
+use crate::domain::content::Library;
+use crate::domain::planning::{next_pick, plan_due};
+use crate::store::{Claim, ClaimOutcome, Delivery, DeliveryKind, DuePick, ScheduleRecord, Store};
+
+pub use delivery::Delivered;
+
+/// Tuning that production leaves at its defaults.
+#[derive(Debug, Clone)]
+pub struct SchedulerOptions {
+    /// Names this process in the ledger's claims.
+    pub claimer: String,
+    /// A post older than this when its slot is reached is recorded as missed instead.
+    pub catch_up: chrono::Duration,
+    /// The organisation's one-off holidays, skipped by every schedule that skips holidays.
+    pub extra_holidays: Vec<NaiveDate>,
+    /// How long Discord is trusted to drop a re-sent nonce. Discord says "a few minutes".
+    pub nonce_window: chrono::Duration,
+    /// Another process's open claim older than this is taken to be a dead process's.
+    pub stale_claim_after: chrono::Duration,
+    /// How many posts are sent at once. The REST client paces them under Discord's global limit.
+    pub concurrency: usize,
+    /// The longest the worker sleeps before looking again, whatever is due.
+    pub poll_every: chrono::Duration,
+    /// How soon an open claim (Discord unreachable) is tried again.
+    pub retry_every: chrono::Duration,
+    /// Schedules claimed in one step at most; the rest are taken by the next.
+    pub batch: u32,
+}
+
+impl Default for SchedulerOptions {
+    fn default() -> Self {
+        SchedulerOptions {
+            claimer: "careprompt".to_string(),
+            catch_up: chrono::Duration::hours(6),
+            extra_holidays: Vec::new(),
+            nonce_window: chrono::Duration::minutes(2),
+            stale_claim_after: chrono::Duration::minutes(5),
+            concurrency: 16,
+            poll_every: chrono::Duration::minutes(5),
+            retry_every: chrono::Duration::seconds(20),
+            batch: 500,
+        }
+    }
+}
+
+/// What one step did, for logs and tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TickReport {
+    pub sent: usize,
+    pub recovered: usize,
+    pub failed: usize,
+    pub uncertain: usize,
+    pub missed: usize,
+    pub holidays: usize,
+    /// Claims left open to try again (Discord unreachable, or shutdown).
+    pub left_open: usize,
+}
+
+#[derive(Debug)]
+pub struct Scheduler {
+    store: Store,
+    rest: Rest,
+    library: Arc<Library>,
+    clock: Arc<dyn Clock>,
+    options: SchedulerOptions,
+    wake: Notify,
+    /// Deliveries this process is sending right now, which a recovery must leave alone.
+    in_flight: Arc<Mutex<HashSet<i64>>>,
+    sending: Semaphore,
+}
+
+/// What `/schedule post-now` came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PostNow {
+    Posted {
+        message_id: u64,
+    },
+    /// Another post of this schedule is being sent; nothing was claimed.
+    Busy,
+    /// Claimed but not (yet) posted; the worker finishes it.
+    Pending {
+        reason: String,
+    },
+    Failed {
+        reason: String,
+    },
+}
+
+impl Scheduler {
+    pub fn new(
+        store: Store,
+        rest: Rest,
+        library: Arc<Library>,
+        clock: Arc<dyn Clock>,
+        options: SchedulerOptions,
+    ) -> Scheduler {
+        let sending = Semaphore::new(options.concurrency.max(1));
+        Scheduler {
+            store,
+            rest,
+            library,
+            clock,
+            options,
+            wake: Notify::new(),
+            in_flight: Arc::new(Mutex::new(HashSet::new())),
+            sending,
+        }
+    }
+
+    pub fn options(&self) -> &SchedulerOptions {
+        &self.options
+    }
+
+    /// Asks the worker to look again now, after a schedule changed.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Repeats [`Scheduler::tick`] until `shutdown` is cancelled. A step already running finishes
+    /// the sends it began; no new one starts.
+    pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
+        tracing::info!("scheduler started");
+        let mut failures: u32 = 0;
+        while !shutdown.is_cancelled() {
+            let report = self.tick(&shutdown).await;
+            let now = self.clock.now();
+            let next = match report {
+                Ok(report) => {
+                    failures = 0;
+                    if report != TickReport::default() {
+                        tracing::info!(
+                            sent = report.sent,
+                            recovered = report.recovered,
+                            failed = report.failed,
+                            uncertain = report.uncertain,
+                            missed = report.missed,
+                            holidays = report.holidays,
+                            left_open = report.left_open,
+                            "scheduler step done"
+                        );
+                    }
+                    let mut next = now + self.options.poll_every;
+                    if report.left_open > 0 {
+                        next = next.min(now + self.options.retry_every);
+                    }
+                    match self.store.next_wake().await {
+                        Ok(Some(due)) => next.min(due.max(now)),
+                        Ok(None) => next,
+                        Err(err) => {
+                            tracing::warn!(error = %err, "could not read when the next post is due");
+                            next.min(now + self.options.retry_every)
+                        }
+                    }
+                }
+                Err(err) => {
+                    failures = failures.saturating_add(1);
+                    let backoff =
+                        self.options.retry_every * i32::try_from(failures.min(8)).unwrap_or(8);
+                    tracing::warn!(error = %format!("{err:#}"), retry_in_secs = backoff.num_seconds(), "scheduler step failed");
+                    now + backoff
+                }
+            };
+            if next <= now {
+                // More is due than one step takes (a large batch); go straight on.
+                tokio::task::yield_now().await;
+                continue;
+            }
+            tokio::select! {
+                () = self.clock.sleep_until(next) => {}
+                () = self.wake.notified() => {}
+                () = shutdown.cancelled() => {}
+            }
+        }
+        tracing::info!("scheduler stopped");
+    }
+
+    /// One step: finish open claims, claim every due slot, and send what was claimed.
+    pub async fn tick(
+        self: &Arc<Self>,
+        shutdown: &CancellationToken,
+    ) -> anyhow::Result<TickReport> {
+        let now = self.clock.now();
+        let mut report = TickReport::default();
+        let mut sends: JoinSet<(Delivered, bool)> = JoinSet::new();
+
+        let stale_before = now - self.options.stale_claim_after;
+        for delivery in self
+            .store
+            .open_claims(&self.options.claimer, stale_before)
+            .await?
+        {
+            if shutdown.is_cancelled() {
+                break;
+            }
+            if let Some(guard) = self.begin(delivery.id) {
+                let task = Arc::clone(self);
+                sends.spawn(async move {
+                    let _guard = guard;
+                    (task.deliver(delivery, false).await, true)
+                });
+            }
+        }
+
+        for schedule in self.store.due_schedules(now, self.options.batch).await? {
+            if shutdown.is_cancelled() {
+                break;
+            }
+            match self.claim_due(&schedule, now).await {
+                Ok((claimed, missed, holidays)) => {
+                    report.missed += missed;
+                    report.holidays += holidays;
+                    if let Some(delivery) = claimed {
+                        if let Some(guard) = self.begin(delivery.id) {
+                            let task = Arc::clone(self);
+                            sends.spawn(async move {
+                                let _guard = guard;
+                                (task.deliver(delivery, true).await, false)
+                            });
+                        }
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(schedule = schedule.id, error = %format!("{err:#}"), "could not claim a due post");
+                }
+            }
+        }
+
+        while let Some(joined) = sends.join_next().await {
+            match joined {
+                Ok((outcome, recovering)) => match outcome {
+                    Delivered::Sent { .. } => {
+                        if recovering {
+                            report.recovered += 1;
+                        } else {
+                            report.sent += 1;
+                        }
+                    }
+                    Delivered::Failed { .. } => report.failed += 1,
+                    Delivered::Uncertain { .. } => report.uncertain += 1,
+                    Delivered::Missed => report.missed += 1,
+                    Delivered::LeftOpen { .. } => report.left_open += 1,
+                    Delivered::Gone => {}
+                },
+                Err(err) => {
+                    tracing::error!(error = %err, "a delivery task failed");
+                    report.left_open += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Claims the schedule's due slot; returns the claimed delivery, if any, and how many slots
+    /// were recorded as missed and as holidays.
+    async fn claim_due(
+        &self,
+        schedule: &ScheduleRecord,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<(Option<Delivery>, usize, usize)> {
+        let Some(next_due) = schedule.next_due else {
+            return Ok((None, 0, 0));
+        };
+        let resume_at = schedule.paused.then_some(schedule.paused_until).flatten();
+        let plan = plan_due(
+            &schedule.settings,
+            &self.options.extra_holidays,
+            next_due,
+            resume_at,
+            now,
+            self.options.catch_up,
+        );
+        let post = match plan.post {
+            Some(slot) => Some((slot, self.pick(schedule)?)),
+            None => None,
+        };
+        let missed = plan.missed.len() + plan.missed_uncounted;
+        if missed > 0 {
+            tracing::warn!(
+                schedule = schedule.id,
+                missed,
+                "posts were missed while careprompt could not send them; they are recorded, not sent late"
+            );
+        }
+        let claim = Claim {
+            schedule_id: schedule.id,
+            version: schedule.version,
+            kind: DeliveryKind::Scheduled,
+            plan: Some(&plan),
+            post,
+            claimer: &self.options.claimer,
+        };
+        match self.store.claim(&claim, now).await? {
+            ClaimOutcome::Claimed(delivery) => Ok((Some(delivery), missed, plan.holidays.len())),
+            ClaimOutcome::Recorded => Ok((None, missed, plan.holidays.len())),
+            ClaimOutcome::Busy => Ok((None, 0, 0)),
+        }
+    }
+
+    fn pick(&self, schedule: &ScheduleRecord) -> anyhow::Result<DuePick> {
+        let (pick, rotation_after) =
+            next_pick(&self.library, &schedule.settings, &schedule.rotation)?;
+        Ok(DuePick {
+            pick,
+            rotation_after,
+        })
+    }
+
+    /// `/schedule post-now`: posts the schedule's next card at once and moves its rotation on,
+    /// through the same ledger as scheduled posts.
+    pub async fn post_now(&self, schedule: &ScheduleRecord) -> anyhow::Result<PostNow> {
+        let now = self.clock.now();
+        let claim = Claim {
+            schedule_id: schedule.id,
+            version: schedule.version,
+            kind: DeliveryKind::Manual,
+            plan: None,
+            post: Some((now, self.pick(schedule)?)),
+            claimer: &self.options.claimer,
+        };
+        let delivery = match self.store.claim(&claim, now).await? {
+            ClaimOutcome::Claimed(delivery) => delivery,
+            ClaimOutcome::Recorded | ClaimOutcome::Busy => return Ok(PostNow::Busy),
+        };
+        let Some(guard) = self.begin(delivery.id) else {
+            return Ok(PostNow::Busy);
+        };
+        let outcome = self.deliver(delivery, true).await;
+        drop(guard);
+        Ok(match outcome {
+            Delivered::Sent { message_id } => PostNow::Posted { message_id },
+            Delivered::Failed { reason } | Delivered::Uncertain { reason } => {
+                PostNow::Failed { reason }
+            }
+            Delivered::LeftOpen { reason } => PostNow::Pending { reason },
+            Delivered::Missed | Delivered::Gone => PostNow::Failed {
+                reason: "the schedule changed while posting".to_string(),
+            },
+        })
+    }
+
+    /// Marks a delivery as being sent by this process; `None` if it already is.
+    fn begin(&self, delivery_id: i64) -> Option<InFlight> {
+        let mut in_flight = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        in_flight.insert(delivery_id).then(|| InFlight {
+            set: Arc::clone(&self.in_flight),
+            id: delivery_id,
+        })
+    }
+}
+
+/// Removes a delivery from the in-flight set when its send ends, however it ends.
+struct InFlight {
+    set: Arc<Mutex<HashSet<i64>>>,
+    id: i64,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.set
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(&self.id);
+    }
+}

@@ -11,6 +11,7 @@ use careprompt::clock::ManualClock;
 use careprompt::config::{self, Config, OrgSupport, PackOverride, Token};
 use careprompt::discord::RetryPolicy;
 use careprompt::domain::content::Library;
+use careprompt::scheduler::SchedulerOptions;
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -70,7 +71,22 @@ pub fn base_config(fake: &FakeDiscord, mode: Mode) -> Config {
     config
 }
 
+/// The time every bot test starts at, unless it brings its own clock.
+pub const TEST_START: &str = "2027-03-20T12:00:00Z";
+
 pub fn spawn_bot(fake: &FakeDiscord, mode: Mode, token: &str, config: Config) -> RunningBot {
+    let clock = ManualClock::new(TEST_START.parse().expect("time"));
+    spawn_bot_with_clock(fake, mode, token, config, clock)
+}
+
+/// A bot on a clock the test moves, so scheduled posts fall due when the test says.
+pub fn spawn_bot_with_clock(
+    fake: &FakeDiscord,
+    mode: Mode,
+    token: &str,
+    config: Config,
+    clock: ManualClock,
+) -> RunningBot {
     let loaded = config::LoadedConfig::from_config(config);
     let library = load_content(&loaded).expect("content and config are valid");
     let options = BotOptions {
@@ -79,10 +95,9 @@ pub fn spawn_bot(fake: &FakeDiscord, mode: Mode, token: &str, config: Config) ->
             attempts: 4,
             base_delay: Duration::from_millis(20),
         },
-        clock: Arc::new(ManualClock::new(
-            "2027-03-20T12:00:00Z".parse().expect("time"),
-        )),
+        clock: Arc::new(clock),
         shutdown_grace: Duration::from_secs(10),
+        scheduler: SchedulerOptions::default(),
     };
     let (stop, stopped) = oneshot::channel::<()>();
     let handle = tokio::spawn(bot::run(

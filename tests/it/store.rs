@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use careprompt::domain::rotation::RotationState;
+use careprompt::domain::settings::ScheduleSettings;
 use careprompt::store::{
     redact_url, Bookmark, CreatedSchedule, NewSchedule, Store, StoreError, UserExport, ERASED_USER,
 };
@@ -187,15 +188,17 @@ fn at(secs: i64) -> DateTime<Utc> {
 
 const NOW: i64 = 1_780_000_000;
 
+fn settings(cron: &str, timezone: &str, bank_holidays: &str, bullying: bool) -> ScheduleSettings {
+    ScheduleSettings::parse(cron, timezone, bank_holidays, bullying).expect("valid settings")
+}
+
 fn schedule(guild_id: u64, channel_id: u64, created_by: u64) -> NewSchedule {
     NewSchedule {
         guild_id,
         channel_id,
-        cron: "0 9 * * MON".to_string(),
-        timezone: "Europe/London".to_string(),
-        bank_holidays: "england-and-wales".to_string(),
-        include_bullying: false,
+        settings: settings("0 9 * * MON", "Europe/London", "england-and-wales", false),
         role_ping: None,
+        thread: false,
         created_by,
         seed: 42,
         next_due: Some(at(NOW + 3600)),
@@ -263,14 +266,16 @@ on_both_backends!(
 async fn new_schedule_starts_a_fresh_rotation(store: &Store) {
     let mut new = schedule(GUILD, 10, ALICE);
     new.role_ping = Some(555_555_555_555_555_555);
-    new.include_bullying = true;
+    new.settings.include_bullying = true;
+    new.thread = true;
     let record = store.upsert_schedule(&new, at(NOW)).await.expect("upsert");
     assert_eq!(record.guild_id, GUILD);
     assert_eq!(record.channel_id, 10);
-    assert_eq!(record.cron, new.cron);
-    assert_eq!(record.timezone, new.timezone);
-    assert_eq!(record.bank_holidays, new.bank_holidays);
-    assert!(record.include_bullying);
+    assert_eq!(record.settings, new.settings);
+    assert_eq!(record.settings.cron(), "0 9 * * MON");
+    assert!(record.settings.include_bullying);
+    assert!(record.thread);
+    assert!(!record.disabled && record.last_error.is_none() && record.paused_until.is_none());
     assert_eq!(record.role_ping, Some(555_555_555_555_555_555));
     assert!(!record.paused);
     assert_eq!(record.rotation, RotationState::new(42));
@@ -303,11 +308,9 @@ async fn upsert_keeps_rotation_and_updates_config(store: &Store) {
     let changed = NewSchedule {
         guild_id: GUILD,
         channel_id: 10,
-        cron: "0 8 * * 1-5".to_string(),
-        timezone: "Europe/Belfast".to_string(),
-        bank_holidays: "northern-ireland".to_string(),
-        include_bullying: true,
+        settings: settings("0 8 * * 1-5", "Europe/Belfast", "northern-ireland", true),
         role_ping: Some(777),
+        thread: false,
         created_by: BOB,
         seed: 99,
         next_due: Some(at(NOW + 60)),
@@ -318,10 +321,10 @@ async fn upsert_keeps_rotation_and_updates_config(store: &Store) {
         .expect("update");
     assert_eq!(second.id, first.id, "same schedule, not a new one");
     assert_eq!(second.rotation, state, "the rotation carries on");
-    assert_eq!(second.cron, "0 8 * * 1-5");
-    assert_eq!(second.timezone, "Europe/Belfast");
-    assert_eq!(second.bank_holidays, "northern-ireland");
-    assert!(second.include_bullying);
+    assert_eq!(second.settings.cron(), "0 8 * * 1-5");
+    assert_eq!(second.settings.timezone_name(), "Europe/Belfast");
+    assert_eq!(second.settings.bank_holidays_name(), "northern-ireland");
+    assert!(second.settings.include_bullying);
     assert_eq!(second.role_ping, Some(777));
     assert_eq!(second.next_due, Some(at(NOW + 60)), "next_due is reset");
     assert!(

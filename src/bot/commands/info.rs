@@ -3,8 +3,7 @@
 use crate::bot::data::{AppContext, Error};
 use crate::check::DNA_OF_CARE_URL;
 use crate::discord::cards;
-use crate::domain::planning::{plan, PreviewRequest};
-use crate::domain::rotation::RotationState;
+use crate::discord::schedule_cards;
 
 pub fn commands() -> Vec<super::Command> {
     vec![support(), help(), about(), upcoming()]
@@ -33,7 +32,7 @@ pub async fn about(ctx: AppContext<'_>) -> Result<(), Error> {
         .await
 }
 
-/// The next reflection posts on the default schedule, for facilitators.
+/// The next reflection posts in this channel, for facilitators.
 #[poise::command(
     slash_command,
     guild_only,
@@ -41,19 +40,20 @@ pub async fn about(ctx: AppContext<'_>) -> Result<(), Error> {
 )]
 pub async fn upcoming(ctx: AppContext<'_>) -> Result<(), Error> {
     let data = ctx.data();
-    let defaults = &data.config.schedule;
-    let schedule = defaults.schedule().map_err(anyhow::Error::msg)?;
-    let calendar = defaults.calendar().map_err(anyhow::Error::msg)?;
-    let request = PreviewRequest {
-        schedule,
-        calendar,
-        skip_holidays: true,
-        from: data.clock.now(),
-        count: 3,
-        include_out_of_rotation: defaults.include_bullying,
-        state: RotationState::new(0),
+    let channel = ctx.interaction.channel_id.get();
+    let schedule = data
+        .store
+        .schedule_for_channel(channel)
+        .await?
+        .filter(|schedule| Some(schedule.guild_id) == ctx.interaction.guild_id.map(|id| id.get()));
+    let card = match schedule {
+        Some(schedule) => {
+            let slots = super::schedule::upcoming(data, &schedule, 3)?;
+            schedule_cards::schedule_preview_card(&data.library, &schedule, &slots)
+        }
+        None => schedule_cards::schedule_done_card(
+            "This channel has no reflection post schedule. A server admin can set one up with /schedule set.".to_string(),
+        ),
     };
-    let slots = plan(&data.library, &request)?;
-    let card = cards::upcoming_card(&data.library, defaults.cron.as_str(), &slots);
     data.reply(&ctx, card, true).await
 }

@@ -2,6 +2,7 @@
 
 pub mod content;
 pub mod info;
+pub mod schedule;
 
 use crate::bot::data::{Data, Error};
 
@@ -11,5 +12,6 @@ pub type Command = poise::Command<Data, Error>;
 pub fn all() -> Vec<Command> {
     let mut commands = content::commands();
     commands.extend(info::commands());
+    commands.extend(schedule::commands());
     commands
 }

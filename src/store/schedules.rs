@@ -1,0 +1,371 @@
+//! `schedules` and `departed_guilds`: each channel's posting schedule, owned by its team.
+
+use chrono::{DateTime, Utc};
+
+use super::{
+    id_from_db, id_to_db, rotation_json, time_from_db, time_to_db, Pool, Store, StoreError,
+};
+use crate::domain::rotation::RotationState;
+use crate::domain::settings::ScheduleSettings;
+
+/// A channel's schedule as set up by `/schedule set`, before it has an id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSchedule {
+    pub guild_id: u64,
+    pub channel_id: u64,
+    pub settings: ScheduleSettings,
+    /// The one role the post may ping, when an admin chose one.
+    pub role_ping: Option<u64>,
+    /// Open a thread on each post for replies.
+    pub thread: bool,
+    /// The Discord user setting it up.
+    pub created_by: u64,
+    /// Seeds the rotation of a new schedule; ignored when the channel already has one.
+    pub seed: u64,
+    pub next_due: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleRecord {
+    pub id: i64,
+    pub guild_id: u64,
+    pub channel_id: u64,
+    pub settings: ScheduleSettings,
+    pub role_ping: Option<u64>,
+    pub thread: bool,
+    pub paused: bool,
+    /// With `paused`: posting starts again from this time. `None` with `paused`: until resumed.
+    pub paused_until: Option<DateTime<Utc>>,
+    /// Discord said the channel is gone; the schedule never fires again until set anew.
+    pub disabled: bool,
+    /// Why the last post failed, until one succeeds.
+    pub last_error: Option<String>,
+    pub last_error_at: Option<DateTime<Utc>>,
+    pub rotation: RotationState,
+    /// Changes on every write to the schedule; pass it back to `advance_rotation`.
+    pub version: i64,
+    pub next_due: Option<DateTime<Utc>>,
+    /// The Discord user who set it up, or `ERASED_USER` once their data is erased.
+    pub created_by: u64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The columns of `schedules` that `ScheduleRow` reads, in its order.
+macro_rules! schedule_columns {
+    () => {
+        "id, guild_id, channel_id, cron, timezone, bank_holidays, include_bullying, role_ping, \
+         thread, paused, paused_until, disabled, last_error, last_error_at, rotation, version, \
+         next_due, created_by, created_at"
+    };
+}
+
+/// A `schedules` row as stored; `into_record` turns it into Rust types.
+#[derive(sqlx::FromRow)]
+pub(super) struct ScheduleRow {
+    id: i64,
+    guild_id: i64,
+    channel_id: i64,
+    cron: String,
+    timezone: String,
+    bank_holidays: String,
+    include_bullying: bool,
+    role_ping: Option<i64>,
+    thread: bool,
+    paused: bool,
+    paused_until: Option<i64>,
+    disabled: bool,
+    last_error: Option<String>,
+    last_error_at: Option<i64>,
+    rotation: String,
+    version: i64,
+    next_due: Option<i64>,
+    created_by: i64,
+    created_at: i64,
+}
+
+impl ScheduleRow {
+    pub(super) fn into_record(self) -> Result<ScheduleRecord, StoreError> {
+        let rotation = serde_json::from_str(&self.rotation).map_err(|err| {
+            StoreError::Corrupt(format!(
+                "schedule {} has a rotation state that is not valid: {err}",
+                self.id
+            ))
+        })?;
+        let settings = ScheduleSettings::parse(
+            &self.cron,
+            &self.timezone,
+            &self.bank_holidays,
+            self.include_bullying,
+        )
+        .map_err(|err| {
+            StoreError::Corrupt(format!(
+                "schedule {} has a {} that is no longer valid: {err}",
+                self.id,
+                err.setting()
+            ))
+        })?;
+        let time = |secs: Option<i64>, column: &str| {
+            secs.map(|secs| time_from_db(secs, column)).transpose()
+        };
+        Ok(ScheduleRecord {
+            id: self.id,
+            guild_id: id_from_db(self.guild_id),
+            channel_id: id_from_db(self.channel_id),
+            settings,
+            role_ping: self.role_ping.map(id_from_db),
+            thread: self.thread,
+            paused: self.paused,
+            paused_until: time(self.paused_until, "schedules.paused_until")?,
+            disabled: self.disabled,
+            last_error: self.last_error,
+            last_error_at: time(self.last_error_at, "schedules.last_error_at")?,
+            rotation,
+            version: self.version,
+            next_due: time(self.next_due, "schedules.next_due")?,
+            created_by: id_from_db(self.created_by),
+            created_at: time_from_db(self.created_at, "schedules.created_at")?,
+        })
+    }
+}
+
+impl Store {
+    /// Creates the channel's schedule, or changes its settings if it has one: the rotation carries
+    /// on where it was, `next_due` is replaced, a past failure is forgotten and `version` moves
+    /// on. A pause stays as it was.
+    pub async fn upsert_schedule(
+        &self,
+        new: &NewSchedule,
+        at: DateTime<Utc>,
+    ) -> Result<ScheduleRecord, StoreError> {
+        let rotation = rotation_json(&RotationState::new(new.seed))?;
+        let sql = concat!(
+            "INSERT INTO schedules (guild_id, channel_id, cron, timezone, bank_holidays, \
+             include_bullying, role_ping, thread, paused, rotation, version, next_due, \
+             created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, FALSE, $9, 1, $10, $11, $12) \
+             ON CONFLICT (channel_id) DO UPDATE SET \
+             guild_id = excluded.guild_id, cron = excluded.cron, timezone = excluded.timezone, \
+             bank_holidays = excluded.bank_holidays, \
+             include_bullying = excluded.include_bullying, role_ping = excluded.role_ping, \
+             thread = excluded.thread, next_due = excluded.next_due, disabled = FALSE, \
+             last_error = NULL, last_error_at = NULL, version = schedules.version + 1 \
+             RETURNING ",
+            schedule_columns!()
+        );
+        let row: ScheduleRow = with_pool!(self, pool => {
+            sqlx::query_as(sql)
+                .bind(id_to_db(new.guild_id))
+                .bind(id_to_db(new.channel_id))
+                .bind(new.settings.cron())
+                .bind(new.settings.timezone_name())
+                .bind(new.settings.bank_holidays_name())
+                .bind(new.settings.include_bullying)
+                .bind(new.role_ping.map(id_to_db))
+                .bind(new.thread)
+                .bind(&rotation)
+                .bind(new.next_due.map(time_to_db))
+                .bind(id_to_db(new.created_by))
+                .bind(time_to_db(at))
+                .fetch_one(pool)
+                .await?
+        });
+        row.into_record()
+    }
+
+    pub async fn schedule_for_channel(
+        &self,
+        channel_id: u64,
+    ) -> Result<Option<ScheduleRecord>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            schedule_columns!(),
+            " FROM schedules WHERE channel_id = $1"
+        );
+        let row: Option<ScheduleRow> = with_pool!(self, pool => {
+            sqlx::query_as(sql)
+                .bind(id_to_db(channel_id))
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(ScheduleRow::into_record).transpose()
+    }
+
+    pub async fn schedule(&self, schedule_id: i64) -> Result<Option<ScheduleRecord>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            schedule_columns!(),
+            " FROM schedules WHERE id = $1"
+        );
+        let row: Option<ScheduleRow> = with_pool!(self, pool => {
+            sqlx::query_as(sql)
+                .bind(schedule_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(ScheduleRow::into_record).transpose()
+    }
+
+    /// The guild's schedules, oldest first.
+    pub async fn schedules_for_guild(
+        &self,
+        guild_id: u64,
+    ) -> Result<Vec<ScheduleRecord>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            schedule_columns!(),
+            " FROM schedules WHERE guild_id = $1 ORDER BY id"
+        );
+        let rows: Vec<ScheduleRow> = with_pool!(self, pool => {
+            sqlx::query_as(sql)
+                .bind(id_to_db(guild_id))
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter().map(ScheduleRow::into_record).collect()
+    }
+
+    /// Schedules with a slot due at `now`, soonest first: not disabled, not paused (or paused
+    /// until a time that has come), and in a server careprompt is still in.
+    pub async fn due_schedules(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ScheduleRecord>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            schedule_columns!(),
+            " FROM schedules s WHERE s.next_due <= $1 AND s.disabled = FALSE \
+             AND (s.paused = FALSE OR (s.paused_until IS NOT NULL AND s.paused_until <= $1)) \
+             AND NOT EXISTS (SELECT 1 FROM departed_guilds d WHERE d.guild_id = s.guild_id) \
+             ORDER BY s.next_due, s.id LIMIT $2"
+        );
+        let rows: Vec<ScheduleRow> = with_pool!(self, pool => {
+            sqlx::query_as(sql)
+                .bind(time_to_db(now))
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter().map(ScheduleRow::into_record).collect()
+    }
+
+    /// The earliest time any active schedule has something to do, for the worker's sleep.
+    pub async fn next_wake(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let sql = "SELECT MIN(CASE WHEN s.paused = TRUE THEN \
+                   (CASE WHEN s.paused_until > s.next_due THEN s.paused_until ELSE s.next_due END) \
+                   ELSE s.next_due END) \
+                   FROM schedules s WHERE s.next_due IS NOT NULL AND s.disabled = FALSE \
+                   AND (s.paused = FALSE OR s.paused_until IS NOT NULL) \
+                   AND NOT EXISTS (SELECT 1 FROM departed_guilds d WHERE d.guild_id = s.guild_id)";
+        let earliest: Option<i64> = with_pool!(self, pool => {
+            sqlx::query_scalar(sql).fetch_one(pool).await?
+        });
+        earliest
+            .map(|secs| time_from_db(secs, "schedules.next_due"))
+            .transpose()
+    }
+
+    /// Removes the channel's schedule and its delivery ledger; false if it had none.
+    pub async fn delete_schedule(&self, channel_id: u64) -> Result<bool, StoreError> {
+        let sql = "DELETE FROM schedules WHERE channel_id = $1";
+        let done = with_pool!(self, pool => {
+            sqlx::query(sql)
+                .bind(id_to_db(channel_id))
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(done > 0)
+    }
+
+    /// Saves the rotation state and next slot after a post, but only if the schedule is still at
+    /// `expected_version`: false means another process (or a settings change) wrote it first, and
+    /// the caller should read it again. On success the version is `expected_version + 1`.
+    pub async fn advance_rotation(
+        &self,
+        schedule_id: i64,
+        expected_version: i64,
+        state: &RotationState,
+        next_due: Option<DateTime<Utc>>,
+    ) -> Result<bool, StoreError> {
+        let rotation = rotation_json(state)?;
+        let sql = "UPDATE schedules SET rotation = $1, next_due = $2, version = version + 1 \
+                   WHERE id = $3 AND version = $4";
+        let done = with_pool!(self, pool => {
+            sqlx::query(sql)
+                .bind(&rotation)
+                .bind(next_due.map(time_to_db))
+                .bind(schedule_id)
+                .bind(expected_version)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(done == 1)
+    }
+
+    /// Pauses the schedule, until `until` or (with `None`) until resumed.
+    pub async fn pause_schedule(
+        &self,
+        schedule_id: i64,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<bool, StoreError> {
+        let sql = "UPDATE schedules SET paused = TRUE, paused_until = $1, version = version + 1 \
+                   WHERE id = $2";
+        let done = with_pool!(self, pool => {
+            sqlx::query(sql)
+                .bind(until.map(time_to_db))
+                .bind(schedule_id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(done == 1)
+    }
+
+    /// Ends a pause. Slots that fell inside it are not posted late: the schedule waits for
+    /// `next_due`.
+    pub async fn resume_schedule(
+        &self,
+        schedule_id: i64,
+        next_due: Option<DateTime<Utc>>,
+    ) -> Result<bool, StoreError> {
+        let sql = "UPDATE schedules SET paused = FALSE, paused_until = NULL, next_due = $1, \
+                   version = version + 1 WHERE id = $2";
+        let done = with_pool!(self, pool => {
+            sqlx::query(sql)
+                .bind(next_due.map(time_to_db))
+                .bind(schedule_id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(done == 1)
+    }
+
+    /// careprompt was removed from the server: its schedules stop at once.
+    pub async fn guild_departed(&self, guild_id: u64, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let sql = "INSERT INTO departed_guilds (guild_id, left_at) VALUES ($1, $2) \
+                   ON CONFLICT (guild_id) DO NOTHING";
+        with_pool!(self, pool => {
+            sqlx::query(sql)
+                .bind(id_to_db(guild_id))
+                .bind(time_to_db(at))
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// careprompt is in the server (again): its schedules carry on.
+    pub async fn guild_present(&self, guild_id: u64) -> Result<(), StoreError> {
+        let sql = "DELETE FROM departed_guilds WHERE guild_id = $1";
+        with_pool!(self, pool => {
+            sqlx::query(sql)
+                .bind(id_to_db(guild_id))
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+}
