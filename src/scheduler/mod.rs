@@ -147,11 +147,21 @@ impl Scheduler {
         tracing::info!("scheduler started");
         let mut failures: u32 = 0;
         while !shutdown.is_cancelled() {
-            let report = self.tick(&shutdown).await;
+            // Waits count from when the step began, so a step that ran long (Discord slow to
+            // answer) does not push the retry of what it left open further away.
             let now = self.clock.now();
-            let next = match report {
+            let report = self.tick(&shutdown).await;
+            let mut progress = false;
+            let mut next = match report {
                 Ok(report) => {
                     failures = 0;
+                    progress = report.sent
+                        + report.recovered
+                        + report.failed
+                        + report.uncertain
+                        + report.missed
+                        + report.holidays
+                        > 0;
                     if report != TickReport::default() {
                         tracing::info!(
                             sent = report.sent,
@@ -186,9 +196,14 @@ impl Scheduler {
                 }
             };
             if next <= now {
-                // More is due than one step takes (a large batch); go straight on.
-                tokio::task::yield_now().await;
-                continue;
+                if progress {
+                    // More was due than one step takes (a large batch); go straight on.
+                    tokio::task::yield_now().await;
+                    continue;
+                }
+                // Due but not claimable yet (another process holds its claim): look again soon
+                // rather than spin.
+                next = now + self.options.retry_every;
             }
             tokio::select! {
                 () = self.clock.sleep_until(next) => {}

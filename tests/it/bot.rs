@@ -476,8 +476,29 @@ async fn help_and_about_are_private_and_describe_the_commands_and_data() {
 }
 
 #[tokio::test]
-async fn upcoming_shows_the_default_schedule_in_a_server_and_refuses_dms() {
+async fn upcoming_shows_the_channel_s_schedule_or_says_there_is_none() {
     let (fake, bot) = start(Mode::Proxy, |_| {}).await;
+    let none = fake
+        .run_command(CommandInvocation::guild("upcoming"))
+        .await
+        .expect("answered");
+    assert!(none.ephemeral());
+    assert!(
+        serde_json::to_string(&none.embeds())
+            .unwrap_or_default()
+            .contains("no reflection post schedule"),
+        "{none:?}"
+    );
+    let set = fake
+        .run_command(
+            CommandInvocation::guild("schedule")
+                .subcommand("set")
+                .option_channel("channel", crate::support::CHANNEL_ID, 0)
+                .permissions(crate::support::ADMIN_PERMISSIONS),
+        )
+        .await
+        .expect("answered");
+    assert!(set.ephemeral());
     let reply = fake
         .run_command(CommandInvocation::guild("upcoming"))
         .await
@@ -485,8 +506,8 @@ async fn upcoming_shows_the_default_schedule_in_a_server_and_refuses_dms() {
     assert!(reply.ephemeral());
     let fields = embed(&reply)["fields"].as_array().cloned().expect("fields");
     // The bot's clock says Saturday 20 March 2027: the next Monday is 22 March, then Easter
-    // Monday (29 March) is skipped.
-    assert_eq!(fields[0]["name"], "Monday 22 March 2027, 09:00 GMT");
+    // Monday (29 March) is skipped, and 9 o'clock is in summer time from 28 March.
+    assert_eq!(fields[0]["name"], "Mon 22 Mar 2027, 09:00 GMT");
     assert!(fields[0]["value"]
         .as_str()
         .unwrap_or_default()
@@ -498,7 +519,7 @@ async fn upcoming_shows_the_default_schedule_in_a_server_and_refuses_dms() {
             .contains("Easter Monday"),
         "{fields:?}"
     );
-    assert_eq!(fields[2]["name"], "Monday 5 April 2027, 09:00 BST");
+    assert_eq!(fields[2]["name"], "Mon 5 Apr 2027, 09:00 BST");
 
     let dm = fake
         .run_command(CommandInvocation::dm("upcoming"))
@@ -561,7 +582,7 @@ async fn registration_is_global_and_valid_against_the_schema() {
         .iter()
         .filter_map(|command| command["name"].as_str())
         .collect();
-    assert_eq!(names.len(), 8, "{names:?}");
+    assert_eq!(names.len(), 9, "{names:?}");
     let pack = commands
         .as_array()
         .expect("array")

@@ -4,5 +4,6 @@ mod bot;
 mod cli;
 mod fake_discord_selftest;
 mod process;
+mod scheduler;
 mod store;
 mod support;

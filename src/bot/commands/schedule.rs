@@ -83,14 +83,26 @@ pub async fn existing(data: &Data, guild: u64, channel: u64) -> Result<ScheduleR
     }
 }
 
+/// The schedule's next slot still to come: its `next_due`, unless that has passed (the worker is
+/// on it) or falls inside a pause, when it is the first slot after those.
+fn next_slot(schedule: &ScheduleRecord, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let mut earliest = now;
+    if schedule.paused {
+        earliest = earliest.max(schedule.paused_until?);
+    }
+    match schedule.next_due {
+        Some(due) if due > earliest => Some(due),
+        _ => schedule
+            .settings
+            .schedule
+            .next_after(earliest - chrono::Duration::seconds(1)),
+    }
+}
+
 /// The next `count` slots of a schedule, from where it stands.
 pub fn upcoming(data: &Data, schedule: &ScheduleRecord, count: usize) -> Result<Vec<Slot>, Error> {
     let now = data.clock.now();
-    let from = match (schedule.paused, schedule.paused_until, schedule.next_due) {
-        (true, Some(until), _) => until - chrono::Duration::seconds(1),
-        (_, _, Some(next)) => (next - chrono::Duration::seconds(1)).max(now),
-        _ => now,
-    };
+    let from = next_slot(schedule, now).map_or(now, |slot| slot - chrono::Duration::seconds(1));
     Ok(plan(
         &data.library,
         &PreviewRequest {
@@ -331,9 +343,10 @@ async fn skip(
     let guild = require_admin(&ctx)?;
     let data = ctx.data();
     let schedule = existing(data, guild, channel.id.get()).await?;
-    let Some(slot) = schedule.next_due else {
+    let Some(slot) = next_slot(&schedule, data.clock.now()) else {
         return Err(UserError::Conflict(
-            "That schedule has no post coming up to skip.".to_string(),
+            "That schedule has no post coming up to skip. A schedule paused until resumed has none."
+                .to_string(),
         )
         .into());
     };

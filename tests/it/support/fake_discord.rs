@@ -147,6 +147,16 @@ pub enum Fault {
     },
     /// The TCP connection is closed without an answer.
     DropConnection { route: RouteMatch, times: usize },
+    /// Discord acts on the request (a message is posted), then the connection is closed before
+    /// the answer, as when the network fails on the way back.
+    LoseAnswer { route: RouteMatch, times: usize },
+    /// No answer ever comes; with `processed`, Discord has acted on the request first. Lets a
+    /// test stop the bot at a known point of a send.
+    Stall {
+        route: RouteMatch,
+        processed: bool,
+        times: usize,
+    },
     /// Any status with a JSON body, e.g. 403 `{"message": "Missing Access", "code": 50001}`.
     /// `times: usize::MAX` makes a permanent stub.
     Status {
@@ -163,6 +173,8 @@ impl Fault {
             Fault::RateLimit { route, .. }
             | Fault::ServerError { route, .. }
             | Fault::DropConnection { route, .. }
+            | Fault::LoseAnswer { route, .. }
+            | Fault::Stall { route, .. }
             | Fault::Status { route, .. } => route,
         }
     }
@@ -172,6 +184,8 @@ impl Fault {
             Fault::RateLimit { times, .. }
             | Fault::ServerError { times, .. }
             | Fault::DropConnection { times, .. }
+            | Fault::LoseAnswer { times, .. }
+            | Fault::Stall { times, .. }
             | Fault::Status { times, .. } => times,
         }
     }
@@ -911,6 +925,33 @@ impl FakeDiscord {
         })
     }
 
+    /// Waits until at least `count` messages were created with `POST /channels/{id}/messages`
+    /// (in `channel`, or anywhere with `None`), and returns them.
+    pub async fn wait_posts(
+        &self,
+        channel: Option<u64>,
+        count: usize,
+        timeout: Duration,
+    ) -> anyhow::Result<Vec<Value>> {
+        let wanted = channel.map(|id| id.to_string());
+        self.inner
+            .wait_for(timeout, &format!("{count} channel posts"), |s| {
+                let posts: Vec<Value> = s
+                    .channel_posts
+                    .iter()
+                    .filter_map(|id| s.messages.get(id))
+                    .filter(|m| {
+                        wanted
+                            .as_deref()
+                            .is_none_or(|want| m["channel_id"].as_str() == Some(want))
+                    })
+                    .cloned()
+                    .collect();
+                (posts.len() >= count).then_some(posts)
+            })
+            .await
+    }
+
     /// Messages currently stored in a channel (posts, interaction responses, follow-ups).
     pub fn messages_in(&self, channel_id: u64) -> Vec<Value> {
         let id = channel_id.to_string();
@@ -948,6 +989,17 @@ impl FakeDiscord {
     pub fn add_guild_channel(&self, id: u64, name: &str) {
         self.inner
             .update(|s| s.channels.push((id, name.to_string())));
+    }
+
+    /// Discord's nonce window has passed: a message re-sent with an old nonce is posted again.
+    pub fn forget_nonces(&self) {
+        self.inner.update(|s| s.nonces.clear());
+    }
+
+    /// Removes a channel, as when someone deletes it: posting there answers 404.
+    pub fn delete_channel(&self, id: u64) {
+        self.inner
+            .update(|s| s.channels.retain(|(channel, _)| *channel != id));
     }
 
     /// Messages to this user's DM channel fail with 403, code 50007, as when a user

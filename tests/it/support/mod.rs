@@ -27,6 +27,6 @@ pub use fake_discord::{
 };
 #[allow(unused_imports)]
 pub use payloads::{
-    dm_channel_id, ButtonClick, CommandInvocation, Place, APP_ID, BAD_TOKEN, BOT_USER_ID,
-    CHANNEL_ID, GUILD_ID, TOKEN, USER_ID,
+    dm_channel_id, ButtonClick, CommandInvocation, Place, ADMIN_PERMISSIONS, APP_ID, BAD_TOKEN,
+    BOT_USER_ID, CHANNEL_ID, GUILD_ID, TOKEN, USER_ID,
 };

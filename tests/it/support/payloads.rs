@@ -38,6 +38,8 @@ pub const MEMBER_PERMISSIONS: u64 = (1 << 6)
     | (1 << 38);
 /// Permissions the bot has in its channels: a member's plus manage messages.
 pub const APP_PERMISSIONS: u64 = MEMBER_PERMISSIONS | (1 << 13);
+/// A server admin's permissions: a member's plus Manage Server.
+pub const ADMIN_PERMISSIONS: u64 = MEMBER_PERMISSIONS | (1 << 5);
 
 /// The id of the DM channel between the bot and `user_id`.
 pub fn dm_channel_id(user_id: u64) -> u64 {
@@ -490,6 +492,26 @@ impl CommandInvocation {
             members[user_id.to_string()] = m;
         }
         self.option(json!({"name": name, "type": 6, "value": user_id.to_string()}))
+    }
+
+    /// A channel option (`kind` 0 text, 2 voice, 5 announcement); the channel goes into
+    /// `data.resolved` as Discord sends it, with the member's permissions there.
+    pub fn option_channel(mut self, name: &str, channel_id: u64, kind: u64) -> CommandInvocation {
+        let channels = self.resolved.entry("channels").or_insert_with(|| json!({}));
+        channels[channel_id.to_string()] = json!({"id": sf(channel_id), "type": kind,
+            "name": format!("channel-{channel_id}"), "parent_id": null,
+            "permissions": self.permissions.to_string(), "flags": 0});
+        self.option(json!({"name": name, "type": 7, "value": channel_id.to_string()}))
+    }
+
+    /// A role option; the role goes into `data.resolved`.
+    pub fn option_role(mut self, name: &str, role_id: u64) -> CommandInvocation {
+        let roles = self.resolved.entry("roles").or_insert_with(|| json!({}));
+        let mut role = everyone_role();
+        role["id"] = sf(role_id);
+        role["name"] = json!("night shift");
+        roles[role_id.to_string()] = role;
+        self.option(json!({"name": name, "type": 8, "value": role_id.to_string()}))
     }
 
     /// A subcommand; options added after it go inside it.

@@ -121,6 +121,8 @@ impl Reply {
 enum Outcome {
     Reply(Reply),
     Drop,
+    /// Never answered: the client waits until it gives up or dies.
+    Stall,
 }
 
 struct ParsedBody {
@@ -244,7 +246,7 @@ async fn handle(
         let outcome = process(s, &mut ctx);
         let status = match &outcome {
             Outcome::Reply(r) => r.status,
-            Outcome::Drop => 0,
+            Outcome::Drop | Outcome::Stall => 0,
         };
         for v in &ctx.violations {
             s.violations.push(format!("{method} {path}: {v}"));
@@ -271,6 +273,10 @@ async fn handle(
 
     let reply = match outcome {
         Outcome::Drop => return Err(DropConnection),
+        Outcome::Stall => {
+            std::future::pending::<()>().await;
+            return Err(DropConnection);
+        }
         Outcome::Reply(r) => r,
     };
     let mut builder = Response::builder().status(reply.status);
@@ -390,9 +396,18 @@ fn process(s: &mut State, ctx: &mut Ctx<'_>) -> Outcome {
         ctx.violate(e.to_string());
     }
 
-    // Injected faults take precedence over everything Discord would say next.
+    // Injected faults take precedence over everything Discord would say next, except those that
+    // let Discord act on the request and only lose its answer.
+    let mut after_processing = None;
     if let Some(fault) = take_fault(s, ctx.method, ctx.path) {
-        return fault_outcome(fault, op.template);
+        match fault {
+            Fault::LoseAnswer { .. } => after_processing = Some(Outcome::Drop),
+            Fault::Stall {
+                processed: true, ..
+            } => after_processing = Some(Outcome::Stall),
+            Fault::Stall { .. } => return Outcome::Stall,
+            other => return fault_outcome(other, op.template),
+        }
     }
 
     // Global rate limit (interaction routes are exempt).
@@ -424,6 +439,9 @@ fn process(s: &mut State, ctx: &mut Ctx<'_>) -> Outcome {
     }
 
     let mut reply = route(s, ctx, &op);
+    if let Some(lost) = after_processing {
+        return lost;
+    }
     if (200..300).contains(&reply.status) {
         reply.headers.extend(ratelimit_headers(op.template));
     }
@@ -612,7 +630,8 @@ fn fault_outcome(fault: Fault, template: &str) -> Outcome {
             ..
         } => Outcome::Reply(rate_limited(retry_after_secs, global, template)),
         Fault::ServerError { status, .. } => Outcome::Reply(html_error(status)),
-        Fault::DropConnection { .. } => Outcome::Drop,
+        Fault::DropConnection { .. } | Fault::LoseAnswer { .. } => Outcome::Drop,
+        Fault::Stall { .. } => Outcome::Stall,
         Fault::Status { status, body, .. } => Outcome::Reply(Reply::json(status, body)),
     }
 }
@@ -712,6 +731,9 @@ fn route(s: &mut State, ctx: &mut Ctx<'_>, op: &Operation<'_>) -> Reply {
         ("GET", "/channels/{channel_id}/messages") => {
             let channel = op.param("channel_id").unwrap_or("").to_string();
             let limit = ctx.query_u64("limit").unwrap_or(50) as usize;
+            // `after` is validated but not applied: the fake's ids are not time-based snowflakes,
+            // and the bot's clock is the test's, so every message the channel holds counts as
+            // sent after any moment asked about (a superset of Discord's answer).
             let list: Vec<Value> = s
                 .messages
                 .values()
