@@ -330,7 +330,7 @@ impl Scheduler {
             claimer: &self.options.claimer,
         };
         match self.store.claim(&claim, now).await? {
-            ClaimOutcome::Claimed(delivery) => Ok((Some(delivery), missed, plan.holidays.len())),
+            ClaimOutcome::Claimed(delivery) => Ok((Some(*delivery), missed, plan.holidays.len())),
             ClaimOutcome::Recorded => Ok((None, missed, plan.holidays.len())),
             ClaimOutcome::Busy => Ok((None, 0, 0)),
         }
@@ -358,7 +358,7 @@ impl Scheduler {
             claimer: &self.options.claimer,
         };
         let delivery = match self.store.claim(&claim, now).await? {
-            ClaimOutcome::Claimed(delivery) => delivery,
+            ClaimOutcome::Claimed(delivery) => *delivery,
             ClaimOutcome::Recorded | ClaimOutcome::Busy => return Ok(PostNow::Busy),
         };
         let Some(guard) = self.begin(delivery.id) else {

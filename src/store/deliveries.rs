@@ -104,7 +104,7 @@ pub struct Delivery {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClaimOutcome {
     /// The slot is ours to send.
-    Claimed(Delivery),
+    Claimed(Box<Delivery>),
     /// Missed or holiday slots were recorded, and nothing is to be sent.
     Recorded,
     /// The schedule changed since it was read, or an earlier claim of it is still open; try
@@ -329,7 +329,7 @@ impl Store {
         });
         match outcome {
             Some(id) => match self.delivery(id).await? {
-                Some(delivery) => Ok(ClaimOutcome::Claimed(delivery)),
+                Some(delivery) => Ok(ClaimOutcome::Claimed(Box::new(delivery))),
                 None => Ok(ClaimOutcome::Recorded),
             },
             None => Ok(ClaimOutcome::Recorded),

@@ -215,8 +215,6 @@ fn connect_error(backend: &'static str, url: &str, reason: String) -> StoreError
     }
 }
 
-/// The URL with any password (`user:PASSWORD@host` or `?password=...`) replaced by `***`, for
-
 fn rotation_json(state: &RotationState) -> Result<String, StoreError> {
     serde_json::to_string(state)
         .map_err(|err| StoreError::Corrupt(format!("cannot write a rotation state: {err}")))

@@ -141,6 +141,7 @@ async fn check_visible(data: &Data, channel: u64) -> Result<(), Error> {
 }
 
 /// Post reflection prompts in a channel, or change how often. Unset options keep their value.
+#[allow(clippy::too_many_arguments)] // one per slash-command option, as poise declares them
 #[poise::command(slash_command, guild_only)]
 async fn set(
     ctx: AppContext<'_>,
