@@ -11,10 +11,13 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use careprompt::domain::rotation::RotationState;
+use careprompt::domain::holidays::BankHoliday;
+use careprompt::domain::planning::DuePlan;
+use careprompt::domain::rotation::{Pick, RotationState};
 use careprompt::domain::settings::ScheduleSettings;
 use careprompt::store::{
-    redact_url, Bookmark, CreatedSchedule, NewSchedule, Store, StoreError, UserExport, ERASED_USER,
+    nonce_for, redact_url, Bookmark, Claim, ClaimOutcome, CreatedSchedule, DeliveryKind,
+    DeliveryState, DuePick, NewSchedule, Recorded, Store, StoreError, UserExport, ERASED_USER,
 };
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::{Connection, PgConnection};
@@ -1034,3 +1037,459 @@ fn with_database_swaps_only_the_database_name() {
     );
     assert_eq!(with_database("postgres://h", "t3"), "postgres://h/t3");
 }
+
+// ---- the delivery ledger -------------------------------------------------------------------
+
+fn due_pick(theme: &str, prompt: &str, after: RotationState) -> DuePick {
+    DuePick {
+        pick: Pick {
+            theme: theme.to_string(),
+            prompt_id: prompt.to_string(),
+            story_id: Some("story-1".to_string()),
+        },
+        rotation_after: after,
+    }
+}
+
+fn slot_plan(next: i64) -> DuePlan {
+    DuePlan {
+        next_due: Some(at(next)),
+        ..DuePlan::default()
+    }
+}
+
+async fn a_due_slot_is_claimed_once_sent_once_and_moves_the_rotation(store: &Store) {
+    let record = store
+        .upsert_schedule(&schedule(GUILD, 10, ALICE), at(NOW))
+        .await
+        .expect("create");
+    let due = store.due_schedules(at(NOW + 3600), 10).await.expect("due");
+    assert_eq!(due.len(), 1);
+    assert!(store
+        .due_schedules(at(NOW + 3599), 10)
+        .await
+        .expect("due")
+        .is_empty());
+    let plan = slot_plan(NOW + 3600 + 604_800);
+    let claim = Claim {
+        schedule_id: record.id,
+        version: record.version,
+        kind: DeliveryKind::Scheduled,
+        plan: Some(&plan),
+        post: Some((
+            at(NOW + 3600),
+            due_pick("compassion", "compassion-02", advanced(42, 1)),
+        )),
+        claimer: "one",
+    };
+    let ClaimOutcome::Claimed(delivery) = store.claim(&claim, at(NOW + 3601)).await.expect("claim")
+    else {
+        panic!("the first claim wins");
+    };
+    assert_eq!(delivery.state, DeliveryState::Claimed);
+    assert_eq!(delivery.channel_id, 10);
+    assert_eq!(
+        delivery.nonce.as_deref(),
+        Some(nonce_for(delivery.id).as_str())
+    );
+    assert!(delivery
+        .nonce
+        .as_deref()
+        .is_some_and(|nonce| nonce.len() <= 25));
+    assert_eq!(
+        delivery.pick.as_ref().map(|pick| pick.prompt_id.as_str()),
+        Some("compassion-02")
+    );
+    // The same read of the schedule cannot claim again: its version moved on.
+    assert_eq!(
+        store.claim(&claim, at(NOW + 3602)).await.expect("claim"),
+        ClaimOutcome::Busy
+    );
+    let fresh = store
+        .schedule_for_channel(10)
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(fresh.next_due, Some(at(NOW + 3600 + 604_800)));
+    assert_eq!(
+        fresh.rotation,
+        RotationState::new(42),
+        "not moved until it is sent"
+    );
+    // While a claim is open, no other claim of the schedule is made.
+    let manual = Claim {
+        version: fresh.version,
+        kind: DeliveryKind::Manual,
+        plan: None,
+        post: Some((
+            at(NOW + 3700),
+            due_pick("resilience", "resilience-01", advanced(42, 9)),
+        )),
+        ..claim.clone()
+    };
+    assert_eq!(
+        store.claim(&manual, at(NOW + 3700)).await.expect("claim"),
+        ClaimOutcome::Busy
+    );
+
+    assert_eq!(
+        store.open_claims("one", at(NOW)).await.expect("open").len(),
+        1
+    );
+    assert!(
+        store
+            .open_claims("two", at(NOW))
+            .await
+            .expect("open")
+            .is_empty(),
+        "not stale yet"
+    );
+    assert_eq!(
+        store
+            .open_claims("two", at(NOW + 9999))
+            .await
+            .expect("open")
+            .len(),
+        1,
+        "stale"
+    );
+
+    assert_eq!(
+        store.record_sent(delivery.id, 777).await.expect("record"),
+        Recorded::Done
+    );
+    assert_eq!(
+        store.record_sent(delivery.id, 778).await.expect("record"),
+        Recorded::AlreadySettled,
+        "recorded once"
+    );
+    let sent = store
+        .schedule_for_channel(10)
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(sent.rotation, advanced(42, 1), "moved on with the post");
+    let rows = store
+        .recent_deliveries(record.id, 10)
+        .await
+        .expect("ledger");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].state, DeliveryState::Sent);
+    assert_eq!(rows[0].message_id, Some(777));
+    assert!(store
+        .open_claims("one", at(NOW))
+        .await
+        .expect("open")
+        .is_empty());
+}
+on_both_backends!(
+    sqlite_a_due_slot_is_claimed_once_sent_once_and_moves_the_rotation,
+    postgres_a_due_slot_is_claimed_once_sent_once_and_moves_the_rotation,
+    a_due_slot_is_claimed_once_sent_once_and_moves_the_rotation
+);
+
+async fn missed_holiday_failed_and_skipped_slots_are_recorded(store: &Store) {
+    let record = store
+        .upsert_schedule(&schedule(GUILD, 10, ALICE), at(NOW))
+        .await
+        .expect("create");
+    let plan = DuePlan {
+        missed: vec![at(NOW + 100), at(NOW + 200)],
+        holidays: vec![(
+            at(NOW + 300),
+            BankHoliday {
+                date: chrono::NaiveDate::from_ymd_opt(2027, 3, 29).expect("date"),
+                name: "Easter Monday".to_string(),
+            },
+        )],
+        next_due: Some(at(NOW + 3600)),
+        ..DuePlan::default()
+    };
+    let claim = Claim {
+        schedule_id: record.id,
+        version: record.version,
+        kind: DeliveryKind::Scheduled,
+        plan: Some(&plan),
+        post: None,
+        claimer: "one",
+    };
+    assert_eq!(
+        store.claim(&claim, at(NOW + 400)).await.expect("claim"),
+        ClaimOutcome::Recorded
+    );
+    let states: Vec<(DeliveryState, Option<String>)> = store
+        .recent_deliveries(record.id, 10)
+        .await
+        .expect("ledger")
+        .into_iter()
+        .map(|row| (row.state, row.detail))
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            (DeliveryState::Holiday, Some("Easter Monday".to_string())),
+            (DeliveryState::Missed, None),
+            (DeliveryState::Missed, None),
+        ]
+    );
+
+    // A refused post: failed with its reason, and the schedule says why until the next success.
+    let fresh = store
+        .schedule_for_channel(10)
+        .await
+        .expect("read")
+        .expect("kept");
+    let post = Claim {
+        version: fresh.version,
+        plan: None,
+        kind: DeliveryKind::Manual,
+        post: Some((
+            at(NOW + 500),
+            due_pick("compassion", "compassion-01", advanced(42, 1)),
+        )),
+        ..claim.clone()
+    };
+    let ClaimOutcome::Claimed(delivery) = store.claim(&post, at(NOW + 500)).await.expect("claim")
+    else {
+        panic!("claimed");
+    };
+    assert_eq!(
+        store
+            .settle_unsent(
+                delivery.id,
+                DeliveryState::Failed,
+                "no permission",
+                false,
+                at(NOW + 501)
+            )
+            .await
+            .expect("settle"),
+        Recorded::Done
+    );
+    let failing = store
+        .schedule_for_channel(10)
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(failing.last_error.as_deref(), Some("no permission"));
+    assert_eq!(failing.last_error_at, Some(at(NOW + 501)));
+    assert!(!failing.disabled);
+    assert_eq!(
+        failing.rotation,
+        RotationState::new(42),
+        "a failed post does not use a prompt"
+    );
+
+    // Skipping the next slot records it and moves on; a second skip of it is refused.
+    assert!(store
+        .skip_slot(
+            failing.id,
+            failing.version,
+            at(NOW + 3600),
+            Some(at(NOW + 7200))
+        )
+        .await
+        .expect("skip"));
+    assert!(!store
+        .skip_slot(
+            failing.id,
+            failing.version,
+            at(NOW + 3600),
+            Some(at(NOW + 7200))
+        )
+        .await
+        .expect("skip"));
+    let skipped = store
+        .schedule_for_channel(10)
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(skipped.next_due, Some(at(NOW + 7200)));
+
+    // A deleted channel switches the schedule off.
+    let post = Claim {
+        version: skipped.version,
+        post: Some((
+            at(NOW + 600),
+            due_pick("compassion", "compassion-01", advanced(42, 1)),
+        )),
+        ..post
+    };
+    let ClaimOutcome::Claimed(delivery) = store.claim(&post, at(NOW + 600)).await.expect("claim")
+    else {
+        panic!("claimed");
+    };
+    store
+        .settle_unsent(
+            delivery.id,
+            DeliveryState::Failed,
+            "gone",
+            true,
+            at(NOW + 601),
+        )
+        .await
+        .expect("settle");
+    assert!(
+        store
+            .schedule_for_channel(10)
+            .await
+            .expect("read")
+            .expect("kept")
+            .disabled
+    );
+    assert!(store
+        .due_schedules(at(NOW + 99_999), 10)
+        .await
+        .expect("due")
+        .is_empty());
+}
+on_both_backends!(
+    sqlite_missed_holiday_failed_and_skipped_slots_are_recorded,
+    postgres_missed_holiday_failed_and_skipped_slots_are_recorded,
+    missed_holiday_failed_and_skipped_slots_are_recorded
+);
+
+async fn pauses_and_departed_servers_hold_posts_back(store: &Store) {
+    let record = store
+        .upsert_schedule(&schedule(GUILD, 10, ALICE), at(NOW))
+        .await
+        .expect("create");
+    let other = store
+        .upsert_schedule(&schedule(OTHER_GUILD, 11, ALICE), at(NOW))
+        .await
+        .expect("create");
+    let later = at(NOW + 10_000);
+    assert_eq!(store.due_schedules(later, 10).await.expect("due").len(), 2);
+    assert_eq!(store.next_wake().await.expect("wake"), Some(at(NOW + 3600)));
+
+    assert!(store
+        .pause_schedule(record.id, Some(at(NOW + 20_000)))
+        .await
+        .expect("pause"));
+    let due: Vec<i64> = store
+        .due_schedules(later, 10)
+        .await
+        .expect("due")
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(due, vec![other.id], "paused until later");
+    assert_eq!(
+        store
+            .due_schedules(at(NOW + 20_000), 10)
+            .await
+            .expect("due")
+            .len(),
+        2,
+        "due again once the pause ends"
+    );
+    assert!(store.pause_schedule(record.id, None).await.expect("pause"));
+    assert_eq!(
+        store
+            .due_schedules(at(NOW + 99_999), 10)
+            .await
+            .expect("due")
+            .len(),
+        1
+    );
+    assert!(store
+        .resume_schedule(record.id, Some(at(NOW + 50_000)))
+        .await
+        .expect("resume"));
+    let resumed = store
+        .schedule_for_channel(10)
+        .await
+        .expect("read")
+        .expect("kept");
+    assert!(!resumed.paused && resumed.paused_until.is_none());
+    assert_eq!(resumed.next_due, Some(at(NOW + 50_000)));
+
+    store
+        .guild_departed(OTHER_GUILD, at(NOW))
+        .await
+        .expect("left");
+    store
+        .guild_departed(OTHER_GUILD, at(NOW + 1))
+        .await
+        .expect("left twice");
+    let due: Vec<i64> = store
+        .due_schedules(at(NOW + 60_000), 10)
+        .await
+        .expect("due")
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(
+        due,
+        vec![record.id],
+        "a server careprompt left posts nothing"
+    );
+    store.guild_present(OTHER_GUILD).await.expect("back");
+    assert_eq!(
+        store
+            .due_schedules(at(NOW + 60_000), 10)
+            .await
+            .expect("due")
+            .len(),
+        2
+    );
+}
+on_both_backends!(
+    sqlite_pauses_and_departed_servers_hold_posts_back,
+    postgres_pauses_and_departed_servers_hold_posts_back,
+    pauses_and_departed_servers_hold_posts_back
+);
+
+async fn racing_claims_of_one_slot_have_one_winner(store: &Store) {
+    let record = store
+        .upsert_schedule(&schedule(GUILD, 10, ALICE), at(NOW))
+        .await
+        .expect("create");
+    let plan = slot_plan(NOW + 7200);
+    let mut racers = Vec::new();
+    for n in 0..8 {
+        let store = store.clone();
+        let plan = plan.clone();
+        let record = record.clone();
+        racers.push(tokio::spawn(async move {
+            let claimer = format!("process-{n}");
+            let claim = Claim {
+                schedule_id: record.id,
+                version: record.version,
+                kind: DeliveryKind::Scheduled,
+                plan: Some(&plan),
+                post: Some((
+                    at(NOW + 3600),
+                    due_pick("compassion", "compassion-01", advanced(42, 1)),
+                )),
+                claimer: &claimer,
+            };
+            store.claim(&claim, at(NOW + 3600)).await
+        }));
+    }
+    let mut winners = 0;
+    for racer in racers {
+        match racer.await.expect("join") {
+            Ok(ClaimOutcome::Claimed(_)) => winners += 1,
+            Ok(ClaimOutcome::Busy) => {}
+            Ok(other) => panic!("unexpected {other:?}"),
+            // SQLite may report a writer that waited too long; that claim simply did not win.
+            Err(StoreError::Query(_)) => {}
+            Err(err) => panic!("{err}"),
+        }
+    }
+    assert_eq!(winners, 1);
+    assert_eq!(
+        store
+            .recent_deliveries(record.id, 10)
+            .await
+            .expect("ledger")
+            .len(),
+        1
+    );
+}
+on_both_backends!(
+    sqlite_racing_claims_of_one_slot_have_one_winner,
+    postgres_racing_claims_of_one_slot_have_one_winner,
+    racing_claims_of_one_slot_have_one_winner
+);
