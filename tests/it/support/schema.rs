@@ -1,21 +1,22 @@
-//! Discord's OpenAPI description (`shared/discord-api-spec/openapi.json`) and a small
-//! JSON Schema (2020-12) validator over `serde_json::Value` covering the keywords the
-//! spec uses.
+//! Discord's OpenAPI description (`shared/discord-api-spec/openapi.json`): route lookup,
+//! and request-body validation with the `jsonschema` crate (JSON Schema 2020-12).
 //!
-//! Supported: `$ref` (into the same document), `type` (one or a list, including `"null"`),
-//! `const`, `enum`, `properties`, `required`, `additionalProperties` (schema or `false`),
-//! `minProperties`/`maxProperties`, `items`, `prefixItems`, `minItems`/`maxItems`,
-//! `uniqueItems`, `minLength`/`maxLength` (counted in characters), `minimum`/`maximum`,
-//! `allOf`, `anyOf`, `oneOf` (exactly one), `format` (`snowflake`, `int32`, `int64`, `uri`,
-//! `date-time`) and the spec's two `pattern`s (an unknown pattern is not checked).
+//! What stays here is Discord's: finding the operation for a request, the two leniencies
+//! below, and turning `jsonschema`'s errors into Discord's form errors (`SchemaError`:
+//! field path plus a code such as `BASE_TYPE_MAX_LENGTH`).
 //!
 //! Two leniencies copy what Discord's API accepts: an `integer` may be sent as a string of
 //! digits (the spec types permissions as integers, serenity sends them as strings), and a
-//! snowflake may be sent as a non-negative JSON integer.
+//! snowflake may be sent as a non-negative JSON integer. Both are written into the schema
+//! document once, when it is loaded ([`apply_leniencies`]).
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
-use serde_json::Value;
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::paths::{Location, LocationSegment};
+use jsonschema::{Draft, JsonType, Keyword, Registry, ValidationError, Validator};
+use serde_json::{json, Map, Value};
 
 /// Where the spec lives: `shared/` sits beside the repository.
 pub const SPEC_PATH: &str = concat!(
@@ -58,10 +59,15 @@ impl std::fmt::Display for SchemaError {
     }
 }
 
-/// The parsed spec plus its path templates.
+/// The parsed spec (with the leniencies written in), its path templates, and the
+/// compiled validators.
 pub struct Spec {
     doc: Value,
     routes: Vec<RouteTemplate>,
+    /// The document as the root resource that body schemas' `$ref`s resolve into.
+    registry: Registry<'static>,
+    /// Compiled body schemas by their address in `doc`.
+    compiled: Mutex<HashMap<usize, Arc<Compiled>>>,
 }
 
 struct RouteTemplate {
@@ -138,6 +144,21 @@ impl<'a> Operation<'a> {
     }
 }
 
+/// The base URI under which the whole OpenAPI document is registered, so that body schemas
+/// resolve their `$ref`s (`#/components/schemas/...`) into it.
+const DOC_URI: &str = "urn:discord:openapi";
+/// The base URI of a schema that is not part of the document (tests' inline schemas).
+const INLINE_URI: &str = "urn:careprompt:inline";
+/// Our keyword for the integer-as-string leniency (see [`apply_leniencies`]).
+const INTEGER_STRING: &str = "x-careprompt-integer-string";
+
+/// A compiled schema; `inline` keeps a schema that is not part of the document, for looking
+/// up the keywords beside a failed one.
+struct Compiled {
+    validator: Validator,
+    inline: Option<Value>,
+}
+
 /// The spec, parsed once per test process.
 pub fn spec() -> &'static Spec {
     static SPEC: OnceLock<Spec> = OnceLock::new();
@@ -150,7 +171,8 @@ pub fn spec() -> &'static Spec {
 }
 
 impl Spec {
-    pub fn new(doc: Value) -> Spec {
+    pub fn new(mut doc: Value) -> Spec {
+        apply_leniencies(&mut doc);
         let routes = doc
             .get("paths")
             .and_then(Value::as_object)
@@ -174,9 +196,20 @@ impl Spec {
                     .collect()
             })
             .unwrap_or_default();
-        Spec { doc, routes }
+        let registry = Registry::new()
+            .draft(Draft::Draft202012)
+            .add(DOC_URI, doc.clone())
+            .and_then(|r| r.prepare())
+            .expect("openapi.json cannot be registered as a schema resource");
+        Spec {
+            doc,
+            routes,
+            registry,
+            compiled: Mutex::new(HashMap::new()),
+        }
     }
 
+    /// The document as validated: with the leniencies of [`apply_leniencies`] written in.
     pub fn doc(&self) -> &Value {
         &self.doc
     }
@@ -240,12 +273,16 @@ impl Spec {
         })
     }
 
-    /// Validates `value` against `schema` (which may `$ref` into this spec).
+    /// Validates `value` against `schema`. A schema taken from this spec (e.g.
+    /// [`Operation::json_body_schema`]) may `$ref` into it and is compiled once; any other
+    /// schema is compiled on each call (with the leniencies applied to it too).
     pub fn validate(&self, schema: &Value, value: &Value) -> Vec<SchemaError> {
+        let compiled = self.compiled(schema);
         let mut out = Vec::new();
-        let mut path = Vec::new();
-        self.check(schema, value, &mut path, &mut out, 0);
-        dedup(out)
+        for err in compiled.validator.iter_errors(value) {
+            self.convert(&err, compiled.inline.as_ref(), &mut out);
+        }
+        finish(out)
     }
 
     /// Validates against a component schema by name.
@@ -257,7 +294,9 @@ impl Spec {
     }
 
     /// Checks query parameters (`a=1&b=true`) against the operation's declared ones.
-    /// Undeclared parameters are ignored, as Discord does.
+    /// Undeclared parameters are ignored, as Discord does. Each value is typed as its
+    /// schema says (Discord reads `true`/`1` as booleans and digits as numbers) before it is
+    /// validated.
     pub fn validate_query(&self, op: &Operation<'_>, query: &str) -> Vec<SchemaError> {
         let declared = op.query_params();
         let mut out = Vec::new();
@@ -266,8 +305,7 @@ impl Spec {
             let Some((_, schema)) = declared.iter().find(|(n, _)| *n == name) else {
                 continue;
             };
-            let schema = self.resolve(schema);
-            let types = type_list(schema);
+            let types = type_list(self.resolve(schema));
             let value = if types.iter().any(|t| t == "boolean") {
                 match raw.to_ascii_lowercase().as_str() {
                     "true" | "1" => Value::Bool(true),
@@ -289,18 +327,24 @@ impl Spec {
             } else {
                 Value::String(raw.to_string())
             };
-            let mut path = vec![name.to_string()];
-            self.check(schema, &value, &mut path, &mut out, 0);
+            out.extend(self.validate(schema, &value).into_iter().map(|mut e| {
+                e.path.insert(0, name.to_string());
+                e
+            }));
         }
         out
     }
 
+    /// Follows a schema that is only a `$ref` to its target.
     fn resolve<'a>(&'a self, schema: &'a Value) -> &'a Value {
         let mut s = schema;
         for _ in 0..32 {
             match s.get("$ref").and_then(Value::as_str) {
                 Some(r) if s.as_object().is_some_and(|o| o.len() == 1) => {
-                    s = self.lookup_ref(r);
+                    match r.strip_prefix('#').and_then(|p| self.doc.pointer(p)) {
+                        Some(target) => s = target,
+                        None => break,
+                    }
                 }
                 _ => break,
             }
@@ -308,327 +352,405 @@ impl Spec {
         s
     }
 
-    fn lookup_ref(&self, reference: &str) -> &Value {
-        let pointer = reference
-            .strip_prefix('#')
-            .unwrap_or_else(|| panic!("only local $ref is supported, got {reference}"));
-        self.doc
-            .pointer(pointer)
-            .unwrap_or_else(|| panic!("dangling $ref {reference}"))
+    fn options(&self) -> jsonschema::ValidationOptions<'_> {
+        jsonschema::options()
+            .with_draft(Draft::Draft202012)
+            .with_registry(&self.registry)
+            // `uri` and `date-time` are checked; the spec's other formats (`int32`,
+            // `snowflake`, `nonce`, ...) are unknown to jsonschema and only annotate.
+            .should_validate_formats(true)
+            .with_keyword(INTEGER_STRING, |parent, _value, _path| {
+                Ok(Box::new(IntegerString::new(parent)))
+            })
     }
 
-    fn check(
+    /// The compiled validator for `schema`: cached by address when `schema` lies inside
+    /// the document (which lives as long as `self` and never changes).
+    fn compiled(&self, schema: &Value) -> Arc<Compiled> {
+        let key = schema as *const Value as usize;
+        if let Some(c) = self.compiled.lock().expect("schema cache").get(&key) {
+            return Arc::clone(c);
+        }
+        let Some(pointer) = pointer_to(&self.doc, schema) else {
+            let mut inline = schema.clone();
+            apply_leniencies(&mut inline);
+            let validator = self
+                .options()
+                .with_base_uri(INLINE_URI)
+                .build(&inline)
+                .unwrap_or_else(|e| panic!("invalid schema {schema}: {e}"));
+            return Arc::new(Compiled {
+                validator,
+                inline: Some(inline),
+            });
+        };
+        let reference = json!({"$ref": format!("{DOC_URI}#{}", fragment_encode(&pointer))});
+        let validator = self
+            .options()
+            .build(&reference)
+            .unwrap_or_else(|e| panic!("cannot compile the spec's schema at {pointer}: {e}"));
+        let compiled = Arc::new(Compiled {
+            validator,
+            inline: None,
+        });
+        self.compiled
+            .lock()
+            .expect("schema cache")
+            .insert(key, Arc::clone(&compiled));
+        compiled
+    }
+
+    /// The schema object holding the keyword that failed, found through the error's
+    /// absolute keyword location (`urn:discord:openapi#/components/.../maxLength`).
+    fn keyword_parent<'s>(
+        &'s self,
+        err: &ValidationError<'_>,
+        inline: Option<&'s Value>,
+    ) -> Option<&'s Map<String, Value>> {
+        let uri = err.absolute_keyword_location()?;
+        let root = match uri.as_str().split('#').next() {
+            Some(DOC_URI) => &self.doc,
+            Some(INLINE_URI) => inline?,
+            _ => return None,
+        };
+        let pointer = uri.fragment()?.decode().to_string_lossy();
+        let (parent, _keyword) = pointer.rsplit_once('/')?;
+        root.pointer(parent)?.as_object()
+    }
+
+    /// Translates one `jsonschema` error into Discord's form errors.
+    fn convert(
         &self,
-        schema: &Value,
-        value: &Value,
-        path: &mut Vec<String>,
+        err: &ValidationError<'_>,
+        inline: Option<&Value>,
         out: &mut Vec<SchemaError>,
-        depth: usize,
     ) {
-        assert!(
-            depth < 200,
-            "schema recursion too deep at {}",
-            path.join(".")
-        );
-        let obj = match schema {
-            Value::Bool(true) => return,
-            Value::Bool(false) => {
-                out.push(SchemaError::new(
-                    path,
-                    "UNKNOWN_FIELD",
-                    "Field is not allowed.",
+        let path = instance_path(err.instance_path());
+        let here = |code: &str, message: String| SchemaError::new(&path, code, message);
+        let below = |key: &str, code: &str, message: &str| {
+            let mut p = path.clone();
+            p.push(key.to_string());
+            SchemaError::new(&p, code, message)
+        };
+        let instance: &Value = err.instance();
+        // A string bounded on both sides gets Discord's "between" message.
+        if matches!(
+            err.kind(),
+            ValidationErrorKind::MinLength { .. } | ValidationErrorKind::MaxLength { .. }
+        ) {
+            let parent = self.keyword_parent(err, inline);
+            let bound = |k: &str| parent.and_then(|p| p.get(k)).and_then(Value::as_u64);
+            if let (Some(lo @ 1..), Some(hi)) = (bound("minLength"), bound("maxLength")) {
+                out.push(here(
+                    "BASE_TYPE_BAD_LENGTH",
+                    format!("Must be between {lo} and {hi} in length."),
                 ));
                 return;
             }
-            Value::Object(o) => o,
-            _ => return,
-        };
-
-        if let Some(r) = obj.get("$ref").and_then(Value::as_str) {
-            let target = self.lookup_ref(r);
-            self.check(target, value, path, out, depth + 1);
         }
-
-        // type
-        let types = type_list(schema);
-        if !types.is_empty() && !types.iter().any(|t| type_matches(t, value, obj)) {
-            out.push(type_error(path, &types, value));
-            return;
-        }
-
-        if let Some(c) = obj.get("const") {
-            if !json_eq(c, value) {
-                out.push(SchemaError::new(
-                    path,
-                    "BASE_TYPE_CHOICES",
-                    format!("Value must be {c}."),
-                ));
+        let error = match err.kind() {
+            ValidationErrorKind::Type { kind } => {
+                let snowflake = self
+                    .keyword_parent(err, inline)
+                    .and_then(|p| p.get("format"))
+                    .and_then(Value::as_str)
+                    == Some("snowflake");
+                type_error(&path, kind, instance, snowflake)
             }
-        }
-        if let Some(list) = obj.get("enum").and_then(Value::as_array) {
-            if !list.iter().any(|c| json_eq(c, value)) {
-                let choices: Vec<String> = list.iter().map(Value::to_string).collect();
-                out.push(SchemaError::new(
-                    path,
+            ValidationErrorKind::Required { property } => {
+                let name = property
+                    .as_str()
+                    .map_or_else(|| property.to_string(), str::to_string);
+                below(&name, "BASE_TYPE_REQUIRED", "This field is required")
+            }
+            ValidationErrorKind::AdditionalProperties { unexpected }
+            | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
+                for key in unexpected {
+                    out.push(below(key, "UNKNOWN_FIELD", "Field is not allowed."));
+                }
+                return;
+            }
+            ValidationErrorKind::FalseSchema => {
+                here("UNKNOWN_FIELD", "Field is not allowed.".into())
+            }
+            ValidationErrorKind::Constant { expected_value } => here(
+                "BASE_TYPE_CHOICES",
+                format!("Value must be {expected_value}."),
+            ),
+            ValidationErrorKind::Enum { options } => {
+                let choices: Vec<String> = options
+                    .as_array()
+                    .map(|l| l.iter().map(Value::to_string).collect())
+                    .unwrap_or_default();
+                here(
                     "BASE_TYPE_CHOICES",
                     format!("Value must be one of ({}).", choices.join(", ")),
-                ));
+                )
             }
-        }
-
-        match value {
-            Value::String(s) => self.check_string(obj, s, path, out),
-            Value::Number(_) => check_number(obj, value, path, out),
-            Value::Array(items) => self.check_array(obj, items, path, out, depth),
-            Value::Object(map) => self.check_object(obj, map, path, out, depth),
-            _ => {}
-        }
-        // An integer sent as a string still has to respect the numeric bounds.
-        if let Value::String(s) = value {
-            if types.iter().any(|t| t == "integer") && !types.iter().any(|t| t == "string") {
-                if let Ok(n) = s.parse::<i128>() {
-                    check_number(obj, &Value::from(n as f64), path, out);
-                }
+            ValidationErrorKind::MaxLength { limit }
+            | ValidationErrorKind::MaxItems { limit }
+            | ValidationErrorKind::MaxProperties { limit } => here(
+                "BASE_TYPE_MAX_LENGTH",
+                format!("Must be {limit} or fewer in length."),
+            ),
+            ValidationErrorKind::MinLength { limit }
+            | ValidationErrorKind::MinItems { limit }
+            | ValidationErrorKind::MinProperties { limit } => here(
+                "BASE_TYPE_MIN_LENGTH",
+                format!("Must be {limit} or more in length."),
+            ),
+            ValidationErrorKind::UniqueItems => {
+                here("ARRAY_TYPE_DUPLICATES", "Items must be unique.".into())
             }
-        }
-
-        if let Some(all) = obj.get("allOf").and_then(Value::as_array) {
-            for sub in all {
-                self.check(sub, value, path, out, depth + 1);
+            ValidationErrorKind::Minimum { limit }
+            | ValidationErrorKind::ExclusiveMinimum { limit } => here(
+                "NUMBER_TYPE_MIN",
+                format!("int value should be greater than or equal to {limit}."),
+            ),
+            ValidationErrorKind::Maximum { limit }
+            | ValidationErrorKind::ExclusiveMaximum { limit } => here(
+                "NUMBER_TYPE_MAX",
+                format!("int value should be less than or equal to {limit}."),
+            ),
+            ValidationErrorKind::Pattern { pattern } => here(
+                "STRING_TYPE_REGEX",
+                format!("String value did not match validation regex {pattern}."),
+            ),
+            ValidationErrorKind::Format { format } => match format.as_str() {
+                "uri" => here("URL_TYPE_INVALID_URL", "Not a well formed URL.".into()),
+                "date-time" => here(
+                    "DATE_TIME_TYPE_PARSE",
+                    format!(
+                        "Could not parse {}. Should be ISO8601.",
+                        instance.as_str().unwrap_or_default()
+                    ),
+                ),
+                other => here("BASE_TYPE_INVALID", format!("Not a valid {other}.")),
+            },
+            ValidationErrorKind::Custom { message, .. } => {
+                let (code, message) = message
+                    .split_once('|')
+                    .unwrap_or(("BASE_TYPE_INVALID", message));
+                here(code, message.to_string())
             }
-        }
-        if let Some(any) = obj.get("anyOf").and_then(Value::as_array) {
-            self.check_union(any, value, path, out, depth, false);
-        }
-        if let Some(one) = obj.get("oneOf").and_then(Value::as_array) {
-            self.check_union(one, value, path, out, depth, true);
-        }
-    }
-
-    fn check_union(
-        &self,
-        branches: &[Value],
-        value: &Value,
-        path: &mut Vec<String>,
-        out: &mut Vec<SchemaError>,
-        depth: usize,
-        exactly_one: bool,
-    ) {
-        let mut results: Vec<Vec<SchemaError>> = Vec::with_capacity(branches.len());
-        for b in branches {
-            let mut errs = Vec::new();
-            self.check(b, value, path, &mut errs, depth + 1);
-            results.push(errs);
-        }
-        let passing = results.iter().filter(|e| e.is_empty()).count();
-        if passing == 0 {
-            // Report the branch that fits best: prefer one whose discriminating `type`
-            // property and JSON type matched, then the one with the fewest errors.
-            let here = path.len();
-            let mismatch = |errs: &Vec<SchemaError>| {
-                errs.iter().any(|e| {
-                    (e.path.len() == here
-                        && e.code.starts_with("BASE_TYPE_")
-                        && is_type_code(&e.code))
-                        || (e.path.len() == here + 1
-                            && e.path[here] == "type"
-                            && e.code == "BASE_TYPE_CHOICES")
-                })
-            };
-            let best = results
-                .iter()
-                .min_by_key(|errs| (mismatch(errs), errs.len()))
-                .cloned()
-                .unwrap_or_default();
-            out.extend(best);
-        } else if exactly_one && passing > 1 {
-            out.push(SchemaError::new(
-                path,
+            ValidationErrorKind::AnyOf { context }
+            | ValidationErrorKind::OneOfNotValid { context } => {
+                out.extend(self.best_branch(context, inline, path.len()));
+                return;
+            }
+            ValidationErrorKind::OneOfMultipleValid { .. } => here(
                 "UNION_TYPE_CHOICES",
-                "Value matches more than one of the allowed shapes.",
-            ));
-        }
+                "Value matches more than one of the allowed shapes.".into(),
+            ),
+            _ => here("BASE_TYPE_INVALID", err.to_string()),
+        };
+        out.push(error);
     }
 
-    fn check_string(
+    /// When no branch of an `anyOf`/`oneOf` fits, Discord reports the branch that fits best:
+    /// prefer one whose JSON type and discriminating `type` property matched, then the one
+    /// with the fewest errors.
+    fn best_branch(
         &self,
-        obj: &serde_json::Map<String, Value>,
-        s: &str,
-        path: &[String],
-        out: &mut Vec<SchemaError>,
-    ) {
-        let len = s.chars().count() as u64;
-        let min = obj.get("minLength").and_then(Value::as_u64);
-        let max = obj.get("maxLength").and_then(Value::as_u64);
-        let too_short = min.is_some_and(|m| len < m);
-        let too_long = max.is_some_and(|m| len > m);
-        if too_short || too_long {
-            match (min, max) {
-                (Some(lo), Some(hi)) if lo > 0 => out.push(SchemaError::new(
-                    path,
-                    "BASE_TYPE_BAD_LENGTH",
-                    format!("Must be between {lo} and {hi} in length."),
-                )),
-                (_, Some(hi)) if too_long => out.push(SchemaError::new(
-                    path,
-                    "BASE_TYPE_MAX_LENGTH",
-                    format!("Must be {hi} or fewer in length."),
-                )),
-                (Some(lo), _) => out.push(SchemaError::new(
-                    path,
-                    "BASE_TYPE_MIN_LENGTH",
-                    format!("Must be {lo} or more in length."),
-                )),
-                _ => {}
-            }
-        }
-        if let Some(p) = obj.get("pattern").and_then(Value::as_str) {
-            if let Some(false) = known_pattern(p, s) {
-                out.push(SchemaError::new(
-                    path,
-                    "STRING_TYPE_REGEX",
-                    format!("String value did not match validation regex {p}."),
-                ));
-            }
-        }
-        match obj.get("format").and_then(Value::as_str) {
-            Some("uri") if !is_uri(s) => out.push(SchemaError::new(
-                path,
-                "URL_TYPE_INVALID_URL",
-                "Not a well formed URL.",
-            )),
-            Some("date-time") if !is_date_time(s) => out.push(SchemaError::new(
-                path,
-                "DATE_TIME_TYPE_PARSE",
-                format!("Could not parse {s}. Should be ISO8601."),
-            )),
-            _ => {}
-        }
-    }
-
-    fn check_array(
-        &self,
-        obj: &serde_json::Map<String, Value>,
-        items: &[Value],
-        path: &mut Vec<String>,
-        out: &mut Vec<SchemaError>,
-        depth: usize,
-    ) {
-        let len = items.len() as u64;
-        if let Some(min) = obj.get("minItems").and_then(Value::as_u64) {
-            if len < min {
-                out.push(SchemaError::new(
-                    path,
-                    "BASE_TYPE_MIN_LENGTH",
-                    format!("Must be {min} or more in length."),
-                ));
-            }
-        }
-        if let Some(max) = obj.get("maxItems").and_then(Value::as_u64) {
-            if len > max {
-                out.push(SchemaError::new(
-                    path,
-                    "BASE_TYPE_MAX_LENGTH",
-                    format!("Must be {max} or fewer in length."),
-                ));
-            }
-        }
-        if obj.get("uniqueItems").and_then(Value::as_bool) == Some(true) {
-            for (i, a) in items.iter().enumerate() {
-                if items[..i].iter().any(|b| json_eq(a, b)) {
-                    out.push(SchemaError::new(
-                        path,
-                        "ARRAY_TYPE_DUPLICATES",
-                        "Items must be unique.",
-                    ));
-                    break;
+        branches: &[Vec<ValidationError<'static>>],
+        inline: Option<&Value>,
+        here: usize,
+    ) -> Vec<SchemaError> {
+        let mismatch = |errs: &Vec<SchemaError>| {
+            errs.iter().any(|e| {
+                (e.path.len() == here && e.code.starts_with("BASE_TYPE_") && is_type_code(&e.code))
+                    || (e.path.len() == here + 1
+                        && e.path[here] == "type"
+                        && e.code == "BASE_TYPE_CHOICES")
+            })
+        };
+        branches
+            .iter()
+            .map(|branch| {
+                let mut errs = Vec::new();
+                for err in branch {
+                    self.convert(err, inline, &mut errs);
                 }
-            }
-        }
-        let prefix = obj
-            .get("prefixItems")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        for (i, item) in items.iter().enumerate() {
-            let sub = if i < prefix.len() {
-                Some(&prefix[i])
-            } else {
-                obj.get("items")
+                finish(errs)
+            })
+            .min_by_key(|errs| (mismatch(errs), errs.len()))
+            .unwrap_or_default()
+    }
+}
+
+/// Writes Discord's leniencies into a schema document, once, so that `jsonschema` checks
+/// them with its standard keywords plus one keyword of ours:
+///
+/// - An `integer` may be a string of digits: `"type"` gains `"string"`, and the schema gains
+///   `x-careprompt-integer-string`, our keyword, which checks such a string's digits and the
+///   schema's `minimum`/`maximum` (standard keywords that ignore strings). A custom keyword
+///   is needed for the bounds; rewriting `type` keeps every other keyword standard.
+/// - A snowflake (`"format": "snowflake"`) may be a non-negative JSON integer: `"type"` gains
+///   `"integer"` and the schema `"minimum": 0` (which constrains numbers only, while strings
+///   still meet the spec's digits `pattern`). A custom `format` would not do: formats see
+///   strings only.
+/// - `format: int32` without bounds gets the 32-bit range as `minimum`/`maximum`, as Discord
+///   rejects larger values.
+///
+/// Only schema objects are touched: a `type` whose value is a string or a list of strings
+/// (a property named `type` holds an object). `const`/`enum`/`default`/`examples` values are
+/// data and are left alone.
+pub fn apply_leniencies(schema: &mut Value) {
+    match schema {
+        Value::Array(items) => items.iter_mut().for_each(apply_leniencies),
+        Value::Object(obj) => {
+            let types = match obj.get("type") {
+                Some(Value::String(t)) => Some(vec![t.clone()]),
+                Some(Value::Array(ts)) if ts.iter().all(Value::is_string) => Some(
+                    ts.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect(),
+                ),
+                _ => None,
             };
-            if let Some(sub) = sub {
-                path.push(i.to_string());
-                self.check(sub, item, path, out, depth + 1);
-                path.pop();
+            if let Some(mut types) = types {
+                let has = |types: &[String], t: &str| types.iter().any(|x| x == t);
+                let format = obj
+                    .get("format")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                if has(&types, "integer") {
+                    if format.as_deref() == Some("int32")
+                        && !obj.contains_key("minimum")
+                        && !obj.contains_key("maximum")
+                    {
+                        obj.insert("minimum".into(), Value::from(i32::MIN));
+                        obj.insert("maximum".into(), Value::from(i32::MAX));
+                    }
+                    if !has(&types, "string") {
+                        types.push("string".into());
+                        obj.insert(INTEGER_STRING.into(), Value::Bool(true));
+                    }
+                } else if format.as_deref() == Some("snowflake") && has(&types, "string") {
+                    types.push("integer".into());
+                    obj.entry("minimum").or_insert(Value::from(0));
+                }
+                obj.insert(
+                    "type".into(),
+                    Value::Array(types.into_iter().map(Value::String).collect()),
+                );
             }
+            for (key, value) in obj.iter_mut() {
+                if !matches!(
+                    key.as_str(),
+                    "const" | "enum" | "default" | "example" | "examples"
+                ) {
+                    apply_leniencies(value);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Our keyword: a string sent for an integer must be digits (Discord: `NUMBER_TYPE_COERCE`)
+/// within the schema's `minimum`/`maximum`. Other instances are left to the standard
+/// keywords. Errors carry Discord's code before a `|`.
+struct IntegerString {
+    minimum: Option<f64>,
+    maximum: Option<f64>,
+}
+
+impl IntegerString {
+    fn new(parent: &Map<String, Value>) -> IntegerString {
+        IntegerString {
+            minimum: parent.get("minimum").and_then(Value::as_f64),
+            maximum: parent.get("maximum").and_then(Value::as_f64),
         }
     }
 
-    fn check_object(
-        &self,
-        obj: &serde_json::Map<String, Value>,
-        map: &serde_json::Map<String, Value>,
-        path: &mut Vec<String>,
-        out: &mut Vec<SchemaError>,
-        depth: usize,
-    ) {
-        if let Some(required) = obj.get("required").and_then(Value::as_array) {
-            for name in required.iter().filter_map(Value::as_str) {
-                if !map.contains_key(name) {
-                    path.push(name.to_string());
-                    out.push(SchemaError::new(
-                        path,
-                        "BASE_TYPE_REQUIRED",
-                        "This field is required",
-                    ));
-                    path.pop();
-                }
-            }
-        }
-        let n = map.len() as u64;
-        if let Some(max) = obj.get("maxProperties").and_then(Value::as_u64) {
-            if n > max {
-                out.push(SchemaError::new(
-                    path,
-                    "BASE_TYPE_MAX_LENGTH",
-                    format!("Must be {max} or fewer in length."),
-                ));
-            }
-        }
-        if let Some(min) = obj.get("minProperties").and_then(Value::as_u64) {
-            if n < min {
-                out.push(SchemaError::new(
-                    path,
-                    "BASE_TYPE_MIN_LENGTH",
-                    format!("Must be {min} or more in length."),
-                ));
-            }
-        }
-        let props = obj.get("properties").and_then(Value::as_object);
-        for (key, val) in map {
-            path.push(key.clone());
-            match props.and_then(|p| p.get(key)) {
-                Some(sub) => self.check(sub, val, path, out, depth + 1),
-                None => {
-                    if let Some(extra) = obj.get("additionalProperties") {
-                        self.check(extra, val, path, out, depth + 1);
-                    }
-                }
-            }
-            path.pop();
+    fn check(&self, instance: &Value) -> Option<String> {
+        let Value::String(s) = instance else {
+            return None;
+        };
+        let digits = s.strip_prefix('-').unwrap_or(s);
+        let n = if !digits.is_empty()
+            && digits.len() <= 20
+            && digits.bytes().all(|b| b.is_ascii_digit())
+        {
+            s.parse::<i128>().ok()
+        } else {
+            None
+        };
+        let Some(n) = n else {
+            return Some(format!("NUMBER_TYPE_COERCE|Value \"{s}\" is not int."));
+        };
+        let x = n as f64;
+        match (self.minimum, self.maximum) {
+            (Some(min), _) if x < min => Some(format!(
+                "NUMBER_TYPE_MIN|int value should be greater than or equal to {}.",
+                Value::from(min as i64)
+            )),
+            (_, Some(max)) if x > max => Some(format!(
+                "NUMBER_TYPE_MAX|int value should be less than or equal to {}.",
+                Value::from(max as i64)
+            )),
+            _ => None,
         }
     }
 }
 
-/// Drops repeated (path, code) pairs, keeping the first.
-pub fn dedup(errors: Vec<SchemaError>) -> Vec<SchemaError> {
-    let mut out: Vec<SchemaError> = Vec::with_capacity(errors.len());
-    for e in errors {
-        if !out.iter().any(|o| o.path == e.path && o.code == e.code) {
-            out.push(e);
+impl<'i> Keyword<'i> for IntegerString {
+    fn validate(&self, instance: &'i Value) -> Result<(), ValidationError<'i>> {
+        match self.check(instance) {
+            Some(message) => Err(ValidationError::custom(message)),
+            None => Ok(()),
         }
     }
-    out
+
+    fn is_valid(&self, instance: &'i Value) -> bool {
+        self.check(instance).is_none()
+    }
+}
+
+/// Discord's answer to a value of the wrong JSON type.
+fn type_error(path: &[String], kind: &TypeKind, v: &Value, snowflake: bool) -> SchemaError {
+    if v.is_null() {
+        return SchemaError::new(path, "BASE_TYPE_REQUIRED", "This field is required");
+    }
+    let allowed = |t: JsonType| match kind {
+        TypeKind::Single(s) => *s == t,
+        TypeKind::Multiple(set) => set.contains(t),
+    };
+    let shown = match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if snowflake {
+        SchemaError::new(
+            path,
+            "NUMBER_TYPE_COERCE",
+            format!("Value \"{shown}\" is not snowflake."),
+        )
+    } else if allowed(JsonType::Integer) {
+        SchemaError::new(
+            path,
+            "NUMBER_TYPE_COERCE",
+            format!("Value \"{shown}\" is not int."),
+        )
+    } else if allowed(JsonType::Number) {
+        SchemaError::new(
+            path,
+            "NUMBER_TYPE_COERCE",
+            format!("Value \"{shown}\" is not a valid number."),
+        )
+    } else if allowed(JsonType::String) {
+        SchemaError::new(path, "BASE_TYPE_STRING", "Must be a string.")
+    } else if allowed(JsonType::Boolean) {
+        SchemaError::new(path, "BASE_TYPE_BOOLEAN", "Must be either true or false.")
+    } else if allowed(JsonType::Array) {
+        SchemaError::new(path, "BASE_TYPE_ARRAY", "Must be an array.")
+    } else if allowed(JsonType::Object) {
+        SchemaError::new(path, "BASE_TYPE_OBJECT", "Must be an object.")
+    } else {
+        SchemaError::new(path, "BASE_TYPE_NULL", "Must be null.")
+    }
 }
 
 fn is_type_code(code: &str) -> bool {
@@ -641,7 +763,37 @@ fn is_type_code(code: &str) -> bool {
             | "BASE_TYPE_NUMBER"
             | "BASE_TYPE_NULL"
             | "BASE_TYPE_REQUIRED"
-    ) || code == "NUMBER_TYPE_COERCE"
+            | "NUMBER_TYPE_COERCE"
+    )
+}
+
+/// Like Discord, a value of the wrong type gets only that error: other errors at the same
+/// path are dropped. Then repeats go, and errors are ordered by path.
+fn finish(errors: Vec<SchemaError>) -> Vec<SchemaError> {
+    let mistyped: Vec<Vec<String>> = errors
+        .iter()
+        .filter(|e| is_type_code(&e.code))
+        .map(|e| e.path.clone())
+        .collect();
+    let mut out = dedup(
+        errors
+            .into_iter()
+            .filter(|e| is_type_code(&e.code) || !mistyped.contains(&e.path))
+            .collect(),
+    );
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+/// Drops repeated (path, code) pairs, keeping the first.
+pub fn dedup(errors: Vec<SchemaError>) -> Vec<SchemaError> {
+    let mut out: Vec<SchemaError> = Vec::with_capacity(errors.len());
+    for e in errors {
+        if !out.iter().any(|o| o.path == e.path && o.code == e.code) {
+            out.push(e);
+        }
+    }
+    out
 }
 
 fn type_list(schema: &Value) -> Vec<String> {
@@ -656,231 +808,47 @@ fn type_list(schema: &Value) -> Vec<String> {
     }
 }
 
-fn is_integer_number(v: &Value) -> bool {
-    match v {
-        Value::Number(n) => {
-            n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0)
-        }
-        _ => false,
-    }
-}
-
-fn is_int_string(s: &str) -> bool {
-    let digits = s.strip_prefix('-').unwrap_or(s);
-    !digits.is_empty() && digits.len() <= 20 && digits.bytes().all(|b| b.is_ascii_digit())
-}
-
-fn type_matches(t: &str, v: &Value, obj: &serde_json::Map<String, Value>) -> bool {
-    match (t, v) {
-        ("null", Value::Null) => true,
-        ("boolean", Value::Bool(_)) => true,
-        ("object", Value::Object(_)) => true,
-        ("array", Value::Array(_)) => true,
-        ("number", Value::Number(_)) => true,
-        ("integer", v) if is_integer_number(v) => true,
-        // Discord coerces int-parseable strings (permissions are sent as strings).
-        ("integer", Value::String(s)) => is_int_string(s),
-        ("string", Value::String(_)) => true,
-        // Snowflakes may be sent as JSON integers.
-        ("string", Value::Number(n)) => {
-            obj.get("format").and_then(Value::as_str) == Some("snowflake") && n.is_u64()
-        }
-        _ => false,
-    }
-}
-
-fn type_error(path: &[String], types: &[String], v: &Value) -> SchemaError {
-    if v.is_null() {
-        return SchemaError::new(path, "BASE_TYPE_REQUIRED", "This field is required");
-    }
-    let main = types
+/// An instance location as Discord's error path: field names and array indices.
+fn instance_path(location: &Location) -> Vec<String> {
+    location
         .iter()
-        .find(|t| t.as_str() != "null")
-        .map(String::as_str)
-        .unwrap_or("null");
-    let shown = match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    match main {
-        "string" => SchemaError::new(path, "BASE_TYPE_STRING", "Must be a string."),
-        "boolean" => SchemaError::new(path, "BASE_TYPE_BOOLEAN", "Must be either true or false."),
-        "array" => SchemaError::new(path, "BASE_TYPE_ARRAY", "Must be an array."),
-        "object" => SchemaError::new(path, "BASE_TYPE_OBJECT", "Must be an object."),
-        "integer" => SchemaError::new(
-            path,
-            "NUMBER_TYPE_COERCE",
-            format!("Value \"{shown}\" is not int."),
-        ),
-        "number" => SchemaError::new(
-            path,
-            "NUMBER_TYPE_COERCE",
-            format!("Value \"{shown}\" is not a valid number."),
-        ),
-        _ => SchemaError::new(path, "BASE_TYPE_NULL", "Must be null."),
-    }
+        .map(|seg| match seg {
+            LocationSegment::Property(p) => p.into_owned(),
+            LocationSegment::Index(i) => i.to_string(),
+        })
+        .collect()
 }
 
-fn number_of(v: &Value) -> Option<f64> {
-    match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.parse::<f64>().ok(),
+/// The JSON pointer of `target` inside `root`, found by address.
+fn pointer_to(root: &Value, target: &Value) -> Option<String> {
+    if std::ptr::eq(root, target) {
+        return Some(String::new());
+    }
+    let escape = |k: &str| k.replace('~', "~0").replace('/', "~1");
+    match root {
+        Value::Object(map) => map
+            .iter()
+            .find_map(|(k, v)| pointer_to(v, target).map(|rest| format!("/{}{rest}", escape(k)))),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| pointer_to(v, target).map(|rest| format!("/{i}{rest}"))),
         _ => None,
     }
 }
 
-fn check_number(
-    obj: &serde_json::Map<String, Value>,
-    v: &Value,
-    path: &[String],
-    out: &mut Vec<SchemaError>,
-) {
-    let Some(x) = number_of(v) else { return };
-    // Compare big integers exactly where both sides are integers.
-    let exact = v.as_i64().map(i128::from).or(v.as_u64().map(i128::from));
-    let below = |bound: &Value| match (
-        exact,
-        bound
-            .as_i64()
-            .map(i128::from)
-            .or(bound.as_u64().map(i128::from)),
-    ) {
-        (Some(a), Some(b)) => a < b,
-        _ => bound.as_f64().is_some_and(|b| x < b),
-    };
-    let above = |bound: &Value| match (
-        exact,
-        bound
-            .as_i64()
-            .map(i128::from)
-            .or(bound.as_u64().map(i128::from)),
-    ) {
-        (Some(a), Some(b)) => a > b,
-        _ => bound.as_f64().is_some_and(|b| x > b),
-    };
-    if let Some(min) = obj.get("minimum") {
-        if below(min) {
-            out.push(SchemaError::new(
-                path,
-                "NUMBER_TYPE_MIN",
-                format!("int value should be greater than or equal to {min}."),
-            ));
+/// A JSON pointer as a URI fragment: bytes outside RFC 3986's fragment characters are
+/// percent-encoded (path templates hold `{` and `}`).
+fn fragment_encode(pointer: &str) -> String {
+    let mut out = String::with_capacity(pointer.len());
+    for b in pointer.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
         }
     }
-    if let Some(max) = obj.get("maximum") {
-        if above(max) {
-            out.push(SchemaError::new(
-                path,
-                "NUMBER_TYPE_MAX",
-                format!("int value should be less than or equal to {max}."),
-            ));
-        }
-    }
-    if obj.get("format").and_then(Value::as_str) == Some("int32")
-        && !obj.contains_key("minimum")
-        && !obj.contains_key("maximum")
-        && (x < f64::from(i32::MIN) || x > f64::from(i32::MAX))
-    {
-        out.push(SchemaError::new(
-            path,
-            "NUMBER_TYPE_MAX",
-            "int value is out of the 32-bit range.",
-        ));
-    }
-}
-
-/// Equality with numbers compared by value (`1` equals `1.0`).
-pub fn json_eq(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => {
-            if let (Some(p), Some(q)) = (x.as_i64(), y.as_i64()) {
-                p == q
-            } else if let (Some(p), Some(q)) = (x.as_u64(), y.as_u64()) {
-                p == q
-            } else {
-                x.as_f64() == y.as_f64()
-            }
-        }
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
-        }
-        _ => a == b,
-    }
-}
-
-/// The spec's two patterns, checked by hand. `None` for a pattern this validator does not
-/// know (not checked).
-fn known_pattern(pattern: &str, s: &str) -> Option<bool> {
-    match pattern {
-        "^(0|[1-9][0-9]*)$" => Some(
-            s == "0"
-                || (!s.is_empty() && !s.starts_with('0') && s.bytes().all(|b| b.is_ascii_digit())),
-        ),
-        "^#(([0-9a-fA-F]{2}){3}|([0-9a-fA-F]){3})$" => {
-            Some(s.strip_prefix('#').is_some_and(|hex| {
-                (hex.len() == 6 || hex.len() == 3) && hex.bytes().all(|b| b.is_ascii_hexdigit())
-            }))
-        }
-        _ => None,
-    }
-}
-
-/// A URI: a scheme (`letter *(letter / digit / "+" / "-" / ".")`), a colon and something
-/// after it, no whitespace.
-fn is_uri(s: &str) -> bool {
-    let Some((scheme, rest)) = s.split_once(':') else {
-        return false;
-    };
-    let mut chars = scheme.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-        && !rest.is_empty()
-        && !s.chars().any(char::is_whitespace)
-}
-
-/// RFC 3339 date-time: `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`.
-fn is_date_time(s: &str) -> bool {
-    let b = s.as_bytes();
-    let digits =
-        |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
-    if b.len() < 20
-        || !digits(0..4)
-        || b[4] != b'-'
-        || !digits(5..7)
-        || b[7] != b'-'
-        || !digits(8..10)
-        || !matches!(b[10], b'T' | b't' | b' ')
-        || !digits(11..13)
-        || b[13] != b':'
-        || !digits(14..16)
-        || b[16] != b':'
-        || !digits(17..19)
-    {
-        return false;
-    }
-    let mut i = 19;
-    if b[i] == b'.' {
-        i += 1;
-        let start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == start {
-            return false;
-        }
-    }
-    match b.get(i) {
-        Some(b'Z' | b'z') => i + 1 == b.len(),
-        Some(b'+' | b'-') => {
-            i + 6 == b.len() && digits(i + 1..i + 3) && b[i + 3] == b':' && digits(i + 4..i + 6)
-        }
-        _ => false,
-    }
+    out
 }
 
 #[cfg(test)]
@@ -971,13 +939,13 @@ mod tests {
         let ok = json!({"content": "héllo", "tts": false, "nonce": "abc", "enforce_nonce": true,
             "embeds": [{"title": "é".repeat(256), "timestamp": "2024-01-01T00:00:00Z",
                         "url": "https://example.org/x"}],
-            "allowed_mentions": {"parse": ["users"], "users": ["5000"]},
+            "allowed_mentions": {"parse": ["users"], "users": ["5000", 5001]},
             "message_reference": {"message_id": "9001"}});
         assert_eq!(spec().validate(schema, &ok), vec![]);
 
         let bad = json!({"content": 5, "embeds": [{"title": "é".repeat(257), "color": -1,
                          "timestamp": "yesterday"}],
-                         "allowed_mentions": {"users": ["not-a-snowflake"]},
+                         "allowed_mentions": {"users": ["not-a-snowflake", -1]},
                          "nonce": "x".repeat(26)});
         let mut got = paths(&spec().validate(schema, &bad));
         got.sort();
@@ -985,6 +953,7 @@ mod tests {
             got,
             vec![
                 "allowed_mentions.users.0",
+                "allowed_mentions.users.1",
                 "content",
                 "embeds.0.color",
                 "embeds.0.timestamp",
@@ -1013,6 +982,11 @@ mod tests {
             got,
             vec!["0.name", "0.options.0.description", "0.options.1.type"]
         );
+        // A name bounded on both sides (1-32) gets Discord's "between" code.
+        assert_eq!(
+            spec().validate(schema, &bad)[0].code,
+            "BASE_TYPE_BAD_LENGTH"
+        );
     }
 
     #[test]
@@ -1040,7 +1014,17 @@ mod tests {
         assert_eq!(s.validate(&int, &json!("7")), vec![]);
         assert_eq!(s.validate(&int, &json!("11"))[0].code, "NUMBER_TYPE_MAX");
         assert_eq!(s.validate(&int, &json!("x"))[0].code, "NUMBER_TYPE_COERCE");
-        assert!(is_date_time("2024-01-01T00:00:00.123+01:00"));
-        assert!(!is_date_time("2024-01-01"));
+        let date_time = json!({"type": "string", "format": "date-time"});
+        assert_eq!(
+            s.validate(&date_time, &json!("2024-01-01T00:00:00.123+01:00")),
+            vec![]
+        );
+        assert_eq!(
+            s.validate(&date_time, &json!("2024-01-01"))[0].code,
+            "DATE_TIME_TYPE_PARSE"
+        );
+        // Lengths count characters (code points), not bytes.
+        let short = json!({"type": "string", "maxLength": 2});
+        assert_eq!(s.validate(&short, &json!("éé")), vec![]);
     }
 }
