@@ -3,17 +3,24 @@
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
+use careprompt::domain::settings::ScheduleSettings;
+use careprompt::store::{DeliveryState, NewSchedule, Store};
+
 use crate::bot::repo;
 use crate::support::{CommandInvocation, FakeDiscord, Fault, RouteMatch, GATEWAY_WAIT, TOKEN};
 
 fn spawn_careprompt(fake: &FakeDiscord, token: &str) -> Child {
+    spawn_careprompt_on(fake, token, "sqlite::memory:")
+}
+
+fn spawn_careprompt_on(fake: &FakeDiscord, token: &str, database_url: &str) -> Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_careprompt"));
     command
         .arg("run")
         .current_dir(repo())
         .env("DISCORD_TOKEN", token)
         .env("CAREPROMPT_DISCORD__PROXY_URL", fake.proxy_base_url())
-        .env("CAREPROMPT_DATABASE__URL", "sqlite::memory:")
+        .env("CAREPROMPT_DATABASE__URL", database_url)
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -194,6 +201,193 @@ async fn sigint_stops_the_bot_cleanly_too() {
     assert!(
         logs.contains("received SIGINT") && logs.contains("goodbye"),
         "{logs}"
+    );
+    fake.assert_no_violations();
+}
+
+// ---- scheduled posts across SIGKILL ----------------------------------------------------------
+
+fn sigkill(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+fn temp_database() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "careprompt-process-{}-{}.db",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+/// Schedules a weekly post in each channel whose slot came half a minute ago, so the process
+/// posts them as soon as it starts.
+async fn schedules_due_now(database_url: &str, channels: &[u64]) -> Store {
+    let store = Store::connect(database_url, 2)
+        .await
+        .expect("the test opens the database");
+    let settings = ScheduleSettings::parse("0 9 * * MON", "Europe/London", "none", false)
+        .expect("valid settings");
+    let now = chrono::Utc::now();
+    for channel in channels {
+        store
+            .upsert_schedule(
+                &NewSchedule {
+                    guild_id: crate::support::GUILD_ID,
+                    channel_id: *channel,
+                    settings: settings.clone(),
+                    role_ping: None,
+                    thread: false,
+                    created_by: crate::support::USER_ID,
+                    seed: *channel,
+                    next_due: Some(now - chrono::Duration::seconds(30)),
+                },
+                now,
+            )
+            .await
+            .expect("scheduled");
+    }
+    store
+}
+
+/// The ledger state of each channel's latest slot.
+async fn latest_states(store: &Store, channels: &[u64]) -> Vec<Option<DeliveryState>> {
+    let mut states = Vec::new();
+    for channel in channels {
+        let schedule = store
+            .schedule_for_channel(*channel)
+            .await
+            .expect("read")
+            .expect("scheduled");
+        let latest = store
+            .recent_deliveries(schedule.id, 1)
+            .await
+            .expect("ledger")
+            .into_iter()
+            .next()
+            .map(|row| row.state);
+        states.push(latest);
+    }
+    states
+}
+
+async fn wait_all_sent(store: &Store, channels: &[u64]) {
+    let mut ticks = tokio::time::interval(Duration::from_millis(50));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        ticks.tick().await;
+        let states = latest_states(store, channels).await;
+        if states
+            .iter()
+            .all(|state| *state == Some(DeliveryState::Sent))
+        {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not every post was recorded as sent: {states:?}"
+        );
+    }
+}
+
+fn posts_per_channel(fake: &FakeDiscord) -> std::collections::BTreeMap<String, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for message in fake.created_messages() {
+        let channel = message["channel_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        *counts.entry(channel).or_insert(0) += 1;
+    }
+    counts
+}
+
+async fn killed_mid_send_then_restarted(processed: bool) {
+    let fake = FakeDiscord::start().await;
+    let database = temp_database();
+    let channels = [crate::support::CHANNEL_ID];
+    let store = schedules_due_now(&database, &channels).await;
+    fake.inject(Fault::Stall {
+        route: RouteMatch::new("POST", "/channels/"),
+        processed,
+        times: 1,
+    });
+    let child = spawn_careprompt_on(&fake, TOKEN, &database);
+    fake.wait_request(
+        |request| request.is("POST", "/channels/"),
+        Duration::from_secs(30),
+    )
+    .await
+    .expect("the post was being sent");
+    sigkill(&child);
+    let killed = wait_exit(child).await;
+    assert_eq!(killed.status.code(), None, "killed by a signal");
+    assert_eq!(
+        latest_states(&store, &channels).await,
+        vec![Some(DeliveryState::Claimed)],
+        "claimed, and not recorded"
+    );
+    assert_eq!(fake.created_messages().len(), usize::from(processed));
+
+    let child = spawn_careprompt_on(&fake, TOKEN, &database);
+    wait_all_sent(&store, &channels).await;
+    send_sigterm(&child);
+    let output = wait_exit(child).await;
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        posts_per_channel(&fake).into_values().collect::<Vec<_>>(),
+        vec![1],
+        "exactly one post"
+    );
+    fake.assert_no_violations();
+}
+
+#[tokio::test]
+async fn sigkill_after_the_claim_and_before_the_send_posts_once_after_a_restart() {
+    killed_mid_send_then_restarted(false).await;
+}
+
+#[tokio::test]
+async fn sigkill_after_the_send_and_before_the_record_posts_once_after_a_restart() {
+    killed_mid_send_then_restarted(true).await;
+}
+
+#[tokio::test]
+async fn sigkill_in_the_middle_of_200_due_schedules_posts_each_exactly_once() {
+    let fake = FakeDiscord::start().await;
+    let database = temp_database();
+    let channels: Vec<u64> = (0..200).map(|n| 60_000 + n).collect();
+    for channel in &channels {
+        fake.add_guild_channel(*channel, &format!("ward-{channel}"));
+    }
+    let store = schedules_due_now(&database, &channels).await;
+    let child = spawn_careprompt_on(&fake, TOKEN, &database);
+    fake.wait_posts(None, 60, Duration::from_secs(60))
+        .await
+        .expect("posting began");
+    sigkill(&child);
+    wait_exit(child).await;
+    let before_restart = fake.created_messages().len();
+    assert!(before_restart < 200, "killed part way: {before_restart}");
+
+    let child = spawn_careprompt_on(&fake, TOKEN, &database);
+    wait_all_sent(&store, &channels).await;
+    send_sigterm(&child);
+    let output = wait_exit(child).await;
+    assert_eq!(output.status.code(), Some(0));
+    let counts = posts_per_channel(&fake);
+    assert_eq!(counts.len(), 200, "every channel got its post");
+    assert!(
+        counts.values().all(|count| *count == 1),
+        "a channel got more than one: {counts:?}"
     );
     fake.assert_no_violations();
 }
