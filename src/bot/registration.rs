@@ -8,9 +8,26 @@ use crate::config::Config;
 use crate::discord::Rest;
 use crate::domain::content::Library;
 
-/// What the bot needs to read or post anything: a channel post needs View Channel, Send Messages
-/// and Embed Links; slash command replies need no permission at all.
-pub const INVITE_PERMISSIONS: u64 = (1 << 10) | (1 << 11) | (1 << 14);
+/// What scheduled posts need; slash command replies need no permission at all. Each is
+/// explained in the README's setup steps.
+/// - View Channel, Send Messages, Embed Links: to post the card.
+/// - Read Message History: after a crash, to look for a post before sending it again.
+/// - Create Public Threads, Send Messages in Threads: for a thread of replies on each post,
+///   when an admin asks for one.
+pub const INVITE_PERMISSIONS: u64 = VIEW_CHANNEL
+    | SEND_MESSAGES
+    | EMBED_LINKS
+    | READ_MESSAGE_HISTORY
+    | CREATE_PUBLIC_THREADS
+    | SEND_MESSAGES_IN_THREADS;
+
+// Discord's permission bits: https://discord.com/developers/docs/topics/permissions
+const VIEW_CHANNEL: u64 = 1 << 10;
+const SEND_MESSAGES: u64 = 1 << 11;
+const EMBED_LINKS: u64 = 1 << 14;
+const READ_MESSAGE_HISTORY: u64 = 1 << 16;
+const CREATE_PUBLIC_THREADS: u64 = 1 << 35;
+const SEND_MESSAGES_IN_THREADS: u64 = 1 << 38;
 
 /// The command list as Discord receives it, with each `theme` option offering the library's
 /// themes as choices.
@@ -132,10 +149,10 @@ mod tests {
     }
 
     #[test]
-    fn invite_asks_for_exactly_view_send_and_embed() {
+    fn invite_asks_for_posting_history_and_threads_only() {
         let url = invite_url(serenity::ApplicationId::new(42));
         assert!(
-            url.contains("client_id=42") && url.contains("permissions=19456"),
+            url.contains("client_id=42") && url.contains("permissions=309237730304"),
             "{url}"
         );
         assert!(url.contains("applications.commands"));

@@ -318,11 +318,13 @@ pub fn help_card() -> Card {
         ("/prompt [theme]", "A reflection prompt, just for you. Add share:true to post it for the team."),
         ("/story [theme]", "A staff story to watch, just for you. Add share:true to post it for the team."),
         ("/support", "Where to get help. Only you see the answer."),
+        ("/upcoming", "The next reflection posts in this channel, if it has a schedule."),
+        ("/schedule", "For server admins (Manage Server): post a reflection prompt and a staff story in a channel on a schedule, weekly by default. set, list, preview, pause, resume, skip, remove and post-now. The buttons on a post let anyone save it, open the facilitator pack or find support, privately."),
         ("/about", "What careprompt is and what it keeps about you."),
     ];
     let embed = CreateEmbed::new()
         .title("careprompt: how to use it")
-        .description("careprompt brings the DNA of Care programme into your team chat: regular reflection prompts and staff stories, and the facilitator packs when you want to run a session.")
+        .description("careprompt brings the DNA of Care programme into your team chat: a reflection prompt and a staff story in your channel on a regular schedule, rotating through the themes, and the facilitator packs when you want to run a session. Replying to a post is always optional.")
         .colour(NEUTRAL_COLOUR)
         .fields(commands.iter().map(|(name, text)| (*name, *text, false)));
     Card {
@@ -340,7 +342,12 @@ pub fn about_card(dna_of_care_url: &str) -> Card {
         .colour(NEUTRAL_COLOUR)
         .field(
             "What it keeps",
-            "Nothing about you. It never reads the messages in your channels and does not record who uses its commands. Any personal feature it offers will be opt-in, private to you, and erasable by you.",
+            "Each channel's schedule (when to post, its place in the themes, and who set it up) and a record of each scheduled post, so nothing is posted twice or lost. About you, only the prompts you choose to save with the Save button. It never reads the messages in your channels and does not record who uses its commands.",
+            false,
+        )
+        .field(
+            "What it posts",
+            "Only what a server admin scheduled: a prompt and a story in the chosen channel. It pings nobody unless an admin chose one role to ping.",
             false,
         )
         .field("Who sees your answers", "Replies about you, such as /support, are shown only to you.", false);

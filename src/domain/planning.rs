@@ -270,6 +270,63 @@ mod tests {
     }
 
     #[test]
+    fn half_past_one_in_the_spring_gap_posts_at_the_end_of_the_gap_once() {
+        let settings =
+            ScheduleSettings::parse("30 1 * * *", "Europe/London", "none", false).expect("daily");
+        // 01:30 does not exist on 28 March 2027; the first instant after the gap is 02:00 BST.
+        let slot = settings
+            .schedule
+            .next_after(at("2027-03-27T12:00:00Z"))
+            .expect("a slot");
+        assert_eq!(slot, at("2027-03-28T01:00:00Z"));
+        let plan = plan_due(&settings, &[], slot, None, slot, chrono::Duration::hours(6));
+        assert_eq!(plan.post, Some(slot));
+        assert_eq!(plan.next_due, Some(at("2027-03-29T00:30:00Z")));
+    }
+
+    #[test]
+    fn half_past_one_in_the_repeated_autumn_hour_posts_once() {
+        let settings =
+            ScheduleSettings::parse("30 1 * * *", "Europe/London", "none", false).expect("daily");
+        // 01:30 happens twice on 31 October 2027: at 00:30 UTC (BST) and 01:30 UTC (GMT).
+        let first = at("2027-10-31T00:30:00Z");
+        let plan = plan_due(
+            &settings,
+            &[],
+            first,
+            None,
+            at("2027-10-31T01:30:00Z"),
+            chrono::Duration::hours(6),
+        );
+        assert_eq!(plan.post, Some(first), "the first 01:30 only");
+        assert!(plan.missed.is_empty());
+        assert_eq!(plan.next_due, Some(at("2027-11-01T01:30:00Z")));
+    }
+
+    #[test]
+    fn nine_o_clock_in_london_moves_in_utc_at_both_changes() {
+        let settings = weekly_london("none");
+        let spring = plan_due(
+            &settings,
+            &[],
+            at("2027-03-22T09:00:00Z"),
+            None,
+            at("2027-03-22T09:00:00Z"),
+            chrono::Duration::hours(6),
+        );
+        assert_eq!(spring.next_due, Some(at("2027-03-29T08:00:00Z")));
+        let autumn = plan_due(
+            &settings,
+            &[],
+            at("2027-10-25T08:00:00Z"),
+            None,
+            at("2027-10-25T08:00:00Z"),
+            chrono::Duration::hours(6),
+        );
+        assert_eq!(autumn.next_due, Some(at("2027-11-01T09:00:00Z")));
+    }
+
+    #[test]
     fn a_long_outage_of_an_hourly_schedule_is_bounded() {
         let settings = ScheduleSettings::parse("0 * * * *", "UTC", "none", false).expect("hourly");
         let plan = plan_due(

@@ -455,7 +455,14 @@ async fn help_and_about_are_private_and_describe_the_commands_and_data() {
         .filter_map(|field| field["name"].as_str().map(str::to_string))
         .collect();
     for command in [
-        "/themes", "/pack", "/prompt", "/story", "/support", "/about",
+        "/themes",
+        "/pack",
+        "/prompt",
+        "/story",
+        "/support",
+        "/upcoming",
+        "/schedule",
+        "/about",
     ] {
         assert!(
             names.iter().any(|name| name.starts_with(command)),
@@ -471,6 +478,11 @@ async fn help_and_about_are_private_and_describe_the_commands_and_data() {
     assert!(serde_json::to_string(&card["fields"])
         .unwrap_or_default()
         .contains("never reads the messages"));
+    let fields = serde_json::to_string(&card["fields"]).unwrap_or_default();
+    assert!(
+        fields.contains("schedule") && fields.contains("Save button"),
+        "about says what is kept: {fields}"
+    );
     assert_eq!(link_buttons(&about)[0].1, DNA_OF_CARE_URL);
     finish(fake, bot).await;
 }

@@ -391,3 +391,35 @@ async fn sigkill_in_the_middle_of_200_due_schedules_posts_each_exactly_once() {
     );
     fake.assert_no_violations();
 }
+
+#[tokio::test]
+async fn sigterm_while_a_post_is_being_sent_finishes_it_then_exits_zero() {
+    let fake = FakeDiscord::start().await;
+    let database = temp_database();
+    let channels = [crate::support::CHANNEL_ID];
+    let store = schedules_due_now(&database, &channels).await;
+    fake.inject(Fault::RateLimit {
+        route: RouteMatch::new("POST", "/channels/"),
+        retry_after_secs: 1.0,
+        global: false,
+        times: 1,
+    });
+    let child = spawn_careprompt_on(&fake, TOKEN, &database);
+    fake.wait_request(
+        |request| request.is("POST", "/channels/") && request.status == 429,
+        Duration::from_secs(30),
+    )
+    .await
+    .expect("the post is waiting out a rate limit");
+    send_sigterm(&child);
+    let output = wait_exit(child).await;
+    let logs = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "logs:\n{logs}");
+    assert_eq!(
+        latest_states(&store, &channels).await,
+        vec![Some(DeliveryState::Sent)],
+        "the send already begun was finished and recorded:\n{logs}"
+    );
+    assert_eq!(fake.created_messages().len(), 1);
+    fake.assert_no_violations();
+}
