@@ -12,9 +12,11 @@ use careprompt::discord::cards;
 use careprompt::discord::limits::check_message;
 use careprompt::domain::content::Library;
 use careprompt::domain::planning::{plan, PreviewRequest};
+use careprompt::domain::rotation::Pick;
 use careprompt::domain::rotation::{next_post, RotationState};
 use careprompt::domain::schedule::{parse_timezone, Schedule};
 use careprompt::domain::settings::ScheduleSettings;
+use careprompt::store::{Claim, ClaimOutcome, DeliveryKind, DuePick, NewSchedule, Store};
 
 /// Runs `work` repeatedly for about `budget` and prints the time per run.
 fn measure(name: &str, full: bool, mut work: impl FnMut()) {
@@ -92,4 +94,170 @@ fn main() {
     measure("build every card", full, || {
         black_box(cards::all_cards(&library, None, DNA_OF_CARE_URL));
     });
+
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let schedules = if full { 10_000 } else { 200 };
+    let sqlite = std::env::temp_dir().join(format!("careprompt-bench-{}.db", std::process::id()));
+    let sqlite_url = format!("sqlite://{}?mode=rwc", sqlite.display());
+    runtime.block_on(store_benches(
+        "sqlite",
+        &sqlite_url,
+        schedules,
+        full,
+        &settings_for_store(),
+    ));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", sqlite.display()));
+    }
+    match runtime.block_on(fresh_postgres()) {
+        Some(url) => runtime.block_on(store_benches(
+            "postgres",
+            &url,
+            schedules,
+            full,
+            &settings_for_store(),
+        )),
+        None => println!("postgres: skipped, no server at {}", postgres_base()),
+    }
+}
+
+fn settings_for_store() -> ScheduleSettings {
+    ScheduleSettings::parse("0 9 * * MON", "Europe/London", "none", false).expect("settings")
+}
+
+fn postgres_base() -> String {
+    std::env::var("CAREPROMPT_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+}
+
+/// A database of the bench's own on the test server, made empty.
+async fn fresh_postgres() -> Option<String> {
+    use sqlx::Connection;
+    let base = postgres_base();
+    let mut admin = sqlx::PgConnection::connect(&base).await.ok()?;
+    let name = "careprompt_bench";
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await
+        .ok()?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .ok()?;
+    let server = base
+        .rsplit_once('/')
+        .map_or(base.as_str(), |(server, _)| server);
+    Some(format!("{server}/{name}"))
+}
+
+/// Finding the due schedules among `count`, and one delivery's claim and record, as the
+/// scheduler does them.
+async fn store_benches(
+    backend: &str,
+    url: &str,
+    count: u64,
+    full: bool,
+    settings: &ScheduleSettings,
+) {
+    let store = Store::connect(url, 5)
+        .await
+        .expect("the bench database opens");
+    let start = chrono::DateTime::parse_from_rfc3339("2027-01-04T09:00:00Z")
+        .expect("time")
+        .to_utc();
+    for channel in 0..count {
+        // One schedule in a hundred is due; the rest wait a week.
+        let due = if channel % 100 == 0 {
+            start
+        } else {
+            start + chrono::Duration::days(7)
+        };
+        store
+            .upsert_schedule(
+                &NewSchedule {
+                    guild_id: 1 + channel / 10,
+                    channel_id: 1_000_000 + channel,
+                    settings: settings.clone(),
+                    role_ping: None,
+                    thread: false,
+                    created_by: 7,
+                    seed: channel,
+                    next_due: Some(due),
+                },
+                start,
+            )
+            .await
+            .expect("scheduled");
+    }
+    let now = start + chrono::Duration::seconds(1);
+    let due_label = format!("{backend}: find the due schedules among {count}");
+    measure_async(&due_label, full, || async {
+        black_box(store.due_schedules(now, 500).await.expect("due"));
+    })
+    .await;
+    let mut slot = start;
+    let pick = DuePick {
+        pick: Pick {
+            theme: "compassion".to_string(),
+            prompt_id: "com-01".to_string(),
+            story_id: None,
+        },
+        rotation_after: RotationState::new(1),
+    };
+    let schedule = store
+        .schedule_for_channel(1_000_001)
+        .await
+        .expect("read")
+        .expect("scheduled");
+    let claim_label = format!("{backend}: claim and record one delivery");
+    let mut version = schedule.version;
+    measure_async(&claim_label, full, || {
+        slot += chrono::Duration::minutes(1);
+        // Each claim and record moves the schedule's version on by two.
+        let read_at = version;
+        version += 2;
+        let claim = Claim {
+            schedule_id: schedule.id,
+            version: read_at,
+            kind: DeliveryKind::Manual,
+            plan: None,
+            post: Some((slot, pick.clone())),
+            claimer: "bench",
+        };
+        let store = &store;
+        async move {
+            let ClaimOutcome::Claimed(delivery) = store.claim(&claim, slot).await.expect("claim")
+            else {
+                panic!("the bench's claim is the only one");
+            };
+            store.record_sent(delivery.id, 42).await.expect("record");
+        }
+    })
+    .await;
+    store.close().await;
+}
+
+/// Like `measure`, for work that awaits.
+async fn measure_async<F, Fut>(name: &str, full: bool, mut work: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let budget = if full {
+        Duration::from_secs(2)
+    } else {
+        Duration::ZERO
+    };
+    work().await;
+    let start = Instant::now();
+    let mut runs: u32 = 0;
+    loop {
+        work().await;
+        runs += 1;
+        if start.elapsed() >= budget {
+            break;
+        }
+    }
+    let per_run = start.elapsed() / runs;
+    println!("{name:<48} {per_run:>12.2?} per run ({runs} runs)");
 }
