@@ -9,7 +9,7 @@ use std::str::FromStr;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::content::{validate_url, Location};
+use crate::domain::content::{validate_url, Location, Nation};
 use crate::domain::holidays::{HolidayCalendar, Region};
 use crate::domain::schedule::{parse_timezone, Schedule};
 
@@ -26,7 +26,7 @@ pub struct Config {
     pub content: ContentSettings,
     /// Per theme slug, links to an organisation's own copy of the facilitator pack.
     pub packs: BTreeMap<String, PackOverride>,
-    pub support: Option<OrgSupport>,
+    pub support: SupportSettings,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -146,6 +146,66 @@ pub struct OrgSupport {
     pub when: Option<String>,
     #[serde(default)]
     pub url: Option<String>,
+}
+
+/// The `[support]` section: where the organisation works, and its own contact if it has one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "RawSupportSettings", into = "RawSupportSettings")]
+pub struct SupportSettings {
+    /// Decides which national lines `/support` shows and where the bullying and harassment cards
+    /// say to raise a concern.
+    pub nation: Nation,
+    pub org: Option<OrgSupport>,
+}
+
+/// `[support]` as written: one flat section, so configs from before `nation` existed still load.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSupportSettings {
+    #[serde(default)]
+    nation: Nation,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    how: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    when: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+}
+
+impl TryFrom<RawSupportSettings> for SupportSettings {
+    type Error = String;
+
+    fn try_from(raw: RawSupportSettings) -> Result<Self, Self::Error> {
+        let org = match (raw.name, raw.how) {
+            (Some(name), Some(how)) => Some(OrgSupport {
+                name,
+                how,
+                when: raw.when,
+                url: raw.url,
+            }),
+            (None, None) if raw.when.is_none() && raw.url.is_none() => None,
+            _ => return Err("your organisation's contact needs both `name` and `how`".to_string()),
+        };
+        Ok(SupportSettings {
+            nation: raw.nation,
+            org,
+        })
+    }
+}
+
+impl From<SupportSettings> for RawSupportSettings {
+    fn from(settings: SupportSettings) -> Self {
+        let org = settings.org;
+        RawSupportSettings {
+            nation: settings.nation,
+            name: org.as_ref().map(|org| org.name.clone()),
+            how: org.as_ref().map(|org| org.how.clone()),
+            when: org.as_ref().and_then(|org| org.when.clone()),
+            url: org.and_then(|org| org.url),
+        }
+    }
 }
 
 /// Parses "90s", "30m", "6h", "2d" or "0".
@@ -320,7 +380,7 @@ impl LoadedConfig {
                 }
             }
         }
-        if let Some(support) = &config.support {
+        if let Some(support) = &config.support.org {
             if let Some(Err(message)) = support.url.as_deref().map(validate_url) {
                 errors.push(self.invalid("support.url", message));
             }
