@@ -208,6 +208,83 @@ impl From<SupportSettings> for RawSupportSettings {
     }
 }
 
+#[cfg(test)]
+mod support_settings_tests {
+    use super::*;
+
+    fn parse(text: &str, env: &[(&str, &str)]) -> Result<LoadedConfig, ConfigError> {
+        from_text(
+            Some(PathBuf::from("careprompt.toml")),
+            text.to_string(),
+            env.iter()
+                .map(|(name, value)| (name.to_string(), value.to_string())),
+        )
+    }
+
+    #[test]
+    fn england_is_the_default_nation_and_there_is_no_org_contact() {
+        let loaded = parse("", &[]).expect("defaults");
+        assert_eq!(loaded.config.support, SupportSettings::default());
+        assert_eq!(loaded.config.support.nation, Nation::England);
+        assert!(loaded.config.support.org.is_none());
+    }
+
+    #[test]
+    fn a_config_from_before_nation_existed_still_loads() {
+        let loaded = parse(
+            "[support]\nname = \"Wellbeing\"\nhow = \"Call 01234 567890\"\nwhen = \"Weekdays\"\n",
+            &[],
+        )
+        .expect("old config");
+        assert_eq!(loaded.config.support.nation, Nation::England);
+        let org = loaded.config.support.org.expect("org contact");
+        assert_eq!(
+            (org.name.as_str(), org.how.as_str(), org.when.as_deref()),
+            ("Wellbeing", "Call 01234 567890", Some("Weekdays"))
+        );
+    }
+
+    #[test]
+    fn the_nation_can_be_set_alone_or_by_environment() {
+        let loaded = parse("[support]\nnation = \"northern-ireland\"\n", &[]).expect("nation");
+        assert_eq!(loaded.config.support.nation, Nation::NorthernIreland);
+        assert!(loaded.config.support.org.is_none());
+        let loaded = parse(
+            "[support]\nnation = \"wales\"\n",
+            &[("CAREPROMPT_SUPPORT__NATION", "scotland")],
+        )
+        .expect("env");
+        assert_eq!(loaded.config.support.nation, Nation::Scotland);
+    }
+
+    #[test]
+    fn an_unknown_nation_is_an_error_at_its_line() {
+        let err = parse("# ours\n[support]\nnation = \"cymru\"\n", &[]).expect_err("unknown");
+        let text = err.to_string();
+        assert!(
+            text.starts_with("careprompt.toml:3:") && text.contains("support.nation"),
+            "{text}"
+        );
+        assert!(
+            text.contains("northern-ireland") && text.contains("cymru"),
+            "{text}"
+        );
+        let err =
+            parse("", &[("CAREPROMPT_SUPPORT__NATION", "uk-wide")]).expect_err("not a nation");
+        assert!(
+            err.to_string().contains("CAREPROMPT_SUPPORT__NATION"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn half_an_org_contact_is_refused() {
+        let err = parse("[support]\nnation = \"wales\"\nwhen = \"Weekdays\"\n", &[])
+            .expect_err("when without name");
+        assert!(err.to_string().contains("`name` and `how`"), "{err}");
+    }
+}
+
 /// Parses "90s", "30m", "6h", "2d" or "0".
 pub fn parse_duration(value: &str) -> Result<chrono::Duration, String> {
     let value = value.trim();

@@ -247,7 +247,7 @@ mod tests {
             [
                 ("https://example.org/a", "p/support.toml:2:8"),
                 ("https://example.org/b", "p/support.toml:3:13"),
-                ("http://example.org/c", "p/support.toml:3:40"),
+                ("http://example.org/c", "p/support.toml:3:39"),
             ]
         );
     }

@@ -1018,10 +1018,14 @@ mod tests {
         assert_eq!(parse_colour("#GGGGGG"), None);
     }
 
+    fn shipped() -> Library {
+        Library::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts"))
+            .expect("shipped content is valid")
+    }
+
     #[test]
     fn shipped_library_loads_with_the_seven_themes_in_order() {
-        let library = Library::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts"))
-            .expect("shipped content is valid");
+        let library = shipped();
         let slugs: Vec<&str> = library
             .themes
             .iter()
@@ -1033,20 +1037,199 @@ mod tests {
         assert!(!bullying.in_rotation && bullying.presentation_url.is_none());
         for theme in &library.themes {
             assert!(
-                theme.prompts.len() >= 12,
+                theme.prompts.len() >= 15,
                 "{} has {} prompts",
                 theme.slug,
                 theme.prompts.len()
             );
-            assert!(
-                library.stories_for(&theme.slug).count() >= 1,
-                "{} has no story",
-                theme.slug
-            );
+            for prompt in &theme.prompts {
+                assert!(prompt.text.contains('?'), "{} is not a question", prompt.id);
+            }
         }
+        assert!(library.stories.len() >= 9);
         assert!(library
             .support_lines
             .iter()
             .any(|line| line.how.contains("116 123")));
+        assert_eq!(library.warnings, [], "no near-duplicate prompts ship");
+    }
+
+    #[test]
+    fn shipped_prompts_avoid_words_that_talk_down_at_4am() {
+        for theme in &shipped().themes {
+            for prompt in &theme.prompts {
+                let words: Vec<String> = comparable(&prompt.text)
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect();
+                for word in ["just", "simply"] {
+                    assert!(
+                        !words.iter().any(|w| w == word),
+                        "{} says \"{word}\"",
+                        prompt.id
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_nation_gets_its_own_lines_and_the_uk_wide_ones() {
+        let library = shipped();
+        let names = |nation| -> Vec<String> {
+            library
+                .support_lines_for(nation)
+                .into_iter()
+                .map(|line| line.name)
+                .collect()
+        };
+        for nation in Nation::ALL {
+            let names = names(nation);
+            for uk_wide in ["Samaritans", "Shout", "Emergency"] {
+                assert!(
+                    names.iter().any(|name| name == uk_wide),
+                    "{nation}: {names:?}"
+                );
+            }
+        }
+        let practitioner = |nation| {
+            names(nation)
+                .iter()
+                .any(|name| name.contains("Practitioner Health"))
+        };
+        assert!(practitioner(Nation::England));
+        for nation in [Nation::Wales, Nation::Scotland, Nation::NorthernIreland] {
+            assert!(
+                !practitioner(nation),
+                "Practitioner Health serves England only"
+            );
+        }
+        assert!(names(Nation::Wales).contains(&"Health for Health Professionals Wales".to_string()));
+        assert!(names(Nation::Scotland).contains(&"Breathing Space".to_string()));
+        assert!(names(Nation::NorthernIreland).contains(&"Lifeline".to_string()));
+    }
+
+    #[test]
+    fn the_bullying_theme_says_where_to_raise_a_concern_in_the_chosen_nation() {
+        let mut library = shipped();
+        let concern = |library: &Library| {
+            library
+                .theme("bullying-and-harassment")
+                .and_then(|theme| theme.concern.clone())
+                .expect("a concern part")
+        };
+        let expected = [
+            (Nation::England, "Freedom to Speak Up Guardian", "Acas"),
+            (Nation::Wales, "Speaking Up Safely", "Acas"),
+            (Nation::Scotland, "Bullying and Harassment Policy", "Acas"),
+            (
+                Nation::NorthernIreland,
+                "raising a concern policy",
+                "Labour Relations Agency",
+            ),
+        ];
+        for (nation, route, adviser) in expected {
+            library.set_nation(nation);
+            let text = concern(&library);
+            assert!(
+                text.contains(route) && text.contains(adviser),
+                "{nation}: {text}"
+            );
+            assert!(text.contains("trade union rep"), "{nation}: {text}");
+        }
+        library.set_nation(Nation::NorthernIreland);
+        assert!(
+            !concern(&library).contains("Acas"),
+            "Acas does not cover Northern Ireland"
+        );
+        assert!(library
+            .theme("compassion")
+            .is_some_and(|theme| theme.concern.is_none()));
+    }
+
+    /// A scratch library: the shipped one with `support.toml` and any theme file replaced.
+    fn scratch(name: &str, files: &[(&str, &str)]) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("careprompt-content-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts");
+        for entry in std::fs::read_dir(&shipped).expect("prompts") {
+            let path = entry.expect("entry").path();
+            std::fs::copy(&path, dir.join(path.file_name().expect("name"))).expect("copy");
+        }
+        for (file, text) in files {
+            std::fs::write(dir.join(file), text).expect("write");
+        }
+        dir
+    }
+
+    const CONCERNS: &str =
+        "# Source: test\n[[concern]]\ntext = \"Talk to someone.\"\nnations = [\"uk-wide\"]\n";
+
+    #[test]
+    fn a_support_line_needs_nations_and_a_source_comment() {
+        let support = format!(
+            "# Source: test\n[[line]]\nname = \"A\"\nhow = \"Call 1\"\nwhen = \"Any time\"\n\n[[line]]\nname = \"B\"\nhow = \"Call 2\"\nwhen = \"Any time\"\nnations = [\"wales\"]\n\n# Source: test\n[[line]]\nname = \"C\"\nhow = \"Call 3\"\nwhen = \"Any time\"\nnations = [\"cymru\"]\n\n{CONCERNS}"
+        );
+        let dir = scratch("support", &[(SUPPORT_FILE, &support)]);
+        let errors = Library::load(&dir).expect_err("three mistakes").to_string();
+        let _ = std::fs::remove_dir_all(&dir);
+        let file = dir.join(SUPPORT_FILE).display().to_string();
+        assert!(
+            errors.contains(&format!("{file}:2:1: support line \"A\" has no `nations`")),
+            "{errors}"
+        );
+        assert!(
+            errors.contains(&format!(
+                "{file}:7:1: support line \"B\" has no `# Source: ...` comment"
+            )),
+            "{errors}"
+        );
+        assert!(
+            errors.contains(&format!("{file}:18:12: unknown nation \"cymru\"")),
+            "{errors}"
+        );
+        assert_eq!(errors.lines().count(), 3, "{errors}");
+    }
+
+    #[test]
+    fn a_library_with_the_bullying_theme_needs_a_concern_route_for_every_nation() {
+        let support = "# Source: test\n[[line]]\nname = \"A\"\nhow = \"Call 1\"\nwhen = \"Any time\"\nnations = [\"uk-wide\"]\n\n# Source: test\n[[concern]]\ntext = \"Ask HR.\"\nnations = [\"england\"]\n";
+        let dir = scratch("concerns", &[(SUPPORT_FILE, support)]);
+        let errors = Library::load(&dir)
+            .expect_err("three nations uncovered")
+            .to_string();
+        let _ = std::fs::remove_dir_all(&dir);
+        for nation in ["wales", "scotland", "northern-ireland"] {
+            assert!(
+                errors.contains(&format!("no [[concern]] serves {nation}")),
+                "{errors}"
+            );
+        }
+        assert!(!errors.contains("serves england"), "{errors}");
+    }
+
+    #[test]
+    fn a_reworded_copy_of_a_prompt_is_a_warning_at_the_copy() {
+        let theme = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts/resilience.toml"),
+        )
+        .expect("read");
+        let copy = format!(
+            "{theme}\n[[prompt]]\nid = \"res-99\"\ntext = \"What small thing helps you recharge, even for five minutes on a shift?\"\n"
+        );
+        let dir = scratch("nearcopy", &[("resilience.toml", &copy)]);
+        let library = Library::load(&dir).expect("a warning is not an error");
+        let _ = std::fs::remove_dir_all(&dir);
+        let warnings: Vec<String> = library.warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        let line = copy.lines().count() - 1;
+        assert!(
+            warnings[0].contains(&format!(
+                "resilience.toml:{line}:6: prompt \"res-99\" reads almost the same as \"res-03\""
+            )),
+            "{warnings:?}"
+        );
     }
 }
