@@ -397,7 +397,7 @@ async fn story_comes_from_the_theme_with_credit_and_a_watch_button() {
 #[tokio::test]
 async fn support_is_always_private_and_puts_the_organisation_first() {
     let (fake, bot) = start(Mode::Proxy, |config| {
-        config.support = Some(OrgSupport {
+        config.support.org = Some(OrgSupport {
             name: "Ward 7 wellbeing service".into(),
             how: "Call 01234 567890".into(),
             when: Some("Weekdays 8am to 6pm".into()),
