@@ -6,3 +6,6 @@ pub mod limits;
 pub mod rest;
 
 pub use rest::{Rest, RestError, RetryPolicy};
+
+#[cfg(test)]
+mod card_tests;

@@ -886,7 +886,6 @@ fn has_source_comment(text: &str, offset: usize) -> bool {
     text[..offset]
         .lines()
         .rev()
-        .skip_while(|line| line.trim().is_empty())
         .map(str::trim)
         .take_while(|line| line.starts_with('#'))
         .any(|line| {

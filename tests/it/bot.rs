@@ -426,10 +426,18 @@ async fn support_is_always_private_and_puts_the_organisation_first() {
     finish(fake, bot).await;
 }
 
+/// A nation, what its `/support` shows and must not show, and what its concern part says.
+type NationCase = (
+    Nation,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
 /// What `/support` and the shared bullying-and-harassment pack say in each nation.
 #[tokio::test]
 async fn support_and_the_bullying_pack_follow_the_configured_nation() {
-    let cases: [(Nation, &[&str], &[&str], &[&str]); 4] = [
+    let cases: [NationCase; 4] = [
         (
             Nation::England,
             &["0300 0303 300", "116 123", "85258", "999"],
