@@ -895,6 +895,31 @@ fn has_source_comment(text: &str, offset: usize) -> bool {
         })
 }
 
+/// The nations a `[[line]]` or `[[concern]]` serves, after checking it has a source comment.
+/// `header` is where its `[[...]]` header is, from `table_headers`; `fallback` is used when the
+/// header could not be found (a table written inline).
+fn check_sourced_entry(
+    what: &str,
+    header: Option<usize>,
+    fallback: usize,
+    nations: Option<&Spanned<Vec<Text>>>,
+    path: &Path,
+    text: &str,
+    errors: &mut ContentErrors,
+) -> Vec<Nation> {
+    let header = header.unwrap_or(fallback);
+    let nations = parse_nations(what, header, nations, path, text, errors);
+    if !has_source_comment(text, header) {
+        errors.push_at(
+            path,
+            text,
+            header,
+            format!("{what} has no `# Source: ...` comment directly above it: say where its details were checked"),
+        );
+    }
+    nations
+}
+
 fn load_support(path: &Path, errors: &mut ContentErrors) -> (Vec<SupportLine>, Vec<Concern>) {
     let Some((raw, text)) = parse_file::<RawSupport>(path, errors) else {
         return (Vec::new(), Vec::new());
@@ -909,10 +934,6 @@ fn load_support(path: &Path, errors: &mut ContentErrors) -> (Vec<SupportLine>, V
     let mut lines = Vec::new();
     for (index, line) in raw.lines.into_iter().enumerate() {
         let before = errors.0.len();
-        let header = line_headers
-            .get(index)
-            .copied()
-            .unwrap_or_else(|| line.name.span().start);
         check_text("name", &line.name, MAX_TITLE_CHARS, path, &text, errors);
         check_text("how", &line.how, MAX_TITLE_CHARS, path, &text, errors);
         check_text("when", &line.when, MAX_SUMMARY_CHARS, path, &text, errors);
@@ -920,15 +941,15 @@ fn load_support(path: &Path, errors: &mut ContentErrors) -> (Vec<SupportLine>, V
             check_url(url, path, &text, errors);
         }
         let what = format!("support line \"{}\"", line.name.get_ref());
-        let nations = parse_nations(&what, header, line.nations.as_ref(), path, &text, errors);
-        if !has_source_comment(&text, header) {
-            errors.push_at(
-                path,
-                &text,
-                header,
-                format!("{what} has no `# Source: ...` comment directly above it: say where its details were checked"),
-            );
-        }
+        let nations = check_sourced_entry(
+            &what,
+            line_headers.get(index).copied(),
+            line.name.span().start,
+            line.nations.as_ref(),
+            path,
+            &text,
+            errors,
+        );
         if errors.0.len() == before {
             lines.push(SupportLine {
                 name: line.name.into_inner(),
@@ -943,10 +964,6 @@ fn load_support(path: &Path, errors: &mut ContentErrors) -> (Vec<SupportLine>, V
     let mut concerns = Vec::new();
     for (index, concern) in raw.concerns.into_iter().enumerate() {
         let before = errors.0.len();
-        let header = concern_headers
-            .get(index)
-            .copied()
-            .unwrap_or_else(|| concern.text.span().start);
         check_text(
             "concern text",
             &concern.text,
@@ -955,22 +972,15 @@ fn load_support(path: &Path, errors: &mut ContentErrors) -> (Vec<SupportLine>, V
             &text,
             errors,
         );
-        let nations = parse_nations(
+        let nations = check_sourced_entry(
             "a [[concern]]",
-            header,
+            concern_headers.get(index).copied(),
+            concern.text.span().start,
             concern.nations.as_ref(),
             path,
             &text,
             errors,
         );
-        if !has_source_comment(&text, header) {
-            errors.push_at(
-                path,
-                &text,
-                header,
-                "a [[concern]] has no `# Source: ...` comment directly above it: say where its details were checked".to_string(),
-            );
-        }
         if errors.0.len() == before {
             concerns.push(Concern {
                 text: concern.text.into_inner(),
