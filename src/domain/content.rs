@@ -54,9 +54,7 @@ pub const NEAR_DUPLICATE_SIMILARITY: f64 = 0.7;
 
 /// The UK nation an organisation works in, which decides the support lines and the routes for
 /// raising a concern that careprompt shows.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Nation {
     #[default]
@@ -88,6 +86,19 @@ impl Nation {
         Nation::ALL
             .into_iter()
             .find(|nation| nation.slug() == value)
+    }
+}
+
+/// By hand, so a mistake in the config reads as plain words rather than serde's "variant".
+impl<'de> Deserialize<'de> for Nation {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = String::deserialize(deserializer)?;
+        Nation::from_slug(&value).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "\"{value}\" is not a nation careprompt knows; use {}",
+                Nation::ALL.map(Nation::slug).join(", ")
+            ))
+        })
     }
 }
 
