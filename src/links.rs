@@ -27,8 +27,10 @@ pub enum Outcome {
     Moved(String),
     /// The site answered, but refused a robot (401, 403 or 429): a person has to look.
     Refused(u16),
-    /// Not found, a server error, or no answer at all.
+    /// Not found, or a server error.
     Dead(String),
+    /// No answer at all: the name did not resolve, the connection failed, or it timed out.
+    Unreachable(String),
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -38,6 +40,8 @@ pub struct Report {
     pub dead: Vec<String>,
     pub moved: Vec<String>,
     pub refused: Vec<String>,
+    /// Unique links that gave no answer at all.
+    pub unreachable: usize,
 }
 
 impl Report {
@@ -56,6 +60,10 @@ impl Report {
             self.moved.len(),
             self.refused.len()
         ));
+        // A machine without internet access would otherwise call the whole library dead.
+        if self.checked > 1 && self.unreachable == self.checked {
+            lines.push("no link answered at all: check that this machine can reach the internet before trusting this list".to_string());
+        }
         lines
     }
 }
@@ -157,8 +165,8 @@ async fn fetch(client: &reqwest::Client, url: &str) -> Outcome {
                 Outcome::Ok
             }
         }
-        Err(err) if err.is_timeout() => Outcome::Dead("no answer in time".to_string()),
-        Err(err) => Outcome::Dead(format!("cannot fetch it: {}", error_chain(&err))),
+        Err(err) if err.is_timeout() => Outcome::Unreachable("no answer in time".to_string()),
+        Err(err) => Outcome::Unreachable(format!("cannot fetch it: {}", error_chain(&err))),
     }
 }
 
@@ -211,7 +219,10 @@ pub async fn check(client: reqwest::Client, links: &[Link]) -> Report {
         let outcome = outcomes
             .get(url)
             .cloned()
-            .unwrap_or_else(|| Outcome::Dead("the check did not finish".to_string()));
+            .unwrap_or_else(|| Outcome::Unreachable("the check did not finish".to_string()));
+        if matches!(outcome, Outcome::Unreachable(_)) {
+            report.unreachable += 1;
+        }
         for place in places {
             match &outcome {
                 Outcome::Ok => {}
@@ -221,7 +232,7 @@ pub async fn check(client: reqwest::Client, links: &[Link]) -> Report {
                 Outcome::Refused(status) => report.refused.push(format!(
                     "{place}: could not check {url} (HTTP {status}: the site turns away automatic checks); open it in a browser"
                 )),
-                Outcome::Dead(why) => report
+                Outcome::Dead(why) | Outcome::Unreachable(why) => report
                     .dead
                     .push(format!("{place}: dead link {url} ({why})")),
             }
@@ -259,6 +270,7 @@ mod tests {
             dead: vec!["a: dead link".to_string()],
             moved: vec![],
             refused: vec![],
+            unreachable: 0,
         };
         assert_eq!(
             report.lines(),
@@ -268,5 +280,15 @@ mod tests {
                     .to_string()
             ]
         );
+        let offline = Report {
+            checked: 2,
+            dead: vec!["a: dead link".to_string(), "b: dead link".to_string()],
+            unreachable: 2,
+            ..Report::default()
+        };
+        assert!(offline
+            .lines()
+            .last()
+            .is_some_and(|line| line.contains("reach the internet")));
     }
 }
