@@ -9,10 +9,7 @@ use crate::discord::limits;
 use crate::domain::content::{Library, Theme};
 use crate::store;
 
-/// NHS Employers' DNA of Care page: the default home of every facilitator pack.
-// Source: issue 2 (careprompt foundation), from NHS Employers' staff experience guidance.
-pub const DNA_OF_CARE_URL: &str =
-    "https://www.nhsemployers.org/retention-and-staff-experience/diversity-and-inclusion/policy-and-guidance/staff-experience";
+pub use crate::domain::content::DNA_OF_CARE_URL;
 
 /// Loads the library from the configured folder, checks the configuration against it, and
 /// applies the organisation's own pack links. Every problem is returned, one per line.
@@ -31,6 +28,7 @@ pub fn load_content(loaded: &LoadedConfig) -> Result<Library, Vec<String>> {
             .collect::<Vec<_>>()
     })?;
     apply_pack_overrides(&mut library, &loaded.config);
+    library.set_nation(loaded.config.support.nation);
     Ok(library)
 }
 
@@ -51,7 +49,7 @@ pub fn apply_pack_overrides(library: &mut Library, config: &Config) {
 /// each scheduled post as the exact body the scheduler sends, with the longest nonce and a role
 /// ping.
 pub fn check_cards(library: &Library, config: &Config) -> Vec<String> {
-    let replies = cards::all_cards(library, config.support.as_ref(), DNA_OF_CARE_URL)
+    let replies = cards::all_cards(library, config.support.org.as_ref(), DNA_OF_CARE_URL)
         .into_iter()
         .map(|(label, card)| (label, card.to_json()));
     let longest_nonce = store::nonce_for(i64::MAX);
@@ -110,6 +108,12 @@ pub fn run(loaded: &LoadedConfig) -> Result<Vec<String>, Vec<String>> {
         .iter()
         .map(|theme| theme_summary(&library, theme))
         .collect();
+    lines.extend(
+        library
+            .warnings
+            .iter()
+            .map(|warning| format!("warning: {warning}")),
+    );
     lines.push(format!(
         "ok: {} themes, {} prompts, {} stories, {} support lines; every card and the slash commands fit Discord's limits",
         library.themes.len(),

@@ -56,6 +56,26 @@ pub fn check(config_path: Option<PathBuf>, out: &mut impl Write) -> Result<(), F
     }
 }
 
+/// `careprompt check --links`: run after `check` has passed, since it goes online.
+pub fn check_links(config_path: Option<PathBuf>, out: &mut impl Write) -> Result<(), Failure> {
+    let loaded = load_config(config_path.as_deref())?;
+    let mut links =
+        crate::links::library_links(&loaded.config.content.dir).map_err(Failure::invalid)?;
+    links.extend(crate::links::config_links(&loaded));
+    let client = crate::links::client(crate::links::TIMEOUT).map_err(Failure::invalid)?;
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|err| Failure::invalid(format!("cannot start the runtime: {err}")))?;
+    let report = runtime.block_on(crate::links::check(client, &links));
+    if report.dead.is_empty() {
+        for line in report.lines() {
+            let _ = writeln!(out, "{line}");
+        }
+        Ok(())
+    } else {
+        Err(Failure::invalid(report.lines().join("\n")))
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct PreviewArgs {
     pub config: Option<PathBuf>,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::content::{validate_url, Location};
+use crate::domain::content::{validate_url, Location, Nation};
 use crate::domain::settings::{ScheduleSettings, SettingsError};
 
 pub const DEFAULT_CONFIG_FILE: &str = "careprompt.toml";
@@ -24,7 +24,7 @@ pub struct Config {
     pub content: ContentSettings,
     /// Per theme slug, links to an organisation's own copy of the facilitator pack.
     pub packs: BTreeMap<String, PackOverride>,
-    pub support: Option<OrgSupport>,
+    pub support: SupportSettings,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -131,6 +131,143 @@ pub struct OrgSupport {
     pub when: Option<String>,
     #[serde(default)]
     pub url: Option<String>,
+}
+
+/// The `[support]` section: where the organisation works, and its own contact if it has one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "RawSupportSettings", into = "RawSupportSettings")]
+pub struct SupportSettings {
+    /// Decides which national lines `/support` shows and where the bullying and harassment cards
+    /// say to raise a concern.
+    pub nation: Nation,
+    pub org: Option<OrgSupport>,
+}
+
+/// `[support]` as written: one flat section, so configs from before `nation` existed still load.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSupportSettings {
+    #[serde(default)]
+    nation: Nation,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    how: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    when: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+}
+
+impl TryFrom<RawSupportSettings> for SupportSettings {
+    type Error = String;
+
+    fn try_from(raw: RawSupportSettings) -> Result<Self, Self::Error> {
+        let org = match (raw.name, raw.how) {
+            (Some(name), Some(how)) => Some(OrgSupport {
+                name,
+                how,
+                when: raw.when,
+                url: raw.url,
+            }),
+            (None, None) if raw.when.is_none() && raw.url.is_none() => None,
+            _ => return Err("your organisation's contact needs both `name` and `how`".to_string()),
+        };
+        Ok(SupportSettings {
+            nation: raw.nation,
+            org,
+        })
+    }
+}
+
+impl From<SupportSettings> for RawSupportSettings {
+    fn from(settings: SupportSettings) -> Self {
+        let org = settings.org;
+        RawSupportSettings {
+            nation: settings.nation,
+            name: org.as_ref().map(|org| org.name.clone()),
+            how: org.as_ref().map(|org| org.how.clone()),
+            when: org.as_ref().and_then(|org| org.when.clone()),
+            url: org.and_then(|org| org.url),
+        }
+    }
+}
+
+#[cfg(test)]
+mod support_settings_tests {
+    use super::*;
+
+    fn parse(text: &str, env: &[(&str, &str)]) -> Result<LoadedConfig, ConfigError> {
+        from_text(
+            Some(PathBuf::from("careprompt.toml")),
+            text.to_string(),
+            env.iter()
+                .map(|(name, value)| (name.to_string(), value.to_string())),
+        )
+    }
+
+    #[test]
+    fn england_is_the_default_nation_and_there_is_no_org_contact() {
+        let loaded = parse("", &[]).expect("defaults");
+        assert_eq!(loaded.config.support, SupportSettings::default());
+        assert_eq!(loaded.config.support.nation, Nation::England);
+        assert!(loaded.config.support.org.is_none());
+    }
+
+    #[test]
+    fn a_config_from_before_nation_existed_still_loads() {
+        let loaded = parse(
+            "[support]\nname = \"Wellbeing\"\nhow = \"Call 01234 567890\"\nwhen = \"Weekdays\"\n",
+            &[],
+        )
+        .expect("old config");
+        assert_eq!(loaded.config.support.nation, Nation::England);
+        let org = loaded.config.support.org.expect("org contact");
+        assert_eq!(
+            (org.name.as_str(), org.how.as_str(), org.when.as_deref()),
+            ("Wellbeing", "Call 01234 567890", Some("Weekdays"))
+        );
+    }
+
+    #[test]
+    fn the_nation_can_be_set_alone_or_by_environment() {
+        let loaded = parse("[support]\nnation = \"northern-ireland\"\n", &[]).expect("nation");
+        assert_eq!(loaded.config.support.nation, Nation::NorthernIreland);
+        assert!(loaded.config.support.org.is_none());
+        let loaded = parse(
+            "[support]\nnation = \"wales\"\n",
+            &[("CAREPROMPT_SUPPORT__NATION", "scotland")],
+        )
+        .expect("env");
+        assert_eq!(loaded.config.support.nation, Nation::Scotland);
+    }
+
+    #[test]
+    fn an_unknown_nation_is_an_error_at_its_line() {
+        let err = parse("# ours\n[support]\nnation = \"cymru\"\n", &[]).expect_err("unknown");
+        let text = err.to_string();
+        assert!(
+            text.starts_with("careprompt.toml:3:") && text.contains("support.nation"),
+            "{text}"
+        );
+        assert!(
+            text.contains("northern-ireland") && text.contains("cymru"),
+            "{text}"
+        );
+        let err =
+            parse("", &[("CAREPROMPT_SUPPORT__NATION", "uk-wide")]).expect_err("not a nation");
+        assert!(
+            err.to_string().contains("CAREPROMPT_SUPPORT__NATION"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn half_an_org_contact_is_refused() {
+        let err = parse("[support]\nnation = \"wales\"\nwhen = \"Weekdays\"\n", &[])
+            .expect_err("when without name");
+        assert!(err.to_string().contains("`name` and `how`"), "{err}");
+    }
 }
 
 /// Parses a length of time such as "90s", "30m", "6h", "2d" or "1h 30m"; "0" is none at all.
@@ -281,7 +418,7 @@ impl LoadedConfig {
                 }
             }
         }
-        if let Some(support) = &config.support {
+        if let Some(support) = &config.support.org {
             if let Some(Err(message)) = support.url.as_deref().map(validate_url) {
                 errors.push(self.invalid("support.url", message));
             }

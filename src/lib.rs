@@ -7,7 +7,7 @@
 //! - `discord`: talking to Discord's REST API, and the messages (cards) careprompt sends.
 //! - `scheduler`: the worker that posts each scheduled card exactly once.
 //! - `bot`: the running bot: start-up, commands, buttons, errors and shutdown.
-//! - `check` and `cli`: the command-line entry points.
+//! - `check`, `links` and `cli`: the command-line entry points.
 
 pub mod bot;
 pub mod check;
@@ -17,6 +17,7 @@ pub mod config;
 pub mod discord;
 pub mod domain;
 pub mod error;
+pub mod links;
 pub mod scheduler;
 pub mod store;
 pub mod telemetry;

@@ -21,7 +21,12 @@ enum Command {
     /// Run the bot. Needs DISCORD_TOKEN.
     Run,
     /// Validate the configuration and the prompts, and prove every card fits Discord's limits.
-    Check,
+    Check {
+        /// Also fetch every link in the library and the config once, and report dead or moved
+        /// ones (goes online; exit 1 if any is dead).
+        #[arg(long)]
+        links: bool,
+    },
     /// Show the next posts a schedule would make.
     Preview {
         /// A crontab line: minute hour day-of-month month day-of-week.
@@ -57,7 +62,13 @@ fn main() -> ExitCode {
     let mut stdout = std::io::stdout().lock();
     let result: Result<(), Failure> = match args.command {
         Command::Run => cli::run_bot(args.config),
-        Command::Check => cli::check(args.config, &mut stdout),
+        Command::Check { links } => cli::check(args.config.clone(), &mut stdout).and_then(|()| {
+            if links {
+                cli::check_links(args.config, &mut stdout)
+            } else {
+                Ok(())
+            }
+        }),
         Command::Preview {
             cron,
             tz,

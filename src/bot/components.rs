@@ -21,9 +21,7 @@ pub async fn handle(data: &Data, click: &serenity::ComponentInteraction) -> Resu
             let theme = data.library.theme(&theme).ok_or(StaleButton)?;
             cards::pack_card(&data.library, theme)
         }
-        ButtonAction::Support { .. } => {
-            cards::support_card(data.config.support.as_ref(), &data.library.support_lines)
-        }
+        ButtonAction::Support { .. } => data.support_card(),
     };
     data.rest
         .respond(click.id, &click.token, card, true)

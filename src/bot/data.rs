@@ -29,6 +29,12 @@ pub struct Data {
 }
 
 impl Data {
+    /// Where to get support, for the nation the organisation works in, its own contact first.
+    pub fn support_card(&self) -> Card {
+        let lines = self.library.support_lines_for(self.library.nation);
+        crate::discord::cards::support_card(self.config.support.org.as_ref(), &lines)
+    }
+
     /// Answers the command with a card; `ephemeral` replies are seen only by the person who asked.
     pub async fn reply(
         &self,

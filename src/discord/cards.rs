@@ -9,7 +9,7 @@ use poise::serenity_prelude::{
 use crate::discord::custom_id::ButtonAction;
 
 use crate::config::OrgSupport;
-use crate::domain::content::{Library, Prompt, Story, SupportLine, Theme};
+use crate::domain::content::{Library, Nation, Prompt, Story, SupportLine, Theme, DNA_OF_CARE_URL};
 
 /// NHS blue, for cards that belong to no single theme.
 pub const NEUTRAL_COLOUR: u32 = 0x005EB8;
@@ -76,6 +76,40 @@ fn story_line(story: &Story) -> String {
     )
 }
 
+/// The fixed part of every card in a theme about bullying or harassment: where to raise a
+/// concern in the configured nation, and `/support`. Cards of other themes are unchanged.
+fn with_concern(embed: CreateEmbed, theme: &Theme) -> CreateEmbed {
+    match &theme.concern {
+        Some(concern) => embed.field(
+            "Raising a concern",
+            format!("{concern}\n/support lists people who can help, whenever you need it."),
+            false,
+        ),
+        None => embed,
+    }
+}
+
+/// The pack's link buttons. One page that holds both the guide and the presentation gets one
+/// button, so nobody clicks "Presentation" and lands where "Facilitator guide" took them; an
+/// organisation's own separate copies get one button each.
+fn pack_buttons(theme: &Theme, dna_of_care_url: &str) -> Vec<CreateButton> {
+    match &theme.presentation_url {
+        Some(presentation) if presentation != &theme.guide_url => vec![
+            link_button("Facilitator guide", &theme.guide_url),
+            link_button("Presentation", presentation),
+        ],
+        _ if theme.guide_url == dna_of_care_url => vec![link_button(
+            "Facilitator packs at NHS Employers",
+            &theme.guide_url,
+        )],
+        Some(_) => vec![link_button(
+            "Facilitator guide and presentation",
+            &theme.guide_url,
+        )],
+        None => vec![link_button("Facilitator guide", &theme.guide_url)],
+    }
+}
+
 fn dna_of_care_footer(extra: &str) -> CreateEmbedFooter {
     CreateEmbedFooter::new(format!("DNA of Care · {extra}"))
 }
@@ -99,6 +133,7 @@ pub fn post_card(
     if let Some(story) = story {
         embed = embed.field("A story to watch", story_line(story), false);
     }
+    embed = with_concern(embed, theme);
     embed = embed
         .field(
             "\u{200b}",
@@ -176,18 +211,17 @@ pub fn pack_card(library: &Library, theme: &Theme) -> Card {
             theme.prompts.len(),
             theme.slug
         )));
-    let resources = match &theme.presentation_url {
-        Some(_) => "The facilitator's guide helps you plan and run a session; the presentation supports it on screen.",
-        None => "The facilitator's guide helps you plan and run a session on this theme.",
+    let buttons = pack_buttons(theme, DNA_OF_CARE_URL);
+    let resources = match (&theme.presentation_url, buttons.len()) {
+        (Some(_), 1) => "The facilitator's guide helps you plan and run a session; the presentation supports it on screen. Both are on the page the button opens.",
+        (Some(_), _) => "The facilitator's guide helps you plan and run a session; the presentation supports it on screen.",
+        (None, _) => "The facilitator's guide helps you plan and run a session on this theme.",
     };
     embed = embed.field("What is in the pack", resources, false);
     if !stories.is_empty() {
         embed = embed.field("Stories for this theme", stories.join("\n"), false);
     }
-    let mut buttons = vec![link_button("Facilitator guide", &theme.guide_url)];
-    if let Some(url) = &theme.presentation_url {
-        buttons.push(link_button("Presentation", url));
-    }
+    embed = with_concern(embed, theme);
     Card {
         content: None,
         embeds: vec![embed],
@@ -202,6 +236,7 @@ pub fn prompt_card(theme: &Theme, prompt: &Prompt) -> Card {
         .description(prompt.text.clone())
         .colour(theme.colour)
         .footer(dna_of_care_footer(&format!("prompt {}", prompt.id)));
+    let embed = with_concern(embed, theme);
     Card {
         content: None,
         embeds: vec![embed],
@@ -231,6 +266,16 @@ pub fn story_card(library: &Library, story: &Story) -> Card {
         .field("Themes", themes.join(", "), false)
         .colour(colour)
         .footer(CreateEmbedFooter::new(STORY_CREDIT));
+    // A story told about bullying carries the same safe next step as the theme's other cards.
+    let embed = match story
+        .themes
+        .iter()
+        .filter_map(|slug| library.theme(slug))
+        .find(|theme| theme.concern.is_some())
+    {
+        Some(theme) => with_concern(embed, theme),
+        None => embed,
+    };
     Card {
         content: None,
         embeds: vec![embed],
@@ -375,13 +420,17 @@ pub fn all_cards(
 ) -> Vec<(String, Card)> {
     let mut cards = vec![
         ("themes".to_string(), themes_card(library)),
-        (
-            "support".to_string(),
-            support_card(org, &library.support_lines),
-        ),
         ("help".to_string(), help_card()),
         ("about".to_string(), about_card(dna_of_care_url)),
     ];
+    // Every nation's, not only the configured one's, so a line added for Wales cannot break
+    // /support for an organisation that switches to Wales later.
+    for nation in Nation::ALL {
+        cards.push((
+            format!("support ({nation})"),
+            support_card(org, &library.support_lines_for(nation)),
+        ));
+    }
     for theme in &library.themes {
         cards.push((format!("pack {}", theme.slug), pack_card(library, theme)));
         for prompt in &theme.prompts {

@@ -8,3 +8,6 @@ pub mod rest;
 pub mod schedule_cards;
 
 pub use rest::{Rest, RestError, RetryPolicy};
+
+#[cfg(test)]
+mod card_tests;

@@ -29,8 +29,84 @@ pub const SHIPPED_THEMES: [&str; 7] = [
     "bullying-and-harassment",
 ];
 
+/// NHS Employers' DNA of Care page: the default home of every facilitator pack.
+// Source: issue 2 (careprompt foundation), from NHS Employers' staff experience guidance; the
+// page lists every theme's guide and presentation (../shared/content-facts.md, "The
+// facilitator packs").
+pub const DNA_OF_CARE_URL: &str =
+    "https://www.nhsemployers.org/retention-and-staff-experience/diversity-and-inclusion/policy-and-guidance/staff-experience";
+
 pub const STORIES_FILE: &str = "stories.toml";
 pub const SUPPORT_FILE: &str = "support.toml";
+
+/// Themes whose every card says where to raise a concern: talking about bullying and harassment
+/// can bring up something that is happening now, and the reader needs a safe next step.
+pub const CONCERN_THEMES: [&str; 1] = ["bullying-and-harassment"];
+
+/// The tag for a support line or concern route that serves all four nations.
+pub const UK_WIDE: &str = "uk-wide";
+
+/// Two prompts in one theme at least this alike (Sørensen–Dice over pairs of letters, 0 to 1) are
+/// reported as near-duplicates. Distinct prompts in the shipped library stay below 0.6, while a
+/// copied prompt with a few words changed scores above 0.7. Prompts that say the same thing in
+/// quite different words are beyond any string measure: those still need a human reader.
+pub const NEAR_DUPLICATE_SIMILARITY: f64 = 0.7;
+
+/// The UK nation an organisation works in, which decides the support lines and the routes for
+/// raising a concern that careprompt shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Nation {
+    #[default]
+    England,
+    Wales,
+    Scotland,
+    NorthernIreland,
+}
+
+impl Nation {
+    pub const ALL: [Nation; 4] = [
+        Nation::England,
+        Nation::Wales,
+        Nation::Scotland,
+        Nation::NorthernIreland,
+    ];
+
+    /// The spelling used in the config and in `nations = [...]`.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Nation::England => "england",
+            Nation::Wales => "wales",
+            Nation::Scotland => "scotland",
+            Nation::NorthernIreland => "northern-ireland",
+        }
+    }
+
+    pub fn from_slug(value: &str) -> Option<Nation> {
+        Nation::ALL
+            .into_iter()
+            .find(|nation| nation.slug() == value)
+    }
+}
+
+/// By hand, so a mistake in the config reads as plain words rather than serde's "variant".
+impl<'de> Deserialize<'de> for Nation {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = String::deserialize(deserializer)?;
+        Nation::from_slug(&value).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "\"{value}\" is not a nation careprompt knows; use {}",
+                Nation::ALL.map(Nation::slug).join(", ")
+            ))
+        })
+    }
+}
+
+impl fmt::Display for Nation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.slug())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prompt {
@@ -50,6 +126,9 @@ pub struct Theme {
     pub guide_url: String,
     pub presentation_url: Option<String>,
     pub prompts: Vec<Prompt>,
+    /// Where to raise a concern in the library's nation, for the themes in `CONCERN_THEMES`;
+    /// every card of the theme carries it.
+    pub concern: Option<String>,
 }
 
 impl Theme {
@@ -73,15 +152,30 @@ pub struct SupportLine {
     pub how: String,
     pub when: String,
     pub url: Option<String>,
+    /// The nations it serves; `uk-wide` in the file means all four.
+    pub nations: Vec<Nation>,
+}
+
+/// One part of what to do about bullying or harassment, for the nations it applies in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Concern {
+    pub text: String,
+    pub nations: Vec<Nation>,
 }
 
 /// Everything careprompt can say, loaded once at start and shared read-only.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Library {
     /// Sorted by rotation order.
     pub themes: Vec<Theme>,
     pub stories: Vec<Story>,
+    /// Every line for every nation; `support_lines_for` picks the ones to show.
     pub support_lines: Vec<SupportLine>,
+    pub concerns: Vec<Concern>,
+    /// The nation the cards speak to; set from the config with `set_nation`.
+    pub nation: Nation,
+    /// Things worth a facilitator's look that do not stop the library loading.
+    pub warnings: Vec<ContentError>,
 }
 
 impl Library {
@@ -106,6 +200,39 @@ impl Library {
             .filter(|theme| theme.in_rotation || include_out_of_rotation)
             .map(|theme| theme.slug.as_str())
             .collect()
+    }
+
+    /// The support lines that serve `nation`, in file order.
+    pub fn support_lines_for(&self, nation: Nation) -> Vec<SupportLine> {
+        self.support_lines
+            .iter()
+            .filter(|line| line.nations.contains(&nation))
+            .cloned()
+            .collect()
+    }
+
+    /// What to do about bullying or harassment in `nation`, one part a line.
+    pub fn concern_for(&self, nation: Nation) -> String {
+        self.concerns
+            .iter()
+            .filter(|concern| concern.nations.contains(&nation))
+            .map(|concern| concern.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Points the cards at `nation`: its raising-a-concern routes go on every card of the
+    /// themes in `CONCERN_THEMES`.
+    pub fn set_nation(&mut self, nation: Nation) {
+        self.nation = nation;
+        let concern = self.concern_for(nation);
+        for theme in &mut self.themes {
+            if CONCERN_THEMES.contains(&theme.slug.as_str()) && !concern.is_empty() {
+                theme.concern = Some(concern.clone());
+            } else {
+                theme.concern = None;
+            }
+        }
     }
 
     /// Finds a prompt by its id in any theme.
@@ -136,12 +263,17 @@ impl Library {
         theme_files.sort();
 
         let mut themes = Vec::new();
+        let mut warnings = Vec::new();
         let mut seen_prompt_ids: HashMap<String, String> = HashMap::new();
         let mut seen_orders: HashMap<u32, String> = HashMap::new();
         for path in &theme_files {
-            if let Some(theme) =
-                load_theme(path, &mut seen_prompt_ids, &mut seen_orders, &mut errors)
-            {
+            if let Some(theme) = load_theme(
+                path,
+                &mut seen_prompt_ids,
+                &mut seen_orders,
+                &mut errors,
+                &mut warnings,
+            ) {
                 themes.push(theme);
             }
         }
@@ -168,14 +300,40 @@ impl Library {
             })
             .collect();
         let stories = load_stories(&dir.join(STORIES_FILE), &known_slugs, &mut errors);
-        let support_lines = load_support(&dir.join(SUPPORT_FILE), &mut errors);
+        let support_path = dir.join(SUPPORT_FILE);
+        let before_support = errors.0.len();
+        let (support_lines, concerns) = load_support(&support_path, &mut errors);
+        // A card about bullying without somewhere safe to turn would do harm, so a library with
+        // such a theme must say where to raise a concern in every nation.
+        if known_slugs
+            .iter()
+            .any(|slug| CONCERN_THEMES.contains(&slug.as_str()))
+            && errors.0.len() == before_support
+        {
+            for nation in Nation::ALL {
+                if !concerns
+                    .iter()
+                    .any(|concern| concern.nations.contains(&nation))
+                {
+                    errors.push_plain(
+                        &support_path,
+                        format!("no [[concern]] serves {nation}: the bullying and harassment cards need somewhere to raise a concern in every nation"),
+                    );
+                }
+            }
+        }
 
         if errors.is_empty() {
-            Ok(Library {
+            let mut library = Library {
                 themes,
                 stories,
                 support_lines,
-            })
+                concerns,
+                nation: Nation::default(),
+                warnings,
+            };
+            library.set_nation(Nation::default());
+            Ok(library)
         } else {
             Err(errors)
         }
@@ -313,6 +471,8 @@ struct RawStory {
 struct RawSupport {
     #[serde(default, rename = "line")]
     lines: Vec<RawSupportLine>,
+    #[serde(default, rename = "concern")]
+    concerns: Vec<RawConcern>,
 }
 
 #[derive(Deserialize)]
@@ -322,6 +482,14 @@ struct RawSupportLine {
     how: Text,
     when: Text,
     url: Option<Text>,
+    nations: Option<Spanned<Vec<Text>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConcern {
+    text: Text,
+    nations: Option<Spanned<Vec<Text>>>,
 }
 
 /// Reads and parses one file, recording a located error on failure.
@@ -424,6 +592,7 @@ fn load_theme(
     seen_prompt_ids: &mut HashMap<String, String>,
     seen_orders: &mut HashMap<u32, String>,
     errors: &mut ContentErrors,
+    warnings: &mut Vec<ContentError>,
 ) -> Option<Theme> {
     let (raw, text) = parse_file::<RawTheme>(path, errors)?;
     let before = errors.0.len();
@@ -523,6 +692,7 @@ fn load_theme(
     if errors.0.len() != before {
         return None;
     }
+    warnings.extend(near_duplicates(path, &text, &raw.prompts));
     Some(Theme {
         slug: raw.slug.into_inner(),
         title: raw.title.into_inner(),
@@ -541,7 +711,47 @@ fn load_theme(
                 text: prompt.text.into_inner(),
             })
             .collect(),
+        concern: None,
     })
+}
+
+/// Letters and digits only, lower case, so punctuation and capitals do not hide a repeat.
+fn comparable(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric() || c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// A warning, placed at the later prompt, for each pair of prompts in one theme that read almost
+/// the same, so a facilitator who adds a prompt hears that the theme already asks it.
+fn near_duplicates(path: &Path, text: &str, prompts: &[RawPrompt]) -> Vec<ContentError> {
+    let comparable: Vec<String> = prompts
+        .iter()
+        .map(|prompt| comparable(prompt.text.get_ref()))
+        .collect();
+    let mut warnings = Vec::new();
+    for (later, later_text) in comparable.iter().enumerate() {
+        for (earlier, earlier_text) in comparable.iter().enumerate().take(later) {
+            let similarity = strsim::sorensen_dice(earlier_text, later_text);
+            if similarity >= NEAR_DUPLICATE_SIMILARITY {
+                warnings.push(ContentError {
+                    file: path.to_path_buf(),
+                    location: Some(Location::from_offset(
+                        path,
+                        text,
+                        prompts[later].id.span().start,
+                    )),
+                    message: format!(
+                        "prompt \"{}\" reads almost the same as \"{}\" (similarity {similarity:.2}): merge them, or reword one so it asks something new",
+                        prompts[later].id.get_ref(),
+                        prompts[earlier].id.get_ref()
+                    ),
+                });
+            }
+        }
+    }
+    warnings
 }
 
 fn load_stories(path: &Path, known_slugs: &[String], errors: &mut ContentErrors) -> Vec<Story> {
@@ -619,9 +829,111 @@ fn load_stories(path: &Path, known_slugs: &[String], errors: &mut ContentErrors)
     stories
 }
 
-fn load_support(path: &Path, errors: &mut ContentErrors) -> Vec<SupportLine> {
-    let Some((raw, text)) = parse_file::<RawSupport>(path, errors) else {
+/// Reads a `nations = [...]` list, where `uk-wide` stands for all four nations.
+fn parse_nations(
+    what: &str,
+    header: usize,
+    nations: Option<&Spanned<Vec<Text>>>,
+    path: &Path,
+    text: &str,
+    errors: &mut ContentErrors,
+) -> Vec<Nation> {
+    let known = format!("{}, {UK_WIDE}", Nation::ALL.map(Nation::slug).join(", "));
+    let Some(nations) = nations else {
+        errors.push_at(
+            path,
+            text,
+            header,
+            format!("{what} has no `nations`: say where it serves, such as nations = [\"{UK_WIDE}\"] (known: {known})"),
+        );
         return Vec::new();
+    };
+    if nations.get_ref().is_empty() {
+        errors.push_at(
+            path,
+            text,
+            nations.span().start,
+            format!("{what} needs at least one nation (known: {known})"),
+        );
+    }
+    let mut parsed = Vec::new();
+    for nation in nations.get_ref() {
+        if nation.get_ref() == UK_WIDE {
+            parsed.extend(Nation::ALL);
+        } else if let Some(known) = Nation::from_slug(nation.get_ref()) {
+            parsed.push(known);
+        } else {
+            errors.push_at(
+                path,
+                text,
+                nation.span().start,
+                format!("unknown nation \"{}\"; known: {known}", nation.get_ref()),
+            );
+        }
+    }
+    parsed.sort();
+    parsed.dedup();
+    parsed
+}
+
+/// The byte offsets of each `[[table]]` header in `text`, in file order, so each entry can be
+/// matched with the comment written above it.
+fn table_headers(text: &str, table: &str) -> Vec<usize> {
+    let header = format!("[[{table}]]");
+    let mut offsets = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if line.trim() == header {
+            offsets.push(offset + (line.len() - line.trim_start().len()));
+        }
+        offset += line.len();
+    }
+    offsets
+}
+
+/// Whether the comment block directly above `offset` names a source. Facts people may act on in
+/// a hard moment must say where they came from, so they can be checked again.
+fn has_source_comment(text: &str, offset: usize) -> bool {
+    text[..offset]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .take_while(|line| line.starts_with('#'))
+        .any(|line| {
+            line.trim_start_matches('#')
+                .trim_start()
+                .starts_with("Source:")
+        })
+}
+
+/// The nations a `[[line]]` or `[[concern]]` serves, after checking it has a source comment.
+/// `header` is where its `[[...]]` header is, from `table_headers`; `fallback` is used when the
+/// header could not be found (a table written inline).
+fn check_sourced_entry(
+    what: &str,
+    header: Option<usize>,
+    fallback: usize,
+    nations: Option<&Spanned<Vec<Text>>>,
+    path: &Path,
+    text: &str,
+    errors: &mut ContentErrors,
+) -> Vec<Nation> {
+    let header = header.unwrap_or(fallback);
+    let nations = parse_nations(what, header, nations, path, text, errors);
+    if !has_source_comment(text, header) {
+        errors.push_at(
+            path,
+            text,
+            header,
+            format!("{what} has no `# Source: ...` comment directly above it: say where its details were checked"),
+        );
+    }
+    nations
+}
+
+fn load_support(path: &Path, errors: &mut ContentErrors) -> (Vec<SupportLine>, Vec<Concern>) {
+    let Some((raw, text)) = parse_file::<RawSupport>(path, errors) else {
+        return (Vec::new(), Vec::new());
     };
     if raw.lines.is_empty() {
         errors.push_plain(
@@ -629,8 +941,9 @@ fn load_support(path: &Path, errors: &mut ContentErrors) -> Vec<SupportLine> {
             "no support lines: add at least one [[line]]".to_string(),
         );
     }
+    let line_headers = table_headers(&text, "line");
     let mut lines = Vec::new();
-    for line in raw.lines {
+    for (index, line) in raw.lines.into_iter().enumerate() {
         let before = errors.0.len();
         check_text("name", &line.name, MAX_TITLE_CHARS, path, &text, errors);
         check_text("how", &line.how, MAX_TITLE_CHARS, path, &text, errors);
@@ -638,16 +951,55 @@ fn load_support(path: &Path, errors: &mut ContentErrors) -> Vec<SupportLine> {
         if let Some(url) = &line.url {
             check_url(url, path, &text, errors);
         }
+        let what = format!("support line \"{}\"", line.name.get_ref());
+        let nations = check_sourced_entry(
+            &what,
+            line_headers.get(index).copied(),
+            line.name.span().start,
+            line.nations.as_ref(),
+            path,
+            &text,
+            errors,
+        );
         if errors.0.len() == before {
             lines.push(SupportLine {
                 name: line.name.into_inner(),
                 how: line.how.into_inner(),
                 when: line.when.into_inner(),
                 url: line.url.map(Spanned::into_inner),
+                nations,
             });
         }
     }
-    lines
+    let concern_headers = table_headers(&text, "concern");
+    let mut concerns = Vec::new();
+    for (index, concern) in raw.concerns.into_iter().enumerate() {
+        let before = errors.0.len();
+        check_text(
+            "concern text",
+            &concern.text,
+            MAX_SUMMARY_CHARS,
+            path,
+            &text,
+            errors,
+        );
+        let nations = check_sourced_entry(
+            "a [[concern]]",
+            concern_headers.get(index).copied(),
+            concern.text.span().start,
+            concern.nations.as_ref(),
+            path,
+            &text,
+            errors,
+        );
+        if errors.0.len() == before {
+            concerns.push(Concern {
+                text: concern.text.into_inner(),
+                nations,
+            });
+        }
+    }
+    (lines, concerns)
 }
 
 #[cfg(test)]
@@ -686,10 +1038,14 @@ mod tests {
         assert_eq!(parse_colour("#GGGGGG"), None);
     }
 
+    fn shipped() -> Library {
+        Library::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts"))
+            .expect("shipped content is valid")
+    }
+
     #[test]
     fn shipped_library_loads_with_the_seven_themes_in_order() {
-        let library = Library::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts"))
-            .expect("shipped content is valid");
+        let library = shipped();
         let slugs: Vec<&str> = library
             .themes
             .iter()
@@ -701,20 +1057,199 @@ mod tests {
         assert!(!bullying.in_rotation && bullying.presentation_url.is_none());
         for theme in &library.themes {
             assert!(
-                theme.prompts.len() >= 12,
+                theme.prompts.len() >= 15,
                 "{} has {} prompts",
                 theme.slug,
                 theme.prompts.len()
             );
-            assert!(
-                library.stories_for(&theme.slug).count() >= 1,
-                "{} has no story",
-                theme.slug
-            );
+            for prompt in &theme.prompts {
+                assert!(prompt.text.contains('?'), "{} is not a question", prompt.id);
+            }
         }
+        assert!(library.stories.len() >= 9);
         assert!(library
             .support_lines
             .iter()
             .any(|line| line.how.contains("116 123")));
+        assert_eq!(library.warnings, [], "no near-duplicate prompts ship");
+    }
+
+    #[test]
+    fn shipped_prompts_avoid_words_that_talk_down_at_4am() {
+        for theme in &shipped().themes {
+            for prompt in &theme.prompts {
+                let words: Vec<String> = comparable(&prompt.text)
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect();
+                for word in ["just", "simply"] {
+                    assert!(
+                        !words.iter().any(|w| w == word),
+                        "{} says \"{word}\"",
+                        prompt.id
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_nation_gets_its_own_lines_and_the_uk_wide_ones() {
+        let library = shipped();
+        let names = |nation| -> Vec<String> {
+            library
+                .support_lines_for(nation)
+                .into_iter()
+                .map(|line| line.name)
+                .collect()
+        };
+        for nation in Nation::ALL {
+            let names = names(nation);
+            for uk_wide in ["Samaritans", "Shout", "Emergency"] {
+                assert!(
+                    names.iter().any(|name| name == uk_wide),
+                    "{nation}: {names:?}"
+                );
+            }
+        }
+        let practitioner = |nation| {
+            names(nation)
+                .iter()
+                .any(|name| name.contains("Practitioner Health"))
+        };
+        assert!(practitioner(Nation::England));
+        for nation in [Nation::Wales, Nation::Scotland, Nation::NorthernIreland] {
+            assert!(
+                !practitioner(nation),
+                "Practitioner Health serves England only"
+            );
+        }
+        assert!(names(Nation::Wales).contains(&"Health for Health Professionals Wales".to_string()));
+        assert!(names(Nation::Scotland).contains(&"Breathing Space".to_string()));
+        assert!(names(Nation::NorthernIreland).contains(&"Lifeline".to_string()));
+    }
+
+    #[test]
+    fn the_bullying_theme_says_where_to_raise_a_concern_in_the_chosen_nation() {
+        let mut library = shipped();
+        let concern = |library: &Library| {
+            library
+                .theme("bullying-and-harassment")
+                .and_then(|theme| theme.concern.clone())
+                .expect("a concern part")
+        };
+        let expected = [
+            (Nation::England, "Freedom to Speak Up Guardian", "Acas"),
+            (Nation::Wales, "Speaking Up Safely", "Acas"),
+            (Nation::Scotland, "Bullying and Harassment Policy", "Acas"),
+            (
+                Nation::NorthernIreland,
+                "raising a concern policy",
+                "Labour Relations Agency",
+            ),
+        ];
+        for (nation, route, adviser) in expected {
+            library.set_nation(nation);
+            let text = concern(&library);
+            assert!(
+                text.contains(route) && text.contains(adviser),
+                "{nation}: {text}"
+            );
+            assert!(text.contains("trade union rep"), "{nation}: {text}");
+        }
+        library.set_nation(Nation::NorthernIreland);
+        assert!(
+            !concern(&library).contains("Acas"),
+            "Acas does not cover Northern Ireland"
+        );
+        assert!(library
+            .theme("compassion")
+            .is_some_and(|theme| theme.concern.is_none()));
+    }
+
+    /// A scratch library: the shipped one with `support.toml` and any theme file replaced.
+    fn scratch(name: &str, files: &[(&str, &str)]) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("careprompt-content-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts");
+        for entry in std::fs::read_dir(&shipped).expect("prompts") {
+            let path = entry.expect("entry").path();
+            std::fs::copy(&path, dir.join(path.file_name().expect("name"))).expect("copy");
+        }
+        for (file, text) in files {
+            std::fs::write(dir.join(file), text).expect("write");
+        }
+        dir
+    }
+
+    const CONCERNS: &str =
+        "# Source: test\n[[concern]]\ntext = \"Talk to someone.\"\nnations = [\"uk-wide\"]\n";
+
+    #[test]
+    fn a_support_line_needs_nations_and_a_source_comment() {
+        let support = format!(
+            "# Source: test\n[[line]]\nname = \"A\"\nhow = \"Call 1\"\nwhen = \"Any time\"\n\n[[line]]\nname = \"B\"\nhow = \"Call 2\"\nwhen = \"Any time\"\nnations = [\"wales\"]\n\n# Source: test\n[[line]]\nname = \"C\"\nhow = \"Call 3\"\nwhen = \"Any time\"\nnations = [\"cymru\"]\n\n{CONCERNS}"
+        );
+        let dir = scratch("support", &[(SUPPORT_FILE, &support)]);
+        let errors = Library::load(&dir).expect_err("three mistakes").to_string();
+        let _ = std::fs::remove_dir_all(&dir);
+        let file = dir.join(SUPPORT_FILE).display().to_string();
+        assert!(
+            errors.contains(&format!("{file}:2:1: support line \"A\" has no `nations`")),
+            "{errors}"
+        );
+        assert!(
+            errors.contains(&format!(
+                "{file}:7:1: support line \"B\" has no `# Source: ...` comment"
+            )),
+            "{errors}"
+        );
+        assert!(
+            errors.contains(&format!("{file}:18:12: unknown nation \"cymru\"")),
+            "{errors}"
+        );
+        assert_eq!(errors.lines().count(), 3, "{errors}");
+    }
+
+    #[test]
+    fn a_library_with_the_bullying_theme_needs_a_concern_route_for_every_nation() {
+        let support = "# Source: test\n[[line]]\nname = \"A\"\nhow = \"Call 1\"\nwhen = \"Any time\"\nnations = [\"uk-wide\"]\n\n# Source: test\n[[concern]]\ntext = \"Ask HR.\"\nnations = [\"england\"]\n";
+        let dir = scratch("concerns", &[(SUPPORT_FILE, support)]);
+        let errors = Library::load(&dir)
+            .expect_err("three nations uncovered")
+            .to_string();
+        let _ = std::fs::remove_dir_all(&dir);
+        for nation in ["wales", "scotland", "northern-ireland"] {
+            assert!(
+                errors.contains(&format!("no [[concern]] serves {nation}")),
+                "{errors}"
+            );
+        }
+        assert!(!errors.contains("serves england"), "{errors}");
+    }
+
+    #[test]
+    fn a_reworded_copy_of_a_prompt_is_a_warning_at_the_copy() {
+        let theme = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts/resilience.toml"),
+        )
+        .expect("read");
+        let copy = format!(
+            "{theme}\n[[prompt]]\nid = \"res-99\"\ntext = \"What small thing helps you recharge, even for five minutes on a shift?\"\n"
+        );
+        let dir = scratch("nearcopy", &[("resilience.toml", &copy)]);
+        let library = Library::load(&dir).expect("a warning is not an error");
+        let _ = std::fs::remove_dir_all(&dir);
+        let warnings: Vec<String> = library.warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        let line = copy.lines().count() - 1;
+        assert!(
+            warnings[0].contains(&format!(
+                "resilience.toml:{line}:6: prompt \"res-99\" reads almost the same as \"res-03\""
+            )),
+            "{warnings:?}"
+        );
     }
 }

@@ -186,6 +186,7 @@ mod tests {
                     text: format!("prompt {n}"),
                 })
                 .collect(),
+            concern: None,
         }
     }
 
@@ -213,6 +214,7 @@ mod tests {
                 },
             ],
             support_lines: vec![],
+            ..Library::default()
         }
     }
 

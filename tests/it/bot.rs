@@ -10,7 +10,7 @@ use careprompt::check::{load_content, DNA_OF_CARE_URL};
 use careprompt::clock::ManualClock;
 use careprompt::config::{self, Config, OrgSupport, PackOverride, Token};
 use careprompt::discord::RetryPolicy;
-use careprompt::domain::content::Library;
+use careprompt::domain::content::{Library, Nation};
 use careprompt::scheduler::SchedulerOptions;
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
@@ -253,12 +253,13 @@ async fn pack_is_shared_in_the_channel_with_its_links_and_stories() {
             story.title
         );
     }
+    // The guide and the presentation are on one NHS Employers page: one honest button.
     assert_eq!(
         link_buttons(&reply),
-        [
-            ("Facilitator guide".to_string(), DNA_OF_CARE_URL.to_string()),
-            ("Presentation".to_string(), DNA_OF_CARE_URL.to_string())
-        ]
+        [(
+            "Facilitator packs at NHS Employers".to_string(),
+            DNA_OF_CARE_URL.to_string()
+        )]
     );
 
     let compassion_private = fake
@@ -294,8 +295,8 @@ async fn pack_is_shared_in_the_channel_with_its_links_and_stories() {
         .collect();
     assert_eq!(
         labels,
-        ["Facilitator guide"],
-        "bullying and harassment has a guide only"
+        ["Facilitator packs at NHS Employers"],
+        "bullying and harassment has a guide only, on the NHS Employers page"
     );
     finish(fake, bot).await;
 }
@@ -412,7 +413,7 @@ async fn story_comes_from_the_theme_with_credit_and_a_watch_button() {
 #[tokio::test]
 async fn support_is_always_private_and_puts_the_organisation_first() {
     let (fake, bot) = start(Mode::Proxy, |config| {
-        config.support = Some(OrgSupport {
+        config.support.org = Some(OrgSupport {
             name: "Ward 7 wellbeing service".into(),
             how: "Call 01234 567890".into(),
             when: Some("Weekdays 8am to 6pm".into()),
@@ -438,6 +439,136 @@ async fn support_is_always_private_and_puts_the_organisation_first() {
         }
     }
     finish(fake, bot).await;
+}
+
+/// A nation, what its `/support` shows and must not show, and what its concern part says.
+type NationCase = (
+    Nation,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+/// What `/support` and the shared bullying-and-harassment pack say in each nation.
+#[tokio::test]
+async fn support_and_the_bullying_pack_follow_the_configured_nation() {
+    let cases: [NationCase; 4] = [
+        (
+            Nation::England,
+            &["0300 0303 300", "116 123", "85258", "999"],
+            &["0808 164 0123", "Breathing Space", "Lifeline"],
+            &["Freedom to Speak Up Guardian", "Acas", "0300 123 1100"],
+        ),
+        (
+            Nation::Wales,
+            &[
+                "0808 164 0123",
+                "option 2",
+                "hhpwales.nhs.wales",
+                "116 123",
+                "999",
+            ],
+            &["0300 0303 300", "Breathing Space", "Lifeline"],
+            &["Speaking Up Safely", "Acas"],
+        ),
+        (
+            Nation::Scotland,
+            &[
+                "Breathing Space",
+                "0800 83 85 87",
+                "NHS 24",
+                "116 123",
+                "999",
+            ],
+            &["0300 0303 300", "0808 164 0123", "Lifeline"],
+            &["NHSScotland Bullying and Harassment Policy", "Acas"],
+        ),
+        (
+            Nation::NorthernIreland,
+            &[
+                "Lifeline",
+                "0808 808 8000",
+                "occupational health",
+                "116 123",
+                "999",
+            ],
+            &["0300 0303 300", "Breathing Space", "0808 164 0123"],
+            &[
+                "raising a concern policy",
+                "Labour Relations Agency",
+                "lra.org.uk",
+            ],
+        ),
+    ];
+    for (nation, shown, hidden, concern) in cases {
+        let (fake, bot) = start(Mode::Proxy, |config| {
+            config.support.nation = nation;
+            config.support.org = Some(OrgSupport {
+                name: "Our wellbeing team".into(),
+                how: "Call 01234 567890".into(),
+                when: None,
+                url: None,
+            });
+        })
+        .await;
+        let reply = fake
+            .run_command(CommandInvocation::guild("support"))
+            .await
+            .expect("answered");
+        assert!(reply.ephemeral());
+        let fields = embed(&reply)["fields"].as_array().cloned().expect("fields");
+        assert_eq!(
+            fields[0]["name"], "Our wellbeing team",
+            "{nation}: ours first"
+        );
+        let all = serde_json::to_string(&fields).expect("json");
+        for fact in shown {
+            assert!(all.contains(fact), "{nation}: {fact} missing from {all}");
+        }
+        for fact in hidden {
+            assert!(!all.contains(fact), "{nation}: {fact} shown in {all}");
+        }
+
+        let pack = fake
+            .run_command(
+                CommandInvocation::guild("pack")
+                    .option_str("theme", "bullying-and-harassment")
+                    .option_bool("share", true),
+            )
+            .await
+            .expect("answered");
+        let card = embed(&pack);
+        let part = card["fields"]
+            .as_array()
+            .expect("fields")
+            .iter()
+            .find(|field| field["name"] == "Raising a concern")
+            .unwrap_or_else(|| panic!("{nation}: no concern part in {card}"))
+            .clone();
+        let text = part["value"].as_str().unwrap_or_default();
+        for fact in concern
+            .iter()
+            .chain(&["a manager who is not involved", "/support"])
+        {
+            assert!(text.contains(fact), "{nation}: {fact} missing from {text}");
+        }
+        let prompt = fake
+            .run_command(
+                CommandInvocation::guild("prompt").option_str("theme", "bullying-and-harassment"),
+            )
+            .await
+            .expect("answered");
+        assert!(
+            embed(&prompt).to_string().contains(concern[0]),
+            "{nation}: the prompt card has the concern part too"
+        );
+        let compassion = fake
+            .run_command(CommandInvocation::guild("pack").option_str("theme", "compassion"))
+            .await
+            .expect("answered");
+        assert!(!embed(&compassion).to_string().contains("Raising a concern"));
+        finish(fake, bot).await;
+    }
 }
 
 #[tokio::test]

@@ -110,11 +110,15 @@ fn check_passes_on_the_shipped_content() {
             .nth(1)
             .and_then(|count| count.parse().ok())
             .expect("prompt count");
-        assert!(prompts >= 12, "{slug} has only {prompts} prompts");
+        assert!(prompts >= 15, "{slug} has only {prompts} prompts");
     }
     assert!(
         text.contains("every card and the slash commands fit Discord's limits"),
         "{text}"
+    );
+    assert!(
+        !text.contains("warning:"),
+        "the shipped library has no warnings: {text}"
     );
 }
 
@@ -229,13 +233,14 @@ fn check_catches_a_card_that_breaks_discord_limits() {
     let copy = ContentCopy::new("limits");
     // A support line's text can only push a card past its limits through sheer numbers of lines.
     copy.edit("support.toml", |text| {
-        let block = "\n[[line]]\nname = \"Extra line\"\nhow = \"Call 0000\"\nwhen = \"Any time\"\n";
+        let block = "\n# Source: a test\n[[line]]\nname = \"Extra line\"\nhow = \"Call 0000\"\nwhen = \"Any time\"\nnations = [\"wales\"]\n";
         format!("{text}{}", block.repeat(30))
     });
     let output = copy.check();
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
     assert!(
-        stderr(&output).contains("the support card would break a Discord limit"),
+        stderr(&output).contains("the support (wales) card would break a Discord limit")
+            && !stderr(&output).contains("support (england)"),
         "{}",
         stderr(&output)
     );
@@ -685,4 +690,243 @@ fn check_catches_more_themes_than_discord_can_offer_as_choices() {
             && errors.contains("26 choices"),
         "{errors}"
     );
+}
+
+#[test]
+fn check_warns_about_a_near_duplicate_prompt_but_passes() {
+    let copy = ContentCopy::new("nearduplicate");
+    copy.edit("compassion.toml", |text| {
+        format!("{text}\n[[prompt]]\nid = \"com-99\"\ntext = \"Think of a small kindness someone showed you at work lately. What difference did it make?\"\n")
+    });
+    let output = copy.check();
+    assert!(
+        output.status.success(),
+        "a warning is not a failure: {}",
+        stderr(&output)
+    );
+    let text = std::fs::read_to_string(copy.file("compassion.toml")).expect("read");
+    let (line, column) = line_col(&text, "\"com-99\"", 0);
+    let expected = format!(
+        "warning: prompts/compassion.toml:{line}:{column}: prompt \"com-99\" reads almost the same as \"com-01\""
+    );
+    assert!(
+        stdout(&output).contains(&expected),
+        "wanted {expected} in:\n{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn check_refuses_an_unknown_nation_with_its_line() {
+    let copy = ContentCopy::new("nation");
+    std::fs::write(
+        copy.dir.join("careprompt.toml"),
+        "[support]\nname = \"Wellbeing\"\nhow = \"Call 01234 567890\"\nnation = \"cornwall\"\n",
+    )
+    .expect("write");
+    let output = copy.check();
+    assert_eq!(output.status.code(), Some(1));
+    let errors = stderr(&output);
+    assert!(
+        errors.contains("careprompt.toml:4:")
+            && errors.contains("support.nation")
+            && errors.contains("cornwall"),
+        "{errors}"
+    );
+}
+
+#[test]
+fn check_refuses_a_support_line_without_a_source_or_nations() {
+    let copy = ContentCopy::new("nosource");
+    copy.edit("support.toml", |text| {
+        format!(
+            "{text}\n[[line]]\nname = \"Unsourced\"\nhow = \"Call 0000\"\nwhen = \"Any time\"\n"
+        )
+    });
+    let output = copy.check();
+    assert_eq!(output.status.code(), Some(1));
+    let text = std::fs::read_to_string(copy.file("support.toml")).expect("read");
+    let (line, _) = line_col(&text, "[[line]]\nname = \"Unsourced\"", 0);
+    let errors = stderr(&output);
+    for problem in ["has no `nations`", "has no `# Source: ...` comment"] {
+        let expected =
+            format!("prompts/support.toml:{line}:1: support line \"Unsourced\" {problem}");
+        assert!(
+            errors.contains(&expected),
+            "wanted {expected} in:\n{errors}"
+        );
+    }
+}
+
+/// A web server on 127.0.0.1 for `check --links`: `/ok/...` answers 200, `/moved/...` redirects to
+/// `/ok/moved-here`, and anything else is 404. It counts the requests for each path.
+struct LinkServer {
+    port: u16,
+    hits: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<String, usize>>>,
+}
+
+impl LinkServer {
+    fn start() -> LinkServer {
+        use http_body_util::Full;
+        use hyper::body::Bytes;
+        use hyper::{Response, StatusCode};
+
+        let hits = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeMap::new()));
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("non-blocking");
+        let port = listener.local_addr().expect("address").port();
+        let counted = hits.clone();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                loop {
+                    let Ok((stream, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    let counted = counted.clone();
+                    tokio::spawn(async move {
+                        let service = hyper::service::service_fn(
+                            move |request: hyper::Request<hyper::body::Incoming>| {
+                                let path = request.uri().path().to_string();
+                                *counted
+                                    .lock()
+                                    .expect("lock")
+                                    .entry(path.clone())
+                                    .or_insert(0) += 1;
+                                let mut response =
+                                    Response::new(Full::new(Bytes::from_static(b"hello")));
+                                if path.starts_with("/moved/") {
+                                    *response.status_mut() = StatusCode::MOVED_PERMANENTLY;
+                                    response.headers_mut().insert(
+                                        hyper::header::LOCATION,
+                                        hyper::header::HeaderValue::from_static("/ok/moved-here"),
+                                    );
+                                } else if !path.starts_with("/ok/") {
+                                    *response.status_mut() = StatusCode::NOT_FOUND;
+                                }
+                                async move { Ok::<_, std::convert::Infallible>(response) }
+                            },
+                        );
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                            .await;
+                    });
+                }
+            });
+        });
+        LinkServer { port, hits }
+    }
+
+    fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn hits(&self) -> std::collections::BTreeMap<String, usize> {
+        self.hits.lock().expect("lock").clone()
+    }
+}
+
+#[test]
+fn check_links_reports_dead_and_moved_links_with_their_place_fetching_each_once() {
+    let server = LinkServer::start();
+    let base = server.base();
+    let copy = ContentCopy::new("links");
+    // Every address in the copy now points at the local server, so nothing goes online.
+    for entry in std::fs::read_dir(copy.dir.join("prompts")).expect("dir") {
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        copy.edit(&name, |text| {
+            text.lines()
+                .map(|line| {
+                    if line.trim_start().starts_with('#') {
+                        line.to_string()
+                    } else {
+                        // One marker for both schemes, so a rewritten address is not rewritten again.
+                        line.replace("https://", "\u{0}")
+                            .replace("http://", "\u{0}")
+                            .replace('\u{0}', &format!("{base}/ok/"))
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        });
+    }
+    copy.edit("stories.toml", |text| {
+        text.replace(
+            "/ok/patientvoices.org.uk/flv/1017",
+            "/dead/patientvoices.org.uk/flv/1017",
+        )
+        .replace(
+            "/ok/patientvoices.org.uk/flv/1010",
+            "/moved/patientvoices.org.uk/flv/1010",
+        )
+    });
+    let config = format!(
+        "[packs.compassion]\nguide_url = \"{base}/dead/guide.pdf\"\npresentation_url = \"{base}/ok/slides.pptx\"\n"
+    );
+    std::fs::write(copy.dir.join("careprompt.toml"), &config).expect("write");
+
+    let output = careprompt_in(&copy.dir, &["check", "--links"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let errors = stderr(&output);
+    let stories = std::fs::read_to_string(copy.file("stories.toml")).expect("read");
+    let (line, column) = line_col(&stories, &format!("{base}/dead/"), 0);
+    let dead_story = format!(
+        "prompts/stories.toml:{line}:{column}: dead link {base}/dead/patientvoices.org.uk/flv/1017pv384.htm (HTTP 404 Not Found)"
+    );
+    assert!(
+        errors.contains(&dead_story),
+        "wanted {dead_story} in:\n{errors}"
+    );
+    let dead_pack =
+        format!("careprompt.toml:2:1: dead link {base}/dead/guide.pdf (HTTP 404 Not Found)");
+    assert!(
+        errors.contains(&dead_pack),
+        "wanted {dead_pack} in:\n{errors}"
+    );
+    let (line, column) = line_col(&stories, &format!("{base}/moved/"), 0);
+    let moved = format!(
+        "prompts/stories.toml:{line}:{column}: moved link {base}/moved/patientvoices.org.uk/flv/1010pv384.htm now goes to {base}/ok/moved-here"
+    );
+    assert!(errors.contains(&moved), "wanted {moved} in:\n{errors}");
+    assert!(errors.contains(" 2 dead, 1 moved"), "{errors}");
+
+    // The NHS Employers page is written in every theme file, yet fetched once.
+    let hits = server.hits();
+    let page = "/ok/www.nhsemployers.org/retention-and-staff-experience/diversity-and-inclusion/policy-and-guidance/staff-experience";
+    assert_eq!(hits.get(page), Some(&1), "{hits:?}");
+    assert!(hits.values().all(|count| *count == 1), "{hits:?}");
+    assert!(hits.contains_key("/ok/www.samaritans.org"), "{hits:?}");
+
+    // With the dead links mended, the same check passes and still names the moved one.
+    copy.edit("stories.toml", |text| text.replace("/dead/", "/ok/"));
+    std::fs::write(
+        copy.dir.join("careprompt.toml"),
+        config.replace("/dead/", "/ok/"),
+    )
+    .expect("write");
+    let output = careprompt_in(&copy.dir, &["check", "--links"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains(" 0 dead, 1 moved"), "{text}");
+    assert!(text.contains(&moved), "{text}");
+}
+
+#[test]
+fn check_goes_online_only_when_asked() {
+    let copy = ContentCopy::new("offline");
+    // An address nothing listens on: fetching it would fail, so passing proves nothing fetched it.
+    copy.edit("stories.toml", |text| {
+        text.replace("https://patientvoices.org.uk/", "http://127.0.0.1:9/")
+    });
+    let output = copy.check();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(!stdout(&output).contains("links:"), "{}", stdout(&output));
 }

@@ -13,7 +13,7 @@ pub fn commands() -> Vec<super::Command> {
 #[poise::command(slash_command)]
 pub async fn support(ctx: AppContext<'_>) -> Result<(), Error> {
     let data = ctx.data();
-    let card = cards::support_card(data.config.support.as_ref(), &data.library.support_lines);
+    let card = data.support_card();
     // Always private: nobody else should learn that someone asked for support.
     data.reply(&ctx, card, true).await
 }

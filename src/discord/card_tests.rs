@@ -1,0 +1,109 @@
+//! The raising-a-concern part on every bullying-and-harassment card, and honest pack buttons.
+
+use super::cards::*;
+use crate::domain::content::{Library, Nation, DNA_OF_CARE_URL};
+
+fn shipped() -> Library {
+    Library::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts"))
+        .expect("shipped")
+}
+
+fn text(card: &Card) -> String {
+    card.to_json().to_string()
+}
+
+#[test]
+fn every_bullying_and_harassment_card_says_where_to_raise_a_concern() {
+    let mut library = shipped();
+    for (nation, route) in [
+        (Nation::England, "Freedom to Speak Up Guardian"),
+        (Nation::Wales, "Speaking Up Safely"),
+        (
+            Nation::Scotland,
+            "NHSScotland Bullying and Harassment Policy",
+        ),
+        (Nation::NorthernIreland, "Labour Relations Agency"),
+    ] {
+        library.set_nation(nation);
+        let theme = library.theme("bullying-and-harassment").expect("theme");
+        let mut cards = vec![pack_card(&library, theme)];
+        for prompt in &theme.prompts {
+            cards.push(prompt_card(theme, prompt));
+            cards.push(post_card(theme, prompt, library.stories.first(), Some(1)));
+        }
+        for card in &cards {
+            let text = text(card);
+            assert!(text.contains("Raising a concern"), "{text}");
+            assert!(text.contains(route), "{nation}: {text}");
+            assert!(text.contains("a manager who is not involved"), "{text}");
+            assert!(
+                text.contains("/support lists people who can help"),
+                "{text}"
+            );
+        }
+    }
+    let compassion = library.theme("compassion").expect("theme");
+    assert!(!text(&pack_card(&library, compassion)).contains("Raising a concern"));
+    assert!(!text(&prompt_card(compassion, &compassion.prompts[0])).contains("Raising a concern"));
+}
+
+#[test]
+fn a_story_tagged_with_the_bullying_theme_carries_the_concern_part() {
+    let mut library = shipped();
+    library.stories[0]
+        .themes
+        .push("bullying-and-harassment".to_string());
+    let story = library.stories[0].clone();
+    assert!(text(&story_card(&library, &story)).contains("Freedom to Speak Up Guardian"));
+    let other = library.stories[1].clone();
+    assert!(!text(&story_card(&library, &other)).contains("Freedom to Speak Up Guardian"));
+}
+
+fn labels(card: &Card) -> Vec<(String, String)> {
+    card.to_json()["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+        .map(|button| {
+            (
+                button["label"].as_str().unwrap_or_default().to_string(),
+                button["url"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn one_page_gets_one_button_and_own_copies_get_one_each() {
+    let mut library = shipped();
+    let packs = (
+        "Facilitator packs at NHS Employers".to_string(),
+        DNA_OF_CARE_URL.to_string(),
+    );
+    for slug in ["compassion", "bullying-and-harassment"] {
+        let theme = library.theme(slug).expect("theme");
+        assert_eq!(
+            labels(&pack_card(&library, theme)),
+            std::slice::from_ref(&packs),
+            "{slug}"
+        );
+    }
+    let own = "https://intranet.example.nhs.uk/compassion";
+    if let Some(theme) = library
+        .themes
+        .iter_mut()
+        .find(|theme| theme.slug == "compassion")
+    {
+        theme.guide_url = format!("{own}/guide.pdf");
+        theme.presentation_url = Some(format!("{own}/slides.pptx"));
+    }
+    let theme = library.theme("compassion").expect("theme");
+    assert_eq!(
+        labels(&pack_card(&library, theme)),
+        [
+            ("Facilitator guide".to_string(), format!("{own}/guide.pdf")),
+            ("Presentation".to_string(), format!("{own}/slides.pptx")),
+        ]
+    );
+}
