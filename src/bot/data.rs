@@ -28,7 +28,30 @@ pub struct Data {
     pub scheduler: Arc<Scheduler>,
 }
 
+/// Told once, privately, to someone whose DMs careprompt could not deliver.
+const CLOSED_DM_NOTICE: &str = "I couldn't send you a card by DM: Discord says your DMs are closed to me. To get them, allow direct messages from server members (Server menu, Privacy Settings) and use /optin again; or use /optout to stop trying.";
+
 impl Data {
+    /// A private reply is the first chance to tell someone their DMs are closed; the notice is
+    /// given once. A failure to check never holds up the reply itself.
+    async fn add_closed_dm_notice(&self, ctx: &AppContext<'_>, card: &mut Card) {
+        let user = ctx.interaction.user.id.get();
+        match self
+            .store
+            .take_closed_dm_notice(user, self.clock.now())
+            .await
+        {
+            Ok(true) => {
+                card.content = Some(match card.content.take() {
+                    Some(text) => format!("{text}\n\n{CLOSED_DM_NOTICE}"),
+                    None => CLOSED_DM_NOTICE.to_string(),
+                });
+            }
+            Ok(false) => {}
+            Err(err) => tracing::warn!(error = %err, "could not check for a closed-DM notice"),
+        }
+    }
+
     /// Where to get support, for the nation the organisation works in, its own contact first.
     pub fn support_card(&self) -> Card {
         let lines = self.library.support_lines_for(self.library.nation);
@@ -39,9 +62,12 @@ impl Data {
     pub async fn reply(
         &self,
         ctx: &AppContext<'_>,
-        card: Card,
+        mut card: Card,
         ephemeral: bool,
     ) -> Result<(), Error> {
+        if ephemeral {
+            self.add_closed_dm_notice(ctx, &mut card).await;
+        }
         self.rest
             .respond(ctx.interaction.id, &ctx.interaction.token, card, ephemeral)
             .await

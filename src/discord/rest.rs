@@ -533,6 +533,24 @@ impl Rest {
         self.send(request).await.map(|_| ())
     }
 
+    /// Opens (or finds) the DM channel with a person and returns its id.
+    pub async fn open_dm(&self, user_id: u64) -> Result<u64, RestError> {
+        let body = serde_json::to_vec(&serde_json::json!({"recipient_id": user_id.to_string()}))
+            .map_err(|err| RestError::Decode {
+                method: "POST",
+                route: "/users/@me/channels".into(),
+                reason: err.to_string(),
+            })?;
+        let channel: serde_json::Value = self
+            .send_json(Request::new(Route::UserMeDmChannels, LightMethod::Post).body(Some(body)))
+            .await?;
+        message_id(&channel).ok_or_else(|| RestError::Decode {
+            method: "POST",
+            route: "/users/@me/channels".into(),
+            reason: "the channel Discord returned has no id".into(),
+        })
+    }
+
     /// The channel as the bot sees it; Discord answers 403 or 404 when the bot cannot see it.
     pub async fn channel(&self, channel_id: u64) -> Result<serde_json::Value, RestError> {
         self.send_json(Request::new(
@@ -553,7 +571,7 @@ impl Rest {
     }
 }
 
-/// A message's id; Discord writes snowflakes as strings.
+/// The id of a message or channel; Discord writes snowflakes as strings.
 pub fn message_id(message: &serde_json::Value) -> Option<u64> {
     match message.get("id")? {
         serde_json::Value::String(text) => text.parse().ok(),

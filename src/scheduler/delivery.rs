@@ -37,28 +37,28 @@ pub enum Delivered {
 const DISCORD_EPOCH_MS: i64 = 1_420_070_400_000;
 
 /// Clocks differ between careprompt and Discord; a lookup starts this much before the claim.
-const LOOKUP_MARGIN: chrono::Duration = chrono::Duration::minutes(2);
+pub(super) const LOOKUP_MARGIN: chrono::Duration = chrono::Duration::minutes(2);
 
 /// Discord returns at most 100 messages a page; a full page means more may be hidden.
-const LOOKUP_PAGE: u8 = 100;
+pub(super) const LOOKUP_PAGE: u8 = 100;
 
 /// A claim that keeps failing this often is given up as failed rather than tried for ever.
 const MAX_ATTEMPTS: i64 = 30;
 
 /// The first snowflake Discord could give a message sent at `at`.
-fn snowflake_at(at: DateTime<Utc>) -> u64 {
+pub(super) fn snowflake_at(at: DateTime<Utc>) -> u64 {
     let millis = (at.timestamp_millis() - DISCORD_EPOCH_MS).max(0);
     u64::try_from(millis).unwrap_or(0) << 22
 }
 
-enum Lookup {
+pub(super) enum Lookup {
     Found(u64),
     Absent,
     CannotTell(String),
 }
 
 /// Whether the message carries a button of `delivery_id`.
-fn carries_delivery(message: &serde_json::Value, delivery_id: i64) -> bool {
+pub(super) fn carries_delivery(message: &serde_json::Value, delivery_id: i64) -> bool {
     fn walk(components: &serde_json::Value, delivery_id: i64) -> bool {
         components.as_array().is_some_and(|list| {
             list.iter().any(|component| {
@@ -79,7 +79,7 @@ fn carries_delivery(message: &serde_json::Value, delivery_id: i64) -> bool {
 }
 
 /// Why Discord refused a post, in words for an admin, and whether the schedule should stop.
-fn refusal(err: &RestError) -> Option<(String, bool)> {
+pub(super) fn refusal(err: &RestError) -> Option<(String, bool)> {
     let status = err.status()?;
     match (status, err.code()) {
         (404, _) | (_, Some(10003)) => Some((
@@ -200,7 +200,7 @@ impl Scheduler {
         }
     }
 
-    fn card_for(&self, delivery: &Delivery) -> Option<Card> {
+    pub(super) fn card_for(&self, delivery: &Delivery) -> Option<Card> {
         let pick = delivery.pick.as_ref()?;
         let theme = self.library.theme(&pick.theme)?;
         let prompt = theme.prompt(&pick.prompt_id)?;

@@ -12,6 +12,7 @@
 //! slot is marked uncertain and not sent.
 
 mod delivery;
+mod dms;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -79,6 +80,8 @@ pub struct TickReport {
     pub holidays: usize,
     /// Claims left open to try again (Discord unreachable, or shutdown).
     pub left_open: usize,
+    /// Cards sent by DM to people who opted in.
+    pub dms: usize,
 }
 
 #[derive(Debug)]
@@ -89,9 +92,16 @@ pub struct Scheduler {
     clock: Arc<dyn Clock>,
     options: SchedulerOptions,
     wake: Notify,
-    /// Deliveries this process is sending right now, which a recovery must leave alone.
-    in_flight: Arc<Mutex<HashSet<i64>>>,
+    /// Posts and DMs this process is sending right now, which a recovery must leave alone.
+    in_flight: Arc<Mutex<HashSet<Work>>>,
     sending: Semaphore,
+}
+
+/// A send in flight: a channel post or a DM, by its ledger id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Work {
+    Post(i64),
+    Dm(i64),
 }
 
 /// What `/schedule post-now` came to.
@@ -161,6 +171,7 @@ impl Scheduler {
                         + report.uncertain
                         + report.missed
                         + report.holidays
+                        + report.dms
                         > 0;
                     if report != TickReport::default() {
                         tracing::info!(
@@ -171,6 +182,7 @@ impl Scheduler {
                             missed = report.missed,
                             holidays = report.holidays,
                             left_open = report.left_open,
+                            dms = report.dms,
                             "scheduler step done"
                         );
                     }
@@ -232,7 +244,7 @@ impl Scheduler {
             if shutdown.is_cancelled() {
                 break;
             }
-            if let Some(guard) = self.begin(delivery.id) {
+            if let Some(guard) = self.begin(Work::Post(delivery.id)) {
                 let task = Arc::clone(self);
                 sends.spawn(async move {
                     let _guard = guard;
@@ -250,7 +262,7 @@ impl Scheduler {
                     report.missed += missed;
                     report.holidays += holidays;
                     if let Some(delivery) = claimed {
-                        if let Some(guard) = self.begin(delivery.id) {
+                        if let Some(guard) = self.begin(Work::Post(delivery.id)) {
                             let task = Arc::clone(self);
                             sends.spawn(async move {
                                 let _guard = guard;
@@ -287,6 +299,10 @@ impl Scheduler {
                 }
             }
         }
+        // DMs go after the channel posts, so a fan-out never holds up a team's post.
+        let (dms, dms_open) = self.fan_out(shutdown).await?;
+        report.dms += dms;
+        report.left_open += dms_open;
         Ok(report)
     }
 
@@ -361,7 +377,7 @@ impl Scheduler {
             ClaimOutcome::Claimed(delivery) => *delivery,
             ClaimOutcome::Recorded | ClaimOutcome::Busy => return Ok(PostNow::Busy),
         };
-        let Some(guard) = self.begin(delivery.id) else {
+        let Some(guard) = self.begin(Work::Post(delivery.id)) else {
             return Ok(PostNow::Busy);
         };
         let outcome = self.deliver(delivery, true).await;
@@ -379,22 +395,22 @@ impl Scheduler {
     }
 
     /// Marks a delivery as being sent by this process; `None` if it already is.
-    fn begin(&self, delivery_id: i64) -> Option<InFlight> {
+    fn begin(&self, work: Work) -> Option<InFlight> {
         let mut in_flight = self
             .in_flight
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        in_flight.insert(delivery_id).then(|| InFlight {
+        in_flight.insert(work).then(|| InFlight {
             set: Arc::clone(&self.in_flight),
-            id: delivery_id,
+            work,
         })
     }
 }
 
 /// Removes a delivery from the in-flight set when its send ends, however it ends.
 struct InFlight {
-    set: Arc<Mutex<HashSet<i64>>>,
-    id: i64,
+    set: Arc<Mutex<HashSet<Work>>>,
+    work: Work,
 }
 
 impl Drop for InFlight {
@@ -402,6 +418,6 @@ impl Drop for InFlight {
         self.set
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .remove(&self.id);
+            .remove(&self.work);
     }
 }

@@ -406,8 +406,8 @@ impl Store {
         let done = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let settled: Option<(i64, Option<String>)> = sqlx::query_as(
-                "UPDATE deliveries SET state = 'sent', message_id = $1, detail = NULL \
-                 WHERE id = $2 AND state IN ('claimed', 'uncertain') \
+                "UPDATE deliveries SET state = 'sent', message_id = $1, detail = NULL, \
+                 dms_pending = TRUE WHERE id = $2 AND state IN ('claimed', 'uncertain') \
                  RETURNING schedule_id, rotation_after",
             )
             .bind(id_to_db(message_id))

@@ -39,6 +39,7 @@ macro_rules! with_pool {
 }
 
 mod deliveries;
+mod dms;
 mod people;
 mod redact;
 mod schedules;
@@ -46,6 +47,7 @@ mod schedules;
 pub use deliveries::{
     nonce_for, Claim, ClaimOutcome, Delivery, DeliveryKind, DeliveryState, DuePick, Recorded,
 };
+pub use dms::{DmDelivery, DmState, PendingFanOut};
 pub use people::{Bookmark, CreatedSchedule, UserExport};
 pub use redact::redact_url;
 pub use schedules::{NewSchedule, ScheduleRecord};

@@ -2,6 +2,7 @@
 
 mod bot;
 mod cli;
+mod dms;
 mod fake_discord_selftest;
 mod process;
 mod scheduler;

@@ -423,3 +423,60 @@ async fn sigterm_while_a_post_is_being_sent_finishes_it_then_exits_zero() {
     assert_eq!(fake.created_messages().len(), 1);
     fake.assert_no_violations();
 }
+
+#[tokio::test]
+async fn sigkill_in_the_middle_of_the_dms_sends_each_person_one() {
+    let fake = FakeDiscord::start().await;
+    let database = temp_database();
+    let channels = [crate::support::CHANNEL_ID];
+    let store = schedules_due_now(&database, &channels).await;
+    let people: Vec<u64> = (0..40).map(|n| 6_000 + n).collect();
+    let earlier = chrono::Utc::now() - chrono::Duration::minutes(5);
+    for person in &people {
+        store
+            .set_dm_optin(*person, crate::support::GUILD_ID, true, earlier)
+            .await
+            .expect("opted in");
+    }
+    let child = spawn_careprompt_on(&fake, TOKEN, &database);
+    fake.wait_posts(None, 1 + 10, Duration::from_secs(60))
+        .await
+        .expect("the DMs began");
+    sigkill(&child);
+    wait_exit(child).await;
+    assert!(
+        fake.created_messages().len() < 1 + people.len(),
+        "killed part way"
+    );
+
+    let child = spawn_careprompt_on(&fake, TOKEN, &database);
+    fake.wait_posts(None, 1 + people.len(), Duration::from_secs(60))
+        .await
+        .expect("every DM went out");
+    let mut ticks = tokio::time::interval(Duration::from_millis(50));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        ticks.tick().await;
+        if store.pending_fan_outs(10).await.expect("read").is_empty() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the DMs were never settled"
+        );
+    }
+    send_sigterm(&child);
+    let output = wait_exit(child).await;
+    assert_eq!(output.status.code(), Some(0));
+    let counts = posts_per_channel(&fake);
+    for person in &people {
+        let channel = crate::support::dm_channel_id(*person).to_string();
+        assert_eq!(
+            counts.get(&channel),
+            Some(&1),
+            "{person} got exactly one DM"
+        );
+    }
+    assert_eq!(counts.len(), 1 + people.len());
+    fake.assert_no_violations();
+}

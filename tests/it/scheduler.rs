@@ -18,12 +18,12 @@ use crate::support::{
 };
 
 /// How long a test waits for the bot to do something it has been made to do.
-const WAIT: Duration = Duration::from_secs(20);
+pub const WAIT: Duration = Duration::from_secs(20);
 
 /// A second channel of the test guild.
-const OTHER_CHANNEL: u64 = 1002;
+pub const OTHER_CHANNEL: u64 = 1002;
 
-fn at(text: &str) -> DateTime<Utc> {
+pub fn at(text: &str) -> DateTime<Utc> {
     text.parse().expect("an RFC 3339 time")
 }
 
@@ -42,16 +42,16 @@ fn temp_sqlite_url() -> String {
 
 /// The fake, a bot on a clock the test moves, and the bot's database opened a second time so
 /// the test can read the ledger.
-struct Scene {
-    fake: FakeDiscord,
+pub struct Scene {
+    pub fake: FakeDiscord,
     bot: Option<RunningBot>,
-    clock: ManualClock,
+    pub clock: ManualClock,
     config: Config,
-    store: Store,
+    pub store: Store,
 }
 
 impl Scene {
-    async fn start(start: &str, tweak: impl FnOnce(&mut Config)) -> Scene {
+    pub async fn start(start: &str, tweak: impl FnOnce(&mut Config)) -> Scene {
         let fake = FakeDiscord::start().await;
         fake.add_guild_channel(OTHER_CHANNEL, "night-shift");
         let mut config = base_config(&fake, Mode::Proxy);
@@ -75,7 +75,7 @@ impl Scene {
     }
 
     /// Stops the bot as SIGTERM would and starts a new one on the same database and clock.
-    async fn restart(&mut self) {
+    pub async fn restart(&mut self) {
         if let Some(bot) = self.bot.take() {
             bot.stop().await.expect("the bot stops cleanly");
         }
@@ -93,14 +93,14 @@ impl Scene {
             .expect("the new bot connects");
     }
 
-    async fn finish(mut self) {
+    pub async fn finish(mut self) {
         if let Some(bot) = self.bot.take() {
             bot.stop().await.expect("the bot shuts down cleanly");
         }
         self.fake.assert_no_violations();
     }
 
-    async fn admin(
+    pub async fn admin(
         &self,
         subcommand: &str,
         build: impl FnOnce(CommandInvocation) -> CommandInvocation,
@@ -113,7 +113,7 @@ impl Scene {
         self.fake.run_command(invocation).await.expect("answered")
     }
 
-    async fn set(&self, channel: u64, cron: &str) -> InteractionReply {
+    pub async fn set(&self, channel: u64, cron: &str) -> InteractionReply {
         self.admin("set", |c| {
             c.option_channel("channel", channel, 0)
                 .option_str("cron", cron)
@@ -121,7 +121,7 @@ impl Scene {
         .await
     }
 
-    fn posts_in(&self, channel: u64) -> Vec<Value> {
+    pub fn posts_in(&self, channel: u64) -> Vec<Value> {
         self.fake
             .created_messages()
             .into_iter()
@@ -129,7 +129,7 @@ impl Scene {
             .collect()
     }
 
-    async fn wait_posts(&self, channel: u64, count: usize) -> Vec<Value> {
+    pub async fn wait_posts(&self, channel: u64, count: usize) -> Vec<Value> {
         self.fake
             .wait_posts(Some(channel), count, WAIT)
             .await
@@ -137,7 +137,7 @@ impl Scene {
     }
 
     /// Waits until the channel's schedule has a ledger row for `slot` in `state`.
-    async fn wait_state(&self, channel: u64, slot: DateTime<Utc>, state: DeliveryState) {
+    pub async fn wait_state(&self, channel: u64, slot: DateTime<Utc>, state: DeliveryState) {
         let mut ticks = tokio::time::interval(Duration::from_millis(20));
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {

@@ -1,0 +1,195 @@
+//! After a channel post, its card by DM to each member who opted in on that server, exactly once
+//! per person and card, at Discord's pace.
+
+use std::sync::Arc;
+
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::delivery::{
+    carries_delivery, refusal, snowflake_at, Lookup, LOOKUP_MARGIN, LOOKUP_PAGE,
+};
+use super::{Scheduler, Work};
+use crate::discord::cards::post_body;
+use crate::store::{Delivery, DmDelivery, DmState, StoreError};
+
+/// What one DM came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum DmOutcome {
+    Sent,
+    /// Their DMs are closed; they are paused and told once.
+    Closed,
+    /// Refused for another reason, or not sent because it could not be told whether it was.
+    NotSent,
+    /// Discord could not be reached; tried again at the next step.
+    LeftOpen,
+}
+
+impl Scheduler {
+    /// Sends every DM still owed by recent channel posts; returns how many went out.
+    pub(super) async fn fan_out(
+        self: &Arc<Self>,
+        shutdown: &CancellationToken,
+    ) -> Result<(usize, usize), StoreError> {
+        let mut sent = 0;
+        let mut left_open = 0;
+        for post in self.store.pending_fan_outs(self.options.batch).await? {
+            if shutdown.is_cancelled() {
+                break;
+            }
+            let Some(delivery) = self.store.delivery(post.delivery_id).await? else {
+                continue;
+            };
+            let dms = self.store.claim_dms(&post, self.clock.now()).await?;
+            let mut sends = JoinSet::new();
+            for dm in dms {
+                if shutdown.is_cancelled() {
+                    left_open += 1;
+                    continue;
+                }
+                let Some(guard) = self.begin(Work::Dm(dm.id)) else {
+                    left_open += 1;
+                    continue;
+                };
+                let task = Arc::clone(self);
+                let delivery = delivery.clone();
+                sends.spawn(async move {
+                    let _guard = guard;
+                    task.send_dm(&delivery, dm).await
+                });
+            }
+            let mut open_here = 0;
+            while let Some(joined) = sends.join_next().await {
+                match joined {
+                    Ok(Ok(DmOutcome::Sent)) => sent += 1,
+                    Ok(Ok(DmOutcome::LeftOpen)) | Ok(Err(_)) | Err(_) => open_here += 1,
+                    Ok(Ok(_)) => {}
+                }
+            }
+            if open_here == 0 {
+                self.store.fan_out_done(post.delivery_id).await?;
+            }
+            left_open += open_here;
+        }
+        Ok((sent, left_open))
+    }
+
+    async fn send_dm(&self, delivery: &Delivery, dm: DmDelivery) -> Result<DmOutcome, StoreError> {
+        let Ok(_permit) = self.sending.acquire().await else {
+            return Ok(DmOutcome::LeftOpen);
+        };
+        let channel = match dm.channel_id {
+            Some(channel) => channel,
+            None => match self.rest.open_dm(dm.user_id).await {
+                Ok(channel) => {
+                    self.store.remember_dm_channel(dm.user_id, channel).await?;
+                    channel
+                }
+                Err(err)
+                    if err
+                        .status()
+                        .is_some_and(|status| (400..500).contains(&status) && status != 429) =>
+                {
+                    tracing::info!(error = %err, "a DM channel could not be opened");
+                    self.store
+                        .settle_dm(
+                            dm.id,
+                            DmState::Failed,
+                            None,
+                            Some("the DM channel could not be opened"),
+                        )
+                        .await?;
+                    return Ok(DmOutcome::NotSent);
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "a DM channel could not be opened yet");
+                    return Ok(DmOutcome::LeftOpen);
+                }
+            },
+        };
+        let now = self.clock.now();
+        if now - dm.claimed_at > self.options.nonce_window {
+            // Past Discord's nonce window a re-send could arrive twice: look first.
+            match self.find_dm(channel, delivery.id, dm.claimed_at).await {
+                Lookup::Found(message_id) => {
+                    self.store
+                        .settle_dm(dm.id, DmState::Sent, Some(message_id), None)
+                        .await?;
+                    return Ok(DmOutcome::Sent);
+                }
+                Lookup::CannotTell(reason) => {
+                    self.store
+                        .settle_dm(dm.id, DmState::Skipped, None, Some(&reason))
+                        .await?;
+                    return Ok(DmOutcome::NotSent);
+                }
+                Lookup::Absent => {}
+            }
+        }
+        let Some(card) = self.card_for(delivery) else {
+            self.store
+                .settle_dm(
+                    dm.id,
+                    DmState::Skipped,
+                    None,
+                    Some("the card is no longer in the library"),
+                )
+                .await?;
+            return Ok(DmOutcome::NotSent);
+        };
+        let body = post_body(card, &format!("dm{}", dm.id), None);
+        match self.rest.create_message(channel, &body).await {
+            Ok(message_id) => {
+                self.store
+                    .settle_dm(dm.id, DmState::Sent, Some(message_id), None)
+                    .await?;
+                Ok(DmOutcome::Sent)
+            }
+            Err(err) if err.status() == Some(403) => {
+                // 50007: they share no server with DMs allowed, or blocked the bot.
+                self.store
+                    .settle_dm(dm.id, DmState::Failed, None, Some("their DMs are closed"))
+                    .await?;
+                self.store.dms_closed(dm.user_id, now).await?;
+                Ok(DmOutcome::Closed)
+            }
+            Err(err) => match refusal(&err) {
+                Some((reason, _)) => {
+                    self.store
+                        .settle_dm(dm.id, DmState::Failed, None, Some(&reason))
+                        .await?;
+                    Ok(DmOutcome::NotSent)
+                }
+                None => {
+                    tracing::warn!(error = %err, "a DM could not be sent yet; it will be tried again");
+                    Ok(DmOutcome::LeftOpen)
+                }
+            },
+        }
+    }
+
+    async fn find_dm(
+        &self,
+        channel: u64,
+        delivery_id: i64,
+        claimed_at: chrono::DateTime<chrono::Utc>,
+    ) -> Lookup {
+        let after = snowflake_at(claimed_at - LOOKUP_MARGIN);
+        match self.rest.messages_after(channel, after, LOOKUP_PAGE).await {
+            Ok(messages) => {
+                match messages
+                    .iter()
+                    .find(|message| carries_delivery(message, delivery_id))
+                    .and_then(crate::discord::rest::message_id)
+                {
+                    Some(found) => Lookup::Found(found),
+                    None if messages.len() >= usize::from(LOOKUP_PAGE) => {
+                        Lookup::CannotTell("could not tell whether the DM went out".to_string())
+                    }
+                    None => Lookup::Absent,
+                }
+            }
+            Err(err) => Lookup::CannotTell(format!("could not read the DM channel ({err})")),
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! Prompts by direct message: who opted in where, muted themes, each person's DM channel and
+//! whether DMs reach them, and the DM ledger that sends each card to each person exactly once.
+//! All of it is about one person: exported by `/mydata`, erased by `/forget-me`.
+
+use chrono::{DateTime, Utc};
+
+use super::{id_from_db, id_to_db, time_from_db, time_to_db, Pool, Store, StoreError};
+
+/// One row of the DM ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DmDelivery {
+    pub id: i64,
+    pub user_id: u64,
+    pub claimed_at: DateTime<Utc>,
+    pub channel_id: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DmState {
+    Sent,
+    /// Discord refused it; their DMs are closed.
+    Failed,
+    /// Too late, or no longer wanted (opted out or muted meanwhile).
+    Skipped,
+}
+
+impl DmState {
+    fn as_str(self) -> &'static str {
+        match self {
+            DmState::Sent => "sent",
+            DmState::Failed => "failed",
+            DmState::Skipped => "skipped",
+        }
+    }
+}
+
+/// A channel post whose DMs are still owed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingFanOut {
+    pub delivery_id: i64,
+    pub guild_id: u64,
+    pub slot_at: DateTime<Utc>,
+    pub theme: String,
+    pub prompt_id: String,
+}
+
+impl PendingFanOut {
+    /// Names the card a DM carries: the same card posted by several servers at the same slot
+    /// reaches a person once.
+    pub fn card_key(&self) -> String {
+        format!("{}:{}", self.slot_at.timestamp(), self.prompt_id)
+    }
+}
+
+impl Store {
+    /// Turns DMs from this server on or off for the person; false if nothing changed.
+    pub async fn set_dm_optin(
+        &self,
+        user_id: u64,
+        guild_id: u64,
+        on: bool,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = with_pool!(self, pool => {
+            if on {
+                let mut tx = pool.begin().await?;
+                let added = sqlx::query(
+                    "INSERT INTO dm_optins (user_id, guild_id, opted_in_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (user_id, guild_id) DO NOTHING",
+                )
+                .bind(id_to_db(user_id))
+                .bind(id_to_db(guild_id))
+                .bind(time_to_db(at))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                // Opting in again is how someone says they have opened their DMs.
+                sqlx::query("UPDATE dm_status SET closed_at = NULL, told_at = NULL WHERE user_id = $1")
+                    .bind(id_to_db(user_id))
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                added
+            } else {
+                sqlx::query("DELETE FROM dm_optins WHERE user_id = $1 AND guild_id = $2")
+                    .bind(id_to_db(user_id))
+                    .bind(id_to_db(guild_id))
+                    .execute(pool)
+                    .await?
+                    .rows_affected()
+            }
+        });
+        Ok(done > 0)
+    }
+
+    /// The servers the person gets DMs from.
+    pub async fn dm_optins(&self, user_id: u64) -> Result<Vec<u64>, StoreError> {
+        let rows: Vec<i64> = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT guild_id FROM dm_optins WHERE user_id = $1 ORDER BY guild_id")
+                .bind(id_to_db(user_id))
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows.into_iter().map(id_from_db).collect())
+    }
+
+    /// Keeps a theme out of (or back in) the person's DMs; false if nothing changed.
+    pub async fn set_theme_muted(
+        &self,
+        user_id: u64,
+        theme: &str,
+        muted: bool,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = with_pool!(self, pool => {
+            if muted {
+                sqlx::query(
+                    "INSERT INTO theme_mutes (user_id, theme, muted_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (user_id, theme) DO NOTHING",
+                )
+                .bind(id_to_db(user_id))
+                .bind(theme)
+                .bind(time_to_db(at))
+                .execute(pool)
+                .await?
+                .rows_affected()
+            } else {
+                sqlx::query("DELETE FROM theme_mutes WHERE user_id = $1 AND theme = $2")
+                    .bind(id_to_db(user_id))
+                    .bind(theme)
+                    .execute(pool)
+                    .await?
+                    .rows_affected()
+            }
+        });
+        Ok(done > 0)
+    }
+
+    pub async fn muted_themes(&self, user_id: u64) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<String> = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT theme FROM theme_mutes WHERE user_id = $1 ORDER BY theme")
+                .bind(id_to_db(user_id))
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows)
+    }
+
+    /// Channel posts whose DMs are still owed.
+    pub async fn pending_fan_outs(&self, limit: u32) -> Result<Vec<PendingFanOut>, StoreError> {
+        let rows: Vec<(i64, i64, i64, Option<String>, Option<String>)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT d.id, s.guild_id, d.slot_at, d.theme, d.prompt_id FROM deliveries d \
+                 JOIN schedules s ON s.id = d.schedule_id \
+                 WHERE d.dms_pending = TRUE ORDER BY d.id LIMIT $1",
+            )
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .filter_map(|(id, guild, slot, theme, prompt)| Some((id, guild, slot, theme?, prompt?)))
+            .map(|(delivery_id, guild_id, slot, theme, prompt_id)| {
+                Ok(PendingFanOut {
+                    delivery_id,
+                    guild_id: id_from_db(guild_id),
+                    slot_at: time_from_db(slot, "deliveries.slot_at")?,
+                    theme,
+                    prompt_id,
+                })
+            })
+            .collect()
+    }
+
+    /// Claims a DM for every member opted in on the post's server who has not muted its theme
+    /// and whose DMs are open, once per person and card, and returns every DM of this post still
+    /// to send (including ones claimed before a restart).
+    pub async fn claim_dms(
+        &self,
+        post: &PendingFanOut,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<DmDelivery>, StoreError> {
+        let card_key = post.card_key();
+        let rows: Vec<(i64, i64, i64, Option<i64>)> = with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO dm_deliveries (user_id, card_key, delivery_id, state, claimed_at) \
+                 SELECT o.user_id, $1, $2, 'claimed', $3 FROM dm_optins o \
+                 WHERE o.guild_id = $4 AND o.opted_in_at <= $5 \
+                 AND NOT EXISTS (SELECT 1 FROM theme_mutes m \
+                                 WHERE m.user_id = o.user_id AND m.theme = $6) \
+                 AND NOT EXISTS (SELECT 1 FROM dm_status t \
+                                 WHERE t.user_id = o.user_id AND t.closed_at IS NOT NULL) \
+                 ON CONFLICT (user_id, card_key) DO NOTHING",
+            )
+            .bind(&card_key)
+            .bind(post.delivery_id)
+            .bind(time_to_db(now))
+            .bind(id_to_db(post.guild_id))
+            .bind(time_to_db(post.slot_at))
+            .bind(&post.theme)
+            .execute(&mut *tx)
+            .await?;
+            let rows = sqlx::query_as(
+                "SELECT d.id, d.user_id, d.claimed_at, t.channel_id FROM dm_deliveries d \
+                 LEFT JOIN dm_status t ON t.user_id = d.user_id \
+                 WHERE d.card_key = $1 AND d.state = 'claimed' \
+                 AND (d.delivery_id = $2 OR d.delivery_id IS NULL) ORDER BY d.id",
+            )
+            .bind(&card_key)
+            .bind(post.delivery_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            rows
+        });
+        rows.into_iter()
+            .map(|(id, user, claimed_at, channel)| {
+                Ok(DmDelivery {
+                    id,
+                    user_id: id_from_db(user),
+                    claimed_at: time_from_db(claimed_at, "dm_deliveries.claimed_at")?,
+                    channel_id: channel.map(id_from_db),
+                })
+            })
+            .collect()
+    }
+
+    /// The post's DMs are all settled: it owes nothing more.
+    pub async fn fan_out_done(&self, delivery_id: i64) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE deliveries SET dms_pending = FALSE WHERE id = $1 AND NOT EXISTS \
+                 (SELECT 1 FROM dm_deliveries d WHERE d.delivery_id = $1 AND d.state = 'claimed')",
+            )
+            .bind(delivery_id)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn settle_dm(
+        &self,
+        dm_id: i64,
+        state: DmState,
+        message_id: Option<u64>,
+        detail: Option<&str>,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE dm_deliveries SET state = $1, message_id = $2, detail = $3 \
+                 WHERE id = $4 AND state = 'claimed'",
+            )
+            .bind(state.as_str())
+            .bind(message_id.map(id_to_db))
+            .bind(detail)
+            .bind(dm_id)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Remembers the person's DM channel, so it is opened once.
+    pub async fn remember_dm_channel(
+        &self,
+        user_id: u64,
+        channel_id: u64,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO dm_status (user_id, channel_id) VALUES ($1, $2) \
+                 ON CONFLICT (user_id) DO UPDATE SET channel_id = excluded.channel_id",
+            )
+            .bind(id_to_db(user_id))
+            .bind(id_to_db(channel_id))
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Discord refused a DM because the person's DMs are closed: DMs to them pause until they
+    /// opt in again, and they are told once.
+    pub async fn dms_closed(&self, user_id: u64, at: DateTime<Utc>) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO dm_status (user_id, closed_at) VALUES ($1, $2) \
+                 ON CONFLICT (user_id) DO UPDATE SET \
+                 closed_at = COALESCE(dm_status.closed_at, excluded.closed_at)",
+            )
+            .bind(id_to_db(user_id))
+            .bind(time_to_db(at))
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// True once for a person whose DMs were found closed and who has not been told yet; the
+    /// telling is recorded in the same step.
+    pub async fn take_closed_dm_notice(
+        &self,
+        user_id: u64,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE dm_status SET told_at = $1 \
+                 WHERE user_id = $2 AND closed_at IS NOT NULL AND told_at IS NULL",
+            )
+            .bind(time_to_db(at))
+            .bind(id_to_db(user_id))
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(done > 0)
+    }
+}
