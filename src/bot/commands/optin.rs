@@ -61,23 +61,7 @@ pub async fn mute(
     ctx: AppContext<'_>,
     #[description = "The theme to leave out of your DMs"] theme: String,
 ) -> Result<(), Error> {
-    let data = ctx.data();
-    let theme = find_theme(&data.library, &theme)?;
-    let changed = data
-        .store
-        .set_theme_muted(
-            ctx.interaction.user.id.get(),
-            &theme.slug,
-            true,
-            data.clock.now(),
-        )
-        .await?;
-    let text = if changed {
-        format!("{} is now left out of your DMs. The channel posts are not affected. /unmute brings it back.", theme.title)
-    } else {
-        format!("{} was already left out of your DMs.", theme.title)
-    };
-    data.reply(&ctx, schedule_done_card(text), true).await
+    set_muted(ctx, &theme, true).await
 }
 
 /// Let a muted theme back into your DMs.
@@ -86,21 +70,29 @@ pub async fn unmute(
     ctx: AppContext<'_>,
     #[description = "The theme to let back into your DMs"] theme: String,
 ) -> Result<(), Error> {
+    set_muted(ctx, &theme, false).await
+}
+
+async fn set_muted(ctx: AppContext<'_>, theme: &str, muted: bool) -> Result<(), Error> {
     let data = ctx.data();
-    let theme = find_theme(&data.library, &theme)?;
+    let theme = find_theme(&data.library, theme)?;
     let changed = data
         .store
         .set_theme_muted(
             ctx.interaction.user.id.get(),
             &theme.slug,
-            false,
+            muted,
             data.clock.now(),
         )
         .await?;
-    let text = if changed {
-        format!("{} is back in your DMs.", theme.title)
-    } else {
-        format!("{} was not muted.", theme.title)
+    let title = &theme.title;
+    let text = match (muted, changed) {
+        (true, true) => format!(
+            "{title} is now left out of your DMs. The channel posts are not affected. /unmute brings it back."
+        ),
+        (true, false) => format!("{title} was already left out of your DMs."),
+        (false, true) => format!("{title} is back in your DMs."),
+        (false, false) => format!("{title} was not muted."),
     };
     data.reply(&ctx, schedule_done_card(text), true).await
 }
