@@ -52,6 +52,9 @@ impl PendingFanOut {
     }
 }
 
+/// `deliveries (id, slot_at, theme, prompt_id)` and the schedule's guild, as stored.
+type FanOutRow = (i64, i64, i64, Option<String>, Option<String>);
+
 impl Store {
     /// Turns DMs from this server on or off for the person; false if nothing changed.
     pub async fn set_dm_optin(
@@ -148,7 +151,7 @@ impl Store {
 
     /// Channel posts whose DMs are still owed.
     pub async fn pending_fan_outs(&self, limit: u32) -> Result<Vec<PendingFanOut>, StoreError> {
-        let rows: Vec<(i64, i64, i64, Option<String>, Option<String>)> = with_pool!(self, pool => {
+        let rows: Vec<FanOutRow> = with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT d.id, s.guild_id, d.slot_at, d.theme, d.prompt_id FROM deliveries d \
                  JOIN schedules s ON s.id = d.schedule_id \
