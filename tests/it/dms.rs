@@ -35,7 +35,15 @@ async fn command_as(scene: &Scene, user: u64, invocation: CommandInvocation) -> 
 
 #[tokio::test]
 async fn opted_in_members_get_each_card_by_dm_once_and_nobody_else_does() {
-    let scene = Scene::start("2027-01-04T08:30:00Z", |_| {}).await;
+    dms_reach_exactly_the_opted_in(Scene::start("2027-01-04T08:30:00Z", |_| {}).await).await;
+}
+
+#[tokio::test]
+async fn on_postgres_dms_reach_exactly_the_opted_in() {
+    dms_reach_exactly_the_opted_in(Scene::start_on_postgres("2027-01-04T08:30:00Z").await).await;
+}
+
+async fn dms_reach_exactly_the_opted_in(scene: Scene) {
     scene.set(CHANNEL_ID, "0 9 * * MON").await;
     let library = crate::bot::shipped_library();
     let first_theme = library.rotation(false)[0].to_string();

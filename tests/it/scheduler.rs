@@ -48,14 +48,68 @@ pub struct Scene {
     pub clock: ManualClock,
     config: Config,
     pub store: Store,
+    /// Dropped when the scene finishes.
+    postgres_database: Option<String>,
+}
+
+/// A fresh database of its own on the test PostgreSQL server.
+pub async fn temp_postgres_url() -> (String, String) {
+    use sqlx::Connection;
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let base = std::env::var("CAREPROMPT_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
+    let name = format!(
+        "careprompt_e2e_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut admin = sqlx::PgConnection::connect(&base)
+        .await
+        .expect("PostgreSQL answers (CI starts it)");
+    for statement in [
+        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        sqlx::query(&statement)
+            .execute(&mut admin)
+            .await
+            .expect("a test database");
+    }
+    let server = base
+        .rsplit_once('/')
+        .map_or(base.as_str(), |(server, _)| server);
+    (format!("{server}/{name}"), name)
+}
+
+/// Drops a database made by [`temp_postgres_url`].
+async fn drop_postgres(name: &str) {
+    use sqlx::Connection;
+    let base = std::env::var("CAREPROMPT_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
+    if let Ok(mut admin) = sqlx::PgConnection::connect(&base).await {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut admin)
+            .await;
+    }
 }
 
 impl Scene {
     pub async fn start(start: &str, tweak: impl FnOnce(&mut Config)) -> Scene {
+        Scene::start_on(temp_sqlite_url(), start, tweak).await
+    }
+
+    pub async fn start_on_postgres(start: &str) -> Scene {
+        let (url, name) = temp_postgres_url().await;
+        let mut scene = Scene::start_on(url, start, |_| {}).await;
+        scene.postgres_database = Some(name);
+        scene
+    }
+
+    async fn start_on(database_url: String, start: &str, tweak: impl FnOnce(&mut Config)) -> Scene {
         let fake = FakeDiscord::start().await;
         fake.add_guild_channel(OTHER_CHANNEL, "night-shift");
         let mut config = base_config(&fake, Mode::Proxy);
-        config.database.url = temp_sqlite_url();
+        config.database.url = database_url;
         tweak(&mut config);
         let clock = ManualClock::new(at(start));
         let bot = spawn_bot_with_clock(&fake, Mode::Proxy, TOKEN, config.clone(), clock.clone());
@@ -71,6 +125,7 @@ impl Scene {
             clock,
             config,
             store,
+            postgres_database: None,
         }
     }
 
@@ -96,6 +151,10 @@ impl Scene {
     pub async fn finish(mut self) {
         if let Some(bot) = self.bot.take() {
             bot.stop().await.expect("the bot shuts down cleanly");
+        }
+        self.store.close().await;
+        if let Some(name) = &self.postgres_database {
+            drop_postgres(name).await;
         }
         self.fake.assert_no_violations();
     }
@@ -625,7 +684,15 @@ async fn pause_skip_resume_and_post_now() {
 
 #[tokio::test]
 async fn rate_limits_server_errors_and_dropped_connections_still_post_exactly_once() {
-    let scene = Scene::start("2027-01-04T08:30:00Z", |_| {}).await;
+    faults_still_post_exactly_once(Scene::start("2027-01-04T08:30:00Z", |_| {}).await).await;
+}
+
+#[tokio::test]
+async fn on_postgres_faults_still_post_exactly_once() {
+    faults_still_post_exactly_once(Scene::start_on_postgres("2027-01-04T08:30:00Z").await).await;
+}
+
+async fn faults_still_post_exactly_once(scene: Scene) {
     scene.set(CHANNEL_ID, "0 9 * * MON").await;
     let route = RouteMatch::new("POST", format!("/channels/{CHANNEL_ID}/messages"));
     scene.fake.inject(Fault::RateLimit {
