@@ -94,6 +94,9 @@ pub struct Scheduler {
     wake: Notify,
     /// Posts and DMs this process is sending right now, which a recovery must leave alone.
     in_flight: Arc<Mutex<HashSet<Work>>>,
+    /// Held from a claim until its send is marked in flight, and while open claims are looked
+    /// for, so a claim just made by `/schedule post-now` is never taken for an abandoned one.
+    claiming: tokio::sync::Mutex<()>,
     sending: Semaphore,
 }
 
@@ -138,6 +141,7 @@ impl Scheduler {
             options,
             wake: Notify::new(),
             in_flight: Arc::new(Mutex::new(HashSet::new())),
+            claiming: tokio::sync::Mutex::new(()),
             sending,
         }
     }
@@ -236,6 +240,7 @@ impl Scheduler {
         let mut sends: JoinSet<(Delivered, bool)> = JoinSet::new();
 
         let stale_before = now - self.options.stale_claim_after;
+        let claiming = self.claiming.lock().await;
         for delivery in self
             .store
             .open_claims(&self.options.claimer, stale_before)
@@ -252,6 +257,8 @@ impl Scheduler {
                 });
             }
         }
+
+        drop(claiming);
 
         for schedule in self.store.due_schedules(now, self.options.batch).await? {
             if shutdown.is_cancelled() {
@@ -373,6 +380,7 @@ impl Scheduler {
             post: Some((now, self.pick(schedule)?)),
             claimer: &self.options.claimer,
         };
+        let claiming = self.claiming.lock().await;
         let delivery = match self.store.claim(&claim, now).await? {
             ClaimOutcome::Claimed(delivery) => *delivery,
             ClaimOutcome::Recorded | ClaimOutcome::Busy => return Ok(PostNow::Busy),
@@ -380,6 +388,7 @@ impl Scheduler {
         let Some(guard) = self.begin(Work::Post(delivery.id)) else {
             return Ok(PostNow::Busy);
         };
+        drop(claiming);
         let outcome = self.deliver(delivery, true).await;
         drop(guard);
         Ok(match outcome {
