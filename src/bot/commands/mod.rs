@@ -2,6 +2,7 @@
 
 pub mod content;
 pub mod info;
+pub mod personal;
 pub mod schedule;
 
 use crate::bot::data::{Data, Error};
@@ -13,5 +14,6 @@ pub fn all() -> Vec<Command> {
     let mut commands = content::commands();
     commands.extend(info::commands());
     commands.extend(schedule::commands());
+    commands.extend(personal::commands());
     commands
 }
