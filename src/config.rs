@@ -875,7 +875,10 @@ mod tests {
             Ok(chrono::Duration::days(7))
         );
         let loaded = parse("\n[privacy]\nretention = \"a month\"\n", &[]).expect("parses");
-        let text = loaded.validate(&[]).expect_err("not a duration").to_string();
+        let text = loaded
+            .validate(&[])
+            .expect_err("not a duration")
+            .to_string();
         assert!(
             text.starts_with("careprompt.toml:3:1: privacy.retention"),
             "{text}"

@@ -571,7 +571,11 @@ pub fn forgotten_card(erased: &Erased) -> Card {
         count(erased.dm_optins, "DM opt-in", "DM opt-ins"),
         count(erased.theme_mutes, "muted theme", "muted themes"),
         count(erased.dm_deliveries, "record of a DM", "records of DMs"),
-        count(erased.dm_status, "note about your DMs", "notes about your DMs"),
+        count(
+            erased.dm_status,
+            "note about your DMs",
+            "notes about your DMs",
+        ),
     ];
     let mut text = format!(
         "Done. careprompt has erased everything it held about you, in every server:\n- {}",
@@ -581,7 +585,11 @@ pub fn forgotten_card(erased: &Erased) -> Card {
         text.push_str(&format!(
             "\n{} you set up {} for your team, without your name.",
             count(erased.schedules_anonymised, "schedule", "schedules"),
-            if erased.schedules_anonymised == 1 { "stays" } else { "stay" }
+            if erased.schedules_anonymised == 1 {
+                "stays"
+            } else {
+                "stay"
+            }
         ));
     }
     text.push_str("\nIf you use careprompt again, it starts from nothing.");

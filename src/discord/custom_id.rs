@@ -21,9 +21,13 @@ pub enum ButtonAction {
         theme: String,
     },
     /// Where to get support, privately.
-    Support { delivery: Option<i64> },
+    Support {
+        delivery: Option<i64>,
+    },
     /// A page (from 0) of the clicker's own bookmarks, in place of the one shown.
-    BookmarksPage { page: u32 },
+    BookmarksPage {
+        page: u32,
+    },
     /// Erase everything about the clicker, who is always the one erased: the id names nobody.
     ForgetConfirm,
     ForgetCancel,

@@ -193,8 +193,10 @@ impl Store {
         // each other on PostgreSQL (row locks) and on SQLite (the write lock), so the count
         // checked by the insert includes every save committed before it.
         let lock = "UPDATE bookmarks SET user_id = user_id WHERE user_id = $1";
-        let exists = "SELECT COUNT(*) FROM bookmarks WHERE user_id = $1 AND kind = $2 AND item_id = $3";
-        let insert = "INSERT INTO bookmarks (user_id, kind, item_id, title, body, url, created_at) \
+        let exists =
+            "SELECT COUNT(*) FROM bookmarks WHERE user_id = $1 AND kind = $2 AND item_id = $3";
+        let insert =
+            "INSERT INTO bookmarks (user_id, kind, item_id, title, body, url, created_at) \
                       SELECT $1, $2, $3, $4, $5, $6, $7 \
                       WHERE (SELECT COUNT(*) FROM bookmarks WHERE user_id = $1) < $8 \
                       ON CONFLICT (user_id, kind, item_id) DO NOTHING";
@@ -246,7 +248,11 @@ impl Store {
     }
 
     /// Removes one of the person's own bookmarks; false if they hold no bookmark with that id.
-    pub async fn remove_bookmark(&self, user_id: u64, bookmark_id: i64) -> Result<bool, StoreError> {
+    pub async fn remove_bookmark(
+        &self,
+        user_id: u64,
+        bookmark_id: i64,
+    ) -> Result<bool, StoreError> {
         let sql = "DELETE FROM bookmarks WHERE user_id = $1 AND id = $2";
         let done = with_pool!(self, pool => {
             sqlx::query(sql)
@@ -314,7 +320,8 @@ impl Store {
         let mutes_sql =
             "SELECT theme, muted_at FROM theme_mutes WHERE user_id = $1 ORDER BY muted_at, theme";
         let status_sql = "SELECT channel_id, closed_at, told_at FROM dm_status WHERE user_id = $1";
-        let dms_sql = "SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = 'sent' THEN 1 ELSE 0 END), 0) \
+        let dms_sql =
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = 'sent' THEN 1 ELSE 0 END), 0) \
                        FROM dm_deliveries WHERE user_id = $1";
         let bookmarks_sql = bookmarks_sql();
         // ERASED_USER marks schedules whose creator is forgotten; they are nobody's data.
@@ -374,7 +381,8 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let optional_time = |at: Option<i64>, column: &str| at.map(|at| time_from_db(at, column)).transpose();
+        let optional_time =
+            |at: Option<i64>, column: &str| at.map(|at| time_from_db(at, column)).transpose();
         let dm_status = match status {
             Some((channel_id, closed_at, told_at)) => Some(DmStatus {
                 channel_id: channel_id.map(id_from_db),

@@ -84,7 +84,10 @@ async fn remove(
 #[poise::command(slash_command)]
 pub async fn mydata(ctx: AppContext<'_>) -> Result<(), Error> {
     let data = ctx.data();
-    let export = data.store.export_user(ctx.interaction.user.id.get()).await?;
+    let export = data
+        .store
+        .export_user(ctx.interaction.user.id.get())
+        .await?;
     let json = serde_json::to_vec_pretty(&export)?;
     let file = serenity::CreateAttachment::bytes(json, "careprompt-my-data.json");
     data.rest
