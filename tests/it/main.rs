@@ -3,6 +3,7 @@
 mod bot;
 mod cli;
 mod fake_discord_selftest;
+mod personal;
 mod process;
 mod scheduler;
 mod store;
