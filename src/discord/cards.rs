@@ -379,7 +379,7 @@ pub fn help_card() -> Card {
         ("/support", "Where to get help. Only you see the answer."),
         ("/upcoming", "The next reflection posts in this channel, if it has a schedule."),
         ("/schedule", "For server admins (Manage Server): post a reflection prompt and a staff story in a channel on a schedule, weekly by default. set, list, preview, pause, resume, skip, remove and post-now. The buttons on a post let anyone save it, open the facilitator pack or find support, privately."),
-        ("/bookmarks", "What you saved with the Save button, newest first, ten a page. /bookmarks remove takes one away. Only you see them."),
+        ("/bookmarks list", "What you saved with a Save button, newest first, ten a page, as each was when you saved it. /bookmarks remove takes one away. Only you see them."),
         ("/optin, /optout", "Get this server's scheduled posts by direct message as well, or stop. /mute and /unmute leave a theme out of your DMs."),
         ("/mydata", "A file with everything careprompt holds about you, in every server. Only you see it."),
         ("/forget-me", "Erase everything careprompt holds about you, in every server, after you confirm."),
