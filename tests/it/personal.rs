@@ -94,6 +94,27 @@ impl Scene {
         self.fake.run_command(invocation).await.expect("answered")
     }
 
+    /// `/schedule set` in the test channel by `user`, as an admin.
+    async fn set_schedule_as(&self, user: u64) {
+        let reply = self
+            .command(
+                CommandInvocation::guild("schedule")
+                    .subcommand("set")
+                    .option_channel("channel", CHANNEL_ID, 0)
+                    .option_str("cron", "0 9 * * MON")
+                    .permissions(ADMIN_PERMISSIONS)
+                    .user(user),
+            )
+            .await;
+        assert!(reply.ephemeral());
+        assert!(self
+            .store
+            .schedule_for_channel(CHANNEL_ID)
+            .await
+            .expect("read")
+            .is_some_and(|schedule| schedule.created_by == user));
+    }
+
     async fn click(&self, user: u64, custom_id: &str) -> InteractionReply {
         self.fake
             .click_button(ButtonClick::guild(custom_id).user(user))
@@ -197,6 +218,10 @@ fn labels(reply: &InteractionReply) -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+fn button_labels(reply: &InteractionReply) -> Vec<String> {
+    labels(reply).into_iter().map(|(label, _)| label).collect()
 }
 
 fn field_names(reply: &InteractionReply) -> Vec<String> {
@@ -355,38 +380,20 @@ async fn bookmarks_page_through_25_and_remove_offers_only_mine() {
         value.contains("Words of 024") && value.contains("https://example.nhs.uk/24"),
         "each with its text and link: {value}"
     );
-    assert_eq!(
-        labels(&first)
-            .iter()
-            .map(|(label, _)| label.as_str())
-            .collect::<Vec<_>>(),
-        ["Next"]
-    );
+    assert_eq!(button_labels(&first), ["Next"]);
 
     let second = scene.click(PERSON, &button_id(&first, "Next")).await;
     assert_eq!(second.callback_type, 7, "the same message is updated");
     let names = field_names(&second);
     assert_eq!(names.len(), 10);
     assert!(names[0].starts_with("11. Prompt: Title 014"), "{names:?}");
-    assert_eq!(
-        labels(&second)
-            .iter()
-            .map(|(label, _)| label.as_str())
-            .collect::<Vec<_>>(),
-        ["Previous", "Next"]
-    );
+    assert_eq!(button_labels(&second), ["Previous", "Next"]);
     let third = scene.click(PERSON, &button_id(&second, "Next")).await;
     assert_eq!(third.callback_type, 7);
     let names = field_names(&third);
     assert_eq!(names.len(), 5);
     assert!(names[4].starts_with("25. Prompt: Title 000"), "{names:?}");
-    assert_eq!(
-        labels(&third)
-            .iter()
-            .map(|(label, _)| label.as_str())
-            .collect::<Vec<_>>(),
-        ["Previous"]
-    );
+    assert_eq!(button_labels(&third), ["Previous"]);
     let back = scene.click(PERSON, &button_id(&third, "Previous")).await;
     assert_eq!(field_names(&back), field_names(&second));
     // Someone else clicking the same button sees their own bookmarks, never these.
@@ -488,17 +495,7 @@ async fn bookmarks_page_through_25_and_remove_offers_only_mine() {
 async fn mydata_is_exactly_what_is_stored_and_forget_me_leaves_nothing() {
     let mut scene = Scene::start(|_| {}).await;
     // A schedule the person set up, a bookmark, and the rows the DM side keeps about them.
-    let set = scene
-        .command(
-            CommandInvocation::guild("schedule")
-                .subcommand("set")
-                .option_channel("channel", CHANNEL_ID, 0)
-                .option_str("cron", "0 9 * * MON")
-                .permissions(ADMIN_PERMISSIONS)
-                .user(PERSON),
-        )
-        .await;
-    assert!(set.ephemeral());
+    scene.set_schedule_as(PERSON).await;
     let prompt = scene
         .command(CommandInvocation::guild("prompt").user(PERSON))
         .await;
@@ -613,16 +610,7 @@ async fn mydata_is_exactly_what_is_stored_and_forget_me_leaves_nothing() {
 #[tokio::test]
 async fn a_departed_server_is_forgotten_after_the_retention() {
     let mut scene = Scene::start(|_| {}).await;
-    scene
-        .command(
-            CommandInvocation::guild("schedule")
-                .subcommand("set")
-                .option_channel("channel", CHANNEL_ID, 0)
-                .option_str("cron", "0 9 * * MON")
-                .permissions(ADMIN_PERMISSIONS)
-                .user(PERSON),
-        )
-        .await;
+    scene.set_schedule_as(PERSON).await;
     scene
         .execute(&format!(
             "INSERT INTO dm_optins (user_id, guild_id, opted_in_at) VALUES ({PERSON}, {GUILD_ID}, 1800000000), ({PERSON}, 31337, 1800000000)"
