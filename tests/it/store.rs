@@ -791,43 +791,51 @@ on_both_backends!(
 
 async fn racing_saves_do_not_pass_the_limit(store: &Store) {
     const LIMIT: u32 = 5;
-    for n in 0..LIMIT - 1 {
-        let item = prompt_item(&format!("p-{n}"));
-        assert_eq!(
-            store
-                .add_bookmark(ALICE, &item, at(NOW), LIMIT)
-                .await
-                .expect("save"),
-            Saved::Added
-        );
-    }
-    let racers: Vec<_> = (0..12)
-        .map(|n| {
-            let store = store.clone();
-            tokio::spawn(async move {
+    // Many rounds, each with its own person, so that a window between counting and inserting
+    // is hit at least once if it exists.
+    for round in 0..20u64 {
+        let person = ALICE + round;
+        for n in 0..LIMIT - 1 {
+            let item = prompt_item(&format!("p-{n}"));
+            assert_eq!(
                 store
-                    .add_bookmark(
-                        ALICE,
-                        &prompt_item(&format!("race-{n}")),
-                        at(NOW + 1),
-                        LIMIT,
-                    )
+                    .add_bookmark(person, &item, at(NOW), LIMIT)
                     .await
-                    .expect("save")
-            })
-        })
-        .collect();
-    let mut added = 0;
-    for racer in racers {
-        match racer.await.expect("racer") {
-            Saved::Added => added += 1,
-            Saved::Full => {}
-            Saved::AlreadySaved => panic!("each racer saves a different item"),
+                    .expect("save"),
+                Saved::Added
+            );
         }
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(8));
+        let racers: Vec<_> = (0..8)
+            .map(|n| {
+                let store = store.clone();
+                let barrier = barrier.clone();
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    store
+                        .add_bookmark(
+                            person,
+                            &prompt_item(&format!("race-{n}")),
+                            at(NOW + 1),
+                            LIMIT,
+                        )
+                        .await
+                        .expect("save")
+                })
+            })
+            .collect();
+        let mut added = 0;
+        for racer in racers {
+            match racer.await.expect("racer") {
+                Saved::Added => added += 1,
+                Saved::Full => {}
+                Saved::AlreadySaved => panic!("each racer saves a different item"),
+            }
+        }
+        assert_eq!(added, 1, "one racer takes the last place (round {round})");
+        let (_, total) = store.bookmarks_page(person, 0, 1).await.expect("count");
+        assert_eq!(total, u64::from(LIMIT), "round {round}");
     }
-    assert_eq!(added, 1, "one racer takes the last place");
-    let (_, total) = store.bookmarks_page(ALICE, 0, 1).await.expect("count");
-    assert_eq!(total, u64::from(LIMIT));
 }
 on_both_backends!(
     sqlite_racing_saves_do_not_pass_the_limit,
