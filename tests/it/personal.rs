@@ -11,9 +11,10 @@ use careprompt::config::Config;
 use careprompt::store::{BookmarkKind, NewBookmark, Store, BOOKMARK_LIMIT};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
-use sqlx::{Connection, SqliteConnection};
+use sqlx::{Connection, PgConnection};
 
 use crate::bot::{base_config, spawn_bot_with_clock, Mode, RunningBot};
+use crate::store::{postgres_admin, postgres_base_url, unique_name, with_database, Raw};
 use crate::support::{
     ButtonClick, CommandInvocation, FakeDiscord, InteractionReply, ADMIN_PERMISSIONS, CHANNEL_ID,
     GATEWAY_WAIT, GUILD_ID, INTERACTION_TIMEOUT, TOKEN,
@@ -52,14 +53,38 @@ struct Scene {
     bot: Option<RunningBot>,
     clock: ManualClock,
     store: Store,
-    raw: SqliteConnection,
+    raw: Option<Raw>,
+    /// On PostgreSQL: the admin connection and the database to drop at the end.
+    postgres: Option<(PgConnection, String)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Backend {
+    Sqlite,
+    Postgres,
 }
 
 impl Scene {
     async fn start(tweak: impl FnOnce(&mut Config)) -> Scene {
+        Scene::start_on(Backend::Sqlite, tweak).await
+    }
+
+    async fn start_on(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Scene {
+        let (url, postgres) = match backend {
+            Backend::Sqlite => (temp_sqlite().0, None),
+            Backend::Postgres => {
+                let base = postgres_base_url();
+                let mut admin = postgres_admin(&base).await;
+                let name = unique_name();
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap_or_else(|err| panic!("creating test database {name}: {err}"));
+                (with_database(&base, &name), Some((admin, name)))
+            }
+        };
         let fake = FakeDiscord::start().await;
         let mut config = base_config(&fake, Mode::Proxy);
-        let (url, _path) = temp_sqlite();
         config.database.url = url.clone();
         tweak(&mut config);
         let clock = ManualClock::new(at(START));
@@ -70,23 +95,36 @@ impl Scene {
         let store = Store::connect(&url, 2)
             .await
             .expect("the test opens the bot's database");
-        let raw = SqliteConnection::connect(&url)
-            .await
-            .expect("a raw connection to the bot's database");
+        let raw = Raw::open(&url).await;
         Scene {
             fake,
             bot: Some(bot),
             clock,
             store,
-            raw,
+            raw: Some(raw),
+            postgres,
         }
+    }
+
+    fn raw(&mut self) -> &mut Raw {
+        self.raw.as_mut().expect("open until the scene finishes")
     }
 
     async fn finish(mut self) {
         if let Some(bot) = self.bot.take() {
             bot.stop().await.expect("the bot shuts down cleanly");
         }
-        let _ = self.raw.close().await;
+        if let Some(raw) = self.raw.take() {
+            raw.close().await;
+        }
+        self.store.close().await;
+        if let Some((mut admin, name)) = self.postgres.take() {
+            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            if let Err(err) = sqlx::query(&drop).execute(&mut admin).await {
+                eprintln!("could not drop test database {name}: {err}");
+            }
+            let _ = admin.close().await;
+        }
         self.fake.assert_no_violations();
     }
 
@@ -123,43 +161,17 @@ impl Scene {
     }
 
     async fn execute(&mut self, sql: &str) {
-        sqlx::query(sql)
-            .execute(&mut self.raw)
-            .await
-            .unwrap_or_else(|err| panic!("{sql}: {err}"));
+        self.raw().execute(sql).await;
     }
 
     async fn count(&mut self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql)
-            .fetch_one(&mut self.raw)
-            .await
-            .unwrap_or_else(|err| panic!("{sql}: {err}"))
+        self.raw().count(sql).await
     }
 
     /// Every (table, column) where a value mentions `id`, over every table in the database, so
     /// a table added later cannot be forgotten.
     async fn mentions(&mut self, id: u64) -> Vec<(String, String)> {
-        let columns: Vec<(String, String)> = sqlx::query_as(
-            "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p \
-             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
-             AND m.name <> '_sqlx_migrations' ORDER BY m.name, p.cid",
-        )
-        .fetch_all(&mut self.raw)
-        .await
-        .expect("list the columns");
-        assert!(
-            columns.len() > 20,
-            "the listing sees the tables: {columns:?}"
-        );
-        let mut found = Vec::new();
-        for (table, column) in columns {
-            let sql =
-                format!("SELECT COUNT(*) FROM {table} WHERE CAST({column} AS TEXT) LIKE '%{id}%'");
-            if self.count(&sql).await > 0 {
-                found.push((table, column));
-            }
-        }
-        found
+        self.raw().mentions(id).await
     }
 
     /// Polls the database until `sql` counts `expected`.
@@ -493,7 +505,16 @@ async fn bookmarks_page_through_25_and_remove_offers_only_mine() {
 
 #[tokio::test]
 async fn mydata_is_exactly_what_is_stored_and_forget_me_leaves_nothing() {
-    let mut scene = Scene::start(|_| {}).await;
+    mydata_and_forget_me(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn mydata_and_forget_me_on_postgres() {
+    mydata_and_forget_me(Backend::Postgres).await;
+}
+
+async fn mydata_and_forget_me(backend: Backend) {
+    let mut scene = Scene::start_on(backend, |_| {}).await;
     // A schedule the person set up, a bookmark, and the rows the DM side keeps about them.
     scene.set_schedule_as(PERSON).await;
     let prompt = scene

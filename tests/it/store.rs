@@ -28,7 +28,7 @@ const POSTGRES_URL_ENV: &str = "CAREPROMPT_TEST_POSTGRES_URL";
 
 static NEXT_DATABASE: AtomicU64 = AtomicU64::new(0);
 
-fn unique_name() -> String {
+pub(crate) fn unique_name() -> String {
     format!(
         "careprompt_t_{}_{}",
         std::process::id(),
@@ -108,11 +108,11 @@ fn remove_sqlite_files(path: &std::path::Path) {
     }
 }
 
-fn postgres_base_url() -> String {
+pub(crate) fn postgres_base_url() -> String {
     std::env::var(POSTGRES_URL_ENV).unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_string())
 }
 
-async fn postgres_admin(base: &str) -> PgConnection {
+pub(crate) async fn postgres_admin(base: &str) -> PgConnection {
     let shown = redact_url(base);
     match tokio::time::timeout(Duration::from_secs(15), PgConnection::connect(base)).await {
         Ok(Ok(connection)) => connection,
@@ -128,7 +128,7 @@ async fn postgres_admin(base: &str) -> PgConnection {
 }
 
 /// `base` with its database name replaced by `name`, keeping any query string.
-fn with_database(base: &str, name: &str) -> String {
+pub(crate) fn with_database(base: &str, name: &str) -> String {
     let (head, query) = match base.split_once('?') {
         Some((head, query)) => (head, Some(query)),
         None => (base, None),
@@ -514,13 +514,13 @@ on_both_backends!(
 
 /// A second, raw connection to the case's database, for writing rows that only the DM side's
 /// code writes and for reading every table as it is.
-enum Raw {
+pub(crate) enum Raw {
     Sqlite(sqlx::SqliteConnection),
     Postgres(PgConnection),
 }
 
 impl Raw {
-    async fn open(url: &str) -> Raw {
+    pub(crate) async fn open(url: &str) -> Raw {
         if url.starts_with("sqlite") {
             Raw::Sqlite(
                 sqlx::SqliteConnection::connect(url)
@@ -536,7 +536,7 @@ impl Raw {
         }
     }
 
-    async fn execute(&mut self, sql: &str) {
+    pub(crate) async fn execute(&mut self, sql: &str) {
         let done = match self {
             Raw::Sqlite(conn) => sqlx::query(sql).execute(conn).await.map(|_| ()),
             Raw::Postgres(conn) => sqlx::query(sql).execute(conn).await.map(|_| ()),
@@ -544,7 +544,7 @@ impl Raw {
         done.unwrap_or_else(|err| panic!("{sql}: {err}"));
     }
 
-    async fn count(&mut self, sql: &str) -> i64 {
+    pub(crate) async fn count(&mut self, sql: &str) -> i64 {
         let counted = match self {
             Raw::Sqlite(conn) => sqlx::query_scalar(sql).fetch_one(conn).await,
             Raw::Postgres(conn) => sqlx::query_scalar(sql).fetch_one(conn).await,
@@ -583,7 +583,7 @@ impl Raw {
     }
 
     /// Every (table, column) where some value mentions `id`.
-    async fn mentions(&mut self, id: u64) -> Vec<(String, String)> {
+    pub(crate) async fn mentions(&mut self, id: u64) -> Vec<(String, String)> {
         let mut found = Vec::new();
         for (table, column) in self.columns().await {
             let sql =
@@ -595,7 +595,7 @@ impl Raw {
         found
     }
 
-    async fn close(self) {
+    pub(crate) async fn close(self) {
         let _ = match self {
             Raw::Sqlite(conn) => conn.close().await,
             Raw::Postgres(conn) => conn.close().await,
