@@ -161,6 +161,10 @@ fn opt_id_as_string<S: Serializer>(id: &Option<u64>, serializer: S) -> Result<S:
     }
 }
 
+/// Removals racing a save can move the oldest bookmark from under it this many times before
+/// the save goes ahead on the count alone.
+const LOCK_ATTEMPTS: u32 = 8;
+
 const BOOKMARK_COLUMNS: &str = "id, kind, item_id, title, body, url, created_at";
 
 /// `bookmarks (id, kind, item_id, title, body, url, created_at)` as stored.
@@ -189,20 +193,35 @@ impl Store {
         limit: u32,
     ) -> Result<Saved, StoreError> {
         let id = id_to_db(user_id);
-        // Touching every bookmark the person holds makes concurrent saves of theirs wait for
-        // each other on PostgreSQL (row locks) and on SQLite (the write lock), so the count
-        // checked by the insert includes every save committed before it.
-        let lock = "UPDATE bookmarks SET user_id = user_id WHERE user_id = $1";
+        // Saves by one person queue on a lock of their oldest bookmark (PostgreSQL row lock;
+        // on SQLite any write takes the database's one write lock), so the count the insert
+        // checks includes every save committed before it. One row, taken first, cannot deadlock.
+        // If that row was removed while waiting, the next oldest is locked instead; a person
+        // with no bookmarks yet is far from the limit, so needs no lock.
+        let lock = "UPDATE bookmarks SET user_id = user_id \
+                    WHERE id = (SELECT MIN(id) FROM bookmarks WHERE user_id = $1)";
+        let held = "SELECT COUNT(*) FROM bookmarks WHERE user_id = $1";
         let exists =
             "SELECT COUNT(*) FROM bookmarks WHERE user_id = $1 AND kind = $2 AND item_id = $3";
-        let insert =
-            "INSERT INTO bookmarks (user_id, kind, item_id, title, body, url, created_at) \
+        let insert = "INSERT INTO bookmarks \
+                      (user_id, kind, item_id, title, body, url, created_at) \
                       SELECT $1, $2, $3, $4, $5, $6, $7 \
                       WHERE (SELECT COUNT(*) FROM bookmarks WHERE user_id = $1) < $8 \
                       ON CONFLICT (user_id, kind, item_id) DO NOTHING";
         let saved = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            sqlx::query(lock).bind(id).execute(&mut *tx).await?;
+            let mut attempts = 0;
+            loop {
+                let locked = sqlx::query(lock).bind(id).execute(&mut *tx).await?.rows_affected();
+                if locked > 0 {
+                    break;
+                }
+                let count: i64 = sqlx::query_scalar(held).bind(id).fetch_one(&mut *tx).await?;
+                attempts += 1;
+                if count == 0 || attempts >= LOCK_ATTEMPTS {
+                    break;
+                }
+            }
             let before: i64 = sqlx::query_scalar(exists)
                 .bind(id)
                 .bind(item.kind.as_str())
