@@ -620,6 +620,8 @@ pub fn all_cards(
         ("themes".to_string(), themes_card(library)),
         ("help".to_string(), help_card()),
         ("about".to_string(), about_card(dna_of_care_url)),
+        ("forget-me".to_string(), forget_me_card()),
+        ("mydata".to_string(), my_data_card()),
     ];
     // Every nation's, not only the configured one's, so a line added for Wales cannot break
     // /support for an organisation that switches to Wales later.
