@@ -458,28 +458,10 @@ impl Rest {
         token: &str,
         ephemeral: bool,
     ) -> Result<(), RestError> {
-        let body = serde_json::to_vec(&serenity::CreateInteractionResponse::Defer(
+        let response = serenity::CreateInteractionResponse::Defer(
             serenity::CreateInteractionResponseMessage::new().ephemeral(ephemeral),
-        ))
-        .map_err(|err| RestError::Decode {
-            method: "POST",
-            route: "/interactions".into(),
-            reason: err.to_string(),
-        })?;
-        let request = Request::new(
-            Route::InteractionResponse {
-                interaction_id,
-                token,
-            },
-            LightMethod::Post,
-        )
-        .body(Some(body));
-        let deadline = tokio::time::Instant::now() + INTERACTION_REPLY_WINDOW;
-        match self.send_before(request, Some(deadline)).await {
-            Ok(_) => Ok(()),
-            Err(err) if err.code() == Some(ALREADY_ACKNOWLEDGED) => Ok(()),
-            Err(err) => Err(err),
-        }
+        );
+        self.callback(interaction_id, token, &response, None).await
     }
 
     /// Replaces a deferred answer with a card.

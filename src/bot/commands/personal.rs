@@ -58,7 +58,7 @@ async fn remove(
     ctx: AppContext<'_>,
     #[description = "Which bookmark (start typing to see yours)"]
     #[autocomplete = "my_bookmarks"]
-    #[max_length = 20]
+    #[max_length = 100]
     item: String,
 ) -> Result<(), Error> {
     let data = ctx.data();
