@@ -843,6 +843,61 @@ on_both_backends!(
     racing_saves_do_not_pass_the_limit
 );
 
+async fn saves_racing_a_removal_of_the_oldest_stay_within_the_limit(store: &Store) {
+    const LIMIT: u32 = 5;
+    for round in 0..20u64 {
+        let person = BOB + round;
+        for n in 0..LIMIT - 1 {
+            let item = prompt_item(&format!("p-{n}"));
+            store
+                .add_bookmark(person, &item, at(NOW), LIMIT)
+                .await
+                .expect("save");
+        }
+        // The row saves queue on goes away while they wait.
+        let oldest = store.bookmarks(person).await.expect("list")[LIMIT as usize - 2].id;
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(9));
+        let remover = {
+            let store = store.clone();
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                store.remove_bookmark(person, oldest).await.expect("remove")
+            })
+        };
+        let savers: Vec<_> = (0..8)
+            .map(|n| {
+                let store = store.clone();
+                let barrier = barrier.clone();
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    let item = prompt_item(&format!("race-{n}"));
+                    store
+                        .add_bookmark(person, &item, at(NOW + 1), LIMIT)
+                        .await
+                        .expect("save")
+                })
+            })
+            .collect();
+        assert!(remover.await.expect("remover"));
+        let mut added = 0;
+        for saver in savers {
+            if saver.await.expect("saver") == Saved::Added {
+                added += 1;
+            }
+        }
+        let (_, total) = store.bookmarks_page(person, 0, 1).await.expect("count");
+        assert!(total <= u64::from(LIMIT), "round {round}: {total}");
+        assert_eq!(total, u64::from(LIMIT) - 2 + added, "round {round}");
+        assert!((1..=2).contains(&added), "round {round}: {added}");
+    }
+}
+on_both_backends!(
+    sqlite_saves_racing_a_removal_of_the_oldest_stay_within_the_limit,
+    postgres_saves_racing_a_removal_of_the_oldest_stay_within_the_limit,
+    saves_racing_a_removal_of_the_oldest_stay_within_the_limit
+);
+
 /// Alice and Bob each have opt-ins, mutes, a DM status, DM records, bookmarks and a schedule
 /// they set up. The DM tables are written raw: their own code lives on the DM side.
 async fn two_people(store: &Store, raw: &mut Raw) -> (i64, i64) {
