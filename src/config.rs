@@ -25,6 +25,29 @@ pub struct Config {
     /// Per theme slug, links to an organisation's own copy of the facilitator pack.
     pub packs: BTreeMap<String, PackOverride>,
     pub support: SupportSettings,
+    pub privacy: PrivacySettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivacySettings {
+    /// How long after careprompt is removed from a server its schedules and its members' DM
+    /// opt-ins for it are kept (in case it is added back), such as "30d".
+    pub retention: String,
+}
+
+impl Default for PrivacySettings {
+    fn default() -> Self {
+        PrivacySettings {
+            retention: "30d".to_string(),
+        }
+    }
+}
+
+impl PrivacySettings {
+    pub fn retention_period(&self) -> Result<chrono::Duration, String> {
+        parse_duration(&self.retention)
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -374,6 +397,9 @@ impl LoadedConfig {
         }
         if let Err(message) = config.schedule.catch_up_window() {
             errors.push(self.invalid("schedule.catch_up", message));
+        }
+        if let Err(message) = config.privacy.retention_period() {
+            errors.push(self.invalid("privacy.retention", message));
         }
         if let Some(url) = &config.discord.proxy_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -832,6 +858,29 @@ mod tests {
         let text = err.to_string();
         assert!(
             text.starts_with("careprompt.toml:4:1: schedule.cron"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn retention_defaults_to_30_days_and_a_bad_one_is_pinned_on_its_line() {
+        let loaded = parse("", &[]).expect("parses");
+        assert_eq!(
+            loaded.config.privacy.retention_period(),
+            Ok(chrono::Duration::days(30))
+        );
+        let loaded = parse("[privacy]\nretention = \"7d\"\n", &[]).expect("parses");
+        assert_eq!(
+            loaded.config.privacy.retention_period(),
+            Ok(chrono::Duration::days(7))
+        );
+        let loaded = parse("\n[privacy]\nretention = \"a month\"\n", &[]).expect("parses");
+        let text = loaded
+            .validate(&[])
+            .expect_err("not a duration")
+            .to_string();
+        assert!(
+            text.starts_with("careprompt.toml:3:1: privacy.retention"),
             "{text}"
         );
     }

@@ -174,6 +174,11 @@ pub async fn run(
         .catch_up_window()
         .map_err(anyhow::Error::msg)
         .context("schedule.catch_up is not valid")?;
+    let retention = config
+        .privacy
+        .retention_period()
+        .map_err(anyhow::Error::msg)
+        .context("privacy.retention is not valid")?;
 
     // The REST client and the scheduler exist only once the client does, which is after the
     // framework is built; the framework's setup runs later still, on the first READY.
@@ -257,6 +262,12 @@ pub async fn run(
     // Started once here, not on READY: posts go out even while the gateway reconnects.
     let stop_scheduler = CancellationToken::new();
     let worker = tokio::spawn(scheduler.run(stop_scheduler.clone()));
+    let purger = tokio::spawn(purge_departed_guilds(
+        store.clone(),
+        options.clock.clone(),
+        retention,
+        stop_scheduler.clone(),
+    ));
 
     let shard_manager = client.shard_manager.clone();
     let grace = options.shutdown_grace;
@@ -292,6 +303,9 @@ pub async fn run(
         Ok(Err(err)) => tracing::error!(error = %err, "the scheduler stopped with a fault"),
         Err(_) => tracing::warn!("posts were still being sent when the grace period ended; they are finished at the next start"),
     }
+    if tokio::time::timeout(grace, purger).await.is_err() {
+        tracing::warn!("erasing departed servers' data was still running when the grace period ended; it runs again at the next start");
+    }
     store.close().await;
     match result {
         Ok(()) => {
@@ -305,6 +319,36 @@ pub async fn run(
         }
         Err(err) => {
             Err(anyhow::Error::new(err).context("the connection to Discord's gateway failed"))
+        }
+    }
+}
+
+/// How often departed servers are checked for data past its retention, after the check at
+/// start-up.
+fn purge_interval() -> chrono::Duration {
+    chrono::Duration::days(1)
+}
+
+/// Erases the schedules and DM opt-ins of servers careprompt left more than `retention` ago: once
+/// at start-up, then daily, on the bot's clock (so tests move it, and a restart loses nothing: a
+/// server past its retention is caught by the next check, whenever that runs).
+async fn purge_departed_guilds(
+    store: Store,
+    clock: Arc<dyn Clock>,
+    retention: chrono::Duration,
+    stop: CancellationToken,
+) {
+    loop {
+        let now = clock.now();
+        // A retention longer than the calendar reaches back keeps everything.
+        if let Some(cutoff) = now.checked_sub_signed(retention) {
+            if let Err(err) = store.purge_departed_guilds(cutoff).await {
+                tracing::warn!(error = %err, "could not erase departed servers' data; trying again tomorrow");
+            }
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = clock.sleep_until(now + purge_interval()) => {}
         }
     }
 }

@@ -1,12 +1,15 @@
 //! Buttons on careprompt's messages. Each click is answered privately, from what its custom id
-//! carries, so a click works the same after a restart.
+//! carries, so a click works the same after a restart. A click always acts for the person who
+//! clicked: no custom id names a person.
 
 use poise::serenity_prelude as serenity;
 
 use crate::bot::data::{Data, Error};
-use crate::discord::cards::{self, Card};
+use crate::discord::cards::{self, Card, BOOKMARKS_PER_PAGE};
 use crate::discord::custom_id::ButtonAction;
+use crate::domain::content::Library;
 use crate::error::{ReplyFailed, UserError};
+use crate::store::{BookmarkKind, NewBookmark, Saved, BOOKMARK_LIMIT};
 
 /// A click careprompt cannot act on: the person is told, and nothing changes.
 #[derive(Debug, thiserror::Error)]
@@ -16,12 +19,24 @@ pub struct StaleButton;
 pub async fn handle(data: &Data, click: &serenity::ComponentInteraction) -> Result<(), Error> {
     let action = ButtonAction::parse(&click.data.custom_id).map_err(|_| StaleButton)?;
     let card = match action {
-        ButtonAction::Save { prompt_id, .. } => save(data, click, &prompt_id).await?,
+        ButtonAction::Save { kind, item_id, .. } => save(data, click, kind, &item_id).await?,
         ButtonAction::Pack { theme, .. } => {
             let theme = data.library.theme(&theme).ok_or(StaleButton)?;
             cards::pack_card(&data.library, theme)
         }
         ButtonAction::Support { .. } => data.support_card(),
+        ButtonAction::BookmarksPage { page } => {
+            let card = bookmarks_page(data, click.user.id.get(), page).await?;
+            return update(data, click, card).await;
+        }
+        ButtonAction::ForgetConfirm => {
+            let erased = data.store.erase_user(click.user.id.get()).await?;
+            return update(data, click, cards::forgotten_card(&erased)).await;
+        }
+        ButtonAction::ForgetCancel => {
+            let card = cards::error_card("Nothing was erased. Only you can see this.");
+            return update(data, click, card).await;
+        }
     };
     data.rest
         .respond(click.id, &click.token, card, true)
@@ -30,28 +45,102 @@ pub async fn handle(data: &Data, click: &serenity::ComponentInteraction) -> Resu
     Ok(())
 }
 
+/// Replaces the (private) message the button is on, so paging and confirming happen in place.
+async fn update(
+    data: &Data,
+    click: &serenity::ComponentInteraction,
+    card: Card,
+) -> Result<(), Error> {
+    data.rest
+        .update_message(click.id, &click.token, card)
+        .await
+        .map_err(ReplyFailed)?;
+    Ok(())
+}
+
+/// One page (from 0) of the person's bookmarks; a page past the end (after removals) shows the
+/// last one.
+pub async fn bookmarks_page(data: &Data, user_id: u64, page: u32) -> Result<Card, Error> {
+    let (mut bookmarks, total) = data
+        .store
+        .bookmarks_page(user_id, page * BOOKMARKS_PER_PAGE, BOOKMARKS_PER_PAGE)
+        .await?;
+    let mut page = page;
+    if bookmarks.is_empty() && total > 0 {
+        let last = (total - 1) / u64::from(BOOKMARKS_PER_PAGE);
+        page = u32::try_from(last).unwrap_or_default();
+        bookmarks = data
+            .store
+            .bookmarks_page(user_id, page * BOOKMARKS_PER_PAGE, BOOKMARKS_PER_PAGE)
+            .await?
+            .0;
+    }
+    Ok(cards::bookmarks_card(&bookmarks, page, total))
+}
+
+/// What a bookmark keeps of an item: what it says now, so it reads the same after the library
+/// changes.
+pub fn snapshot(library: &Library, kind: BookmarkKind, item_id: &str) -> Option<NewBookmark> {
+    let (title, body, url) = match kind {
+        BookmarkKind::Prompt => {
+            let (theme, prompt) = library.find_prompt(item_id)?;
+            (
+                theme.title.clone(),
+                Some(prompt.text.clone()),
+                Some(theme.guide_url.clone()),
+            )
+        }
+        BookmarkKind::Story => {
+            let story = library.story(item_id)?;
+            (
+                story.title.clone(),
+                Some(format!("Told by {}", story.storyteller)),
+                Some(story.url.clone()),
+            )
+        }
+        BookmarkKind::Pack => {
+            let theme = library.theme(item_id)?;
+            (
+                format!("Facilitator pack: {}", theme.title),
+                Some(theme.summary.clone()),
+                Some(theme.guide_url.clone()),
+            )
+        }
+    };
+    Some(NewBookmark {
+        kind,
+        item_id: item_id.to_string(),
+        title,
+        body,
+        url,
+    })
+}
+
 async fn save(
     data: &Data,
     click: &serenity::ComponentInteraction,
-    prompt_id: &str,
+    kind: BookmarkKind,
+    item_id: &str,
 ) -> Result<Card, Error> {
-    let Some((theme, prompt)) = data.library.find_prompt(prompt_id) else {
+    let Some(item) = snapshot(&data.library, kind, item_id) else {
         return Err(UserError::Conflict(
-            "That prompt is no longer in the library, so it can't be saved.".to_string(),
+            "That is no longer in the library, so it can't be saved. Anything you saved before stays in /bookmarks list.".to_string(),
         )
         .into());
     };
-    let added = data
+    let saved = data
         .store
-        .add_bookmark(click.user.id.get(), &prompt.id, data.clock.now())
+        .add_bookmark(click.user.id.get(), &item, data.clock.now(), BOOKMARK_LIMIT)
         .await?;
-    let text = if added {
-        format!(
-            "Saved to your bookmarks: \"{}\" ({}). Only you can see this.",
-            prompt.text, theme.title
-        )
-    } else {
-        "You had already saved this one, so it is still in your bookmarks once. Only you can see this.".to_string()
+    let text = match saved {
+        Saved::Added => format!(
+            "Saved to your bookmarks: {}. /bookmarks list shows them. Only you can see this.",
+            cards::bookmark_name(item.kind, &item.title, item.body.as_deref())
+        ),
+        Saved::AlreadySaved => "You had already saved this one, so it is still in your bookmarks once. Only you can see this.".to_string(),
+        Saved::Full => format!(
+            "You have {BOOKMARK_LIMIT} bookmarks, which is as many as careprompt keeps for one person, so this one was not saved. Remove some with /bookmarks remove, then try again. Only you can see this."
+        ),
     };
     Ok(cards::error_card(&text))
 }

@@ -59,12 +59,14 @@ fn a_story_tagged_with_the_bullying_theme_carries_the_concern_part() {
     assert!(!text(&story_card(&library, &other)).contains("Freedom to Speak Up Guardian"));
 }
 
+/// The link buttons (the Save button beside them is not a link).
 fn labels(card: &Card) -> Vec<(String, String)> {
     card.to_json()["components"]
         .as_array()
         .into_iter()
         .flatten()
         .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+        .filter(|button| button.get("url").is_some())
         .map(|button| {
             (
                 button["label"].as_str().unwrap_or_default().to_string(),
@@ -106,4 +108,43 @@ fn one_page_gets_one_button_and_own_copies_get_one_each() {
             ("Presentation".to_string(), format!("{own}/slides.pptx")),
         ]
     );
+}
+
+#[test]
+fn a_page_of_the_longest_bookmarks_fits_in_one_message() {
+    use crate::discord::cards::{bookmarks_card, forget_me_card, forgotten_card};
+    use crate::store::{Bookmark, BookmarkKind, Erased};
+    let longest = Bookmark {
+        id: i64::MAX,
+        kind: BookmarkKind::Prompt,
+        item_id: "p".repeat(64),
+        title: "T".repeat(500),
+        body: Some("B".repeat(5000)),
+        url: Some(format!("https://example.nhs.uk/{}", "u".repeat(210))),
+        created_at: chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("time"),
+    };
+    let page = vec![longest; 10];
+    let card = bookmarks_card(&page, 4, 500);
+    assert_eq!(
+        crate::discord::limits::check_message(&card.to_json()),
+        Vec::<String>::new()
+    );
+    let erased = Erased {
+        bookmarks: 500,
+        dm_optins: 100,
+        theme_mutes: 7,
+        dm_status: 1,
+        dm_deliveries: 100_000,
+        schedules_anonymised: 3,
+    };
+    for card in [
+        forget_me_card(),
+        forgotten_card(&erased),
+        bookmarks_card(&[], 0, 0),
+    ] {
+        assert_eq!(
+            crate::discord::limits::check_message(&card.to_json()),
+            Vec::<String>::new()
+        );
+    }
 }

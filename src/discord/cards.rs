@@ -7,6 +7,7 @@ use poise::serenity_prelude::{
 };
 
 use crate::discord::custom_id::ButtonAction;
+use crate::store::{Bookmark, BookmarkKind, Erased};
 
 use crate::config::OrgSupport;
 use crate::domain::content::{Library, Nation, Prompt, Story, SupportLine, Theme, DNA_OF_CARE_URL};
@@ -67,6 +68,20 @@ pub fn no_pings() -> CreateAllowedMentions {
 
 fn link_button(label: &str, url: &str) -> CreateButton {
     CreateButton::new_link(url).label(label)
+}
+
+/// Saves the item for whoever clicks, privately.
+fn save_button(delivery: Option<i64>, kind: BookmarkKind, item_id: &str) -> CreateButton {
+    CreateButton::new(
+        ButtonAction::Save {
+            delivery,
+            kind,
+            item_id: item_id.to_string(),
+        }
+        .custom_id(),
+    )
+    .label("Save")
+    .style(ButtonStyle::Primary)
 }
 
 fn story_line(story: &Story) -> String {
@@ -142,15 +157,7 @@ pub fn post_card(
         )
         .footer(dna_of_care_footer(&format!("prompt {}", prompt.id)));
     let mut buttons = vec![
-        CreateButton::new(
-            ButtonAction::Save {
-                delivery,
-                prompt_id: prompt.id.clone(),
-            }
-            .custom_id(),
-        )
-        .label("Save")
-        .style(ButtonStyle::Primary),
+        save_button(delivery, BookmarkKind::Prompt, &prompt.id),
         CreateButton::new(
             ButtonAction::Pack {
                 delivery,
@@ -211,7 +218,7 @@ pub fn pack_card(library: &Library, theme: &Theme) -> Card {
             theme.prompts.len(),
             theme.slug
         )));
-    let buttons = pack_buttons(theme, DNA_OF_CARE_URL);
+    let mut buttons = pack_buttons(theme, DNA_OF_CARE_URL);
     let resources = match (&theme.presentation_url, buttons.len()) {
         (Some(_), 1) => "The facilitator's guide helps you plan and run a session; the presentation supports it on screen. Both are on the page the button opens.",
         (Some(_), _) => "The facilitator's guide helps you plan and run a session; the presentation supports it on screen.",
@@ -222,6 +229,7 @@ pub fn pack_card(library: &Library, theme: &Theme) -> Card {
         embed = embed.field("Stories for this theme", stories.join("\n"), false);
     }
     embed = with_concern(embed, theme);
+    buttons.push(save_button(None, BookmarkKind::Pack, &theme.slug));
     Card {
         content: None,
         embeds: vec![embed],
@@ -240,7 +248,10 @@ pub fn prompt_card(theme: &Theme, prompt: &Prompt) -> Card {
     Card {
         content: None,
         embeds: vec![embed],
-        buttons: vec![link_button("About this theme", &theme.guide_url)],
+        buttons: vec![
+            save_button(None, BookmarkKind::Prompt, &prompt.id),
+            link_button("About this theme", &theme.guide_url),
+        ],
     }
 }
 
@@ -279,7 +290,10 @@ pub fn story_card(library: &Library, story: &Story) -> Card {
     Card {
         content: None,
         embeds: vec![embed],
-        buttons: vec![link_button("Watch the story", &story.url)],
+        buttons: vec![
+            save_button(None, BookmarkKind::Story, &story.id),
+            link_button("Watch the story", &story.url),
+        ],
     }
 }
 
@@ -365,7 +379,11 @@ pub fn help_card() -> Card {
         ("/support", "Where to get help. Only you see the answer."),
         ("/upcoming", "The next reflection posts in this channel, if it has a schedule."),
         ("/schedule", "For server admins (Manage Server): post a reflection prompt and a staff story in a channel on a schedule, weekly by default. set, list, preview, pause, resume, skip, remove and post-now. The buttons on a post let anyone save it, open the facilitator pack or find support, privately."),
-        ("/about", "What careprompt is and what it keeps about you."),
+        ("/bookmarks list", "What you saved with a Save button, newest first, ten a page, as each was when you saved it. /bookmarks remove takes one away. Only you see them."),
+        ("/optin, /optout", "Get this server's scheduled posts by direct message as well, or stop. /mute and /unmute leave a theme out of your DMs."),
+        ("/mydata", "A file with everything careprompt holds about you, in every server. Only you see it."),
+        ("/forget-me", "Erase everything careprompt holds about you, in every server, after you confirm."),
+        ("/about", "What careprompt is, what it keeps about you, for how long, and how to erase it."),
     ];
     let embed = CreateEmbed::new()
         .title("careprompt: how to use it")
@@ -386,13 +404,23 @@ pub fn about_card(dna_of_care_url: &str) -> Card {
         .description("careprompt shares the NHS DNA of Care programme in team chat. DNA of Care was created by NHS England with NHS Employers and Patient Voices from the stories of NHS staff.")
         .colour(NEUTRAL_COLOUR)
         .field(
-            "What it keeps",
-            "Each channel's schedule (when to post, its place in the themes, and who set it up) and a record of each scheduled post, so nothing is posted twice or lost. About you, only the prompts you choose to save with the Save button. It never reads the messages in your channels and does not record who uses its commands.",
+            "What it keeps about your team",
+            "Each channel's schedule (when to post, its place in the themes, and who set it up) and a record of each scheduled post, so nothing is posted twice or lost. When careprompt is removed from a server, that server's schedules and its members' DM opt-ins for it are erased after 30 days (or the period whoever runs careprompt set).",
+            false,
+        )
+        .field(
+            "What it keeps about you",
+            "Only what you choose: the items you keep with the Save button (with their text as it was when you saved them), the servers you asked for DMs from (/optin), the themes you muted (/mute), and a record of the DMs it sent you, so it never sends one twice and stops if your DMs are closed. It never reads the messages in your channels and does not record who uses its commands.",
+            false,
+        )
+        .field(
+            "How long, and how to erase it",
+            "Until you remove it: /bookmarks remove, /optout and /unmute take single things away, /mydata shows you all of it, and /forget-me erases all of it at once, in every server. Schedules you set up stay for your team without your name.",
             false,
         )
         .field(
             "What it posts",
-            "Only what a server admin scheduled: a prompt and a story in the chosen channel. It pings nobody unless an admin chose one role to ping.",
+            "Only what a server admin scheduled: a prompt and a story in the chosen channel, and by DM to those who asked with /optin. It pings nobody unless an admin chose one role to ping.",
             false,
         )
         .field("Who sees your answers", "Replies about you, such as /support, are shown only to you.", false);
@@ -401,6 +429,176 @@ pub fn about_card(dna_of_care_url: &str) -> Card {
         embeds: vec![embed],
         buttons: vec![link_button("DNA of Care at NHS Employers", dna_of_care_url)],
     }
+}
+
+/// Bookmarks shown on one page of `/bookmarks`.
+pub const BOOKMARKS_PER_PAGE: u32 = 10;
+
+/// Cuts `text` to at most `max` characters, marking the cut.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let kept: String = text.chars().take(max.saturating_sub(1)).collect();
+    format!("{}…", kept.trim_end())
+}
+
+fn kind_label(kind: BookmarkKind) -> &'static str {
+    match kind {
+        BookmarkKind::Prompt => "Prompt",
+        BookmarkKind::Story => "Story",
+        BookmarkKind::Pack => "Pack",
+    }
+}
+
+/// How a bookmark is named in `/bookmarks remove`'s suggestions (Discord allows 100 characters).
+/// A prompt is known by its words, anything else by its title.
+pub fn bookmark_name(kind: BookmarkKind, title: &str, body: Option<&str>) -> String {
+    let name = match (kind, body) {
+        (BookmarkKind::Prompt, Some(body)) => format!("{title}: {body}"),
+        _ => title.to_string(),
+    };
+    shorten(&format!("{} · {name}", kind_label(kind)), 100)
+}
+
+/// The longest link a bookmark shows; longer ones are left out so ten always fit in a message.
+const LONGEST_BOOKMARK_LINK: usize = 240;
+
+/// One page (from 0) of the person's bookmarks, newest first, as they were when saved. Each field
+/// stays under 600 characters, so ten of them and the rest fit Discord's 6000.
+pub fn bookmarks_card(bookmarks: &[Bookmark], page: u32, total: u64) -> Card {
+    if total == 0 {
+        return error_card(
+            "You have no bookmarks yet. Use the Save button on a reflection post, or on the answer to /prompt, /story or /pack, to keep something here. Only you can see this.",
+        );
+    }
+    let pages = total.div_ceil(u64::from(BOOKMARKS_PER_PAGE)).max(1);
+    let first = u64::from(page) * u64::from(BOOKMARKS_PER_PAGE);
+    let fields = bookmarks.iter().enumerate().map(|(index, bookmark)| {
+        let name = shorten(
+            &format!(
+                "{}. {}: {}",
+                first + index as u64 + 1,
+                kind_label(bookmark.kind),
+                bookmark.title
+            ),
+            100,
+        );
+        let mut value = bookmark
+            .body
+            .as_deref()
+            .map(|body| shorten(body, 180))
+            .unwrap_or_default();
+        if let Some(url) = bookmark
+            .url
+            .as_deref()
+            .filter(|url| url.chars().count() <= LONGEST_BOOKMARK_LINK)
+        {
+            if !value.is_empty() {
+                value.push('\n');
+            }
+            value.push_str(url);
+        }
+        value.push_str(&format!(
+            "\nSaved {}",
+            bookmark.created_at.format("%-d %B %Y")
+        ));
+        (name, value, false)
+    });
+    let embed = CreateEmbed::new()
+        .title("Your bookmarks")
+        .description("Newest first, as each was when you saved it. Only you can see this. /bookmarks remove takes one away.")
+        .colour(NEUTRAL_COLOUR)
+        .fields(fields)
+        .footer(CreateEmbedFooter::new(format!(
+            "Page {} of {pages} · {total} saved",
+            u64::from(page) + 1
+        )));
+    let mut buttons = Vec::new();
+    if page > 0 {
+        buttons.push(
+            CreateButton::new(ButtonAction::BookmarksPage { page: page - 1 }.custom_id())
+                .label("Previous")
+                .style(ButtonStyle::Secondary),
+        );
+    }
+    if u64::from(page) + 1 < pages {
+        buttons.push(
+            CreateButton::new(ButtonAction::BookmarksPage { page: page + 1 }.custom_id())
+                .label("Next")
+                .style(ButtonStyle::Secondary),
+        );
+    }
+    Card {
+        content: None,
+        embeds: vec![embed],
+        buttons,
+    }
+}
+
+/// The question `/forget-me` asks before erasing anything.
+pub fn forget_me_card() -> Card {
+    let embed = CreateEmbed::new()
+        .title("Erase everything careprompt holds about you?")
+        .description("This erases, in every server: your bookmarks, your DM opt-ins, the themes you muted, and careprompt's record of the DMs it sent you. Schedules you set up stay for your team, but no longer say who set them up. It cannot be undone. /mydata gives you a copy first, if you want one.")
+        .colour(NEUTRAL_COLOUR);
+    Card {
+        content: None,
+        embeds: vec![embed],
+        buttons: vec![
+            CreateButton::new(ButtonAction::ForgetConfirm.custom_id())
+                .label("Erase my data")
+                .style(ButtonStyle::Danger),
+            CreateButton::new(ButtonAction::ForgetCancel.custom_id())
+                .label("Cancel")
+                .style(ButtonStyle::Secondary),
+        ],
+    }
+}
+
+fn count(number: u64, one: &str, many: &str) -> String {
+    if number == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{number} {many}")
+    }
+}
+
+/// What `/forget-me` erased.
+pub fn forgotten_card(erased: &Erased) -> Card {
+    let lines = [
+        count(erased.bookmarks, "bookmark", "bookmarks"),
+        count(erased.dm_optins, "DM opt-in", "DM opt-ins"),
+        count(erased.theme_mutes, "muted theme", "muted themes"),
+        count(erased.dm_deliveries, "record of a DM", "records of DMs"),
+        count(
+            erased.dm_status,
+            "note about your DMs",
+            "notes about your DMs",
+        ),
+    ];
+    let mut text = format!(
+        "Done. careprompt has erased everything it held about you, in every server:\n- {}",
+        lines.join("\n- ")
+    );
+    if erased.schedules_anonymised > 0 {
+        text.push_str(&format!(
+            "\n{} you set up {} for your team, without your name.",
+            count(erased.schedules_anonymised, "schedule", "schedules"),
+            if erased.schedules_anonymised == 1 {
+                "stays"
+            } else {
+                "stay"
+            }
+        ));
+    }
+    text.push_str("\nIf you use careprompt again, it starts from nothing.");
+    error_card(&text)
+}
+
+/// The message that carries `/mydata`'s file.
+pub fn my_data_card() -> Card {
+    error_card("Here is everything careprompt holds about you, in every server, as a JSON file. Only you can see this. /forget-me erases it.")
 }
 
 /// A short private message explaining what went wrong and what to do.
@@ -422,6 +620,8 @@ pub fn all_cards(
         ("themes".to_string(), themes_card(library)),
         ("help".to_string(), help_card()),
         ("about".to_string(), about_card(dna_of_care_url)),
+        ("forget-me".to_string(), forget_me_card()),
+        ("mydata".to_string(), my_data_card()),
     ];
     // Every nation's, not only the configured one's, so a line added for Wales cannot break
     // /support for an organisation that switches to Wales later.

@@ -2,15 +2,18 @@
 //! answer a click is in the id itself, so a click is answered after a restart, and a post can be
 //! recognised later by the delivery it carries.
 
+use crate::store::BookmarkKind;
+
 /// The prefix of every custom id careprompt writes; anything else is not ours.
 const PREFIX: &str = "cp";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ButtonAction {
-    /// Bookmark a prompt for whoever clicks.
+    /// Bookmark a prompt, story or pack for whoever clicks.
     Save {
         delivery: Option<i64>,
-        prompt_id: String,
+        kind: BookmarkKind,
+        item_id: String,
     },
     /// The theme's facilitator pack, privately.
     Pack {
@@ -18,7 +21,38 @@ pub enum ButtonAction {
         theme: String,
     },
     /// Where to get support, privately.
-    Support { delivery: Option<i64> },
+    Support {
+        delivery: Option<i64>,
+    },
+    /// A page (from 0) of the clicker's own bookmarks, in place of the one shown.
+    BookmarksPage {
+        page: u32,
+    },
+    /// Erase everything about the clicker, who is always the one erased: the id names nobody.
+    ForgetConfirm,
+    ForgetCancel,
+}
+
+/// Bookmarked items are written `<letter>.<id>` in a Save id; the letter names the kind.
+fn kind_letter(kind: BookmarkKind) -> char {
+    match kind {
+        BookmarkKind::Prompt => 'p',
+        BookmarkKind::Story => 's',
+        BookmarkKind::Pack => 'k',
+    }
+}
+
+/// `p.com-03`, `s.story-1` or `k.resilience`; a bare reference is a prompt, as the Save buttons
+/// on posts made before stories and packs could be saved carry.
+fn parse_item(text: &str) -> Option<(BookmarkKind, String)> {
+    let (kind, item) = match text.split_once('.') {
+        Some(("p", item)) => (BookmarkKind::Prompt, item),
+        Some(("s", item)) => (BookmarkKind::Story, item),
+        Some(("k", item)) => (BookmarkKind::Pack, item),
+        Some(_) => return None,
+        None => (BookmarkKind::Prompt, text),
+    };
+    is_reference(item).then(|| (kind, item.to_string()))
 }
 
 /// Why a custom id was not understood; clicks carrying one are answered with a private apology.
@@ -38,19 +72,35 @@ fn is_reference(text: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
 }
 
+/// Digits only, no sign or leading zeros, so one page has one id.
+fn is_number(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 6
+        && text.chars().all(|c| c.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'))
+}
+
 impl ButtonAction {
     pub fn custom_id(&self) -> String {
         match self {
             ButtonAction::Save {
                 delivery,
-                prompt_id,
-            } => format!("{PREFIX}:save:{}:{prompt_id}", delivery_part(*delivery)),
+                kind,
+                item_id,
+            } => format!(
+                "{PREFIX}:save:{}:{}.{item_id}",
+                delivery_part(*delivery),
+                kind_letter(*kind)
+            ),
             ButtonAction::Pack { delivery, theme } => {
                 format!("{PREFIX}:pack:{}:{theme}", delivery_part(*delivery))
             }
             ButtonAction::Support { delivery } => {
                 format!("{PREFIX}:support:{}", delivery_part(*delivery))
             }
+            ButtonAction::BookmarksPage { page } => format!("{PREFIX}:bookmarks:-:{page}"),
+            ButtonAction::ForgetConfirm => format!("{PREFIX}:forget:-:erase"),
+            ButtonAction::ForgetCancel => format!("{PREFIX}:forget:-:cancel"),
         }
     }
 
@@ -77,10 +127,21 @@ impl ButtonAction {
             return Err(UnknownButton);
         }
         match (action, reference) {
-            ("save", Some(prompt_id)) if is_reference(prompt_id) => Ok(ButtonAction::Save {
-                delivery,
-                prompt_id: prompt_id.to_string(),
-            }),
+            ("save", Some(item)) => {
+                let (kind, item_id) = parse_item(item).ok_or(UnknownButton)?;
+                Ok(ButtonAction::Save {
+                    delivery,
+                    kind,
+                    item_id,
+                })
+            }
+            ("bookmarks", Some(page)) if delivery.is_none() && is_number(page) => {
+                Ok(ButtonAction::BookmarksPage {
+                    page: page.parse().map_err(|_| UnknownButton)?,
+                })
+            }
+            ("forget", Some("erase")) if delivery.is_none() => Ok(ButtonAction::ForgetConfirm),
+            ("forget", Some("cancel")) if delivery.is_none() => Ok(ButtonAction::ForgetCancel),
             ("pack", Some(theme)) if is_reference(theme) => Ok(ButtonAction::Pack {
                 delivery,
                 theme: theme.to_string(),
@@ -96,6 +157,9 @@ impl ButtonAction {
             ButtonAction::Save { delivery, .. }
             | ButtonAction::Pack { delivery, .. }
             | ButtonAction::Support { delivery } => *delivery,
+            ButtonAction::BookmarksPage { .. }
+            | ButtonAction::ForgetConfirm
+            | ButtonAction::ForgetCancel => None,
         }
     }
 }
@@ -109,12 +173,28 @@ mod tests {
         for action in [
             ButtonAction::Save {
                 delivery: Some(42),
-                prompt_id: "com-03".into(),
+                kind: BookmarkKind::Prompt,
+                item_id: "com-03".into(),
             },
             ButtonAction::Save {
                 delivery: None,
-                prompt_id: "ws-01".into(),
+                kind: BookmarkKind::Prompt,
+                item_id: "ws-01".into(),
             },
+            ButtonAction::Save {
+                delivery: None,
+                kind: BookmarkKind::Story,
+                item_id: "s".repeat(64),
+            },
+            ButtonAction::Save {
+                delivery: Some(i64::MAX),
+                kind: BookmarkKind::Pack,
+                item_id: "bullying-and-harassment".into(),
+            },
+            ButtonAction::BookmarksPage { page: 0 },
+            ButtonAction::BookmarksPage { page: 49 },
+            ButtonAction::ForgetConfirm,
+            ButtonAction::ForgetCancel,
             ButtonAction::Pack {
                 delivery: Some(i64::MAX),
                 theme: "bullying-and-harassment".into(),
@@ -142,8 +222,34 @@ mod tests {
             "cp:delete:1:everything",
             "cp:pack:1:../../etc",
             "cp:save:99999999999999999999:com-03",
+            "cp:save:1:x.com-03",
+            "cp:save:1:p.",
+            "cp:save:1:p.com.03",
+            "cp:save:1:.com-03",
+            "cp:bookmarks:-:",
+            "cp:bookmarks:-:01",
+            "cp:bookmarks:-:-1",
+            "cp:bookmarks:-:1.5",
+            "cp:bookmarks:-:9999999",
+            "cp:bookmarks:7:1",
+            "cp:forget:-:",
+            "cp:forget:-:yes",
+            "cp:forget:123:erase",
+            "cp:forget:-:erase:123",
         ] {
             assert_eq!(ButtonAction::parse(id), Err(UnknownButton), "{id}");
         }
+    }
+
+    #[test]
+    fn save_buttons_on_older_posts_still_save_their_prompt() {
+        assert_eq!(
+            ButtonAction::parse("cp:save:42:com-03"),
+            Ok(ButtonAction::Save {
+                delivery: Some(42),
+                kind: BookmarkKind::Prompt,
+                item_id: "com-03".into(),
+            })
+        );
     }
 }

@@ -352,20 +352,73 @@ impl Rest {
         ephemeral: bool,
     ) -> Result<(), RestError> {
         let message = interaction_message(card, ephemeral);
-        let body = serde_json::to_vec(&serenity::CreateInteractionResponse::Message(message))
-            .map_err(|err| RestError::Decode {
-                method: "POST",
-                route: "/interactions".into(),
-                reason: err.to_string(),
-            })?;
+        let response = serenity::CreateInteractionResponse::Message(message);
+        self.callback(interaction_id, token, &response, None).await
+    }
+
+    /// Answers a button click by replacing the message the button is on (type 7), which keeps
+    /// an ephemeral message ephemeral.
+    pub async fn update_message(
+        &self,
+        interaction_id: serenity::InteractionId,
+        token: &str,
+        card: Card,
+    ) -> Result<(), RestError> {
+        let components = card.components();
+        let mut message = serenity::CreateInteractionResponseMessage::new()
+            .embeds(card.embeds)
+            .components(components)
+            .allowed_mentions(crate::discord::cards::no_pings());
+        // An update replaces the whole message, so a card without text clears the old text.
+        message = message.content(card.content.unwrap_or_default());
+        let response = serenity::CreateInteractionResponse::UpdateMessage(message);
+        self.callback(interaction_id, token, &response, None).await
+    }
+
+    /// Answers a slash command with a card and one file attached to it.
+    pub async fn respond_with_file(
+        &self,
+        interaction_id: serenity::InteractionId,
+        token: &str,
+        card: Card,
+        ephemeral: bool,
+        file: serenity::CreateAttachment,
+    ) -> Result<(), RestError> {
+        // Discord matches the file part (`files[0]`) to the message's `attachments` entry with
+        // id 0; a fresh attachment carries id 0.
+        let message = interaction_message(card, ephemeral).add_file(file.clone());
+        let response = serenity::CreateInteractionResponse::Message(message);
+        self.callback(interaction_id, token, &response, Some(file))
+            .await
+    }
+
+    async fn callback(
+        &self,
+        interaction_id: serenity::InteractionId,
+        token: &str,
+        response: &serenity::CreateInteractionResponse,
+        file: Option<serenity::CreateAttachment>,
+    ) -> Result<(), RestError> {
+        let decode = |err: serde_json::Error| RestError::Decode {
+            method: "POST",
+            route: "/interactions".into(),
+            reason: err.to_string(),
+        };
         let request = Request::new(
             Route::InteractionResponse {
                 interaction_id,
                 token,
             },
             LightMethod::Post,
-        )
-        .body(Some(body));
+        );
+        let request = match file {
+            None => request.body(Some(serde_json::to_vec(response).map_err(decode)?)),
+            Some(file) => request.multipart(Some(serenity::http::Multipart {
+                upload: serenity::http::MultipartUpload::Attachments(vec![file]),
+                fields: Vec::new(),
+                payload_json: Some(serde_json::to_string(response).map_err(decode)?),
+            })),
+        };
         let deadline = tokio::time::Instant::now() + INTERACTION_REPLY_WINDOW;
         match self.send_before(request, Some(deadline)).await {
             Ok(_) => Ok(()),
@@ -405,28 +458,10 @@ impl Rest {
         token: &str,
         ephemeral: bool,
     ) -> Result<(), RestError> {
-        let body = serde_json::to_vec(&serenity::CreateInteractionResponse::Defer(
+        let response = serenity::CreateInteractionResponse::Defer(
             serenity::CreateInteractionResponseMessage::new().ephemeral(ephemeral),
-        ))
-        .map_err(|err| RestError::Decode {
-            method: "POST",
-            route: "/interactions".into(),
-            reason: err.to_string(),
-        })?;
-        let request = Request::new(
-            Route::InteractionResponse {
-                interaction_id,
-                token,
-            },
-            LightMethod::Post,
-        )
-        .body(Some(body));
-        let deadline = tokio::time::Instant::now() + INTERACTION_REPLY_WINDOW;
-        match self.send_before(request, Some(deadline)).await {
-            Ok(_) => Ok(()),
-            Err(err) if err.code() == Some(ALREADY_ACKNOWLEDGED) => Ok(()),
-            Err(err) => Err(err),
-        }
+        );
+        self.callback(interaction_id, token, &response, None).await
     }
 
     /// Replaces a deferred answer with a card.

@@ -1,6 +1,6 @@
 //! Everything careprompt keeps: channel schedules with their rotation state and delivery ledger,
-//! and the little it holds about a person (whether they want DMs, their bookmarks), which they
-//! can export and erase.
+//! and what it holds about a person (their DM opt-ins, muted themes, DM ledger and bookmarks),
+//! which they can export and erase.
 //!
 //! One `Store` type talks to SQLite or PostgreSQL, chosen by the URL, with the same SQL on both
 //! (`$1` placeholders work on both). All SQL lives in this module, one file per group of tables;
@@ -48,7 +48,10 @@ pub use deliveries::{
     nonce_for, Claim, ClaimOutcome, Delivery, DeliveryKind, DeliveryState, DuePick, Recorded,
 };
 pub use dms::{DmDelivery, DmState, PendingFanOut};
-pub use people::{Bookmark, CreatedSchedule, UserExport};
+pub use people::{
+    Bookmark, BookmarkKind, CreatedSchedule, DmOptIn, DmStatus, Erased, NewBookmark, Purged, Saved,
+    ThemeMute, UserExport, BOOKMARK_LIMIT,
+};
 pub use redact::redact_url;
 pub use schedules::{NewSchedule, ScheduleRecord};
 

@@ -4,6 +4,7 @@ mod bot;
 mod cli;
 mod dms;
 mod fake_discord_selftest;
+mod personal;
 mod process;
 mod scheduler;
 mod store;

@@ -16,8 +16,9 @@ use careprompt::domain::planning::DuePlan;
 use careprompt::domain::rotation::{Pick, RotationState};
 use careprompt::domain::settings::ScheduleSettings;
 use careprompt::store::{
-    nonce_for, redact_url, Bookmark, Claim, ClaimOutcome, CreatedSchedule, DeliveryKind,
-    DeliveryState, DuePick, NewSchedule, Recorded, Store, StoreError, UserExport, ERASED_USER,
+    nonce_for, redact_url, Bookmark, BookmarkKind, Claim, ClaimOutcome, CreatedSchedule,
+    DeliveryKind, DeliveryState, DmOptIn, DmStatus, DuePick, Erased, NewBookmark, NewSchedule,
+    Purged, Recorded, Saved, Store, StoreError, ThemeMute, UserExport, BOOKMARK_LIMIT, ERASED_USER,
 };
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::{Connection, PgConnection};
@@ -27,7 +28,7 @@ const POSTGRES_URL_ENV: &str = "CAREPROMPT_TEST_POSTGRES_URL";
 
 static NEXT_DATABASE: AtomicU64 = AtomicU64::new(0);
 
-fn unique_name() -> String {
+pub(crate) fn unique_name() -> String {
     format!(
         "careprompt_t_{}_{}",
         std::process::id(),
@@ -107,11 +108,11 @@ fn remove_sqlite_files(path: &std::path::Path) {
     }
 }
 
-fn postgres_base_url() -> String {
+pub(crate) fn postgres_base_url() -> String {
     std::env::var(POSTGRES_URL_ENV).unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_string())
 }
 
-async fn postgres_admin(base: &str) -> PgConnection {
+pub(crate) async fn postgres_admin(base: &str) -> PgConnection {
     let shown = redact_url(base);
     match tokio::time::timeout(Duration::from_secs(15), PgConnection::connect(base)).await {
         Ok(Ok(connection)) => connection,
@@ -127,7 +128,7 @@ async fn postgres_admin(base: &str) -> PgConnection {
 }
 
 /// `base` with its database name replaced by `name`, keeping any query string.
-fn with_database(base: &str, name: &str) -> String {
+pub(crate) fn with_database(base: &str, name: &str) -> String {
     let (head, query) = match base.split_once('?') {
         Some((head, query)) => (head, Some(query)),
         None => (base, None),
@@ -511,75 +512,205 @@ on_both_backends!(
 
 // ---- per-person data -----------------------------------------------------------------------
 
+/// A second, raw connection to the case's database, for writing rows that only the DM side's
+/// code writes and for reading every table as it is.
+pub(crate) enum Raw {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(PgConnection),
+}
+
+impl Raw {
+    pub(crate) async fn open(url: &str) -> Raw {
+        if url.starts_with("sqlite") {
+            Raw::Sqlite(
+                sqlx::SqliteConnection::connect(url)
+                    .await
+                    .expect("raw SQLite connection"),
+            )
+        } else {
+            Raw::Postgres(
+                PgConnection::connect(url)
+                    .await
+                    .expect("raw PostgreSQL connection"),
+            )
+        }
+    }
+
+    pub(crate) async fn execute(&mut self, sql: &str) {
+        let done = match self {
+            Raw::Sqlite(conn) => sqlx::query(sql).execute(conn).await.map(|_| ()),
+            Raw::Postgres(conn) => sqlx::query(sql).execute(conn).await.map(|_| ()),
+        };
+        done.unwrap_or_else(|err| panic!("{sql}: {err}"));
+    }
+
+    pub(crate) async fn count(&mut self, sql: &str) -> i64 {
+        let counted = match self {
+            Raw::Sqlite(conn) => sqlx::query_scalar(sql).fetch_one(conn).await,
+            Raw::Postgres(conn) => sqlx::query_scalar(sql).fetch_one(conn).await,
+        };
+        counted.unwrap_or_else(|err| panic!("{sql}: {err}"))
+    }
+
+    /// Every column of every table careprompt made, read from the database itself, so a table
+    /// added later is checked without anyone remembering to list it here.
+    async fn columns(&mut self) -> Vec<(String, String)> {
+        let found: Result<Vec<(String, String)>, sqlx::Error> =
+            match self {
+                Raw::Sqlite(conn) => {
+                    sqlx::query_as(
+                        "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p \
+                     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
+                     AND m.name <> '_sqlx_migrations' ORDER BY m.name, p.cid",
+                    )
+                    .fetch_all(conn)
+                    .await
+                }
+                Raw::Postgres(conn) => sqlx::query_as(
+                    "SELECT table_name::TEXT, column_name::TEXT FROM information_schema.columns \
+                     WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations' \
+                     ORDER BY table_name, ordinal_position",
+                )
+                .fetch_all(conn)
+                .await,
+            };
+        let columns = found.expect("list the columns");
+        assert!(
+            columns.iter().any(|(table, _)| table == "bookmarks"),
+            "the listing sees the tables: {columns:?}"
+        );
+        columns
+    }
+
+    /// Every (table, column) where some value mentions `id`.
+    pub(crate) async fn mentions(&mut self, id: u64) -> Vec<(String, String)> {
+        let mut found = Vec::new();
+        for (table, column) in self.columns().await {
+            let sql =
+                format!("SELECT COUNT(*) FROM {table} WHERE CAST({column} AS TEXT) LIKE '%{id}%'");
+            if self.count(&sql).await > 0 {
+                found.push((table, column));
+            }
+        }
+        found
+    }
+
+    pub(crate) async fn close(self) {
+        let _ = match self {
+            Raw::Sqlite(conn) => conn.close().await,
+            Raw::Postgres(conn) => conn.close().await,
+        };
+    }
+}
+
+fn prompt_item(item_id: &str) -> NewBookmark {
+    NewBookmark {
+        kind: BookmarkKind::Prompt,
+        item_id: item_id.to_string(),
+        title: "Compassion".to_string(),
+        body: Some(format!("The words of {item_id}")),
+        url: Some("https://example.nhs.uk/compassion".to_string()),
+    }
+}
+
+async fn save(store: &Store, user: u64, item: &NewBookmark, secs: i64) -> Saved {
+    store
+        .add_bookmark(user, item, at(secs), BOOKMARK_LIMIT)
+        .await
+        .expect("save")
+}
+
 async fn bookmarks_add_dedupe_remove_and_order(store: &Store) {
     assert!(store.bookmarks(ALICE).await.expect("empty").is_empty());
-    assert!(store
-        .add_bookmark(ALICE, "compassion-03", at(NOW + 20))
-        .await
-        .expect("add"));
-    assert!(store
-        .add_bookmark(ALICE, "resilience-01", at(NOW + 10))
-        .await
-        .expect("add"));
-    assert!(store
-        .add_bookmark(ALICE, "whole-self-02", at(NOW + 30))
-        .await
-        .expect("add"));
+    let story = NewBookmark {
+        kind: BookmarkKind::Story,
+        item_id: "compassion-03".to_string(),
+        title: "A story".to_string(),
+        body: None,
+        url: None,
+    };
+    assert_eq!(
+        save(store, ALICE, &prompt_item("compassion-03"), NOW + 20).await,
+        Saved::Added
+    );
+    assert_eq!(
+        save(store, ALICE, &prompt_item("resilience-01"), NOW + 10).await,
+        Saved::Added
+    );
+    assert_eq!(
+        save(store, ALICE, &story, NOW + 30).await,
+        Saved::Added,
+        "a story with a prompt's id is a different item"
+    );
+    let mut reworded = prompt_item("compassion-03");
+    reworded.body = Some("Reworded since".to_string());
+    assert_eq!(
+        save(store, ALICE, &reworded, NOW + 99).await,
+        Saved::AlreadySaved,
+        "a second save of the same item keeps the first"
+    );
+    assert_eq!(
+        save(store, BOB, &prompt_item("compassion-03"), NOW + 5).await,
+        Saved::Added,
+        "someone else may save it too"
+    );
+
+    let alices = store.bookmarks(ALICE).await.expect("list");
+    let order: Vec<(BookmarkKind, &str, i64)> = alices
+        .iter()
+        .map(|b| (b.kind, b.item_id.as_str(), b.created_at.timestamp()))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            (BookmarkKind::Story, "compassion-03", NOW + 30),
+            (BookmarkKind::Prompt, "compassion-03", NOW + 20),
+            (BookmarkKind::Prompt, "resilience-01", NOW + 10),
+        ],
+        "newest first"
+    );
+    assert_eq!(
+        alices[1].body.as_deref(),
+        Some("The words of compassion-03"),
+        "the text as first saved"
+    );
+    assert_eq!(
+        alices[1].url.as_deref(),
+        Some("https://example.nhs.uk/compassion")
+    );
+
+    let bobs = store.bookmarks(BOB).await.expect("bob's");
     assert!(
         !store
-            .add_bookmark(ALICE, "compassion-03", at(NOW + 99))
+            .remove_bookmark(ALICE, bobs[0].id)
             .await
-            .expect("duplicate"),
-        "a second bookmark of the same prompt is refused"
+            .expect("remove"),
+        "Alice cannot remove Bob's bookmark"
     );
+    assert_eq!(store.bookmarks(BOB).await.expect("bob's"), bobs);
     assert!(store
-        .add_bookmark(BOB, "compassion-03", at(NOW + 5))
-        .await
-        .expect("someone else may bookmark it too"));
-
-    let expected = vec![
-        Bookmark {
-            prompt_id: "resilience-01".to_string(),
-            created_at: at(NOW + 10),
-        },
-        Bookmark {
-            prompt_id: "compassion-03".to_string(),
-            created_at: at(NOW + 20),
-        },
-        Bookmark {
-            prompt_id: "whole-self-02".to_string(),
-            created_at: at(NOW + 30),
-        },
-    ];
-    assert_eq!(
-        store.bookmarks(ALICE).await.expect("list"),
-        expected,
-        "oldest first, and the duplicate kept its first time"
-    );
-
-    assert!(store
-        .remove_bookmark(ALICE, "compassion-03")
+        .remove_bookmark(ALICE, alices[1].id)
         .await
         .expect("remove"));
-    assert!(!store
-        .remove_bookmark(ALICE, "compassion-03")
-        .await
-        .expect("remove again"));
-    assert!(!store
-        .remove_bookmark(ALICE, "never-saved")
-        .await
-        .expect("remove unknown"));
-    assert_eq!(
-        store.bookmarks(ALICE).await.expect("list"),
-        vec![expected[0].clone(), expected[2].clone()]
+    assert!(
+        !store
+            .remove_bookmark(ALICE, alices[1].id)
+            .await
+            .expect("again"),
+        "already gone"
     );
+    let left: Vec<i64> = store
+        .bookmarks(ALICE)
+        .await
+        .expect("list")
+        .iter()
+        .map(|b| b.id)
+        .collect();
+    assert_eq!(left, [alices[0].id, alices[2].id]);
     assert_eq!(
         store.bookmarks(BOB).await.expect("bob's"),
-        vec![Bookmark {
-            prompt_id: "compassion-03".to_string(),
-            created_at: at(NOW + 5),
-        }],
-        "removing Alice's bookmark leaves Bob's"
+        bobs,
+        "Bob's untouched"
     );
 }
 on_both_backends!(
@@ -588,88 +719,207 @@ on_both_backends!(
     bookmarks_add_dedupe_remove_and_order
 );
 
-async fn bookmarks_made_in_the_same_second_keep_their_order(store: &Store) {
-    for prompt in ["c", "a", "b"] {
-        assert!(store
-            .add_bookmark(ALICE, prompt, at(NOW))
-            .await
-            .expect("add"));
+async fn bookmarks_page_newest_first(store: &Store) {
+    // Saved in the same second as well as apart: the later save still comes first.
+    for n in 0..25i64 {
+        let item = prompt_item(&format!("p-{n:02}"));
+        assert_eq!(save(store, ALICE, &item, NOW + n / 2).await, Saved::Added);
     }
-    let order: Vec<String> = store
+    save(store, BOB, &prompt_item("bobs"), NOW + 100).await;
+    let mut seen = Vec::new();
+    for (offset, expected) in [(0, 10), (10, 10), (20, 5), (30, 0)] {
+        let (page, total) = store.bookmarks_page(ALICE, offset, 10).await.expect("page");
+        assert_eq!(total, 25);
+        assert_eq!(page.len(), expected, "page at {offset}");
+        seen.extend(page.into_iter().map(|b| b.item_id));
+    }
+    let newest_first: Vec<String> = (0..25).rev().map(|n| format!("p-{n:02}")).collect();
+    assert_eq!(seen, newest_first);
+    let all: Vec<String> = store
         .bookmarks(ALICE)
         .await
-        .expect("list")
+        .expect("all")
         .into_iter()
-        .map(|bookmark| bookmark.prompt_id)
+        .map(|b| b.item_id)
         .collect();
-    assert_eq!(order, ["c", "a", "b"]);
-}
-on_both_backends!(
-    sqlite_bookmarks_made_in_the_same_second_keep_their_order,
-    postgres_bookmarks_made_in_the_same_second_keep_their_order,
-    bookmarks_made_in_the_same_second_keep_their_order
-);
-
-async fn dm_opt_in_toggles(store: &Store) {
-    assert!(
-        !store.dm_opt_in(ALICE).await.expect("default"),
-        "off until chosen"
-    );
-    store
-        .set_dm_opt_in(ALICE, true, at(NOW))
-        .await
-        .expect("opt in");
-    assert!(store.dm_opt_in(ALICE).await.expect("read"));
-    assert!(
-        !store.dm_opt_in(BOB).await.expect("bob"),
-        "only Alice opted in"
-    );
-    store
-        .set_dm_opt_in(ALICE, true, at(NOW + 1))
-        .await
-        .expect("opt in again");
-    assert!(store.dm_opt_in(ALICE).await.expect("read"));
-    store
-        .set_dm_opt_in(ALICE, false, at(NOW + 2))
-        .await
-        .expect("opt out");
-    assert!(!store.dm_opt_in(ALICE).await.expect("read"));
+    assert_eq!(all, newest_first);
     assert_eq!(
-        store
-            .export_user(ALICE)
-            .await
-            .expect("export")
-            .dm_opt_in_changed_at,
-        Some(at(NOW + 2)),
-        "the time of the latest choice is kept"
+        store.bookmarks_page(333, 0, 10).await.expect("a stranger"),
+        (vec![], 0)
     );
 }
 on_both_backends!(
-    sqlite_dm_opt_in_toggles,
-    postgres_dm_opt_in_toggles,
-    dm_opt_in_toggles
+    sqlite_bookmarks_page_newest_first,
+    postgres_bookmarks_page_newest_first,
+    bookmarks_page_newest_first
 );
 
-/// Alice and Bob each have settings, bookmarks and a schedule they set up.
-async fn two_people(store: &Store) -> (i64, i64) {
-    store
-        .set_dm_opt_in(ALICE, true, at(NOW))
-        .await
-        .expect("alice opts in");
-    store
-        .set_dm_opt_in(BOB, true, at(NOW + 1))
-        .await
-        .expect("bob opts in");
-    for (user, prompt, secs) in [
+async fn bookmarks_stop_at_the_limit(store: &Store) {
+    for n in 0..BOOKMARK_LIMIT {
+        let item = prompt_item(&format!("p-{n}"));
+        assert_eq!(save(store, ALICE, &item, NOW).await, Saved::Added, "{n}");
+    }
+    assert_eq!(
+        save(store, ALICE, &prompt_item("one-too-many"), NOW + 1).await,
+        Saved::Full
+    );
+    assert_eq!(
+        save(store, ALICE, &prompt_item("p-7"), NOW + 1).await,
+        Saved::AlreadySaved,
+        "a full list still says an item is saved already"
+    );
+    assert_eq!(
+        save(store, BOB, &prompt_item("one-too-many"), NOW + 1).await,
+        Saved::Added,
+        "the limit is per person"
+    );
+    let (_, total) = store.bookmarks_page(ALICE, 0, 1).await.expect("count");
+    assert_eq!(total, u64::from(BOOKMARK_LIMIT));
+    let oldest = store.bookmarks(ALICE).await.expect("list")[0].id;
+    assert!(store.remove_bookmark(ALICE, oldest).await.expect("remove"));
+    assert_eq!(
+        save(store, ALICE, &prompt_item("one-too-many"), NOW + 2).await,
+        Saved::Added,
+        "room again after a removal"
+    );
+}
+on_both_backends!(
+    sqlite_bookmarks_stop_at_the_limit,
+    postgres_bookmarks_stop_at_the_limit,
+    bookmarks_stop_at_the_limit
+);
+
+async fn racing_saves_do_not_pass_the_limit(store: &Store) {
+    const LIMIT: u32 = 5;
+    // Many rounds, each with its own person, so that a window between counting and inserting
+    // is hit at least once if it exists.
+    for round in 0..20u64 {
+        let person = ALICE + round;
+        for n in 0..LIMIT - 1 {
+            let item = prompt_item(&format!("p-{n}"));
+            assert_eq!(
+                store
+                    .add_bookmark(person, &item, at(NOW), LIMIT)
+                    .await
+                    .expect("save"),
+                Saved::Added
+            );
+        }
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(8));
+        let racers: Vec<_> = (0..8)
+            .map(|n| {
+                let store = store.clone();
+                let barrier = barrier.clone();
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    store
+                        .add_bookmark(
+                            person,
+                            &prompt_item(&format!("race-{n}")),
+                            at(NOW + 1),
+                            LIMIT,
+                        )
+                        .await
+                        .expect("save")
+                })
+            })
+            .collect();
+        let mut added = 0;
+        for racer in racers {
+            match racer.await.expect("racer") {
+                Saved::Added => added += 1,
+                Saved::Full => {}
+                Saved::AlreadySaved => panic!("each racer saves a different item"),
+            }
+        }
+        assert_eq!(added, 1, "one racer takes the last place (round {round})");
+        let (_, total) = store.bookmarks_page(person, 0, 1).await.expect("count");
+        assert_eq!(total, u64::from(LIMIT), "round {round}");
+    }
+}
+on_both_backends!(
+    sqlite_racing_saves_do_not_pass_the_limit,
+    postgres_racing_saves_do_not_pass_the_limit,
+    racing_saves_do_not_pass_the_limit
+);
+
+async fn saves_racing_a_removal_of_the_oldest_stay_within_the_limit(store: &Store) {
+    const LIMIT: u32 = 5;
+    for round in 0..20u64 {
+        let person = BOB + round;
+        for n in 0..LIMIT - 1 {
+            let item = prompt_item(&format!("p-{n}"));
+            store
+                .add_bookmark(person, &item, at(NOW), LIMIT)
+                .await
+                .expect("save");
+        }
+        // The row saves queue on goes away while they wait.
+        let oldest = store.bookmarks(person).await.expect("list")[LIMIT as usize - 2].id;
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(9));
+        let remover = {
+            let store = store.clone();
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                store.remove_bookmark(person, oldest).await.expect("remove")
+            })
+        };
+        let savers: Vec<_> = (0..8)
+            .map(|n| {
+                let store = store.clone();
+                let barrier = barrier.clone();
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    let item = prompt_item(&format!("race-{n}"));
+                    store
+                        .add_bookmark(person, &item, at(NOW + 1), LIMIT)
+                        .await
+                        .expect("save")
+                })
+            })
+            .collect();
+        assert!(remover.await.expect("remover"));
+        let mut added = 0;
+        for saver in savers {
+            if saver.await.expect("saver") == Saved::Added {
+                added += 1;
+            }
+        }
+        let (_, total) = store.bookmarks_page(person, 0, 1).await.expect("count");
+        assert!(total <= u64::from(LIMIT), "round {round}: {total}");
+        assert_eq!(total, u64::from(LIMIT) - 2 + added, "round {round}");
+        assert!((1..=2).contains(&added), "round {round}: {added}");
+    }
+}
+on_both_backends!(
+    sqlite_saves_racing_a_removal_of_the_oldest_stay_within_the_limit,
+    postgres_saves_racing_a_removal_of_the_oldest_stay_within_the_limit,
+    saves_racing_a_removal_of_the_oldest_stay_within_the_limit
+);
+
+/// Alice and Bob each have opt-ins, mutes, a DM status, DM records, bookmarks and a schedule
+/// they set up. The DM tables are written raw: their own code lives on the DM side.
+async fn two_people(store: &Store, raw: &mut Raw) -> (i64, i64) {
+    let inserts = [
+        format!("INSERT INTO dm_optins (user_id, guild_id, opted_in_at) VALUES ({ALICE}, {GUILD}, {NOW}), ({ALICE}, {OTHER_GUILD}, {}), ({BOB}, {GUILD}, {})", NOW + 1, NOW + 2),
+        format!("INSERT INTO theme_mutes (user_id, theme, muted_at) VALUES ({ALICE}, 'bullying-and-harassment', {}), ({BOB}, 'resilience', {})", NOW + 3, NOW + 3),
+        format!("INSERT INTO dm_status (user_id, channel_id, closed_at, told_at) VALUES ({ALICE}, 5555, {}, NULL), ({BOB}, 6666, NULL, NULL)", NOW + 4),
+        format!("INSERT INTO dm_deliveries (user_id, card_key, delivery_id, state, claimed_at, message_id) VALUES ({ALICE}, 'k1', NULL, 'sent', {NOW}, 77), ({ALICE}, 'k2', NULL, 'failed', {NOW}, NULL), ({ALICE}, 'k3', NULL, 'sent', {NOW}, 79), ({BOB}, 'k1', NULL, 'sent', {NOW}, 78)"),
+    ];
+    for sql in inserts {
+        raw.execute(&sql).await;
+    }
+    for (user, item, secs) in [
         (ALICE, "compassion-01", NOW + 10),
         (BOB, "bob-only-prompt", NOW + 11),
         (ALICE, "resilience-04", NOW + 12),
         (BOB, "compassion-01", NOW + 13),
     ] {
-        assert!(store
-            .add_bookmark(user, prompt, at(secs))
-            .await
-            .expect("bookmark"));
+        assert_eq!(
+            save(store, user, &prompt_item(item), secs).await,
+            Saved::Added
+        );
     }
     let alices = store
         .upsert_schedule(&schedule(GUILD, 10, ALICE), at(NOW))
@@ -682,30 +932,61 @@ async fn two_people(store: &Store) -> (i64, i64) {
     (alices.id, bobs.id)
 }
 
-async fn export_holds_exactly_the_persons_data(store: &Store) {
-    two_people(store).await;
+async fn export_holds_exactly_the_persons_data(store: &Store, url: &str) {
+    let mut raw = Raw::open(url).await;
+    two_people(store, &mut raw).await;
     let alices_schedule = store
         .schedule_for_channel(10)
         .await
         .expect("read")
         .expect("exists");
+    let bookmarks = store.bookmarks(ALICE).await.expect("bookmarks");
     let export = store.export_user(ALICE).await.expect("export");
     assert_eq!(
         export,
         UserExport {
             user_id: ALICE,
-            dm_opt_in: true,
-            dm_opt_in_changed_at: Some(at(NOW)),
-            bookmarks: vec![
-                Bookmark {
-                    prompt_id: "compassion-01".to_string(),
-                    created_at: at(NOW + 10),
+            dm_optins: vec![
+                DmOptIn {
+                    guild_id: GUILD,
+                    opted_in_at: at(NOW),
                 },
-                Bookmark {
-                    prompt_id: "resilience-04".to_string(),
-                    created_at: at(NOW + 12),
+                DmOptIn {
+                    guild_id: OTHER_GUILD,
+                    opted_in_at: at(NOW + 1),
                 },
             ],
+            muted_themes: vec![ThemeMute {
+                theme: "bullying-and-harassment".to_string(),
+                muted_at: at(NOW + 3),
+            }],
+            dm_status: Some(DmStatus {
+                channel_id: Some(5555),
+                closed_at: Some(at(NOW + 4)),
+                told_at: None,
+            }),
+            bookmarks: vec![
+                Bookmark {
+                    id: bookmarks[0].id,
+                    kind: BookmarkKind::Prompt,
+                    item_id: "resilience-04".to_string(),
+                    title: "Compassion".to_string(),
+                    body: Some("The words of resilience-04".to_string()),
+                    url: Some("https://example.nhs.uk/compassion".to_string()),
+                    created_at: at(NOW + 12),
+                },
+                Bookmark {
+                    id: bookmarks[1].id,
+                    kind: BookmarkKind::Prompt,
+                    item_id: "compassion-01".to_string(),
+                    title: "Compassion".to_string(),
+                    body: Some("The words of compassion-01".to_string()),
+                    url: Some("https://example.nhs.uk/compassion".to_string()),
+                    created_at: at(NOW + 10),
+                },
+            ],
+            dms_sent: 2,
+            dm_records: 3,
             schedules_created: vec![CreatedSchedule {
                 guild_id: GUILD,
                 channel_id: 10,
@@ -713,69 +994,119 @@ async fn export_holds_exactly_the_persons_data(store: &Store) {
             }],
         }
     );
+    // Every row about Alice in every table is accounted for by the export.
+    for (table, rows) in [
+        ("dm_optins", export.dm_optins.len()),
+        ("theme_mutes", export.muted_themes.len()),
+        ("dm_status", usize::from(export.dm_status.is_some())),
+        ("dm_deliveries", export.dm_records as usize),
+        ("bookmarks", export.bookmarks.len()),
+    ] {
+        let sql = format!("SELECT COUNT(*) FROM {table} WHERE user_id = {ALICE}");
+        assert_eq!(raw.count(&sql).await, rows as i64, "{table}");
+    }
 
     let json = serde_json::to_value(&export).expect("export serialises");
     assert_eq!(json["user_id"], ALICE.to_string(), "ids are strings");
-    assert_eq!(json["dm_opt_in"], true);
-    assert_eq!(json["bookmarks"][1]["prompt_id"], "resilience-04");
+    assert_eq!(json["dm_optins"][1]["guild_id"], OTHER_GUILD.to_string());
+    assert_eq!(json["dm_status"]["channel_id"], "5555");
+    assert_eq!(json["bookmarks"][0]["kind"], "prompt");
     assert_eq!(
         json["schedules_created"][0]["channel_id"], "10",
         "ids are strings"
     );
     let text = json.to_string();
-    assert!(!text.contains(&BOB.to_string()), "nothing of Bob's: {text}");
-    assert!(
-        !text.contains("bob-only-prompt"),
-        "nothing of Bob's: {text}"
-    );
-    assert!(
-        !text.contains(&OTHER_GUILD.to_string()),
-        "nothing of Bob's: {text}"
-    );
+    for bobs in [
+        BOB.to_string(),
+        "bob-only-prompt".to_string(),
+        "6666".to_string(),
+        "resilience\"".to_string(),
+    ] {
+        assert!(!text.contains(&bobs), "nothing of Bob's ({bobs}): {text}");
+    }
 
     let nobody = store.export_user(333).await.expect("export of a stranger");
     assert_eq!(
         nobody,
         UserExport {
             user_id: 333,
-            dm_opt_in: false,
-            dm_opt_in_changed_at: None,
+            dm_optins: vec![],
+            muted_themes: vec![],
+            dm_status: None,
             bookmarks: vec![],
+            dms_sent: 0,
+            dm_records: 0,
             schedules_created: vec![],
         }
     );
+    raw.close().await;
 }
 on_both_backends!(
     sqlite_export_holds_exactly_the_persons_data,
     postgres_export_holds_exactly_the_persons_data,
-    export_holds_exactly_the_persons_data
+    export_holds_exactly_the_persons_data,
+    with_url
 );
 
-async fn erase_forgets_the_person_and_keeps_the_team_schedule(store: &Store) {
-    let (alices_schedule, bobs_schedule) = two_people(store).await;
+async fn erase_forgets_the_person_and_keeps_the_team_schedule(store: &Store, url: &str) {
+    let mut raw = Raw::open(url).await;
+    let (alices_schedule, bobs_schedule) = two_people(store, &mut raw).await;
     let bob_before = store.export_user(BOB).await.expect("bob's export");
     let schedule_before = store
         .schedule_for_channel(10)
         .await
         .expect("read")
         .expect("exists");
+    let mentioned: Vec<String> = raw
+        .mentions(ALICE)
+        .await
+        .into_iter()
+        .map(|(table, _)| table)
+        .collect();
+    for table in [
+        "bookmarks",
+        "dm_optins",
+        "theme_mutes",
+        "dm_status",
+        "dm_deliveries",
+        "schedules",
+    ] {
+        assert!(
+            mentioned.iter().any(|found| found == table),
+            "the check sees Alice in {table} before: {mentioned:?}"
+        );
+    }
 
-    // One settings row and two bookmarks.
-    assert_eq!(store.erase_user(ALICE).await.expect("erase"), 3);
-
+    assert_eq!(
+        store.erase_user(ALICE).await.expect("erase"),
+        Erased {
+            bookmarks: 2,
+            dm_optins: 2,
+            theme_mutes: 1,
+            dm_status: 1,
+            dm_deliveries: 3,
+            schedules_anonymised: 1,
+        }
+    );
+    assert_eq!(
+        raw.mentions(ALICE).await,
+        Vec::<(String, String)>::new(),
+        "no row in any table mentions Alice"
+    );
     assert_eq!(
         store.export_user(ALICE).await.expect("export after erase"),
         UserExport {
             user_id: ALICE,
-            dm_opt_in: false,
-            dm_opt_in_changed_at: None,
+            dm_optins: vec![],
+            muted_themes: vec![],
+            dm_status: None,
             bookmarks: vec![],
+            dms_sent: 0,
+            dm_records: 0,
             schedules_created: vec![],
         },
         "nothing about Alice is left"
     );
-    assert!(!store.dm_opt_in(ALICE).await.expect("opt-in"));
-    assert!(store.bookmarks(ALICE).await.expect("bookmarks").is_empty());
 
     let kept = store
         .schedule_for_channel(10)
@@ -789,7 +1120,6 @@ async fn erase_forgets_the_person_and_keeps_the_team_schedule(store: &Store) {
         ScheduleWithoutCreator::from(schedule_before),
         "and nothing else about it changes"
     );
-
     assert_eq!(
         store.export_user(BOB).await.expect("bob's export"),
         bob_before,
@@ -803,8 +1133,14 @@ async fn erase_forgets_the_person_and_keeps_the_team_schedule(store: &Store) {
     assert_eq!(bobs.id, bobs_schedule);
     assert_eq!(bobs.created_by, BOB);
 
-    assert_eq!(store.erase_user(ALICE).await.expect("erase again"), 0);
-    assert_eq!(store.erase_user(444).await.expect("erase a stranger"), 0);
+    assert_eq!(
+        store.erase_user(ALICE).await.expect("erase again"),
+        Erased::default()
+    );
+    assert_eq!(
+        store.erase_user(444).await.expect("erase a stranger"),
+        Erased::default()
+    );
     // Anonymised schedules are nobody's data: they don't show up as the erased user's.
     assert!(store
         .export_user(ERASED_USER)
@@ -812,11 +1148,113 @@ async fn erase_forgets_the_person_and_keeps_the_team_schedule(store: &Store) {
         .expect("export of id 0")
         .schedules_created
         .is_empty());
+    raw.close().await;
 }
 on_both_backends!(
     sqlite_erase_forgets_the_person_and_keeps_the_team_schedule,
     postgres_erase_forgets_the_person_and_keeps_the_team_schedule,
-    erase_forgets_the_person_and_keeps_the_team_schedule
+    erase_forgets_the_person_and_keeps_the_team_schedule,
+    with_url
+);
+
+async fn departed_servers_are_forgotten_after_the_retention(store: &Store, url: &str) {
+    let mut raw = Raw::open(url).await;
+    let (alices_schedule, bobs_schedule) = two_people(store, &mut raw).await;
+    raw.execute(&format!(
+        "INSERT INTO deliveries (schedule_id, slot_at, state) VALUES ({alices_schedule}, 1000, 'sent'), ({bobs_schedule}, 1000, 'sent')"
+    ))
+    .await;
+    store
+        .guild_departed(GUILD, at(NOW))
+        .await
+        .expect("careprompt leaves GUILD");
+    assert_eq!(
+        store.purge_departed_guilds(at(NOW)).await.expect("purge"),
+        Purged::default(),
+        "not before the retention has passed"
+    );
+    assert!(store
+        .schedule_for_channel(10)
+        .await
+        .expect("read")
+        .is_some());
+
+    assert_eq!(
+        store
+            .purge_departed_guilds(at(NOW + 1))
+            .await
+            .expect("purge"),
+        Purged {
+            guilds: 1,
+            schedules: 1,
+            dm_optins: 2,
+        }
+    );
+    assert!(store
+        .schedule_for_channel(10)
+        .await
+        .expect("read")
+        .is_none());
+    let left = |table: &str, filter: String| format!("SELECT COUNT(*) FROM {table} WHERE {filter}");
+    assert_eq!(
+        raw.count(&left(
+            "deliveries",
+            format!("schedule_id = {alices_schedule}")
+        ))
+        .await,
+        0,
+        "its ledger goes with it"
+    );
+    assert_eq!(
+        raw.count(&left("dm_optins", format!("guild_id = {GUILD}")))
+            .await,
+        0
+    );
+    assert_eq!(
+        raw.count(&left("departed_guilds", "TRUE".to_string()))
+            .await,
+        0
+    );
+    assert_eq!(
+        store.bookmarks(ALICE).await.expect("bookmarks").len(),
+        2,
+        "bookmarks belong to the person and stay"
+    );
+    assert_eq!(
+        store.export_user(ALICE).await.expect("export").dm_optins,
+        vec![DmOptIn {
+            guild_id: OTHER_GUILD,
+            opted_in_at: at(NOW + 1),
+        }],
+        "opt-ins for other servers stay"
+    );
+    assert!(store
+        .schedule_for_channel(20)
+        .await
+        .expect("read")
+        .is_some());
+    assert_eq!(
+        raw.count(&left(
+            "deliveries",
+            format!("schedule_id = {bobs_schedule}")
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        store
+            .purge_departed_guilds(at(NOW + 99))
+            .await
+            .expect("again"),
+        Purged::default()
+    );
+    raw.close().await;
+}
+on_both_backends!(
+    sqlite_departed_servers_are_forgotten_after_the_retention,
+    postgres_departed_servers_are_forgotten_after_the_retention,
+    departed_servers_are_forgotten_after_the_retention,
+    with_url
 );
 
 /// A schedule with its creator blanked out, to compare everything else.
@@ -870,25 +1308,30 @@ async fn u64_ids_round_trip_losslessly(store: &Store) {
     );
 
     for user in huge {
-        store
-            .set_dm_opt_in(user, true, at(NOW))
-            .await
-            .expect("opt in");
-        assert!(store
-            .add_bookmark(user, &format!("p-{user}"), at(NOW))
-            .await
-            .expect("bookmark"));
+        assert_eq!(
+            save(store, user, &prompt_item(&format!("p-{user}")), NOW).await,
+            Saved::Added
+        );
     }
     for user in huge {
-        assert!(store.dm_opt_in(user).await.expect("opt-in"));
         let export = store.export_user(user).await.expect("export");
         assert_eq!(export.user_id, user);
         assert_eq!(export.bookmarks.len(), 1, "only their own bookmark");
-        assert_eq!(export.bookmarks[0].prompt_id, format!("p-{user}"));
+        assert_eq!(export.bookmarks[0].item_id, format!("p-{user}"));
     }
-    assert_eq!(store.erase_user(u64::MAX).await.expect("erase"), 2);
-    assert!(!store.dm_opt_in(u64::MAX).await.expect("opt-in"));
-    assert!(store.dm_opt_in(i64::MAX as u64).await.expect("others kept"));
+    assert_eq!(
+        store.erase_user(u64::MAX).await.expect("erase").bookmarks,
+        1
+    );
+    assert!(store.bookmarks(u64::MAX).await.expect("gone").is_empty());
+    assert_eq!(
+        store
+            .bookmarks(i64::MAX as u64)
+            .await
+            .expect("others kept")
+            .len(),
+        1
+    );
     assert!(store
         .delete_schedule((i64::MAX as u64) + 1)
         .await

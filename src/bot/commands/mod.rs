@@ -3,6 +3,7 @@
 pub mod content;
 pub mod info;
 pub mod optin;
+pub mod personal;
 pub mod schedule;
 
 use crate::bot::data::{Data, Error};
@@ -15,5 +16,6 @@ pub fn all() -> Vec<Command> {
     commands.extend(info::commands());
     commands.extend(schedule::commands());
     commands.extend(optin::commands());
+    commands.extend(personal::commands());
     commands
 }

@@ -71,6 +71,8 @@ pub struct RecordedRequest {
     pub headers: Vec<(String, String)>,
     /// JSON body (for multipart, its `payload_json`).
     pub body: Option<Value>,
+    /// (part name, content) of each file of a multipart request, such as `files[0]`.
+    pub files: Vec<(String, Vec<u8>)>,
     pub status: u16,
     /// Arrived on the HTTPS listener (default mode).
     pub tls: bool,

@@ -128,6 +128,8 @@ enum Outcome {
 struct ParsedBody {
     json: Option<Value>,
     has_files: bool,
+    /// (part name, content) of each file part.
+    files: Vec<(String, Vec<u8>)>,
     error: Option<String>,
 }
 
@@ -135,6 +137,7 @@ fn parse_body(content_type: Option<&str>, bytes: &[u8]) -> ParsedBody {
     let mut parsed = ParsedBody {
         json: None,
         has_files: false,
+        files: Vec::new(),
         error: None,
     };
     if bytes.is_empty() {
@@ -160,6 +163,7 @@ fn parse_body(content_type: Option<&str>, bytes: &[u8]) -> ParsedBody {
                 }
             } else if name == "file" || name.starts_with("files[") {
                 parsed.has_files = true;
+                parsed.files.push((name, content));
             }
         }
     } else if ct.starts_with("application/json") || ct.is_empty() {
@@ -264,6 +268,7 @@ async fn handle(
             query: query.clone(),
             headers: headers.clone(),
             body: body.json.clone(),
+            files: body.files.clone(),
             status,
             tls,
             received: std::time::Instant::now(),
