@@ -216,6 +216,28 @@ fn text_lines(library: &Library, slot: &Slot) -> Option<String> {
     }
 }
 
+/// `careprompt migrate`: brings the database's tables up to date without starting the bot, for an
+/// upgrade before several processes start.
+pub fn migrate(config_path: Option<PathBuf>, out: &mut impl Write) -> Result<(), Failure> {
+    let loaded = load_config(config_path.as_deref())?;
+    let database = &loaded.config.database;
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|err| Failure::invalid(format!("cannot start the runtime: {err}")))?;
+    runtime.block_on(async {
+        let store = crate::store::Store::connect(&database.url, 1)
+            .await
+            .map_err(|err| Failure::invalid(err.to_string()))?;
+        store.close().await;
+        let _ = writeln!(
+            out,
+            "ok: the {} database at {} is up to date",
+            store.backend(),
+            crate::store::redact_url(&database.url)
+        );
+        Ok(())
+    })
+}
+
 /// `careprompt run`: loads everything, refusing to start on any mistake, then runs the bot until
 /// SIGINT or SIGTERM.
 pub fn run_bot(config_path: Option<PathBuf>) -> Result<(), Failure> {

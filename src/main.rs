@@ -20,6 +20,8 @@ struct Cli {
 enum Command {
     /// Run the bot. Needs DISCORD_TOKEN.
     Run,
+    /// Bring the database's tables up to date, then exit.
+    Migrate,
     /// Validate the configuration and the prompts, and prove every card fits Discord's limits.
     Check {
         /// Also fetch every link in the library and the config once, and report dead or moved
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
     let mut stdout = std::io::stdout().lock();
     let result: Result<(), Failure> = match args.command {
         Command::Run => cli::run_bot(args.config),
+        Command::Migrate => cli::migrate(args.config, &mut stdout),
         Command::Check { links } => cli::check(args.config.clone(), &mut stdout).and_then(|()| {
             if links {
                 cli::check_links(args.config, &mut stdout)

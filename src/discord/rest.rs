@@ -151,17 +151,35 @@ fn method_name(method: LightMethod) -> &'static str {
     }
 }
 
-/// The route with ids and tokens replaced, safe to log: only Discord's own path words survive.
+/// The words of Discord's REST paths that careprompt uses. Anything else in a path is an id or a
+/// token, and never reaches a log.
+const ROUTE_WORDS: [&str; 17] = [
+    "@me",
+    "@original",
+    "applications",
+    "bot",
+    "callback",
+    "channels",
+    "commands",
+    "gateway",
+    "guilds",
+    "interactions",
+    "members",
+    "messages",
+    "oauth2",
+    "reactions",
+    "threads",
+    "users",
+    "webhooks",
+];
+
+/// The route as its template, safe to log: `/channels/{id}/messages`.
 fn route_label(route: &Route<'_>) -> String {
     let path = route.path();
     let path = path.trim_start_matches("https://discord.com/api/v10");
     path.split('/')
         .map(|segment| {
-            let is_word = segment.len() <= 24
-                && segment
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || matches!(c, '-' | '_' | '@'));
-            if is_word {
+            if segment.is_empty() || ROUTE_WORDS.contains(&segment) {
                 segment
             } else if segment.chars().all(|c| c.is_ascii_digit()) {
                 "{id}"
@@ -667,6 +685,15 @@ mod tests {
             application_id: serenity::ApplicationId::new(99),
         });
         assert_eq!(label, "/applications/{id}/commands");
+        assert_eq!(
+            route_label(&Route::Oauth2ApplicationCurrent),
+            "/oauth2/applications/@me"
+        );
+        let label = route_label(&Route::WebhookOriginalInteractionResponse {
+            application_id: serenity::ApplicationId::new(7),
+            token: "secret-token",
+        });
+        assert_eq!(label, "/webhooks/{id}/{token}/messages/@original");
     }
 
     #[test]

@@ -74,6 +74,11 @@ pub enum StoreError {
     },
     #[error("could not bring the database tables up to date: {0}")]
     Migrate(#[source] MigrateError),
+    #[error(
+        "the database was set up by a newer careprompt (it has change {0}, which this version \
+         does not know): run that newer version, or a backup of the database made for this one"
+    )]
+    NewerSchema(i64),
     #[error("database query failed: {0}")]
     Query(#[from] sqlx::Error),
     #[error("the database holds something careprompt cannot read: {0}")]
@@ -168,7 +173,7 @@ async fn connect_sqlite(url: &str, max_connections: u32) -> Result<Store, StoreE
         .map_err(|err| fail(err.to_string()))?;
     if let Err(err) = SQLITE_MIGRATIONS.run(&pool).await {
         pool.close().await;
-        return Err(StoreError::Migrate(err));
+        return Err(migrate_error(err));
     }
     tracing::debug!(backend = "sqlite", "database ready");
     Ok(Store {
@@ -205,7 +210,7 @@ async fn connect_postgres(url: &str, max_connections: u32) -> Result<Store, Stor
     // Several processes may start at once: the migrator holds an advisory lock while it runs.
     if let Err(err) = POSTGRES_MIGRATIONS.run(&pool).await {
         pool.close().await;
-        return Err(StoreError::Migrate(err));
+        return Err(migrate_error(err));
     }
     tracing::debug!(backend = "postgres", "database ready");
     Ok(Store {
@@ -217,6 +222,15 @@ fn connect_error(backend: &'static str, url: &str, reason: String) -> StoreError
     StoreError::Connect {
         backend,
         reason: format!("{}: {}", redact_url(url), redact::scrub(url, &reason)),
+    }
+}
+
+/// A migration the database has but this binary lacks means a newer careprompt wrote it, and
+/// this one must not touch it.
+fn migrate_error(err: MigrateError) -> StoreError {
+    match err {
+        MigrateError::VersionMissing(version) => StoreError::NewerSchema(version),
+        other => StoreError::Migrate(other),
     }
 }
 

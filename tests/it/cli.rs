@@ -930,3 +930,47 @@ fn check_goes_online_only_when_asked() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(!stdout(&output).contains("links:"), "{}", stdout(&output));
 }
+
+#[test]
+fn migrate_brings_a_database_up_to_date_and_refuses_one_from_a_newer_careprompt() {
+    let dir = std::env::temp_dir().join(format!("careprompt-migrate-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let database = dir.join("careprompt.db");
+    let url = format!("sqlite://{}?mode=rwc", database.display());
+    std::fs::write(
+        dir.join("careprompt.toml"),
+        format!(
+            "[content]\ndir = \"{}\"\n\n[database]\nurl = \"{url}\"\n",
+            repo().join("prompts").display()
+        ),
+    )
+    .expect("config");
+
+    let first = careprompt_in(&dir, &["migrate"]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert!(stdout(&first).contains("up to date"), "{}", stdout(&first));
+    let again = careprompt_in(&dir, &["migrate"]);
+    assert_eq!(again.status.code(), Some(0), "running it twice is harmless");
+
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        use sqlx::Connection;
+        let mut connection = sqlx::SqliteConnection::connect(&url).await.expect("open");
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (9999, 'from a newer careprompt', TRUE, X'00', 0)",
+        )
+        .execute(&mut connection)
+        .await
+        .expect("a migration this binary does not know");
+    });
+    let refused = careprompt_in(&dir, &["migrate"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("newer careprompt") && stderr(&refused).contains("9999"),
+        "{}",
+        stderr(&refused)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
