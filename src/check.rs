@@ -1,8 +1,6 @@
 //! Loading and validating everything together: the content library, the configuration that
 //! refers to it, and every card the bot could build from them.
 
-use std::path::Path;
-
 use crate::config::{Config, LoadedConfig};
 use crate::discord::cards;
 use crate::discord::limits;
@@ -14,7 +12,7 @@ pub use crate::domain::content::DNA_OF_CARE_URL;
 /// Loads the library from the configured folder, checks the configuration against it, and
 /// applies the organisation's own pack links. Every problem is returned, one per line.
 pub fn load_content(loaded: &LoadedConfig) -> Result<Library, Vec<String>> {
-    let mut library = Library::load(Path::new(&loaded.config.content.dir))
+    let mut library = Library::load_from(&loaded.config.content.source())
         .map_err(|errors| errors.0.iter().map(ToString::to_string).collect::<Vec<_>>())?;
     let slugs: Vec<&str> = library
         .themes
@@ -115,7 +113,8 @@ pub fn run(loaded: &LoadedConfig) -> Result<Vec<String>, Vec<String>> {
             .map(|warning| format!("warning: {warning}")),
     );
     lines.push(format!(
-        "ok: {} themes, {} prompts, {} stories, {} support lines; every card and the slash commands fit Discord's limits",
+        "ok: {}: {} themes, {} prompts, {} stories, {} support lines; every card and the slash commands fit Discord's limits",
+        loaded.config.content.source().describe(),
         library.themes.len(),
         library
             .themes

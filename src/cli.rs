@@ -60,7 +60,7 @@ pub fn check(config_path: Option<PathBuf>, out: &mut impl Write) -> Result<(), F
 pub fn check_links(config_path: Option<PathBuf>, out: &mut impl Write) -> Result<(), Failure> {
     let loaded = load_config(config_path.as_deref())?;
     let mut links =
-        crate::links::library_links(&loaded.config.content.dir).map_err(Failure::invalid)?;
+        crate::links::library_links(&loaded.config.content.source()).map_err(Failure::invalid)?;
     links.extend(crate::links::config_links(&loaded));
     let client = crate::links::client(crate::links::TIMEOUT).map_err(Failure::invalid)?;
     let runtime = tokio::runtime::Runtime::new()

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::content::{validate_url, Location, Nation};
+use crate::domain::content::{validate_url, ContentSource, Location, Nation};
 use crate::domain::settings::{ScheduleSettings, SettingsError};
 
 pub const DEFAULT_CONFIG_FILE: &str = "careprompt.toml";
@@ -122,16 +122,18 @@ impl ScheduleDefaults {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ContentSettings {
-    pub dir: PathBuf,
+    /// An organisation's own copy of the library; without it, the library built into the binary.
+    pub dir: Option<PathBuf>,
 }
 
-impl Default for ContentSettings {
-    fn default() -> Self {
-        ContentSettings {
-            dir: PathBuf::from("prompts"),
+impl ContentSettings {
+    pub fn source(&self) -> ContentSource {
+        match &self.dir {
+            Some(dir) => ContentSource::Dir(dir.clone()),
+            None => ContentSource::BuiltIn,
         }
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::LoadedConfig;
+use crate::domain::content::ContentSource;
 
 /// How many links are fetched at once: enough to finish in seconds, few enough not to look like
 /// an attack on a small charity's web server.
@@ -70,16 +71,17 @@ impl Report {
 
 /// Every http(s) address in the non-comment lines of the library's `.toml` files. Comments hold
 /// sources for people who maintain the library; the values are what the bot shows.
-pub fn library_links(dir: &Path) -> Result<Vec<Link>, String> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|err| format!("{}: cannot read the content folder: {err}", dir.display()))?
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
-        .collect();
-    files.sort();
+pub fn library_links(source: &ContentSource) -> Result<Vec<Link>, String> {
+    let files = source.files().map_err(|err| {
+        format!(
+            "{}: cannot read the content folder: {err}",
+            source.describe()
+        )
+    })?;
     let mut links = Vec::new();
     for path in files {
-        let text = std::fs::read_to_string(&path)
+        let text = source
+            .read(&path)
             .map_err(|err| format!("{}: cannot read the file: {err}", path.display()))?;
         links.extend(links_in(&path, &text));
     }

@@ -29,6 +29,92 @@ pub const SHIPPED_THEMES: [&str; 7] = [
     "bullying-and-harassment",
 ];
 
+/// The shipped library, built into the binary so `careprompt run` needs nothing beside it.
+const BUILT_IN: [(&str, &str); 9] = [
+    (
+        "bullying-and-harassment.toml",
+        include_str!("../../prompts/bullying-and-harassment.toml"),
+    ),
+    (
+        "compassion.toml",
+        include_str!("../../prompts/compassion.toml"),
+    ),
+    (
+        "compassionate-leadership.toml",
+        include_str!("../../prompts/compassionate-leadership.toml"),
+    ),
+    (
+        "equality-and-diversity.toml",
+        include_str!("../../prompts/equality-and-diversity.toml"),
+    ),
+    (
+        "improvement-and-change.toml",
+        include_str!("../../prompts/improvement-and-change.toml"),
+    ),
+    (
+        "resilience.toml",
+        include_str!("../../prompts/resilience.toml"),
+    ),
+    ("stories.toml", include_str!("../../prompts/stories.toml")),
+    ("support.toml", include_str!("../../prompts/support.toml")),
+    (
+        "whole-self.toml",
+        include_str!("../../prompts/whole-self.toml"),
+    ),
+];
+
+/// Where a library's files come from: an organisation's own folder, or the library built in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContentSource {
+    Dir(PathBuf),
+    BuiltIn,
+}
+
+impl ContentSource {
+    /// The folder that file names are shown in; `built-in` stands for the binary itself.
+    fn base(&self) -> PathBuf {
+        match self {
+            ContentSource::Dir(dir) => dir.clone(),
+            ContentSource::BuiltIn => PathBuf::from("built-in"),
+        }
+    }
+
+    /// Which library this is, for `check` to say what it validated.
+    pub fn describe(&self) -> String {
+        match self {
+            ContentSource::Dir(dir) => format!("the library in {}", dir.display()),
+            ContentSource::BuiltIn => "the built-in library".to_string(),
+        }
+    }
+
+    /// Every `.toml` file of the library, sorted.
+    pub fn files(&self) -> std::io::Result<Vec<PathBuf>> {
+        let mut files: Vec<PathBuf> = match self {
+            ContentSource::Dir(dir) => std::fs::read_dir(dir)?
+                .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+                .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+                .collect(),
+            ContentSource::BuiltIn => BUILT_IN
+                .iter()
+                .map(|(name, _)| self.base().join(name))
+                .collect(),
+        };
+        files.sort();
+        Ok(files)
+    }
+
+    pub fn read(&self, path: &Path) -> std::io::Result<String> {
+        match self {
+            ContentSource::Dir(_) => std::fs::read_to_string(path),
+            ContentSource::BuiltIn => BUILT_IN
+                .iter()
+                .find(|(name, _)| path.file_name().and_then(|file| file.to_str()) == Some(*name))
+                .map(|(_, text)| (*text).to_string())
+                .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound)),
+        }
+    }
+}
+
 /// NHS Employers' DNA of Care page: the default home of every facilitator pack.
 // Source: issue 2 (careprompt foundation), from NHS Employers' staff experience guidance; the
 // page lists every theme's guide and presentation (../shared/content-facts.md, "The
@@ -244,8 +330,19 @@ impl Library {
 
     /// Loads and validates every file in `dir`, reporting all mistakes at once.
     pub fn load(dir: &Path) -> Result<Library, ContentErrors> {
+        Library::load_from(&ContentSource::Dir(dir.to_path_buf()))
+    }
+
+    /// The library shipped in `prompts/`, as built into the binary.
+    pub fn built_in() -> Result<Library, ContentErrors> {
+        Library::load_from(&ContentSource::BuiltIn)
+    }
+
+    pub fn load_from(source: &ContentSource) -> Result<Library, ContentErrors> {
         let mut errors = ContentErrors::default();
-        let entries = match std::fs::read_dir(dir) {
+        let base = source.base();
+        let dir = base.as_path();
+        let entries = match source.files() {
             Ok(entries) => entries,
             Err(err) => {
                 errors.push_plain(dir, format!("cannot read the content folder: {err}"));
@@ -253,8 +350,7 @@ impl Library {
             }
         };
         let mut theme_files: Vec<PathBuf> = entries
-            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-            .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+            .into_iter()
             .filter(|path| {
                 let name = path.file_name().and_then(|name| name.to_str());
                 name != Some(STORIES_FILE) && name != Some(SUPPORT_FILE)
@@ -268,6 +364,7 @@ impl Library {
         let mut seen_orders: HashMap<u32, String> = HashMap::new();
         for path in &theme_files {
             if let Some(theme) = load_theme(
+                source,
                 path,
                 &mut seen_prompt_ids,
                 &mut seen_orders,
@@ -299,10 +396,10 @@ impl Library {
                     .map(str::to_string)
             })
             .collect();
-        let stories = load_stories(&dir.join(STORIES_FILE), &known_slugs, &mut errors);
+        let stories = load_stories(source, &dir.join(STORIES_FILE), &known_slugs, &mut errors);
         let support_path = dir.join(SUPPORT_FILE);
         let before_support = errors.0.len();
-        let (support_lines, concerns) = load_support(&support_path, &mut errors);
+        let (support_lines, concerns) = load_support(source, &support_path, &mut errors);
         // A card about bullying without somewhere safe to turn would do harm, so a library with
         // such a theme must say where to raise a concern in every nation.
         if known_slugs
@@ -494,10 +591,11 @@ struct RawConcern {
 
 /// Reads and parses one file, recording a located error on failure.
 fn parse_file<T: serde::de::DeserializeOwned>(
+    source: &ContentSource,
     path: &Path,
     errors: &mut ContentErrors,
 ) -> Option<(T, String)> {
-    let text = match std::fs::read_to_string(path) {
+    let text = match source.read(path) {
         Ok(text) => text,
         Err(err) => {
             errors.push_plain(path, format!("cannot read the file: {err}"));
@@ -588,13 +686,14 @@ fn is_slug(value: &str) -> bool {
 }
 
 fn load_theme(
+    source: &ContentSource,
     path: &Path,
     seen_prompt_ids: &mut HashMap<String, String>,
     seen_orders: &mut HashMap<u32, String>,
     errors: &mut ContentErrors,
     warnings: &mut Vec<ContentError>,
 ) -> Option<Theme> {
-    let (raw, text) = parse_file::<RawTheme>(path, errors)?;
+    let (raw, text) = parse_file::<RawTheme>(source, path, errors)?;
     let before = errors.0.len();
     let file_label = path.display().to_string();
     let stem = path
@@ -754,8 +853,13 @@ fn near_duplicates(path: &Path, text: &str, prompts: &[RawPrompt]) -> Vec<Conten
     warnings
 }
 
-fn load_stories(path: &Path, known_slugs: &[String], errors: &mut ContentErrors) -> Vec<Story> {
-    let Some((raw, text)) = parse_file::<RawStories>(path, errors) else {
+fn load_stories(
+    source: &ContentSource,
+    path: &Path,
+    known_slugs: &[String],
+    errors: &mut ContentErrors,
+) -> Vec<Story> {
+    let Some((raw, text)) = parse_file::<RawStories>(source, path, errors) else {
         return Vec::new();
     };
     let mut seen: BTreeMap<String, ()> = BTreeMap::new();
@@ -931,8 +1035,12 @@ fn check_sourced_entry(
     nations
 }
 
-fn load_support(path: &Path, errors: &mut ContentErrors) -> (Vec<SupportLine>, Vec<Concern>) {
-    let Some((raw, text)) = parse_file::<RawSupport>(path, errors) else {
+fn load_support(
+    source: &ContentSource,
+    path: &Path,
+    errors: &mut ContentErrors,
+) -> (Vec<SupportLine>, Vec<Concern>) {
+    let Some((raw, text)) = parse_file::<RawSupport>(source, path, errors) else {
         return (Vec::new(), Vec::new());
     };
     if raw.lines.is_empty() {
@@ -1000,6 +1108,43 @@ fn load_support(path: &Path, errors: &mut ContentErrors) -> (Vec<SupportLine>, V
         }
     }
     (lines, concerns)
+}
+
+#[cfg(test)]
+mod built_in_tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_library_is_every_shipped_file_and_loads_like_the_folder() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts");
+        let on_disk: Vec<String> = ContentSource::Dir(dir.clone())
+            .files()
+            .expect("prompts/")
+            .iter()
+            .filter_map(|path| path.file_name()?.to_str().map(str::to_string))
+            .collect();
+        let built_in: Vec<&str> = BUILT_IN.iter().map(|(name, _)| *name).collect();
+        assert_eq!(
+            on_disk, built_in,
+            "a file added to prompts/ must be built in too"
+        );
+        let from_dir = Library::load(&dir).expect("folder");
+        let embedded = Library::built_in().expect("built in");
+        assert_eq!(embedded.themes.len(), from_dir.themes.len());
+        assert_eq!(embedded.stories.len(), from_dir.stories.len());
+        assert_eq!(
+            embedded
+                .themes
+                .iter()
+                .map(|theme| theme.prompts.len())
+                .sum::<usize>(),
+            from_dir
+                .themes
+                .iter()
+                .map(|theme| theme.prompts.len())
+                .sum::<usize>()
+        );
+    }
 }
 
 #[cfg(test)]

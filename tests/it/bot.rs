@@ -63,7 +63,7 @@ impl RunningBot {
 
 pub fn base_config(fake: &FakeDiscord, mode: Mode) -> Config {
     let mut config = Config::default();
-    config.content.dir = repo().join("prompts");
+    config.content.dir = Some(repo().join("prompts"));
     config.database.url = "sqlite::memory:".to_string();
     if mode == Mode::Proxy {
         config.discord.proxy_url = Some(fake.proxy_base_url());

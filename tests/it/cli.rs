@@ -24,6 +24,10 @@ fn careprompt_in(dir: &Path, args: &[&str]) -> Output {
             command.env_remove(name);
         }
     }
+    // Tests that break a copy of the library on purpose keep it in `prompts/` beside them.
+    if dir.join("prompts").is_dir() {
+        command.env("CAREPROMPT_CONTENT__DIR", "prompts");
+    }
     command.output().expect("the careprompt binary runs")
 }
 
@@ -971,6 +975,30 @@ fn migrate_brings_a_database_up_to_date_and_refuses_one_from_a_newer_careprompt(
         stderr(&refused).contains("newer careprompt") && stderr(&refused).contains("9999"),
         "{}",
         stderr(&refused)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn check_validates_the_built_in_library_from_any_folder_and_says_so() {
+    let dir = std::env::temp_dir().join(format!("careprompt-anywhere-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let output = careprompt_in(&dir, &["check"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("ok: the built-in library:"),
+        "{}",
+        stdout(&output)
+    );
+    let preview = careprompt_in(&dir, &["preview", "--count", "1"]);
+    assert_eq!(preview.status.code(), Some(0), "{}", stderr(&preview));
+    let copy = ContentCopy::new("named");
+    let named = copy.check();
+    assert!(
+        stdout(&named).contains("ok: the library in prompts:"),
+        "{}",
+        stdout(&named)
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
