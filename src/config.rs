@@ -26,6 +26,28 @@ pub struct Config {
     pub packs: BTreeMap<String, PackOverride>,
     pub support: SupportSettings,
     pub privacy: PrivacySettings,
+    pub metrics: MetricsSettings,
+}
+
+/// The operator's listener for `/metrics`, `/healthz` and `/readyz`; off unless `listen` is set.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSettings {
+    /// Such as "127.0.0.1:9464". It carries no personal data, but keep it off the internet.
+    pub listen: Option<String>,
+}
+
+impl MetricsSettings {
+    pub fn address(&self) -> Result<Option<std::net::SocketAddr>, String> {
+        self.listen
+            .as_deref()
+            .map(|text| {
+                text.trim().parse().map_err(|_| {
+                    format!("\"{text}\" is not an address to listen on; write it like \"127.0.0.1:9464\"")
+                })
+            })
+            .transpose()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -402,6 +424,9 @@ impl LoadedConfig {
         }
         if let Err(message) = config.privacy.retention_period() {
             errors.push(self.invalid("privacy.retention", message));
+        }
+        if let Err(message) = config.metrics.address() {
+            errors.push(self.invalid("metrics.listen", message));
         }
         if let Some(url) = &config.discord.proxy_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {

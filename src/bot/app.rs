@@ -13,6 +13,7 @@ use crate::bot::data::{Data, Error};
 use crate::bot::events;
 use crate::bot::gate::Gate;
 use crate::bot::on_error::on_error;
+use crate::bot::ops;
 use crate::bot::registration::{invite_url, register, registration_payload};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Token};
@@ -71,8 +72,21 @@ impl serenity::Framework for GatedFramework {
             self.inner.dispatch(ctx, event).await;
             return;
         };
+        let command = match interaction {
+            serenity::Interaction::Command(command) => command.data.name.clone(),
+            serenity::Interaction::Component(_) => "button".to_string(),
+            serenity::Interaction::Autocomplete(_) => "autocomplete".to_string(),
+            _ => "other".to_string(),
+        };
         match self.gate.enter() {
-            Ok(_pass) => self.inner.dispatch(ctx, event).await,
+            Ok(_pass) => {
+                let started = std::time::Instant::now();
+                self.inner.dispatch(ctx, event).await;
+                metrics::counter!("careprompt_interactions_total", "command" => command.clone())
+                    .increment(1);
+                metrics::histogram!("careprompt_interaction_seconds", "command" => command)
+                    .record(started.elapsed().as_secs_f64());
+            }
             Err(_pass) => {
                 let answerable = match interaction {
                     serenity::Interaction::Command(command) => Some((command.id, &command.token)),
@@ -183,6 +197,27 @@ pub async fn run(
     // The REST client and the scheduler exist only once the client does, which is after the
     // framework is built; the framework's setup runs later still, on the first READY.
     let shared: Arc<OnceLock<(Rest, Arc<Scheduler>)>> = Arc::new(OnceLock::new());
+    let shards = Arc::new(ops::Shards::default());
+    let stop_ops = CancellationToken::new();
+    if let Some(address) = config.metrics.address().map_err(anyhow::Error::msg)? {
+        // Bound before connecting, so a taken port stops careprompt at once with a clear reason.
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("listening for metrics on {address}"))?;
+        match ops::recorder() {
+            Some(handle) => {
+                tracing::info!(address = %address, "serving /metrics, /healthz and /readyz");
+                tokio::spawn(ops::serve(
+                    listener,
+                    handle,
+                    shards.clone(),
+                    store.clone(),
+                    stop_ops.clone(),
+                ));
+            }
+            None => tracing::warn!("metrics could not be recorded; the listener is off"),
+        }
+    }
     let setup_state = (
         library.clone(),
         config.clone(),
@@ -190,6 +225,7 @@ pub async fn run(
         store.clone(),
         defaults,
         shared.clone(),
+        shards.clone(),
     );
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {
@@ -200,7 +236,7 @@ pub async fn run(
         })
         .initialize_owners(false)
         .setup(move |ctx, ready, _framework| {
-            let (library, config, clock, store, defaults, shared) = setup_state;
+            let (library, config, clock, store, defaults, shared, shards) = setup_state;
             Box::pin(async move {
                 tracing::info!(
                     shard = ctx.shard_id.0,
@@ -219,6 +255,7 @@ pub async fn run(
                     store,
                     defaults,
                     scheduler,
+                    shards,
                 })
             })
         })
@@ -306,6 +343,7 @@ pub async fn run(
     if tokio::time::timeout(grace, purger).await.is_err() {
         tracing::warn!("erasing departed servers' data was still running when the grace period ended; it runs again at the next start");
     }
+    stop_ops.cancel();
     store.close().await;
     match result {
         Ok(()) => {

@@ -26,6 +26,8 @@ pub struct Data {
     /// The configuration's `[schedule]`, parsed once: what a new schedule starts from.
     pub defaults: ScheduleSettings,
     pub scheduler: Arc<Scheduler>,
+    /// Which shards are connected, for `/readyz`.
+    pub shards: Arc<crate::bot::ops::Shards>,
 }
 
 /// Told once, privately, to someone whose DMs careprompt could not deliver.

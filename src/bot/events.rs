@@ -31,6 +31,20 @@ pub async fn handle(
             tracing::info!("careprompt was removed from a server; its schedules have stopped");
             Ok(())
         }
+        serenity::FullEvent::Ready { .. } => {
+            let shard = framework.serenity_context.shard_id.0;
+            framework.user_data().await.shards.set(shard, true);
+            Ok(())
+        }
+        serenity::FullEvent::ShardStageUpdate { event } => {
+            let connected = matches!(event.new, serenity::ConnectionStage::Connected);
+            framework
+                .user_data()
+                .await
+                .shards
+                .set(event.shard_id.0, connected);
+            Ok(())
+        }
         _ => Ok(()),
     }
 }

@@ -7,6 +7,7 @@ pub mod data;
 pub mod events;
 pub mod gate;
 pub mod on_error;
+pub mod ops;
 pub mod registration;
 
 pub use app::{run, BotOptions};

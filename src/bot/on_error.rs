@@ -10,6 +10,8 @@ use crate::error::{ReplyFailed, UserError, GENERIC_FAILURE};
 /// The one place command failures are turned into a private message and a log line. Log lines
 /// name the command and the kind of failure, never what anyone typed.
 pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
+    metrics::counter!("careprompt_interaction_failures_total", "kind" => failure_kind(&error))
+        .increment(1);
     use poise::FrameworkError as E;
     let (ctx, message) = match error {
         E::Command { error, ctx, .. } => {
@@ -174,5 +176,26 @@ pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
         .await
     {
         tracing::warn!(command = %app.command().qualified_name, error = %err, "could not send an error reply");
+    }
+}
+
+/// A name for the kind of failure, for metrics: never the command's input.
+fn failure_kind(error: &poise::FrameworkError<'_, Data, Error>) -> &'static str {
+    use poise::FrameworkError as E;
+    let is_database = |error: &Error| error.downcast_ref::<crate::store::StoreError>().is_some();
+    match error {
+        E::Command { error, .. } | E::EventHandler { error, .. } if is_database(error) => {
+            metrics::counter!("careprompt_database_errors_total").increment(1);
+            "database"
+        }
+        E::Command { error, .. } | E::EventHandler { error, .. } => {
+            match error.downcast_ref::<UserError>() {
+                Some(user_error) => user_error.kind(),
+                None => "error",
+            }
+        }
+        E::ArgumentParse { .. } | E::CommandStructureMismatch { .. } => "bad options",
+        E::MissingUserPermissions { .. } | E::GuildOnly { .. } | E::DmOnly { .. } => "not allowed",
+        _ => "other",
     }
 }

@@ -242,6 +242,7 @@ impl Rest {
                 Attempt::Done(response) => return Ok(response),
                 Attempt::Fail(err) => return Err(err),
                 Attempt::RetryAfter(wait) => {
+                    metrics::counter!("careprompt_rate_limit_waits_total").increment(1);
                     let err = RestError::Status {
                         method,
                         route: route.clone(),

@@ -33,6 +33,20 @@ pub enum Delivered {
     Gone,
 }
 
+impl Delivered {
+    /// The outcome's name in metrics.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Delivered::Sent { .. } => "sent",
+            Delivered::Failed { .. } => "failed",
+            Delivered::Uncertain { .. } => "uncertain",
+            Delivered::Missed => "missed",
+            Delivered::LeftOpen { .. } => "retried",
+            Delivered::Gone => "gone",
+        }
+    }
+}
+
 /// Discord's epoch, the start of 2015, in unix milliseconds.
 const DISCORD_EPOCH_MS: i64 = 1_420_070_400_000;
 

@@ -60,6 +60,13 @@ impl Scheduler {
             }
             let mut open_here = 0;
             while let Some(joined) = sends.join_next().await {
+                let label = match &joined {
+                    Ok(Ok(DmOutcome::Sent)) => "sent",
+                    Ok(Ok(DmOutcome::Closed)) => "closed",
+                    Ok(Ok(DmOutcome::NotSent)) => "failed",
+                    _ => "retried",
+                };
+                metrics::counter!("careprompt_dms_total", "outcome" => label).increment(1);
                 match joined {
                     Ok(Ok(DmOutcome::Sent)) => sent += 1,
                     Ok(Ok(DmOutcome::LeftOpen)) | Ok(Err(_)) | Err(_) => open_here += 1,

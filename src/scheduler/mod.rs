@@ -204,6 +204,7 @@ impl Scheduler {
                     }
                 }
                 Err(err) => {
+                    metrics::counter!("careprompt_scheduler_step_failures_total").increment(1);
                     failures = failures.saturating_add(1);
                     let backoff =
                         self.options.retry_every * i32::try_from(failures.min(8)).unwrap_or(8);
@@ -286,20 +287,24 @@ impl Scheduler {
 
         while let Some(joined) = sends.join_next().await {
             match joined {
-                Ok((outcome, recovering)) => match outcome {
-                    Delivered::Sent { .. } => {
-                        if recovering {
-                            report.recovered += 1;
-                        } else {
-                            report.sent += 1;
+                Ok((outcome, recovering)) => {
+                    metrics::counter!("careprompt_deliveries_total", "outcome" => outcome.label())
+                        .increment(1);
+                    match outcome {
+                        Delivered::Sent { .. } => {
+                            if recovering {
+                                report.recovered += 1;
+                            } else {
+                                report.sent += 1;
+                            }
                         }
+                        Delivered::Failed { .. } => report.failed += 1,
+                        Delivered::Uncertain { .. } => report.uncertain += 1,
+                        Delivered::Missed => report.missed += 1,
+                        Delivered::LeftOpen { .. } => report.left_open += 1,
+                        Delivered::Gone => {}
                     }
-                    Delivered::Failed { .. } => report.failed += 1,
-                    Delivered::Uncertain { .. } => report.uncertain += 1,
-                    Delivered::Missed => report.missed += 1,
-                    Delivered::LeftOpen { .. } => report.left_open += 1,
-                    Delivered::Gone => {}
-                },
+                }
                 Err(err) => {
                     tracing::error!(error = %err, "a delivery task failed");
                     report.left_open += 1;

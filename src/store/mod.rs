@@ -139,6 +139,14 @@ impl Store {
         }
     }
 
+    /// Whether the database answers, for `/readyz`.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
     /// Waits for queries in flight, then closes every connection.
     pub async fn close(&self) {
         with_pool!(self, pool => pool.close().await)

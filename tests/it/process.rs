@@ -14,7 +14,19 @@ fn spawn_careprompt(fake: &FakeDiscord, token: &str) -> Child {
 }
 
 fn spawn_careprompt_on(fake: &FakeDiscord, token: &str, database_url: &str) -> Child {
+    spawn_careprompt_with(fake, token, database_url, &[])
+}
+
+fn spawn_careprompt_with(
+    fake: &FakeDiscord,
+    token: &str,
+    database_url: &str,
+    extra_env: &[(&str, String)],
+) -> Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_careprompt"));
+    for (name, value) in extra_env {
+        command.env(name, value);
+    }
     command
         .arg("run")
         .current_dir(repo())
@@ -478,5 +490,107 @@ async fn sigkill_in_the_middle_of_the_dms_sends_each_person_one() {
         );
     }
     assert_eq!(counts.len(), 1 + people.len());
+    fake.assert_no_violations();
+}
+
+/// The value of the Prometheus sample `name{labels}` in `text`, or 0 when it is absent.
+fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .find_map(|line| {
+            let (key, value) = line.rsplit_once(' ')?;
+            (key == series).then(|| value.parse::<f64>().ok()).flatten()
+        })
+        .unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn metrics_health_and_readiness_match_what_discord_received() {
+    let fake = FakeDiscord::start().await;
+    let database = temp_database();
+    let channels: Vec<u64> = (0..3).map(|n| 70_000 + n).collect();
+    for channel in &channels {
+        fake.add_guild_channel(*channel, &format!("ward-{channel}"));
+    }
+    let store = schedules_due_now(&database, &channels).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let child = spawn_careprompt_with(
+        &fake,
+        TOKEN,
+        &database,
+        &[("CAREPROMPT_METRICS__LISTEN", format!("127.0.0.1:{port}"))],
+    );
+    fake.wait_ready(GATEWAY_WAIT).await.expect("connected");
+    wait_all_sent(&store, &channels).await;
+    fake.run_command(CommandInvocation::guild("themes"))
+        .await
+        .expect("answered");
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let health = client
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(health.status().as_u16(), 200);
+    let mut ready = 0;
+    for _ in 0..100 {
+        let status = client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .expect("readyz")
+            .status()
+            .as_u16();
+        if status == 200 {
+            ready = status;
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(
+        ready, 200,
+        "ready once connected with the database answering"
+    );
+    let metrics = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(
+        sample(&metrics, "careprompt_deliveries_total{outcome=\"sent\"}") as usize,
+        fake.created_messages().len(),
+        "{metrics}"
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            "careprompt_interactions_total{command=\"themes\"}"
+        ),
+        1.0,
+        "{metrics}"
+    );
+    assert_eq!(
+        sample(&metrics, "careprompt_shards_connected"),
+        1.0,
+        "{metrics}"
+    );
+    // Labels carry names, never ids.
+    for line in metrics.lines().filter(|line| !line.starts_with('#')) {
+        let key = line.rsplit_once(' ').map_or(line, |(key, _)| key);
+        assert!(
+            key.chars().filter(char::is_ascii_digit).count() <= 6,
+            "an id in a label: {line}"
+        );
+    }
+    send_sigterm(&child);
+    let output = wait_exit(child).await;
+    assert_eq!(output.status.code(), Some(0));
     fake.assert_no_violations();
 }
