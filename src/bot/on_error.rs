@@ -28,7 +28,7 @@ pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
                 }
                 None => {
                     tracing::error!(command = %command, error = %error, "command failed");
-                    (ctx, GENERIC_FAILURE.to_string())
+                    (ctx, unexpected_failure(&error).to_string())
                 }
             }
         }
@@ -148,7 +148,7 @@ pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
                 "That button no longer works. /help lists what I can do.".to_string()
             } else {
                 tracing::error!(error = %error, "a button click failed");
-                GENERIC_FAILURE.to_string()
+                unexpected_failure(&error).to_string()
             };
             let rest = &framework.user_data().await.rest;
             if let Err(err) = rest
@@ -197,5 +197,30 @@ fn failure_kind(error: &poise::FrameworkError<'_, Data, Error>) -> &'static str 
         E::ArgumentParse { .. } | E::CommandStructureMismatch { .. } => "bad options",
         E::MissingUserPermissions { .. } | E::GuildOnly { .. } | E::DmOnly { .. } => "not allowed",
         _ => "other",
+    }
+}
+
+/// A database that does not answer (restarting, or busy) usually answers again shortly, and
+/// saying so is kinder than a general apology.
+fn unexpected_failure(error: &Error) -> &'static str {
+    if error.downcast_ref::<crate::store::StoreError>().is_some() {
+        DATABASE_UNAVAILABLE
+    } else {
+        GENERIC_FAILURE
+    }
+}
+
+const DATABASE_UNAVAILABLE: &str = "I can't reach my database just now, so I couldn't do that. Please try again shortly; commands that don't need it, such as /support, still work.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_failure_says_to_try_again_shortly() {
+        let database: Error = crate::store::StoreError::Query(sqlx::Error::PoolTimedOut).into();
+        assert_eq!(unexpected_failure(&database), DATABASE_UNAVAILABLE);
+        let other = anyhow::anyhow!("something else");
+        assert_eq!(unexpected_failure(&other), GENERIC_FAILURE);
     }
 }
