@@ -97,7 +97,7 @@ impl serenity::Framework for GatedFramework {
                 };
                 if let Some((id, token)) = answerable {
                     let rest = Rest::new(ctx.http.clone(), self.proxy_client.clone(), self.retry);
-                    let card = cards::error_card(&UserError::ShuttingDown.to_string());
+                    let card = cards::text_card(&UserError::ShuttingDown.to_string());
                     if let Err(err) = rest.respond(id, token, card, true).await {
                         tracing::warn!(error = %err, "could not tell someone careprompt is restarting");
                     }

@@ -34,7 +34,7 @@ pub async fn handle(data: &Data, click: &serenity::ComponentInteraction) -> Resu
             return update(data, click, cards::forgotten_card(&erased)).await;
         }
         ButtonAction::ForgetCancel => {
-            let card = cards::error_card("Nothing was erased. Only you can see this.");
+            let card = cards::text_card("Nothing was erased. Only you can see this.");
             return update(data, click, card).await;
         }
     };
@@ -142,5 +142,5 @@ async fn save(
             "You have {BOOKMARK_LIMIT} bookmarks, which is as many as careprompt keeps for one person, so this one was not saved. Remove some with /bookmarks remove, then try again. Only you can see this."
         ),
     };
-    Ok(cards::error_card(&text))
+    Ok(cards::text_card(&text))
 }

@@ -111,7 +111,7 @@ pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
             tracing::warn!(command = %interaction.data.name, "received a command careprompt does not have");
             let rest = &framework.user_data().await.rest;
             let card =
-                cards::error_card("I don't have that command any more. /help lists what I can do.");
+                cards::text_card("I don't have that command any more. /help lists what I can do.");
             if let Err(err) = rest
                 .respond(interaction.id, &interaction.token, card, true)
                 .await
@@ -152,7 +152,7 @@ pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
             };
             let rest = &framework.user_data().await.rest;
             if let Err(err) = rest
-                .respond(click.id, &click.token, cards::error_card(&message), true)
+                .respond(click.id, &click.token, cards::text_card(&message), true)
                 .await
             {
                 tracing::warn!(error = %err, "could not send an error reply to a button click");
@@ -168,7 +168,7 @@ pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
     let poise::Context::Application(app) = ctx else {
         return;
     };
-    let card = cards::error_card(&message);
+    let card = cards::text_card(&message);
     if let Err(err) = app
         .data()
         .rest

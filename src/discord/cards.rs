@@ -468,7 +468,7 @@ const LONGEST_BOOKMARK_LINK: usize = 240;
 /// stays under 600 characters, so ten of them and the rest fit Discord's 6000.
 pub fn bookmarks_card(bookmarks: &[Bookmark], page: u32, total: u64) -> Card {
     if total == 0 {
-        return error_card(
+        return text_card(
             "You have no bookmarks yet. Use the Save button on a reflection post, or on the answer to /prompt, /story or /pack, to keep something here. Only you can see this.",
         );
     }
@@ -593,16 +593,25 @@ pub fn forgotten_card(erased: &Erased) -> Card {
         ));
     }
     text.push_str("\nIf you use careprompt again, it starts from nothing.");
-    error_card(&text)
+    text_card(&text)
 }
 
 /// The message that carries `/mydata`'s file.
 pub fn my_data_card() -> Card {
-    error_card("Here is everything careprompt holds about you, in every server, as a JSON file. Only you can see this. /forget-me erases it.")
+    text_card("Here is everything careprompt holds about you, in every server, as a JSON file. Only you can see this. /forget-me erases it.")
 }
 
-/// A short private message explaining what went wrong and what to do.
-pub fn error_card(message: &str) -> Card {
+/// A short confirmation in a neutral box, such as "Paused posts in #wellbeing".
+pub fn note_card(text: String) -> Card {
+    Card {
+        content: None,
+        embeds: vec![CreateEmbed::new().description(text).colour(NEUTRAL_COLOUR)],
+        buttons: Vec::new(),
+    }
+}
+
+/// A short private message in plain text: what went wrong and what to do, or a confirmation.
+pub fn text_card(message: &str) -> Card {
     Card {
         content: Some(message.to_string()),
         embeds: Vec::new(),

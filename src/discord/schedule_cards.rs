@@ -200,12 +200,3 @@ pub fn schedule_list_card(schedules: &[(ScheduleRecord, Option<Delivery>)]) -> C
         buttons: Vec::new(),
     }
 }
-
-/// A short private confirmation.
-pub fn schedule_done_card(text: String) -> Card {
-    Card {
-        content: None,
-        embeds: vec![CreateEmbed::new().description(text).colour(NEUTRAL_COLOUR)],
-        buttons: Vec::new(),
-    }
-}

@@ -51,7 +51,7 @@ pub async fn upcoming(ctx: AppContext<'_>) -> Result<(), Error> {
             let slots = super::schedule::upcoming(data, &schedule, 3)?;
             schedule_cards::schedule_preview_card(&data.library, &schedule, &slots)
         }
-        None => schedule_cards::schedule_done_card(
+        None => cards::note_card(
             "This channel has no reflection post schedule. A server admin can set one up with /schedule set.".to_string(),
         ),
     };

@@ -3,7 +3,7 @@
 
 use crate::bot::commands::content::find_theme;
 use crate::bot::data::{AppContext, Error};
-use crate::discord::schedule_cards::schedule_done_card;
+use crate::discord::cards::note_card;
 use crate::error::UserError;
 
 pub fn commands() -> Vec<super::Command> {
@@ -32,8 +32,7 @@ pub async fn optin(ctx: AppContext<'_>) -> Result<(), Error> {
     } else {
         "You already get this server's cards by DM. If your DMs were closed, they will be tried again from the next card."
     };
-    data.reply(&ctx, schedule_done_card(text.to_string()), true)
-        .await
+    data.reply(&ctx, note_card(text.to_string()), true).await
 }
 
 /// Stop getting this server's reflection cards by direct message.
@@ -51,8 +50,7 @@ pub async fn optout(ctx: AppContext<'_>) -> Result<(), Error> {
     } else {
         "You were not getting this server's cards by DM, so nothing has changed."
     };
-    data.reply(&ctx, schedule_done_card(text.to_string()), true)
-        .await
+    data.reply(&ctx, note_card(text.to_string()), true).await
 }
 
 /// Keep a theme out of your DMs, in every server.
@@ -94,5 +92,5 @@ async fn set_muted(ctx: AppContext<'_>, theme: &str, muted: bool) -> Result<(), 
         (false, true) => format!("{title} is back in your DMs."),
         (false, false) => format!("{title} was not muted."),
     };
-    data.reply(&ctx, schedule_done_card(text), true).await
+    data.reply(&ctx, note_card(text), true).await
 }

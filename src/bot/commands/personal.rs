@@ -77,7 +77,7 @@ async fn remove(
     } else {
         "You have no such bookmark, so nothing changed. /bookmarks list shows the ones you have."
     };
-    data.reply(&ctx, cards::error_card(text), true).await
+    data.reply(&ctx, cards::text_card(text), true).await
 }
 
 /// Everything careprompt holds about you, in every server, as a file only you see.

@@ -8,8 +8,9 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use poise::serenity_prelude as serenity;
 
 use crate::bot::data::{AppContext, Data, Error};
+use crate::discord::cards::note_card;
 use crate::discord::schedule_cards::{
-    schedule_done_card, schedule_list_card, schedule_preview_card, schedule_saved_card,
+    schedule_list_card, schedule_preview_card, schedule_saved_card,
 };
 use crate::domain::planning::{plan, PreviewRequest, Slot};
 use crate::domain::settings::ScheduleSettings;
@@ -301,7 +302,7 @@ async fn pause(
             schedule.channel_id
         ),
     };
-    data.reply(&ctx, schedule_done_card(text), true).await
+    data.reply(&ctx, note_card(text), true).await
 }
 
 /// Start posting in a paused channel again, from its next slot.
@@ -330,7 +331,7 @@ async fn resume(
             schedule.channel_id
         ),
     };
-    data.reply(&ctx, schedule_done_card(text), true).await
+    data.reply(&ctx, note_card(text), true).await
 }
 
 /// Skip the next post in a channel. The themes carry on where they were.
@@ -382,7 +383,7 @@ async fn skip(
             schedule.channel_id
         ),
     };
-    data.reply(&ctx, schedule_done_card(text), true).await
+    data.reply(&ctx, note_card(text), true).await
 }
 
 /// Stop posting in a channel and forget its schedule.
@@ -402,7 +403,7 @@ async fn remove(
         "Removed the schedule for <#{}>. Nothing more will be posted there.",
         schedule.channel_id
     );
-    data.reply(&ctx, schedule_done_card(text), true).await
+    data.reply(&ctx, note_card(text), true).await
 }
 
 /// Post the next card in a channel now. The themes move on as if it had been scheduled.
@@ -444,7 +445,7 @@ async fn post_now(
         .edit_original(
             ctx.interaction.application_id,
             &ctx.interaction.token,
-            schedule_done_card(text),
+            note_card(text),
         )
         .await
         .map_err(crate::error::ReplyFailed)?;
