@@ -100,6 +100,15 @@ fn next_slot(schedule: &ScheduleRecord, now: DateTime<Utc>) -> Option<DateTime<U
     }
 }
 
+/// The channel's schedule, for a member allowed to manage it.
+async fn admin_schedule(
+    ctx: &AppContext<'_>,
+    channel: &serenity::PartialChannel,
+) -> Result<ScheduleRecord, Error> {
+    let guild = require_admin(ctx)?;
+    existing(ctx.data(), guild, channel.id.get()).await
+}
+
 /// The next `count` slots of a schedule, from where it stands.
 pub fn upcoming(data: &Data, schedule: &ScheduleRecord, count: usize) -> Result<Vec<Slot>, Error> {
     let now = data.clock.now();
@@ -234,9 +243,8 @@ async fn preview(
     #[channel_types("Text", "News")]
     channel: serenity::PartialChannel,
 ) -> Result<(), Error> {
-    let guild = require_admin(&ctx)?;
     let data = ctx.data();
-    let schedule = existing(data, guild, channel.id.get()).await?;
+    let schedule = admin_schedule(&ctx, &channel).await?;
     let slots = upcoming(data, &schedule, 6)?;
     let card = schedule_preview_card(&data.library, &schedule, &slots);
     data.reply(&ctx, card, true).await
@@ -263,9 +271,8 @@ async fn pause(
     #[max_length = 10]
     until: Option<String>,
 ) -> Result<(), Error> {
-    let guild = require_admin(&ctx)?;
     let data = ctx.data();
-    let schedule = existing(data, guild, channel.id.get()).await?;
+    let schedule = admin_schedule(&ctx, &channel).await?;
     let tz = schedule.settings.schedule.timezone();
     let now = data.clock.now();
     let resume_at = match until.as_deref().map(str::trim) {
@@ -313,9 +320,8 @@ async fn resume(
     #[channel_types("Text", "News")]
     channel: serenity::PartialChannel,
 ) -> Result<(), Error> {
-    let guild = require_admin(&ctx)?;
     let data = ctx.data();
-    let schedule = existing(data, guild, channel.id.get()).await?;
+    let schedule = admin_schedule(&ctx, &channel).await?;
     let next = schedule.settings.schedule.next_after(data.clock.now());
     data.store.resume_schedule(schedule.id, next).await?;
     data.scheduler.wake();
@@ -342,9 +348,8 @@ async fn skip(
     #[channel_types("Text", "News")]
     channel: serenity::PartialChannel,
 ) -> Result<(), Error> {
-    let guild = require_admin(&ctx)?;
     let data = ctx.data();
-    let schedule = existing(data, guild, channel.id.get()).await?;
+    let schedule = admin_schedule(&ctx, &channel).await?;
     let Some(slot) = next_slot(&schedule, data.clock.now()) else {
         return Err(UserError::Conflict(
             "That schedule has no post coming up to skip. A schedule paused until resumed has none."
@@ -394,9 +399,8 @@ async fn remove(
     #[channel_types("Text", "News")]
     channel: serenity::PartialChannel,
 ) -> Result<(), Error> {
-    let guild = require_admin(&ctx)?;
     let data = ctx.data();
-    let schedule = existing(data, guild, channel.id.get()).await?;
+    let schedule = admin_schedule(&ctx, &channel).await?;
     data.store.delete_schedule(schedule.channel_id).await?;
     data.scheduler.wake();
     let text = format!(
@@ -414,9 +418,8 @@ async fn post_now(
     #[channel_types("Text", "News")]
     channel: serenity::PartialChannel,
 ) -> Result<(), Error> {
-    let guild = require_admin(&ctx)?;
     let data = ctx.data();
-    let schedule = existing(data, guild, channel.id.get()).await?;
+    let schedule = admin_schedule(&ctx, &channel).await?;
     // Posting waits its turn under Discord's limits, which can take longer than the 3 seconds a
     // first answer has.
     data.rest
