@@ -1,7 +1,8 @@
 //! Self-tests of the fake Discord with the real serenity / poise client: a tiny poise bot
 //! defined here (not careprompt) connects in proxy mode and in default mode, registers its
 //! commands, answers commands and a button, survives gateway closes and reconnects, and meets
-//! injected rate limits and server errors. Unit tests of the validator and the payload
+//! injected rate limits and server errors. A sharded serenity client and raw gateway clients
+//! check that each shard gets its own guilds and events. Unit tests of the validator and the payload
 //! builders live beside them in `support/`.
 
 use std::sync::Arc;
@@ -12,8 +13,8 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
 use crate::support::{
-    discord_error, ButtonClick, CommandInvocation, FakeConfig, FakeDiscord, Fault, RouteMatch,
-    BAD_TOKEN, CHANNEL_ID, GUILD_ID, TOKEN,
+    discord_error, shard_of_guild, ButtonClick, CommandInvocation, FakeConfig, FakeDiscord, Fault,
+    RouteMatch, BAD_TOKEN, CHANNEL_ID, GUILD_ID, TOKEN,
 };
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -966,5 +967,573 @@ async fn expired_interaction_token_refuses_followups() -> anyhow::Result<()> {
         "{bot_err:?}"
     );
     assert_eq!(fake.take_violations().len(), 1);
+    Ok(())
+}
+
+// ----- many guilds and sharding -----
+
+/// Guilds on each shard of two, by Discord's `(guild_id >> 22) % num_shards`; [`GUILD_ID`] is
+/// on shard 0.
+const WARD_ON_SHARD_1: u64 = (1 << 22) | 2001;
+const WARD_ON_SHARD_1_CHANNEL: u64 = 1101;
+const CLINIC_ON_SHARD_1: u64 = (3 << 22) | 2002;
+const CLINIC_ON_SHARD_1_CHANNEL: u64 = 1102;
+const THEATRE_ON_SHARD_0: u64 = (2 << 22) | 2003;
+const THEATRE_ON_SHARD_0_CHANNEL: u64 = 1103;
+
+/// Adds three guilds to the default one: two of them on shard 1 of 2, one more on shard 0.
+fn add_two_shard_world(fake: &FakeDiscord) {
+    for (guild, shard) in [
+        (GUILD_ID, 0),
+        (WARD_ON_SHARD_1, 1),
+        (CLINIC_ON_SHARD_1, 1),
+        (THEATRE_ON_SHARD_0, 0),
+    ] {
+        assert_eq!(shard_of_guild(guild, 2), shard, "guild {guild}");
+    }
+    fake.add_guild(
+        WARD_ON_SHARD_1,
+        "Ward 9",
+        &[(WARD_ON_SHARD_1_CHANNEL, "wellbeing")],
+    );
+    fake.add_guild(
+        CLINIC_ON_SHARD_1,
+        "Outpatients",
+        &[(CLINIC_ON_SHARD_1_CHANNEL, "staff-room")],
+    );
+    fake.add_guild(
+        THEATRE_ON_SHARD_0,
+        "Theatres",
+        &[(THEATRE_ON_SHARD_0_CHANNEL, "recovery")],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_bot_recommends_the_configured_shards() -> anyhow::Result<()> {
+    let fake = FakeDiscord::start().await;
+    let gateway = fake.proxy_http(TOKEN).get_bot_gateway().await?;
+    assert_eq!(gateway.shards, 1, "one shard by default");
+
+    let fake = FakeDiscord::start_with(FakeConfig {
+        shards: 3,
+        ..FakeConfig::default()
+    })
+    .await;
+    for http in [fake.proxy_http(TOKEN), fake.default_mode_http(TOKEN)] {
+        let gateway = http.get_bot_gateway().await?;
+        assert_eq!(gateway.shards, 3);
+        assert_eq!(gateway.url, fake.ws_url());
+        assert_eq!(gateway.session_start_limit.max_concurrency, 1);
+    }
+    fake.assert_no_violations();
+    Ok(())
+}
+
+/// What a sharded serenity client saw, with the shard that saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Seen {
+    Ready {
+        shard: u32,
+        shard_in_ready: Option<[u32; 2]>,
+        guilds: Vec<u64>,
+    },
+    GuildCreate {
+        shard: u32,
+        guild: u64,
+    },
+    Interaction {
+        shard: u32,
+        guild: Option<u64>,
+    },
+}
+
+/// Records every READY, GUILD_CREATE and interaction with its shard, and answers each
+/// interaction with the shard that got it.
+struct ShardRecorder(mpsc::UnboundedSender<Seen>);
+
+#[serenity::async_trait]
+impl serenity::EventHandler for ShardRecorder {
+    async fn ready(&self, ctx: serenity::Context, ready: serenity::Ready) {
+        let mut guilds: Vec<u64> = ready.guilds.iter().map(|g| g.id.get()).collect();
+        guilds.sort_unstable();
+        let _ = self.0.send(Seen::Ready {
+            shard: ctx.shard_id.0,
+            shard_in_ready: ready.shard.map(|s| [s.id.0, s.total]),
+            guilds,
+        });
+    }
+
+    async fn guild_create(
+        &self,
+        ctx: serenity::Context,
+        guild: serenity::Guild,
+        _is_new: Option<bool>,
+    ) {
+        let _ = self.0.send(Seen::GuildCreate {
+            shard: ctx.shard_id.0,
+            guild: guild.id.get(),
+        });
+    }
+
+    async fn interaction_create(&self, ctx: serenity::Context, interaction: serenity::Interaction) {
+        let serenity::Interaction::Command(cmd) = interaction else {
+            return;
+        };
+        let _ = self.0.send(Seen::Interaction {
+            shard: ctx.shard_id.0,
+            guild: cmd.guild_id.map(|g| g.get()),
+        });
+        let answer = serenity::CreateInteractionResponseMessage::new()
+            .content(format!("shard {}", ctx.shard_id.0));
+        let _ = cmd
+            .create_response(&ctx, serenity::CreateInteractionResponse::Message(answer))
+            .await;
+    }
+}
+
+/// Waits for the next thing the recorder saw.
+async fn next_seen(seen: &mut mpsc::UnboundedReceiver<Seen>) -> Seen {
+    tokio::time::timeout(WAIT, seen.recv())
+        .await
+        .expect("the client saw nothing in time")
+        .expect("recorder gone")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn autosharded_client_gets_each_shards_guilds_and_interactions() -> anyhow::Result<()> {
+    let fake = FakeDiscord::start_with(FakeConfig {
+        shards: 2,
+        ..FakeConfig::default()
+    })
+    .await;
+    add_two_shard_world(&fake);
+    let (tx, mut seen) = mpsc::unbounded_channel();
+    let mut client = serenity::ClientBuilder::new_with_http(
+        fake.proxy_http(TOKEN),
+        serenity::GatewayIntents::GUILDS,
+    )
+    .event_handler(ShardRecorder(tx))
+    .await?;
+    let shards = client.shard_manager.clone();
+    // start_autosharded boots as many shards as /gateway/bot recommends, 5 s apart.
+    let run = tokio::spawn(async move { client.start_autosharded().await });
+    fake.wait_shards_ready(&[0, 1], 2, WAIT).await?;
+    let mut identified = fake.identified_shards();
+    identified.sort_unstable();
+    assert_eq!(identified, [[0, 2], [1, 2]]);
+
+    // Each shard's READY lists its own guilds only, and each GUILD_CREATE comes on the shard
+    // of its guild.
+    let mut readies = Vec::new();
+    let mut guild_creates = Vec::new();
+    while readies.len() < 2 || guild_creates.len() < 4 {
+        match next_seen(&mut seen).await {
+            ready @ Seen::Ready { .. } => readies.push(ready),
+            Seen::GuildCreate { shard, guild } => guild_creates.push((guild, shard)),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    readies.sort_by_key(|r| match r {
+        Seen::Ready { shard, .. } => *shard,
+        _ => u32::MAX,
+    });
+    let mut shard_0_guilds = vec![GUILD_ID, THEATRE_ON_SHARD_0];
+    shard_0_guilds.sort_unstable();
+    let mut shard_1_guilds = vec![WARD_ON_SHARD_1, CLINIC_ON_SHARD_1];
+    shard_1_guilds.sort_unstable();
+    assert_eq!(
+        readies,
+        [
+            Seen::Ready {
+                shard: 0,
+                shard_in_ready: Some([0, 2]),
+                guilds: shard_0_guilds
+            },
+            Seen::Ready {
+                shard: 1,
+                shard_in_ready: Some([1, 2]),
+                guilds: shard_1_guilds
+            },
+        ]
+    );
+    guild_creates.sort_unstable();
+    let mut expected: Vec<(u64, u32)> = [
+        GUILD_ID,
+        WARD_ON_SHARD_1,
+        CLINIC_ON_SHARD_1,
+        THEATRE_ON_SHARD_0,
+    ]
+    .iter()
+    .map(|g| (*g, shard_of_guild(*g, 2)))
+    .collect();
+    expected.sort_unstable();
+    assert_eq!(guild_creates, expected);
+
+    // Joining a guild: its GUILD_CREATE reaches the shard that holds it.
+    const NEW_WARD: u64 = (5 << 22) | 2004;
+    assert_eq!(shard_of_guild(NEW_WARD, 2), 1);
+    fake.add_guild(NEW_WARD, "Ward 12", &[(1104, "wellbeing")]);
+    assert_eq!(
+        next_seen(&mut seen).await,
+        Seen::GuildCreate {
+            shard: 1,
+            guild: NEW_WARD
+        }
+    );
+
+    // An interaction goes to its guild's shard only: a second delivery would be a second
+    // callback, which the fake rejects as a violation.
+    let reply = fake
+        .run_command(
+            CommandInvocation::guild("where").in_guild(WARD_ON_SHARD_1, WARD_ON_SHARD_1_CHANNEL),
+        )
+        .await?;
+    assert_eq!(reply.content().as_deref(), Some("shard 1"));
+    assert_eq!(fake.messages_in(WARD_ON_SHARD_1_CHANNEL).len(), 1);
+    let on_shard_0 = fake.run_command(CommandInvocation::guild("where")).await?;
+    assert_eq!(on_shard_0.content().as_deref(), Some("shard 0"));
+    let in_dm = fake.run_command(CommandInvocation::dm("where")).await?;
+    assert_eq!(
+        in_dm.content().as_deref(),
+        Some("shard 0"),
+        "DMs go to shard 0"
+    );
+    let mut interactions = Vec::new();
+    while interactions.len() < 3 {
+        interactions.push(next_seen(&mut seen).await);
+    }
+    assert_eq!(
+        interactions,
+        [
+            Seen::Interaction {
+                shard: 1,
+                guild: Some(WARD_ON_SHARD_1)
+            },
+            Seen::Interaction {
+                shard: 0,
+                guild: Some(GUILD_ID)
+            },
+            Seen::Interaction {
+                shard: 0,
+                guild: None
+            },
+        ]
+    );
+
+    // Disturbing one shard: only that shard resumes; the other keeps its connection.
+    let connections = fake.connection_count();
+    fake.gateway_close_shard(1, 4000).await;
+    fake.wait_resumed(WAIT).await?;
+    assert_eq!(fake.resumed_count(), 1);
+    assert_eq!(fake.connection_count(), connections + 1);
+    assert_eq!(fake.identify_count(), 2, "resumed, not re-identified");
+    let again = fake
+        .run_command(
+            CommandInvocation::guild("where")
+                .in_guild(CLINIC_ON_SHARD_1, CLINIC_ON_SHARD_1_CHANNEL),
+        )
+        .await?;
+    assert_eq!(again.content().as_deref(), Some("shard 1"));
+
+    shards.shutdown_all().await;
+    run.abort();
+    fake.assert_no_violations();
+    Ok(())
+}
+
+/// Connects a raw client, IDENTIFYs with `shard` and returns it with its READY.
+async fn identify_raw(fake: &FakeDiscord, shard: Value) -> (RawWs, Value) {
+    let mut ws = connect_raw(fake).await;
+    assert_eq!(next_frame(&mut ws).await["op"], 10);
+    let props = json!({"os": "linux", "browser": "raw", "device": "raw"});
+    send_frame(
+        &mut ws,
+        json!({"op": 2, "d": {"token": TOKEN, "intents": 1, "properties": props,
+                              "shard": shard}}),
+    )
+    .await;
+    let ready = next_frame(&mut ws).await;
+    assert_eq!(ready["t"], "READY", "{ready}");
+    (ws, ready)
+}
+
+/// The ids of the guilds a READY lists, sorted.
+fn ready_guilds(ready: &Value) -> Vec<u64> {
+    let mut ids: Vec<u64> = ready["d"]["guilds"]
+        .as_array()
+        .expect("guilds")
+        .iter()
+        .map(|g| {
+            assert_eq!(g["unavailable"], true);
+            g["id"].as_str().expect("id").parse().expect("snowflake")
+        })
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// The guild ids of the next `n` frames, which must be GUILD_CREATEs, sorted.
+async fn guild_creates(ws: &mut RawWs, n: usize) -> Vec<u64> {
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        let frame = next_frame(ws).await;
+        assert_eq!(frame["t"], "GUILD_CREATE", "{frame}");
+        ids.push(
+            frame["d"]["id"]
+                .as_str()
+                .expect("id")
+                .parse()
+                .expect("snowflake"),
+        );
+    }
+    ids.sort_unstable();
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_sessions_get_only_their_shards_events() -> anyhow::Result<()> {
+    let fake = FakeDiscord::start().await;
+    add_two_shard_world(&fake);
+
+    // READY lists exactly the shard's guilds, echoes the shard, then one GUILD_CREATE each.
+    let (mut ws0, ready0) = identify_raw(&fake, json!([0, 2])).await;
+    assert_eq!(ready0["d"]["shard"], json!([0, 2]));
+    let mut shard_0_guilds = vec![GUILD_ID, THEATRE_ON_SHARD_0];
+    shard_0_guilds.sort_unstable();
+    assert_eq!(ready_guilds(&ready0), shard_0_guilds);
+    assert_eq!(guild_creates(&mut ws0, 2).await, shard_0_guilds);
+    let (mut ws1, ready1) = identify_raw(&fake, json!([1, 2])).await;
+    assert_eq!(ready1["d"]["shard"], json!([1, 2]));
+    let mut shard_1_guilds = vec![WARD_ON_SHARD_1, CLINIC_ON_SHARD_1];
+    shard_1_guilds.sort_unstable();
+    assert_eq!(ready_guilds(&ready1), shard_1_guilds);
+    assert_eq!(guild_creates(&mut ws1, 2).await, shard_1_guilds);
+    fake.wait_shards_ready(&[0, 1], 2, WAIT).await?;
+
+    // An interaction in a shard-1 guild reaches shard 1 only: the next frame shard 0 gets is
+    // the DM interaction sent after it, and the next one shard 1 gets is a shard-1 event.
+    let in_ward = fake
+        .command_interaction(&echo_cmd("ward").in_guild(WARD_ON_SHARD_1, WARD_ON_SHARD_1_CHANNEL));
+    assert_eq!(in_ward["channel"]["name"], "wellbeing");
+    assert_eq!(in_ward["channel"]["guild_id"], WARD_ON_SHARD_1.to_string());
+    fake.send_interaction(in_ward).await?;
+    let got = next_frame(&mut ws1).await;
+    assert_eq!(got["t"], "INTERACTION_CREATE");
+    assert_eq!(got["d"]["guild_id"], WARD_ON_SHARD_1.to_string());
+    assert_eq!(got["s"], 4, "each session counts its own seq");
+    fake.send_interaction(fake.command_interaction(&CommandInvocation::dm("echo")))
+        .await?;
+    let got = next_frame(&mut ws0).await;
+    assert_eq!(got["t"], "INTERACTION_CREATE");
+    assert!(got["d"].get("guild_id").is_none(), "the DM one: {got}");
+    // Routing by `id` for GUILD_* events, by the channel's guild without a `guild_id`.
+    fake.dispatch(
+        "GUILD_DELETE",
+        json!({"id": CLINIC_ON_SHARD_1.to_string(), "unavailable": true}),
+    )
+    .await;
+    assert_eq!(next_frame(&mut ws1).await["t"], "GUILD_DELETE");
+    fake.dispatch(
+        "TYPING_START",
+        json!({"channel_id": THEATRE_ON_SHARD_0_CHANNEL.to_string(), "user_id": "5000",
+               "timestamp": 0}),
+    )
+    .await;
+    assert_eq!(next_frame(&mut ws0).await["t"], "TYPING_START");
+
+    // A second client on shard 1 gets a session of its own; both receive shard 1's events.
+    let (mut ws1b, ready1b) = identify_raw(&fake, json!([1, 2])).await;
+    assert_ne!(ready1b["d"]["session_id"], ready1["d"]["session_id"]);
+    assert_eq!(guild_creates(&mut ws1b, 2).await, shard_1_guilds);
+    let typing_in_ward = json!({"channel_id": WARD_ON_SHARD_1_CHANNEL.to_string(),
+        "guild_id": WARD_ON_SHARD_1.to_string(), "user_id": "5000", "timestamp": 1});
+    fake.dispatch("TYPING_START", typing_in_ward).await;
+    assert_eq!(next_frame(&mut ws1).await["d"]["timestamp"], 1);
+    assert_eq!(next_frame(&mut ws1b).await["d"]["timestamp"], 1);
+    assert_eq!(fake.identified_shards(), [[0, 2], [1, 2], [1, 2]]);
+
+    // Dropping shard 1's connections leaves shard 0 connected; RESUME finds a session by id
+    // and replays only what that session missed.
+    fake.gateway_drop_tcp_shard(1).await;
+    drop(ws1);
+    drop(ws1b);
+    assert_eq!(fake.connected_shards(), [[0, 2]]);
+    fake.dispatch(
+        "TYPING_START",
+        json!({"channel_id": WARD_ON_SHARD_1_CHANNEL.to_string(),
+               "guild_id": WARD_ON_SHARD_1.to_string(), "user_id": "5000", "timestamp": 2}),
+    )
+    .await;
+    let mut ws1 = connect_raw(&fake).await;
+    assert_eq!(next_frame(&mut ws1).await["op"], 10);
+    send_frame(
+        &mut ws1,
+        json!({"op": 6, "d": {"token": TOKEN, "session_id": ready1["d"]["session_id"],
+                              "seq": 6}}),
+    )
+    .await;
+    let replayed = next_frame(&mut ws1).await;
+    assert_eq!(
+        (replayed["s"].as_u64(), replayed["d"]["timestamp"].as_u64()),
+        (Some(7), Some(2))
+    );
+    assert_eq!(next_frame(&mut ws1).await["t"], "RESUMED");
+    assert_eq!(fake.connected_shards(), [[0, 2], [1, 2]]);
+
+    // A guild joined now: GUILD_CREATE to the live shard-1 session (and kept for the other).
+    const NEW_WARD: u64 = (7 << 22) | 2005;
+    fake.add_guild(NEW_WARD, "Ward 14", &[(1105, "wellbeing")]);
+    let joined = next_frame(&mut ws1).await;
+    assert_eq!(joined["t"], "GUILD_CREATE");
+    assert_eq!(joined["d"]["id"], NEW_WARD.to_string());
+    assert_eq!(joined["d"]["channels"][0]["id"], "1105");
+    assert_eq!(fake.guild_of_channel(1105), Some(NEW_WARD));
+    fake.dispatch(
+        "TYPING_START",
+        json!({"channel_id": CHANNEL_ID.to_string(), "guild_id": GUILD_ID.to_string(),
+               "user_id": "5000", "timestamp": 3}),
+    )
+    .await;
+    assert_eq!(
+        next_frame(&mut ws0).await["d"]["timestamp"],
+        3,
+        "shard 0 got no shard-1 event"
+    );
+    fake.assert_no_violations();
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_shard_closes_with_4010() -> anyhow::Result<()> {
+    let fake = FakeDiscord::start().await;
+    let props = json!({"os": "linux", "browser": "raw", "device": "raw"});
+    for (shard, close) in [
+        (json!([2, 2]), 4010),
+        (json!([0, 0]), 4010),
+        (json!([1]), 4002),
+    ] {
+        let mut ws = connect_raw(&fake).await;
+        assert_eq!(next_frame(&mut ws).await["op"], 10);
+        send_frame(
+            &mut ws,
+            json!({"op": 2, "d": {"token": TOKEN, "intents": 1, "properties": props,
+                                  "shard": shard}}),
+        )
+        .await;
+        assert_eq!(
+            next_frame(&mut ws).await,
+            json!({"close": close}),
+            "{shard}"
+        );
+    }
+    assert_eq!(fake.identify_count(), 0);
+    let violations = fake.take_violations();
+    assert_eq!(violations.len(), 3, "{violations:?}");
+    assert!(
+        violations[0].contains("invalid shard [2, 2]"),
+        "{violations:?}"
+    );
+
+    // serenity's IDENTIFY for a shard beyond the count is refused too (serenity then keeps
+    // retrying the shard, 5 s apart).
+    let mut client = serenity::ClientBuilder::new_with_http(
+        fake.proxy_http(TOKEN),
+        serenity::GatewayIntents::GUILDS,
+    )
+    .await?;
+    let run = tokio::spawn(async move { client.start_shard(3, 2).await });
+    fake.wait_gateway_frame(|f| f["op"] == 2 && f["d"]["shard"] == json!([3, 2]), WAIT)
+        .await?;
+    run.abort();
+    let violations = fake.take_violations();
+    assert!(
+        !violations.is_empty()
+            && violations
+                .iter()
+                .all(|v| v.contains("invalid shard [3, 2]")),
+        "{violations:?}"
+    );
+    assert_eq!(fake.identify_count(), 0);
+    assert!(fake.connected_shards().is_empty());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rest_finds_channels_in_every_guild() -> anyhow::Result<()> {
+    let fake = FakeDiscord::start().await;
+    add_two_shard_world(&fake);
+    fake.add_channel_to_guild(WARD_ON_SHARD_1, 1106, "night-shift");
+    let http = fake.proxy_http(TOKEN);
+    let ward = serenity::GuildId::new(WARD_ON_SHARD_1);
+    let channel = serenity::ChannelId::new(WARD_ON_SHARD_1_CHANNEL);
+
+    let found = channel
+        .to_channel(&http)
+        .await?
+        .guild()
+        .expect("a guild channel");
+    assert_eq!((found.guild_id, found.name.as_str()), (ward, "wellbeing"));
+    let listed = ward.channels(&http).await?;
+    assert_eq!(listed.len(), 2);
+    assert!(listed.values().all(|c| c.guild_id == ward));
+    assert_eq!(http.get_guild(ward).await?.name, "Ward 9");
+    let member = ward.member(&http, serenity::UserId::new(5000)).await?;
+    assert_eq!(member.guild_id, ward);
+    assert_eq!(fake.guild_of_channel(1106), Some(WARD_ON_SHARD_1));
+    assert_eq!(
+        fake.guild_ids(),
+        [
+            GUILD_ID,
+            WARD_ON_SHARD_1,
+            CLINIC_ON_SHARD_1,
+            THEATRE_ON_SHARD_0
+        ]
+    );
+
+    // Posts and threads there; a thread belongs to its parent's guild.
+    let posted = channel.say(&http, "in another ward").await?;
+    assert_eq!(fake.messages_in(WARD_ON_SHARD_1_CHANNEL).len(), 1);
+    let thread = channel
+        .create_thread_from_message(&http, posted.id, serenity::CreateThread::new("Check-in"))
+        .await?;
+    assert_eq!(thread.guild_id, ward);
+
+    // Guild commands register in any guild the bot is in, not in others.
+    let ward_commands = format!(
+        "{}/api/v10/applications/1000/guilds/{WARD_ON_SHARD_1}/commands",
+        fake.proxy_base_url()
+    );
+    let client = raw_client();
+    let put = |url: String| {
+        client
+            .put(url)
+            .header("authorization", format!("Bot {TOKEN}"))
+            .header("content-type", "application/json")
+            .body(json!([{"name": "where", "description": "Which shard"}]).to_string())
+            .send()
+    };
+    assert_eq!(put(ward_commands).await?.status().as_u16(), 200);
+    let elsewhere = format!(
+        "{}/api/v10/applications/1000/guilds/999/commands",
+        fake.proxy_base_url()
+    );
+    assert_eq!(put(elsewhere).await?.status().as_u16(), 403);
+
+    // Unknown guilds and deleted channels answer as Discord does.
+    match http.get_guild(serenity::GuildId::new(999)).await {
+        Err(serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r))) => {
+            assert_eq!((r.status_code.as_u16(), r.error.code), (404, 10004));
+        }
+        other => panic!("expected Unknown Guild, got {other:?}"),
+    }
+    fake.delete_channel(WARD_ON_SHARD_1_CHANNEL);
+    match channel.say(&http, "gone").await {
+        Err(serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r))) => {
+            assert_eq!((r.status_code.as_u16(), r.error.code), (404, 10003));
+        }
+        other => panic!("expected Unknown Channel, got {other:?}"),
+    }
+    assert_eq!(ward.channels(&http).await?.len(), 1);
+    fake.assert_no_violations();
     Ok(())
 }

@@ -17,13 +17,17 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
-use super::payloads::{self, ButtonClick, CommandInvocation, APP_ID, CHANNEL_ID, CHANNEL_NAME};
+use super::payloads::{
+    self, shard_of_guild, ButtonClick, CommandInvocation, FakeGuild, APP_ID, CHANNEL_ID, GUILD_ID,
+};
 use super::{gateway, rest, tls};
 
 /// How long `run_command` / `click_button` wait for the bot's answer.
 pub const INTERACTION_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long gateway helpers wait for a live connection or a session.
 pub const GATEWAY_WAIT: Duration = Duration::from_secs(10);
+/// The GUILDS gateway intent, without which Discord sends no GUILD_CREATE.
+pub(crate) const GUILDS_INTENT: u64 = 1;
 
 /// Knobs of the fake; `Default` is Discord's behaviour.
 #[derive(Clone, Debug)]
@@ -42,8 +46,11 @@ pub struct FakeConfig {
     /// Gateway frames a client may send per connection per minute before close 4008
     /// (Discord: 120). `None` switches it off.
     pub gateway_send_limit: Option<usize>,
-    /// Send GUILD_CREATE for the test guild after READY when the GUILDS intent is set.
+    /// Send GUILD_CREATE for each guild of the session's shard after READY, and when a guild
+    /// is added later, to sessions with the GUILDS intent.
     pub send_guild_create: bool,
+    /// The shard count `GET /gateway/bot` recommends (Discord: about one per 1000 guilds).
+    pub shards: u32,
 }
 
 impl Default for FakeConfig {
@@ -55,6 +62,7 @@ impl Default for FakeConfig {
             global_rate_limit: Some(50),
             gateway_send_limit: Some(120),
             send_guild_create: true,
+            shards: 1,
         }
     }
 }
@@ -289,26 +297,72 @@ pub(crate) struct Conn {
     pub tx: mpsc::UnboundedSender<Outgoing>,
 }
 
+/// A gateway session: what IDENTIFY starts and RESUME picks up again.
 pub(crate) struct Session {
     pub id: String,
+    /// `[shard_id, num_shards]` from IDENTIFY (`[0, 1]` without one).
+    pub shard: [u32; 2],
+    pub intents: u64,
     pub seq: u64,
     /// Every dispatch of the session (seq, frame), replayed on RESUME.
     pub events: Vec<(u64, Value)>,
+    /// The connection the session runs on; `None` while the client is away (it may RESUME).
+    pub conn: Option<Conn>,
+}
+
+impl Session {
+    /// Whether this session's shard receives the events of `guild` (`None`: DMs and events
+    /// without a guild, which Discord sends to shard 0).
+    pub fn receives(&self, guild: Option<u64>) -> bool {
+        let [shard_id, num_shards] = self.shard;
+        match guild {
+            Some(g) => shard_of_guild(g, num_shards) == shard_id,
+            None => shard_id == 0,
+        }
+    }
+
+    pub fn is_on(&self, conn_id: u64) -> bool {
+        self.conn.as_ref().is_some_and(|c| c.id == conn_id)
+    }
 }
 
 #[derive(Default)]
 pub(crate) struct GatewayState {
     pub connections: usize,
-    pub identify_count: usize,
-    pub ready_count: usize,
+    /// The shard of each accepted IDENTIFY, in order.
+    pub identified_shards: Vec<[u32; 2]>,
+    /// The shard of each READY sent, in order.
+    pub ready_shards: Vec<[u32; 2]>,
     pub resumed_count: usize,
-    /// `resumed_count` when a test last disturbed the connection.
+    /// `resumed_count` when a test last disturbed connections, and how many it disturbed.
     pub resumed_baseline: usize,
+    pub resumes_expected: usize,
     pub heartbeats: usize,
     pub frames: Vec<Value>,
-    pub current: Option<Conn>,
-    pub session: Option<Session>,
+    /// Live and resumable sessions, oldest first. Several may share a shard, as on Discord.
+    pub sessions: Vec<Session>,
     pub sessions_started: u64,
+}
+
+impl GatewayState {
+    /// Senders of the live connections whose session is on `shard` (any shard if `None`).
+    pub fn live_connections(
+        &self,
+        shard: Option<u32>,
+    ) -> Vec<(u64, mpsc::UnboundedSender<Outgoing>)> {
+        let mut out: Vec<(u64, mpsc::UnboundedSender<Outgoing>)> = Vec::new();
+        for session in &self.sessions {
+            if shard.is_some_and(|id| session.shard[0] != id) {
+                continue;
+            }
+            if let Some(conn) = &session.conn {
+                if !out.iter().any(|(id, _)| *id == conn.id) {
+                    out.push((conn.id, conn.tx.clone()));
+                }
+            }
+        }
+        out
+    }
 }
 
 pub(crate) struct InteractionState {
@@ -343,7 +397,8 @@ pub(crate) struct State {
     pub messages: BTreeMap<u64, Value>,
     pub channel_posts: Vec<u64>,
     pub nonces: HashMap<(u64, String), u64>,
-    pub channels: Vec<(u64, String)>,
+    /// The guilds the bot is in, [`GUILD_ID`] first.
+    pub guilds: Vec<FakeGuild>,
     /// Threads the bot started, by id.
     pub threads: BTreeMap<u64, Value>,
     pub dm_users: Vec<u64>,
@@ -366,7 +421,7 @@ impl State {
             messages: BTreeMap::new(),
             channel_posts: Vec::new(),
             nonces: HashMap::new(),
-            channels: vec![(CHANNEL_ID, CHANNEL_NAME.to_string())],
+            guilds: vec![FakeGuild::default_guild()],
             threads: BTreeMap::new(),
             dm_users: Vec::new(),
             blocked_dm_users: HashSet::new(),
@@ -381,26 +436,73 @@ impl State {
         self.next_id
     }
 
-    /// Appends a dispatch to the session and sends it on the live connection, if any.
-    /// Returns its sequence number, or `None` without a session.
-    pub fn push_dispatch(&mut self, event: &str, d: Value) -> Option<u64> {
-        let session = self.gw.session.as_mut()?;
+    pub fn guild(&self, guild_id: u64) -> Option<&FakeGuild> {
+        self.guilds.iter().find(|g| g.id == guild_id)
+    }
+
+    /// The guild holding a text channel (threads not included).
+    pub fn guild_of_channel(&self, channel_id: u64) -> Option<&FakeGuild> {
+        self.guilds
+            .iter()
+            .find(|g| g.channels.iter().any(|(id, _)| *id == channel_id))
+    }
+
+    /// The guild an event belongs to, which decides its shard: `id` for the GUILD_* events
+    /// about a guild itself, else `guild_id`, else the guild of its `channel_id` (Discord knows
+    /// it even where a test's payload leaves `guild_id` out). `None`: a DM or no guild.
+    pub fn event_guild(&self, event: &str, d: &Value) -> Option<u64> {
+        let snowflake = |v: Option<&Value>| {
+            v.and_then(|v| v.as_str().and_then(|s| s.parse().ok()).or(v.as_u64()))
+        };
+        if matches!(event, "GUILD_CREATE" | "GUILD_UPDATE" | "GUILD_DELETE") {
+            return snowflake(d.get("id"));
+        }
+        snowflake(d.get("guild_id")).or_else(|| {
+            snowflake(d.get("channel_id"))
+                .and_then(|c| self.guild_of_channel(c))
+                .map(|g| g.id)
+        })
+    }
+
+    /// Indexes of the sessions an event goes to.
+    pub fn recipients(&self, event: &str, d: &Value) -> Vec<usize> {
+        let guild = self.event_guild(event, d);
+        (0..self.gw.sessions.len())
+            .filter(|i| self.gw.sessions[*i].receives(guild))
+            .collect()
+    }
+
+    /// Appends a dispatch to one session and sends it on its live connection, if any.
+    /// Returns its sequence number.
+    pub fn push_to_session(&mut self, index: usize, event: &str, d: Value) -> u64 {
+        let session = &mut self.gw.sessions[index];
         session.seq += 1;
         let seq = session.seq;
         let frame = payloads::dispatch_frame(event, seq, d);
         session.events.push((seq, frame.clone()));
-        if let Some(conn) = &self.gw.current {
+        if let Some(conn) = &session.conn {
             let _ = conn.tx.send(Outgoing::Frame(frame));
         }
-        Some(seq)
+        seq
     }
 
-    /// The registered id of a command by name (guild registration first), if any.
-    pub fn command_id_by_name(&self, name: &str, kind: u64) -> Option<u64> {
+    /// Sends a dispatch as Discord routes it: to every session whose shard holds the event's
+    /// guild (shard 0 for DMs). Returns how many sessions got it.
+    pub fn push_dispatch(&mut self, event: &str, d: Value) -> usize {
+        let recipients = self.recipients(event, &d);
+        for &i in &recipients {
+            self.push_to_session(i, event, d.clone());
+        }
+        recipients.len()
+    }
+
+    /// The registered id of a command by name, if any: the registration in `guild` first,
+    /// then any guild's, then the global one.
+    pub fn command_id_by_name(&self, name: &str, kind: u64, guild: Option<u64>) -> Option<u64> {
         self.command_ids
             .iter()
             .filter(|((_, k, n), _)| *k == kind && n == name)
-            .max_by_key(|((scope, _, _), _)| scope.is_some())
+            .max_by_key(|((scope, _, _), _)| (guild.is_some() && *scope == guild, scope.is_some()))
             .map(|(_, id)| *id)
     }
 }
@@ -576,7 +678,27 @@ impl FakeDiscord {
     /// Waits until READY has been sent on some connection.
     pub async fn wait_ready(&self, timeout: Duration) -> anyhow::Result<()> {
         self.inner
-            .wait_for(timeout, "READY", |s| (s.gw.ready_count > 0).then_some(()))
+            .wait_for(timeout, "READY", |s| {
+                (!s.gw.ready_shards.is_empty()).then_some(())
+            })
+            .await
+    }
+
+    /// Waits until a READY was sent for each of `shard_ids` of `num_shards`.
+    pub async fn wait_shards_ready(
+        &self,
+        shard_ids: &[u32],
+        num_shards: u32,
+        timeout: Duration,
+    ) -> anyhow::Result<()> {
+        let what = format!("READY on shards {shard_ids:?} of {num_shards}");
+        self.inner
+            .wait_for(timeout, &what, |s| {
+                shard_ids
+                    .iter()
+                    .all(|id| s.gw.ready_shards.contains(&[*id, num_shards]))
+                    .then_some(())
+            })
             .await
     }
 
@@ -584,17 +706,19 @@ impl FakeDiscord {
     pub async fn wait_identify_count(&self, n: usize, timeout: Duration) -> anyhow::Result<()> {
         self.inner
             .wait_for(timeout, &format!("{n} IDENTIFY"), |s| {
-                (s.gw.identify_count >= n).then_some(())
+                (s.gw.identified_shards.len() >= n).then_some(())
             })
             .await
     }
 
-    /// Waits for a RESUMED sent after the latest `gateway_close` / `gateway_reconnect_op7` /
-    /// `gateway_drop_tcp` (or any RESUMED if there was none).
+    /// Waits for a RESUMED from each connection disturbed by the latest `gateway_close` /
+    /// `gateway_reconnect_op7` / `gateway_drop_tcp` (or their `_shard` forms), or for any
+    /// RESUMED if there was none.
     pub async fn wait_resumed(&self, timeout: Duration) -> anyhow::Result<()> {
         self.inner
             .wait_for(timeout, "RESUMED", |s| {
-                (s.gw.resumed_count > s.gw.resumed_baseline).then_some(())
+                let wanted = s.gw.resumed_baseline + s.gw.resumes_expected.max(1);
+                (s.gw.resumed_count >= wanted).then_some(())
             })
             .await
     }
@@ -617,17 +741,34 @@ impl FakeDiscord {
             .await
     }
 
-    /// Waits until no gateway connection holds the session (after a drop or close).
+    /// Waits until no session has a live connection (after drops or closes).
     pub async fn wait_disconnected(&self, timeout: Duration) -> anyhow::Result<()> {
         self.inner
-            .wait_for(timeout, "the gateway connection to end", |s| {
-                s.gw.current.is_none().then_some(())
+            .wait_for(timeout, "every gateway connection to end", |s| {
+                s.gw.live_connections(None).is_empty().then_some(())
             })
             .await
     }
 
     pub fn identify_count(&self) -> usize {
-        self.inner.read(|s| s.gw.identify_count)
+        self.inner.read(|s| s.gw.identified_shards.len())
+    }
+
+    /// The `[shard_id, num_shards]` of each accepted IDENTIFY, in order (`[0, 1]` for one
+    /// without `shard`).
+    pub fn identified_shards(&self) -> Vec<[u32; 2]> {
+        self.inner.read(|s| s.gw.identified_shards.clone())
+    }
+
+    /// The `[shard_id, num_shards]` of each session with a live connection, oldest first.
+    pub fn connected_shards(&self) -> Vec<[u32; 2]> {
+        self.inner.read(|s| {
+            s.gw.sessions
+                .iter()
+                .filter(|x| x.conn.is_some())
+                .map(|x| x.shard)
+                .collect()
+        })
     }
 
     pub fn resumed_count(&self) -> usize {
@@ -644,59 +785,139 @@ impl FakeDiscord {
         self.inner.read(|s| s.gw.frames.clone())
     }
 
-    /// Sends a dispatch (`op` 0, next `s`, `t` = `event_name`). Without a live connection it
-    /// is kept and replayed on RESUME, as Discord does. Panics if no session starts within
-    /// [`GATEWAY_WAIT`].
-    pub async fn dispatch(&self, event_name: &str, d: Value) {
+    /// The first frame (past or future) a client sent on the gateway that matches `pred`.
+    pub async fn wait_gateway_frame(
+        &self,
+        pred: impl Fn(&Value) -> bool,
+        timeout: Duration,
+    ) -> anyhow::Result<Value> {
         self.inner
-            .wait_for(GATEWAY_WAIT, "a gateway session", |s| {
-                s.gw.session.as_ref().map(|_| ())
+            .wait_for(timeout, "a matching gateway frame", |s| {
+                s.gw.frames.iter().find(|f| pred(f)).cloned()
             })
             .await
-            .expect("dispatch needs a gateway session (IDENTIFY + READY)");
-        self.inner.update(|s| {
-            if event_name == "INTERACTION_CREATE" {
-                register_interaction(s, &d);
+    }
+
+    /// Sends a dispatch (`op` 0, the session's next `s`, `t` = `event_name`) to every session
+    /// whose shard holds the event's guild: its `guild_id` (`id` for GUILD_CREATE, GUILD_UPDATE
+    /// and GUILD_DELETE, else the guild of its `channel_id`), shard 0 for DMs and events
+    /// without a guild. A session without a live connection keeps it and replays it on
+    /// RESUME, as Discord does. Panics if no such session starts within [`GATEWAY_WAIT`].
+    pub async fn dispatch(&self, event_name: &str, d: Value) {
+        self.dispatch_routed(event_name, d)
+            .await
+            .expect("dispatch needs a gateway session of the event's shard (IDENTIFY + READY)");
+    }
+
+    async fn dispatch_routed(&self, event_name: &str, d: Value) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + GATEWAY_WAIT;
+        let what = format!("a gateway session of the shard for {event_name}");
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            self.inner
+                .wait_for(left, &what, |s| {
+                    (!s.recipients(event_name, &d).is_empty()).then_some(())
+                })
+                .await?;
+            // The session may have ended between the wait and now: then wait again.
+            let sent = self.inner.update(|s| {
+                if s.recipients(event_name, &d).is_empty() {
+                    return false;
+                }
+                if event_name == "INTERACTION_CREATE" {
+                    register_interaction(s, &d);
+                }
+                s.push_dispatch(event_name, d.clone()) > 0
+            });
+            if sent {
+                return Ok(());
             }
-            s.push_dispatch(event_name, d)
-        });
+        }
     }
 
-    /// Sends any frame as is on the live connection.
+    /// Sends any frame as is on every live connection.
     pub async fn gateway_send_raw(&self, frame: Value) {
-        let tx = self.live_connection().await;
-        let _ = tx.send(Outgoing::Frame(frame));
+        for (_, tx) in self.live_connections(None).await {
+            let _ = tx.send(Outgoing::Frame(frame.clone()));
+        }
     }
 
-    async fn live_connection(&self) -> mpsc::UnboundedSender<Outgoing> {
+    /// The live connections of `shard` (any if `None`); waits up to [`GATEWAY_WAIT`] for one.
+    async fn live_connections(
+        &self,
+        shard: Option<u32>,
+    ) -> Vec<(u64, mpsc::UnboundedSender<Outgoing>)> {
+        let what = match shard {
+            Some(id) => format!("a live gateway connection on shard {id}"),
+            None => "a live gateway connection".to_string(),
+        };
         self.inner
-            .wait_for(GATEWAY_WAIT, "a live gateway connection", |s| {
-                s.gw.current.as_ref().map(|c| c.tx.clone())
+            .wait_for(GATEWAY_WAIT, &what, |s| {
+                let live = s.gw.live_connections(shard);
+                (!live.is_empty()).then_some(live)
             })
             .await
             .expect("no live gateway connection")
     }
 
-    async fn disturb(&self, make: impl FnOnce(oneshot::Sender<()>) -> Outgoing) {
-        let tx = self.live_connection().await;
+    /// Sends what `make` builds to each live connection of `shard` (all if `None`) and waits
+    /// until each has acted on it. With `ends_session`, Discord forgets those connections'
+    /// sessions: a RESUME of them gets op 9.
+    async fn disturb(
+        &self,
+        shard: Option<u32>,
+        ends_session: bool,
+        make: impl Fn(oneshot::Sender<()>) -> Outgoing,
+    ) {
+        let live = self.live_connections(shard).await;
         self.inner.update(|s| {
             s.gw.resumed_baseline = s.gw.resumed_count;
+            s.gw.resumes_expected = if ends_session { 0 } else { live.len() };
+            if ends_session {
+                s.gw.sessions
+                    .retain(|x| !live.iter().any(|(conn_id, _)| x.is_on(*conn_id)));
+            }
         });
-        let (ack, done) = oneshot::channel();
-        let _ = tx.send(make(ack));
-        let _ = tokio::time::timeout(GATEWAY_WAIT, done).await;
+        let mut acks = Vec::new();
+        for (_, tx) in &live {
+            let (ack, done) = oneshot::channel();
+            let _ = tx.send(make(ack));
+            acks.push(done);
+        }
+        let _ = tokio::time::timeout(GATEWAY_WAIT, futures_util::future::join_all(acks)).await;
     }
 
-    /// Closes the live connection with `code` (e.g. 4000, 1000, 4004, 4009).
+    /// Closes every live connection with `code` (e.g. 4000, 1000, 4004, 4009). Codes after
+    /// which Discord wants a new session (4004, 4007, 4009, 4010 to 4014) end the sessions.
     pub async fn gateway_close(&self, code: u16) {
-        let reason = gateway::close_reason(code).to_string();
-        self.disturb(|ack| Outgoing::Close(code, reason, Some(ack)))
-            .await;
+        self.close_shard(None, code).await;
     }
 
-    /// Sends op 7 Reconnect on the live connection.
+    /// Closes the live connections of one shard with `code`, as [`Self::gateway_close`].
+    pub async fn gateway_close_shard(&self, shard_id: u32, code: u16) {
+        self.close_shard(Some(shard_id), code).await;
+    }
+
+    async fn close_shard(&self, shard: Option<u32>, code: u16) {
+        let reason = gateway::close_reason(code).to_string();
+        self.disturb(shard, gateway::close_ends_session(code), |ack| {
+            Outgoing::Close(code, reason.clone(), Some(ack))
+        })
+        .await;
+    }
+
+    /// Sends op 7 Reconnect on every live connection.
     pub async fn gateway_reconnect_op7(&self) {
-        self.disturb(|ack| {
+        self.reconnect_op7(None).await;
+    }
+
+    /// Sends op 7 Reconnect on the live connections of one shard.
+    pub async fn gateway_reconnect_op7_shard(&self, shard_id: u32) {
+        self.reconnect_op7(Some(shard_id)).await;
+    }
+
+    async fn reconnect_op7(&self, shard: Option<u32>) {
+        self.disturb(shard, false, |ack| {
             // The frame goes first; the ack only says it was queued behind earlier frames.
             let _ = ack.send(());
             Outgoing::Frame(payloads::reconnect())
@@ -704,14 +925,31 @@ impl FakeDiscord {
         .await;
     }
 
-    /// Drops the live connection's TCP socket without a close frame.
+    /// Drops every live connection's TCP socket without a close frame.
     pub async fn gateway_drop_tcp(&self) {
-        self.disturb(|ack| Outgoing::Drop(Some(ack))).await;
+        self.disturb(None, false, |ack| Outgoing::Drop(Some(ack)))
+            .await;
     }
 
-    /// Sends op 9 Invalid Session on the live connection.
+    /// Drops the TCP sockets of one shard's live connections.
+    pub async fn gateway_drop_tcp_shard(&self, shard_id: u32) {
+        self.disturb(Some(shard_id), false, |ack| Outgoing::Drop(Some(ack)))
+            .await;
+    }
+
+    /// Sends op 9 Invalid Session on every live connection; unless `resumable`, their sessions
+    /// end.
     pub async fn gateway_invalidate_session(&self, resumable: bool) {
-        self.disturb(|ack| {
+        self.invalidate(None, resumable).await;
+    }
+
+    /// Sends op 9 Invalid Session on the live connections of one shard.
+    pub async fn gateway_invalidate_session_shard(&self, shard_id: u32, resumable: bool) {
+        self.invalidate(Some(shard_id), resumable).await;
+    }
+
+    async fn invalidate(&self, shard: Option<u32>, resumable: bool) {
+        self.disturb(shard, !resumable, |ack| {
             let _ = ack.send(());
             Outgoing::Frame(payloads::invalid_session(resumable))
         })
@@ -734,16 +972,19 @@ impl FakeDiscord {
     }
 
     /// The INTERACTION_CREATE `d` for a command: a fresh id (unless given), token
-    /// `fake-itok-<id>`, and the command's registered id.
+    /// `fake-itok-<id>`, the command's registered id, and its channel as the fake knows it.
     pub fn command_interaction(&self, cmd: &CommandInvocation) -> Value {
+        let guild = (cmd.place == payloads::Place::Guild).then_some(cmd.guild_id);
         let (id, command_id) = self.inner.update(|s| {
             let id = cmd.id.unwrap_or_else(|| s.new_id());
             let command_id = s
-                .command_id_by_name(&cmd.name, cmd.command_type)
+                .command_id_by_name(&cmd.name, cmd.command_type, guild)
                 .unwrap_or_else(|| s.new_id());
             (id, command_id)
         });
-        cmd.to_interaction(id, &format!("fake-itok-{id}"), command_id)
+        let mut d = cmd.to_interaction(id, &format!("fake-itok-{id}"), command_id);
+        self.describe_channel(&mut d);
+        d
     }
 
     /// The INTERACTION_CREATE `d` for a button click.
@@ -751,7 +992,26 @@ impl FakeDiscord {
         let id = click
             .id
             .unwrap_or_else(|| self.inner.update(|s| s.new_id()));
-        click.to_interaction(id, &format!("fake-itok-{id}"))
+        let mut d = click.to_interaction(id, &format!("fake-itok-{id}"));
+        self.describe_channel(&mut d);
+        d
+    }
+
+    /// Gives a guild interaction's `channel` the name and position the fake knows for it.
+    fn describe_channel(&self, d: &mut Value) {
+        if d.get("guild_id").is_none() {
+            return;
+        }
+        let Some(channel_id) = d["channel_id"].as_str().and_then(|c| c.parse().ok()) else {
+            return;
+        };
+        let known = self.inner.read(|s| {
+            s.guild_of_channel(channel_id)
+                .and_then(|g| g.channel_json(channel_id))
+        });
+        if let Some(channel) = known {
+            d["channel"] = channel;
+        }
     }
 
     /// Dispatches any INTERACTION_CREATE `d` (with `id`, `token`, `type`, `channel_id`...)
@@ -765,8 +1025,10 @@ impl FakeDiscord {
         self.wait_reply(&token, timeout).await
     }
 
-    /// Dispatches an INTERACTION_CREATE `d` without waiting; returns its token. The
-    /// interaction's clock (3 s first-response limit) starts now.
+    /// Dispatches an INTERACTION_CREATE `d` to the shard of its `guild_id` (shard 0 for a DM),
+    /// waiting up to [`GATEWAY_WAIT`] for a session of that shard, and returns its token
+    /// without waiting for the answer. The interaction's clock (3 s first-response limit)
+    /// starts at the dispatch.
     pub async fn send_interaction(&self, d: Value) -> anyhow::Result<String> {
         d["id"]
             .as_str()
@@ -776,12 +1038,7 @@ impl FakeDiscord {
             .as_str()
             .ok_or_else(|| anyhow::anyhow!("interaction without a token"))?
             .to_string();
-        self.inner
-            .wait_for(GATEWAY_WAIT, "a gateway session", |s| {
-                s.gw.session.as_ref().map(|_| ())
-            })
-            .await?;
-        self.dispatch("INTERACTION_CREATE", d).await;
+        self.dispatch_routed("INTERACTION_CREATE", d).await?;
         Ok(token)
     }
 
@@ -987,10 +1244,63 @@ impl FakeDiscord {
         self.inner.update(|s| s.faults.clear());
     }
 
-    /// Adds a text channel to the test guild (in GUILD_CREATE and for REST).
+    /// Adds a text channel to the default guild ([`GUILD_ID`]), in GUILD_CREATE and for REST.
     pub fn add_guild_channel(&self, id: u64, name: &str) {
+        self.add_channel_to_guild(GUILD_ID, id, name);
+    }
+
+    /// Adds a text channel to a guild added before (or [`GUILD_ID`]). Panics on an unknown guild.
+    pub fn add_channel_to_guild(&self, guild_id: u64, id: u64, name: &str) {
+        self.inner.update(|s| {
+            let guild = s
+                .guilds
+                .iter_mut()
+                .find(|g| g.id == guild_id)
+                .unwrap_or_else(|| panic!("no guild {guild_id}: add_guild it first"));
+            guild.channels.push((id, name.to_string()));
+        });
+    }
+
+    /// The bot joins a guild with these text channels (id, name). Like Discord, each session
+    /// whose shard holds the guild and that asked for the GUILDS intent gets its GUILD_CREATE
+    /// (live, or on RESUME); sessions started later list it in READY. Panics if the guild or
+    /// one of its channel ids is already known.
+    pub fn add_guild(&self, guild_id: u64, name: &str, channels: &[(u64, &str)]) {
+        let guild = FakeGuild::new(guild_id, name, channels);
+        let send_guild_create = self.inner.cfg.send_guild_create;
+        self.inner.update(|s| {
+            assert!(
+                s.guild(guild_id).is_none(),
+                "guild {guild_id} exists already"
+            );
+            for (channel, _) in &guild.channels {
+                assert!(
+                    s.guild_of_channel(*channel).is_none(),
+                    "channel {channel} is in a guild already"
+                );
+            }
+            s.guilds.push(guild.clone());
+            if !send_guild_create {
+                return;
+            }
+            let event = payloads::guild_create(&guild);
+            for i in s.recipients("GUILD_CREATE", &event) {
+                if s.gw.sessions[i].intents & GUILDS_INTENT != 0 {
+                    s.push_to_session(i, "GUILD_CREATE", event.clone());
+                }
+            }
+        });
+    }
+
+    /// The ids of the guilds the bot is in, [`GUILD_ID`] first.
+    pub fn guild_ids(&self) -> Vec<u64> {
+        self.inner.read(|s| s.guilds.iter().map(|g| g.id).collect())
+    }
+
+    /// The guild that holds a text channel, if any (threads and DMs have none here).
+    pub fn guild_of_channel(&self, channel_id: u64) -> Option<u64> {
         self.inner
-            .update(|s| s.channels.push((id, name.to_string())));
+            .read(|s| s.guild_of_channel(channel_id).map(|g| g.id))
     }
 
     /// Discord's nonce window has passed: a message re-sent with an old nonce is posted again.
@@ -998,10 +1308,14 @@ impl FakeDiscord {
         self.inner.update(|s| s.nonces.clear());
     }
 
-    /// Removes a channel, as when someone deletes it: posting there answers 404.
+    /// Removes a channel from whichever guild holds it, as when someone deletes it: posting
+    /// there answers 404.
     pub fn delete_channel(&self, id: u64) {
-        self.inner
-            .update(|s| s.channels.retain(|(channel, _)| *channel != id));
+        self.inner.update(|s| {
+            for guild in &mut s.guilds {
+                guild.channels.retain(|(channel, _)| *channel != id);
+            }
+        });
     }
 
     /// Messages to this user's DM channel fail with 403, code 50007, as when a user

@@ -1,10 +1,16 @@
 //! The fake gateway: plain `ws://`, uncompressed JSON text frames, Discord's opcodes.
 //!
 //! HELLO on connect; every heartbeat is acknowledged; IDENTIFY with the right token starts a
-//! session (READY, then GUILD_CREATE with the GUILDS intent); RESUME of the current session
-//! replays the dispatches the client missed and sends RESUMED, any other RESUME gets op 9;
-//! a wrong token closes with 4004. Dispatches are kept per session so that a dispatch made
-//! while the client is reconnecting reaches it after its RESUME, as on Discord.
+//! session on its `shard` ([0, 1] if absent): READY listing that shard's guilds, then one
+//! GUILD_CREATE per guild with the GUILDS intent. A shard id not below the shard count, or a
+//! count of 0, closes with 4010; a wrong token with 4004. Several sessions live at once, one
+//! per IDENTIFY, even on the same shard, and each dispatch goes to the sessions of its guild's
+//! shard (`(guild_id >> 22) % num_shards`, DMs to shard 0), as on Discord.
+//!
+//! RESUME of a known session replays the dispatches the client missed and sends RESUMED; any
+//! other RESUME gets op 9. Dispatches are kept per session so that one made while the client
+//! is reconnecting reaches it after its RESUME. A session ends when the client closes with
+//! 1000 or 1001, or the fake closes with a code after which Discord wants a new session.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -19,8 +25,8 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::fake_discord::{Conn, Inner, Outgoing, Session, State};
-use super::payloads::{self, TOKEN};
+use super::fake_discord::{Conn, Inner, Outgoing, Session, State, GUILDS_INTENT};
+use super::payloads::{self, shard_of_guild, TOKEN};
 
 /// Discord's reason text for its close codes.
 pub fn close_reason(code: u16) -> &'static str {
@@ -55,6 +61,13 @@ pub(crate) async fn serve(
         };
         tokio::spawn(connection(inner.clone(), tcp, shutdown.clone()));
     }
+}
+
+/// Whether Discord forgets the session after closing with `code`: after an invalid seq (4007)
+/// or a timed-out session (4009) it wants a new IDENTIFY, and after 4004 or 4010 to 4014 the
+/// client must not reconnect at all.
+pub fn close_ends_session(code: u16) -> bool {
+    matches!(code, 4004 | 4007 | 4009 | 4010..=4014)
 }
 
 fn token_ok(token: Option<&str>) -> bool {
@@ -141,7 +154,15 @@ async fn connection(inner: Arc<Inner>, tcp: TcpStream, mut shutdown: watch::Rece
                 Some(Ok(Message::Binary(_))) => {
                     let _ = tx.send(Outgoing::Close(4002, close_reason(4002).into(), None));
                 }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(Message::Close(frame))) => {
+                    // Closing with 1000 or 1001 logs the bot off: Discord drops the session.
+                    let code = frame.map(|f| u16::from(f.code));
+                    if matches!(code, Some(1000 | 1001)) {
+                        inner.update(|s| s.gw.sessions.retain(|x| !x.is_on(conn_id)));
+                    }
+                    break;
+                }
+                None | Some(Err(_)) => break,
                 Some(Ok(_)) => {}
             }
         }
@@ -149,8 +170,10 @@ async fn connection(inner: Arc<Inner>, tcp: TcpStream, mut shutdown: watch::Rece
     drop(sink);
     drop(stream);
     inner.update(|s| {
-        if s.gw.current.as_ref().is_some_and(|c| c.id == conn_id) {
-            s.gw.current = None;
+        for session in &mut s.gw.sessions {
+            if session.is_on(conn_id) {
+                session.conn = None;
+            }
         }
     });
     if let Some(ack) = pending_ack {
@@ -225,29 +248,54 @@ fn on_frame(
                 close(tx, 4002);
                 return;
             };
+            let shard = match identify_shard(d.get("shard")) {
+                Ok(shard) => shard,
+                Err(ShardError::Malformed(shard)) => {
+                    s.violations.push(format!(
+                        "IDENTIFY with a shard that is not [shard_id, num_shards]: {shard}"
+                    ));
+                    close(tx, 4002);
+                    return;
+                }
+                Err(ShardError::Invalid([id, total])) => {
+                    s.violations
+                        .push(format!("IDENTIFY with invalid shard [{id}, {total}]"));
+                    close(tx, 4010);
+                    return;
+                }
+            };
             *authed = true;
-            s.gw.identify_count += 1;
+            s.gw.identified_shards.push(shard);
             s.gw.sessions_started += 1;
-            s.gw.session = Some(Session {
-                id: format!("fake-session-{}", s.gw.sessions_started),
+            let session_id = format!("fake-session-{}", s.gw.sessions_started);
+            s.gw.sessions.push(Session {
+                id: session_id.clone(),
+                shard,
+                intents,
                 seq: 0,
                 events: Vec::new(),
+                conn: Some(Conn {
+                    id: conn_id,
+                    tx: tx.clone(),
+                }),
             });
-            s.gw.current = Some(Conn {
-                id: conn_id,
-                tx: tx.clone(),
-            });
-            let session_id =
-                s.gw.session
-                    .as_ref()
-                    .map(|x| x.id.clone())
-                    .unwrap_or_default();
-            let ready = payloads::ready(&session_id, &inner.ws_url(), d.get("shard").cloned());
-            s.push_dispatch("READY", ready);
-            s.gw.ready_count += 1;
-            if inner.cfg.send_guild_create && intents & 1 != 0 {
-                let g = payloads::guild_create(&s.channels);
-                s.push_dispatch("GUILD_CREATE", g);
+            let index = s.gw.sessions.len() - 1;
+            let [shard_id, num_shards] = shard;
+            let guilds: Vec<payloads::FakeGuild> = s
+                .guilds
+                .iter()
+                .filter(|g| shard_of_guild(g.id, num_shards) == shard_id)
+                .cloned()
+                .collect();
+            let guild_ids: Vec<u64> = guilds.iter().map(|g| g.id).collect();
+            let echoed_shard = d.get("shard").map(|_| shard);
+            let ready = payloads::ready(&session_id, &inner.ws_url(), echoed_shard, &guild_ids);
+            s.push_to_session(index, "READY", ready);
+            s.gw.ready_shards.push(shard);
+            if inner.cfg.send_guild_create && intents & GUILDS_INTENT != 0 {
+                for guild in &guilds {
+                    s.push_to_session(index, "GUILD_CREATE", payloads::guild_create(guild));
+                }
             }
         }
         Some(6) => {
@@ -257,27 +305,31 @@ fn on_frame(
             }
             let wanted = d.get("session_id").and_then(Value::as_str).unwrap_or("");
             let client_seq = d.get("seq").and_then(Value::as_u64).unwrap_or(0);
-            let resumable =
-                s.gw.session
-                    .as_ref()
-                    .is_some_and(|x| x.id == wanted && client_seq <= x.seq);
-            if !resumable {
+            let Some(index) =
+                s.gw.sessions
+                    .iter()
+                    .position(|x| x.id == wanted && client_seq <= x.seq)
+            else {
                 let _ = tx.send(Outgoing::Frame(payloads::invalid_session(false)));
                 return;
-            }
+            };
             *authed = true;
-            s.gw.current = Some(Conn {
+            let session = &mut s.gw.sessions[index];
+            // The session moves to this connection; an older one no longer gets its events.
+            session.conn = Some(Conn {
                 id: conn_id,
                 tx: tx.clone(),
             });
-            if let Some(session) = &s.gw.session {
-                for (seq, f) in &session.events {
-                    if *seq > client_seq {
-                        let _ = tx.send(Outgoing::Frame(f.clone()));
-                    }
+            for (seq, f) in &session.events {
+                if *seq > client_seq {
+                    let _ = tx.send(Outgoing::Frame(f.clone()));
                 }
             }
-            s.push_dispatch("RESUMED", serde_json::json!({"_trace": ["fake-gateway"]}));
+            s.push_to_session(
+                index,
+                "RESUMED",
+                serde_json::json!({"_trace": ["fake-gateway"]}),
+            );
             s.gw.resumed_count += 1;
         }
         Some(3 | 4 | 8 | 31) => {
@@ -290,5 +342,30 @@ fn on_frame(
                 .push(format!("gateway: unknown opcode in {frame}"));
             close(tx, 4001);
         }
+    }
+}
+
+enum ShardError {
+    /// Not an array of two unsigned integers.
+    Malformed(Value),
+    /// A shard id not below the shard count, or no shards.
+    Invalid([u32; 2]),
+}
+
+/// IDENTIFY's `shard: [shard_id, num_shards]`; Discord takes its absence as `[0, 1]`.
+fn identify_shard(shard: Option<&Value>) -> Result<[u32; 2], ShardError> {
+    let Some(shard) = shard.filter(|v| !v.is_null()) else {
+        return Ok([0, 1]);
+    };
+    let number = |i: usize| {
+        shard
+            .get(i)
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+    };
+    match (shard.as_array().map(Vec::len), number(0), number(1)) {
+        (Some(2), Some(id), Some(total)) if id < total => Ok([id, total]),
+        (Some(2), Some(id), Some(total)) => Err(ShardError::Invalid([id, total])),
+        _ => Err(ShardError::Malformed(shard.clone())),
     }
 }

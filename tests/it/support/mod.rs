@@ -10,6 +10,12 @@
 //! assert!(reply.ephemeral());
 //! fake.assert_no_violations();
 //! ```
+//!
+//! The fake's world starts with one guild ([`GUILD_ID`], channel [`CHANNEL_ID`]); `add_guild`
+//! adds more. Clients may shard (`FakeConfig::shards` is what `/gateway/bot` recommends): each
+//! session gets the guilds and events of its shard, `(guild_id >> 22) % num_shards`, DMs on
+//! shard 0, and `CommandInvocation::guild(..).in_guild(guild, channel)` reaches that guild's
+//! shard.
 #![allow(dead_code)]
 
 pub mod fake_discord;
@@ -27,6 +33,7 @@ pub use fake_discord::{
 };
 #[allow(unused_imports)]
 pub use payloads::{
-    dm_channel_id, ButtonClick, CommandInvocation, Place, ADMIN_PERMISSIONS, APP_ID, BAD_TOKEN,
-    BOT_USER_ID, CHANNEL_ID, GUILD_ID, TOKEN, USER_ID,
+    dm_channel_id, shard_of_guild, ButtonClick, CommandInvocation, FakeGuild, Place,
+    ADMIN_PERMISSIONS, APP_ID, BAD_TOKEN, BOT_USER_ID, CHANNEL_ID, GUILD_ID, GUILD_NAME, TOKEN,
+    USER_ID,
 };

@@ -41,6 +41,59 @@ pub const APP_PERMISSIONS: u64 = MEMBER_PERMISSIONS | (1 << 13);
 /// A server admin's permissions: a member's plus Manage Server.
 pub const ADMIN_PERMISSIONS: u64 = MEMBER_PERMISSIONS | (1 << 5);
 
+/// A guild of the fake's world: its id, name and text channels (id, name) in position order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FakeGuild {
+    pub id: u64,
+    pub name: String,
+    pub channels: Vec<(u64, String)>,
+}
+
+impl FakeGuild {
+    pub fn new(id: u64, name: &str, channels: &[(u64, &str)]) -> FakeGuild {
+        FakeGuild {
+            id,
+            name: name.to_string(),
+            channels: channels
+                .iter()
+                .map(|(channel, name)| (*channel, name.to_string()))
+                .collect(),
+        }
+    }
+
+    /// [`GUILD_ID`] "NHS Ward 7" with [`CHANNEL_ID`] "wellbeing": the guild every test starts in.
+    pub fn default_guild() -> FakeGuild {
+        FakeGuild::new(GUILD_ID, GUILD_NAME, &[(CHANNEL_ID, CHANNEL_NAME)])
+    }
+
+    /// A text channel as `GET /channels/{id}` answers it, if the guild has it.
+    pub fn channel_json(&self, channel_id: u64) -> Option<Value> {
+        let position = self.channels.iter().position(|(id, _)| *id == channel_id)?;
+        let name = &self.channels[position].1;
+        Some(guild_text_channel(
+            self.id,
+            channel_id,
+            name,
+            position as u64,
+        ))
+    }
+
+    /// Every text channel as `GET /guilds/{id}/channels` answers them.
+    pub fn channels_json(&self) -> Vec<Value> {
+        self.channels
+            .iter()
+            .enumerate()
+            .map(|(i, (id, name))| guild_text_channel(self.id, *id, name, i as u64))
+            .collect()
+    }
+}
+
+/// The shard that receives a guild's events, as Discord computes it. DMs go to shard 0.
+pub fn shard_of_guild(guild_id: u64, num_shards: u32) -> u32 {
+    // num_shards 0 is refused at IDENTIFY; max(1) keeps this total.
+    ((guild_id >> 22) % u64::from(num_shards.max(1))) as u32
+}
+
 /// The id of the DM channel between the bot and `user_id`.
 pub fn dm_channel_id(user_id: u64) -> u64 {
     800_000_000 + user_id
@@ -93,9 +146,20 @@ pub fn member(user_id: u64, permissions: u64) -> Value {
            "permissions": permissions.to_string()})
 }
 
-pub fn ready(session_id: &str, resume_gateway_url: &str, shard: Option<Value>) -> Value {
+/// READY for a session whose shard holds `guild_ids`: they are listed unavailable, each
+/// followed by its GUILD_CREATE. `shard` is echoed only if IDENTIFY sent one, as Discord does.
+pub fn ready(
+    session_id: &str,
+    resume_gateway_url: &str,
+    shard: Option<[u32; 2]>,
+    guild_ids: &[u64],
+) -> Value {
+    let guilds: Vec<Value> = guild_ids
+        .iter()
+        .map(|id| json!({"id": sf(*id), "unavailable": true}))
+        .collect();
     let mut d = json!({"v": 10, "user": bot_user(),
-        "guilds": [{"id": sf(GUILD_ID), "unavailable": true}],
+        "guilds": guilds,
         "session_id": session_id, "session_type": "normal",
         "resume_gateway_url": resume_gateway_url,
         "application": {"id": sf(APP_ID), "flags": 0},
@@ -103,13 +167,14 @@ pub fn ready(session_id: &str, resume_gateway_url: &str, shard: Option<Value>) -
         "geo_ordered_rtc_regions": [], "guild_join_requests": [], "user_settings": {},
         "_trace": ["fake-gateway"]});
     if let Some(shard) = shard {
-        d["shard"] = shard;
+        d["shard"] = json!(shard);
     }
     d
 }
 
-pub fn everyone_role() -> Value {
-    json!({"id": sf(GUILD_ID), "name": "@everyone", "color": 0, "hoist": false, "icon": null,
+/// The guild's @everyone role, whose id is the guild's id.
+pub fn everyone_role(guild_id: u64) -> Value {
+    json!({"id": sf(guild_id), "name": "@everyone", "color": 0, "hoist": false, "icon": null,
            "unicode_emoji": null, "position": 0,
            "colors": {"primary_color": 0, "secondary_color": null, "tertiary_color": null}, "permissions": MEMBER_PERMISSIONS.to_string(),
            "managed": false, "mentionable": false, "flags": 0})
@@ -122,16 +187,23 @@ pub fn guild_text_channel_in_guild(id: u64, name: &str, position: u64) -> Value 
            "last_message_id": null, "rate_limit_per_user": 0, "flags": 0})
 }
 
-/// A text channel as `GET /channels/{id}` answers it.
-pub fn guild_text_channel(id: u64, name: &str, position: u64) -> Value {
+/// A text channel of `guild_id` as `GET /channels/{id}` answers it.
+pub fn guild_text_channel(guild_id: u64, id: u64, name: &str, position: u64) -> Value {
     let mut c = guild_text_channel_in_guild(id, name, position);
-    c["guild_id"] = sf(GUILD_ID);
+    c["guild_id"] = sf(guild_id);
     c
 }
 
-/// A thread the bot started in `parent_id` (`kind` 11 public, 12 private).
-pub fn thread_channel(id: u64, parent_id: u64, name: &str, kind: u64, auto_archive: u64) -> Value {
-    json!({"id": sf(id), "type": kind, "guild_id": sf(GUILD_ID), "parent_id": sf(parent_id),
+/// A thread the bot started in `parent_id` of `guild_id` (`kind` 11 public, 12 private).
+pub fn thread_channel(
+    guild_id: u64,
+    id: u64,
+    parent_id: u64,
+    name: &str,
+    kind: u64,
+    auto_archive: u64,
+) -> Value {
+    json!({"id": sf(id), "type": kind, "guild_id": sf(guild_id), "parent_id": sf(parent_id),
            "owner_id": sf(BOT_USER_ID), "name": name, "last_message_id": null,
            "rate_limit_per_user": 0, "flags": 0, "message_count": 0, "member_count": 1,
            "total_message_sent": 0,
@@ -147,10 +219,11 @@ pub fn dm_channel(user_id: u64) -> Value {
            "recipients": [user(user_id)]})
 }
 
-/// GUILD_CREATE data for the test guild with `channels` as (id, name).
-pub fn guild_create(channels: &[(u64, String)]) -> Value {
-    let mut g = guild();
-    let chans: Vec<Value> = channels
+/// GUILD_CREATE data for a guild with its channels.
+pub fn guild_create(guild: &FakeGuild) -> Value {
+    let mut g = guild_json(guild);
+    let chans: Vec<Value> = guild
+        .channels
         .iter()
         .enumerate()
         .map(|(i, (id, name))| guild_text_channel_in_guild(*id, name, i as u64))
@@ -182,8 +255,8 @@ pub fn guild_create(channels: &[(u64, String)]) -> Value {
 }
 
 /// A guild as `GET /guilds/{id}` answers it.
-pub fn guild() -> Value {
-    json!({"id": sf(GUILD_ID), "name": GUILD_NAME, "icon": null, "splash": null,
+pub fn guild_json(guild: &FakeGuild) -> Value {
+    json!({"id": sf(guild.id), "name": guild.name, "icon": null, "splash": null,
            "discovery_splash": null, "owner_id": sf(USER_ID), "afk_channel_id": null,
            "afk_timeout": 300, "verification_level": 0, "default_message_notifications": 0,
            "explicit_content_filter": 0, "mfa_level": 0, "nsfw_level": 0, "premium_tier": 0,
@@ -191,7 +264,7 @@ pub fn guild() -> Value {
            "system_channel_flags": 0, "rules_channel_id": null,
            "public_updates_channel_id": null, "safety_alerts_channel_id": null,
            "preferred_locale": "en-GB", "premium_progress_bar_enabled": false,
-           "features": [], "roles": [everyone_role()], "emojis": [], "stickers": [],
+           "features": [], "roles": [everyone_role(guild.id)], "emojis": [], "stickers": [],
            "application_id": null, "description": null, "banner": null,
            "vanity_url_code": null, "max_members": 500000, "max_video_channel_users": 25})
 }
@@ -204,8 +277,9 @@ pub fn app_info() -> Value {
            "integration_types_config": {"0": {}}, "tags": []})
 }
 
-pub fn gateway_bot(url: &str) -> Value {
-    json!({"url": url, "shards": 1, "session_start_limit":
+/// `GET /gateway/bot`: `shards` is the shard count Discord recommends.
+pub fn gateway_bot(url: &str, shards: u32) -> Value {
+    json!({"url": url, "shards": shards, "session_start_limit":
            {"total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1}})
 }
 
@@ -387,7 +461,8 @@ fn normalise_option(o: &Value) -> Value {
 /// Where an interaction happens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Place {
-    /// In [`CHANNEL_ID`] of [`GUILD_ID`] (or the invocation's channel), with a `member`.
+    /// In a guild's channel ([`CHANNEL_ID`] of [`GUILD_ID`] unless the builder's `in_guild` or
+    /// `channel` says otherwise), with a `member`.
     Guild,
     /// In the user's DM with the bot, with a `user`.
     Dm,
@@ -405,6 +480,8 @@ pub struct CommandInvocation {
     pub id: Option<u64>,
     /// Channel; [`CHANNEL_ID`] in a guild, the DM channel in a DM if `None`.
     pub channel_id: Option<u64>,
+    /// The guild of a guild invocation ([`GUILD_ID`] unless `in_guild` says otherwise).
+    pub guild_id: u64,
     /// Command type: 1 slash, 2 user, 3 message.
     pub command_type: u64,
     /// `target_id` of a user or message command.
@@ -425,6 +502,7 @@ impl CommandInvocation {
             user_id: USER_ID,
             id: None,
             channel_id: None,
+            guild_id: GUILD_ID,
             command_type: 1,
             target_id: None,
             permissions: MEMBER_PERMISSIONS,
@@ -507,7 +585,7 @@ impl CommandInvocation {
     /// A role option; the role goes into `data.resolved`.
     pub fn option_role(mut self, name: &str, role_id: u64) -> CommandInvocation {
         let roles = self.resolved.entry("roles").or_insert_with(|| json!({}));
-        let mut role = everyone_role();
+        let mut role = everyone_role(self.guild_id);
         role["id"] = sf(role_id);
         role["name"] = json!("night shift");
         roles[role_id.to_string()] = role;
@@ -530,6 +608,16 @@ impl CommandInvocation {
     }
 
     pub fn channel(mut self, channel_id: u64) -> CommandInvocation {
+        self.channel_id = Some(channel_id);
+        self
+    }
+
+    /// Invoked in `channel_id` of another guild (one added with `FakeDiscord::add_guild`); its
+    /// INTERACTION_CREATE goes to that guild's shard. Makes the invocation a guild one, so call
+    /// it before `option_user` on a DM invocation.
+    pub fn in_guild(mut self, guild_id: u64, channel_id: u64) -> CommandInvocation {
+        self.place = Place::Guild;
+        self.guild_id = guild_id;
         self.channel_id = Some(channel_id);
         self
     }
@@ -560,6 +648,7 @@ impl CommandInvocation {
             token,
             2,
             self.place,
+            self.guild_id,
             self.user_id,
             self.channel_id,
             self.permissions,
@@ -578,6 +667,8 @@ pub struct ButtonClick {
     pub user_id: u64,
     pub id: Option<u64>,
     pub channel_id: Option<u64>,
+    /// The guild of a guild click ([`GUILD_ID`] unless `in_guild` says otherwise).
+    pub guild_id: u64,
     /// The message that carries the button; a bot message with the button if `None`.
     pub message: Option<Value>,
     pub permissions: u64,
@@ -591,6 +682,7 @@ impl ButtonClick {
             user_id: USER_ID,
             id: None,
             channel_id: None,
+            guild_id: GUILD_ID,
             message: None,
             permissions: MEMBER_PERMISSIONS,
         }
@@ -619,6 +711,15 @@ impl ButtonClick {
         self
     }
 
+    /// Clicked in `channel_id` of another guild (one added with `FakeDiscord::add_guild`); its
+    /// INTERACTION_CREATE goes to that guild's shard.
+    pub fn in_guild(mut self, guild_id: u64, channel_id: u64) -> ButtonClick {
+        self.place = Place::Guild;
+        self.guild_id = guild_id;
+        self.channel_id = Some(channel_id);
+        self
+    }
+
     pub fn to_interaction(&self, id: u64, token: &str) -> Value {
         let channel = effective_channel(self.place, self.user_id, self.channel_id);
         let message = self.message.clone().unwrap_or_else(|| {
@@ -636,6 +737,7 @@ impl ButtonClick {
             token,
             3,
             self.place,
+            self.guild_id,
             self.user_id,
             self.channel_id,
             self.permissions,
@@ -660,6 +762,7 @@ fn interaction_base(
     token: &str,
     kind: u64,
     place: Place,
+    guild_id: u64,
     user_id: u64,
     channel_id: Option<u64>,
     permissions: u64,
@@ -672,13 +775,14 @@ fn interaction_base(
         "channel_id": sf(channel)});
     match place {
         Place::Guild => {
-            d["guild_id"] = sf(GUILD_ID);
+            d["guild_id"] = sf(guild_id);
             d["guild_locale"] = json!("en-GB");
-            d["guild"] = json!({"id": sf(GUILD_ID), "locale": "en-GB", "features": []});
+            d["guild"] = json!({"id": sf(guild_id), "locale": "en-GB", "features": []});
             d["member"] = member(user_id, permissions);
-            d["channel"] = guild_text_channel(channel, CHANNEL_NAME, 0);
+            // `FakeDiscord` puts in the channel's real name and position when it knows them.
+            d["channel"] = guild_text_channel(guild_id, channel, CHANNEL_NAME, 0);
             d["context"] = json!(0);
-            d["authorizing_integration_owners"] = json!({"0": sf(GUILD_ID)});
+            d["authorizing_integration_owners"] = json!({"0": sf(guild_id)});
         }
         Place::Dm => {
             d["user"] = user(user_id);
@@ -774,25 +878,38 @@ mod tests {
         ));
         match event(
             "READY",
-            ready("s1", "ws://127.0.0.1:1", Some(json!([0, 1]))),
+            ready(
+                "s1",
+                "ws://127.0.0.1:1",
+                Some([1, 2]),
+                &[GUILD_ID, 4_196_304],
+            ),
         ) {
             Event::Ready(r) => {
                 assert_eq!(r.ready.user.id.get(), BOT_USER_ID);
                 assert_eq!(r.ready.application.id.get(), APP_ID);
-                assert_eq!(r.ready.guilds.len(), 1);
+                assert_eq!(r.ready.guilds.len(), 2);
+                let shard = r.ready.shard.expect("shard echoed");
+                assert_eq!((shard.id.0, shard.total), (1, 2));
             }
             other => panic!("{other:?}"),
         }
         assert!(matches!(event("RESUMED", json!({})), Event::Resumed(_)));
-        let chans = vec![
-            (CHANNEL_ID, CHANNEL_NAME.to_string()),
-            (1002, "general".to_string()),
-        ];
-        match event("GUILD_CREATE", guild_create(&chans)) {
+        let ward = FakeGuild::new(
+            4_196_304,
+            "Ward 9",
+            &[(CHANNEL_ID + 10, "wellbeing"), (1012, "general")],
+        );
+        match event("GUILD_CREATE", guild_create(&ward)) {
             Event::GuildCreate(g) => {
-                assert_eq!(g.guild.id, GuildId::new(GUILD_ID));
+                assert_eq!(g.guild.id, GuildId::new(ward.id));
+                assert_eq!(g.guild.name, "Ward 9");
                 assert_eq!(g.guild.channels.len(), 2);
                 assert_eq!(g.guild.members.len(), 2);
+                assert!(g
+                    .guild
+                    .roles
+                    .contains_key(&serenity::all::RoleId::new(ward.id)));
             }
             other => panic!("{other:?}"),
         }
@@ -842,17 +959,49 @@ mod tests {
         for click in [
             ButtonClick::guild("checkin:open:1"),
             ButtonClick::dm("checkin:open:2"),
+            ButtonClick::guild("checkin:open:3").in_guild(4_196_304, 1011),
         ] {
             match event("INTERACTION_CREATE", click.to_interaction(3003, "tok3")) {
                 Event::InteractionCreate(e) => {
                     let c = e.interaction.message_component().expect("a component");
                     assert_eq!(c.data.custom_id, click.custom_id);
+                    if click.place == Place::Guild {
+                        assert_eq!(c.guild_id.map(|g| g.get()), Some(click.guild_id));
+                    }
                 }
                 other => panic!("{other:?}"),
             }
         }
+        // Elsewhere: the guild, its channel and its @everyone role follow the invocation.
+        let elsewhere = CommandInvocation::dm("pack")
+            .in_guild(4_196_304, 1011)
+            .option_role("who", 4_196_304);
+        match event(
+            "INTERACTION_CREATE",
+            elsewhere.to_interaction(3004, "tok4", 7004),
+        ) {
+            Event::InteractionCreate(e) => {
+                let cmd = e.interaction.command().expect("a command interaction");
+                assert_eq!(cmd.guild_id, Some(GuildId::new(4_196_304)));
+                assert_eq!(cmd.channel_id.get(), 1011);
+                assert!(cmd.member.is_some());
+                let channel = cmd.channel.as_ref().expect("channel");
+                assert_eq!(channel.id.get(), 1011);
+            }
+            other => panic!("{other:?}"),
+        }
         // The raw interaction deserialises on its own too.
         de::<Interaction>(CommandInvocation::guild("x").to_interaction(1, "t", 2));
+    }
+
+    #[test]
+    fn shards_follow_discords_formula() {
+        // (guild_id >> 22) % num_shards
+        assert_eq!(shard_of_guild(GUILD_ID, 1), 0);
+        assert_eq!(shard_of_guild(GUILD_ID, 2), 0);
+        assert_eq!(shard_of_guild(1 << 22, 2), 1);
+        assert_eq!(shard_of_guild((5 << 22) | 4_000_000, 3), 2);
+        assert_eq!(shard_of_guild(81_384_788_765_712_384, 16), 2);
     }
 
     #[test]
@@ -865,17 +1014,19 @@ mod tests {
             m
         });
         de::<CurrentApplicationInfo>(app_info());
-        de::<GuildChannel>(guild_text_channel(CHANNEL_ID, CHANNEL_NAME, 0));
+        let channel: GuildChannel = de(guild_text_channel(GUILD_ID, CHANNEL_ID, CHANNEL_NAME, 0));
+        assert_eq!(channel.guild_id.get(), GUILD_ID);
         de::<PrivateChannel>(dm_channel(USER_ID));
-        let thread: GuildChannel = de(thread_channel(4000, CHANNEL_ID, "t", 11, 1440));
+        let thread: GuildChannel = de(thread_channel(GUILD_ID, 4000, CHANNEL_ID, "t", 11, 1440));
         assert!(thread.thread_metadata.is_some());
-        de::<PartialGuild>(guild());
-        let _: Guild = match event("GUILD_CREATE", guild_create(&[])) {
+        de::<PartialGuild>(guild_json(&FakeGuild::default_guild()));
+        let empty = FakeGuild::new(GUILD_ID, GUILD_NAME, &[]);
+        let _: Guild = match event("GUILD_CREATE", guild_create(&empty)) {
             Event::GuildCreate(g) => g.guild,
             other => panic!("{other:?}"),
         };
-        let gw: serenity::model::gateway::BotGateway = de(gateway_bot("ws://x"));
-        assert_eq!(gw.shards, 1);
+        let gw: serenity::model::gateway::BotGateway = de(gateway_bot("ws://x", 4));
+        assert_eq!((gw.shards, gw.session_start_limit.max_concurrency), (4, 1));
         let cmds = json!([{"name": "pack", "description": "d", "default_member_permissions": "8",
             "options": [{"type": 3, "name": "theme", "description": "t", "required": true,
                           "choices": [{"name": "A", "value": "a"}]},

@@ -19,7 +19,7 @@ use tokio_rustls::TlsAcceptor;
 
 use super::fake_discord::{discord_error, Fault, Inner, InteractionState, RecordedRequest, State};
 use super::limits::{self, MessageUse, EMPTY_MESSAGE};
-use super::payloads::{self, sf, Author, APP_ID, BOT_USER_ID, GUILD_ID, TOKEN};
+use super::payloads::{self, sf, Author, APP_ID, BOT_USER_ID, TOKEN};
 use super::schema::{spec, Operation, RouteLookup, SchemaError};
 
 /// Returned by the service to make hyper close the connection without an answer.
@@ -650,7 +650,9 @@ fn route(s: &mut State, ctx: &mut Ctx<'_>, op: &Operation<'_>) -> Reply {
     let body = ctx.body().clone();
     match (op.method.as_str(), op.template) {
         ("GET", "/gateway") => Reply::json(200, json!({"url": ws_url})),
-        ("GET", "/gateway/bot") => Reply::json(200, payloads::gateway_bot(&ws_url)),
+        ("GET", "/gateway/bot") => {
+            Reply::json(200, payloads::gateway_bot(&ws_url, ctx.inner.cfg.shards))
+        }
         ("GET", "/oauth2/applications/@me") | ("GET", "/applications/@me") => {
             Reply::json(200, payloads::app_info())
         }
@@ -685,26 +687,17 @@ fn route(s: &mut State, ctx: &mut Ctx<'_>, op: &Operation<'_>) -> Reply {
                 ),
             }
         }
-        ("GET", "/guilds/{guild_id}") => match id_param(op, "guild_id") {
-            Some(GUILD_ID) => Reply::json(200, payloads::guild()),
-            _ => Reply::error(404, 10004, "Unknown Guild"),
+        ("GET", "/guilds/{guild_id}") => match known_guild(s, op) {
+            Some(g) => Reply::json(200, payloads::guild_json(g)),
+            None => Reply::error(404, 10004, "Unknown Guild"),
         },
-        ("GET", "/guilds/{guild_id}/channels") => match id_param(op, "guild_id") {
-            Some(GUILD_ID) => Reply::json(
-                200,
-                Value::Array(
-                    s.channels
-                        .iter()
-                        .enumerate()
-                        .map(|(i, (id, name))| payloads::guild_text_channel(*id, name, i as u64))
-                        .collect(),
-                ),
-            ),
-            _ => Reply::error(404, 10004, "Unknown Guild"),
+        ("GET", "/guilds/{guild_id}/channels") => match known_guild(s, op) {
+            Some(g) => Reply::json(200, Value::Array(g.channels_json())),
+            None => Reply::error(404, 10004, "Unknown Guild"),
         },
         ("GET", "/guilds/{guild_id}/members/{user_id}") => {
-            match (id_param(op, "guild_id"), id_param(op, "user_id")) {
-                (Some(GUILD_ID), Some(u)) => {
+            match (known_guild(s, op), id_param(op, "user_id")) {
+                (Some(_), Some(u)) => {
                     let perms = if u == BOT_USER_ID {
                         payloads::APP_PERMISSIONS
                     } else {
@@ -716,8 +709,8 @@ fn route(s: &mut State, ctx: &mut Ctx<'_>, op: &Operation<'_>) -> Reply {
                     }
                     Reply::json(200, m)
                 }
-                (Some(GUILD_ID), None) => Reply::error(404, 10007, "Unknown Member"),
-                _ => Reply::error(404, 10004, "Unknown Guild"),
+                (Some(_), None) => Reply::error(404, 10007, "Unknown Member"),
+                (None, _) => Reply::error(404, 10004, "Unknown Guild"),
             }
         }
         ("GET", "/channels/{channel_id}") => match channel_json(s, id_param(op, "channel_id")) {
@@ -799,20 +792,27 @@ fn route(s: &mut State, ctx: &mut Ctx<'_>, op: &Operation<'_>) -> Reply {
     }
 }
 
+/// The guild of the route's `{guild_id}`, if the bot is in it.
+fn known_guild<'s>(s: &'s State, op: &Operation<'_>) -> Option<&'s payloads::FakeGuild> {
+    id_param(op, "guild_id").and_then(|id| s.guild(id))
+}
+
+/// A channel as `GET /channels/{id}` answers it: a thread, a text channel of whichever guild
+/// holds it (with that guild's id), or a DM channel.
 fn channel_json(s: &State, id: Option<u64>) -> Option<Value> {
     let id = id?;
     if let Some(t) = s.threads.get(&id) {
         return Some(t.clone());
     }
-    if let Some(i) = s.channels.iter().position(|(c, _)| *c == id) {
-        return Some(payloads::guild_text_channel(id, &s.channels[i].1, i as u64));
+    if let Some(channel) = s.guild_of_channel(id).and_then(|g| g.channel_json(id)) {
+        return Some(channel);
     }
     dm_user_of(id).map(payloads::dm_channel)
 }
 
 fn start_thread(s: &mut State, op: &Operation<'_>, body: &Value) -> Reply {
-    let Some(parent) =
-        id_param(op, "channel_id").filter(|c| s.channels.iter().any(|(id, _)| id == c))
+    let Some((parent, guild_id)) =
+        id_param(op, "channel_id").and_then(|c| s.guild_of_channel(c).map(|g| (c, g.id)))
     else {
         return Reply::error(404, 10003, "Unknown Channel");
     };
@@ -826,7 +826,7 @@ fn start_thread(s: &mut State, op: &Operation<'_>, body: &Value) -> Reply {
         .get("auto_archive_duration")
         .and_then(Value::as_u64)
         .unwrap_or(4320);
-    let thread = payloads::thread_channel(id, parent, name, kind, archive);
+    let thread = payloads::thread_channel(guild_id, id, parent, name, kind, archive);
     s.threads.insert(id, thread.clone());
     Reply::json(201, thread)
 }
@@ -1132,7 +1132,7 @@ fn commands(
     body: &Value,
 ) -> Reply {
     let scope = id_param(op, "guild_id");
-    if template.contains("{guild_id}") && scope != Some(GUILD_ID) {
+    if template.contains("{guild_id}") && scope.and_then(|g| s.guild(g)).is_none() {
         return Reply::error(403, 50001, "Missing Access");
     }
     let list_route = template.ends_with("/commands");
