@@ -192,7 +192,12 @@ async fn store_benches(
     let now = start + chrono::Duration::seconds(1);
     let due_label = format!("{backend}: find the due schedules among {count}");
     measure_async(&due_label, full, || async {
-        black_box(store.due_schedules(now, 500).await.expect("due"));
+        black_box(
+            store
+                .due_schedules(now, 500, &careprompt::domain::shards::ShardRange::ALL)
+                .await
+                .expect("due"),
+        );
     })
     .await;
     let mut slot = start;

@@ -11,6 +11,7 @@ use crate::domain::content::Library;
 use crate::domain::planning::{plan, PreviewRequest, Slot};
 use crate::domain::rotation::RotationState;
 use crate::domain::settings::ScheduleSettings;
+use crate::domain::shards::ShardRange;
 
 /// Exit codes: 1 when the configuration or content is wrong, 2 when the command line is.
 pub const EXIT_INVALID: u8 = 1;
@@ -240,7 +241,25 @@ pub fn migrate(config_path: Option<PathBuf>, out: &mut impl Write) -> Result<(),
 
 /// `careprompt run`: loads everything, refusing to start on any mistake, then runs the bot until
 /// SIGINT or SIGTERM.
-pub fn run_bot(config_path: Option<PathBuf>) -> Result<(), Failure> {
+/// `careprompt run`; `shards` and `total_shards` come together, from `--shards A-B
+/// --total-shards N`.
+pub fn run_bot(
+    config_path: Option<PathBuf>,
+    shards: Option<&str>,
+    total_shards: Option<u32>,
+) -> Result<(), Failure> {
+    let shards = match (shards, total_shards) {
+        (Some(range), Some(total)) => Some(
+            ShardRange::parse(range, total)
+                .map_err(|err| Failure::invalid(format!("--shards: {err}")))?,
+        ),
+        (None, None) => None,
+        _ => {
+            return Err(Failure::invalid(
+                "--shards and --total-shards go together".to_string(),
+            ))
+        }
+    };
     let loaded = load_config(config_path.as_deref())?;
     let library =
         check::load_content(&loaded).map_err(|problems| Failure::invalid(problems.join("\n")))?;
@@ -256,7 +275,10 @@ pub fn run_bot(config_path: Option<PathBuf>) -> Result<(), Failure> {
             loaded.config,
             library,
             token,
-            crate::bot::BotOptions::default(),
+            crate::bot::BotOptions {
+                shards,
+                ..crate::bot::BotOptions::default()
+            },
             shutdown,
         )
         .await

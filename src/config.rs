@@ -27,6 +27,40 @@ pub struct Config {
     pub support: SupportSettings,
     pub privacy: PrivacySettings,
     pub metrics: MetricsSettings,
+    pub processes: ProcessSettings,
+}
+
+/// For several processes sharing one PostgreSQL database.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProcessSettings {
+    /// A process not heard from for this long is taken to be dead, and another finishes the posts
+    /// and DMs it had started, such as "1m".
+    pub takeover_after: String,
+}
+
+impl Default for ProcessSettings {
+    fn default() -> Self {
+        ProcessSettings {
+            takeover_after: "1m".to_string(),
+        }
+    }
+}
+
+/// Shorter than this, a process busy for a moment would lose its claims to another.
+const SHORTEST_TAKEOVER: chrono::Duration = chrono::Duration::seconds(1);
+
+impl ProcessSettings {
+    pub fn takeover_period(&self) -> Result<chrono::Duration, String> {
+        let period = parse_duration(&self.takeover_after)?;
+        if period < SHORTEST_TAKEOVER {
+            return Err(format!(
+                "\"{}\" is too short: a process must have at least a second to say it is alive",
+                self.takeover_after
+            ));
+        }
+        Ok(period)
+    }
 }
 
 /// The operator's listener for `/metrics`, `/healthz` and `/readyz`; off unless `listen` is set.
@@ -427,6 +461,9 @@ impl LoadedConfig {
         }
         if let Err(message) = config.metrics.address() {
             errors.push(self.invalid("metrics.listen", message));
+        }
+        if let Err(message) = config.processes.takeover_period() {
+            errors.push(self.invalid("processes.takeover_after", message));
         }
         if let Some(url) = &config.discord.proxy_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -887,6 +924,24 @@ mod tests {
             text.starts_with("careprompt.toml:4:1: schedule.cron"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn takeover_defaults_to_a_minute_and_refuses_less_than_a_second() {
+        let loaded = parse("", &[]).expect("parses");
+        assert_eq!(
+            loaded.config.processes.takeover_period(),
+            Ok(chrono::Duration::minutes(1))
+        );
+        let loaded = parse("", &[("CAREPROMPT_PROCESSES__TAKEOVER_AFTER", "2s")]).expect("env");
+        assert_eq!(
+            loaded.config.processes.takeover_period(),
+            Ok(chrono::Duration::seconds(2))
+        );
+        let loaded = parse("[processes]\ntakeover_after = \"100ms\"\n", &[]).expect("parses");
+        let text = loaded.validate(&[]).expect_err("too short").to_string();
+        assert!(text.contains("processes.takeover_after"), "{text}");
+        assert!(text.contains("at least a second"), "{text}");
     }
 
     #[test]

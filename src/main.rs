@@ -19,7 +19,15 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the bot. Needs DISCORD_TOKEN.
-    Run,
+    Run {
+        /// Run only these gateway shards, such as 0-1, when several processes share the bot and
+        /// one PostgreSQL database (see the README). Default: every shard Discord recommends.
+        #[arg(long, env = "CAREPROMPT_SHARDS", requires = "total_shards")]
+        shards: Option<String>,
+        /// How many shards the bot has in all, across every process; goes with --shards.
+        #[arg(long, env = "CAREPROMPT_TOTAL_SHARDS", requires = "shards")]
+        total_shards: Option<u32>,
+    },
     /// Bring the database's tables up to date, then exit.
     Migrate,
     /// Validate the configuration and the prompts, and prove every card fits Discord's limits.
@@ -63,7 +71,10 @@ fn main() -> ExitCode {
     careprompt::telemetry::init();
     let mut stdout = std::io::stdout().lock();
     let result: Result<(), Failure> = match args.command {
-        Command::Run => cli::run_bot(args.config),
+        Command::Run {
+            shards,
+            total_shards,
+        } => cli::run_bot(args.config, shards.as_deref(), total_shards),
         Command::Migrate => cli::migrate(args.config, &mut stdout),
         Command::Check { links } => cli::check(args.config.clone(), &mut stdout).and_then(|()| {
             if links {

@@ -18,8 +18,10 @@ use crate::bot::registration::{invite_url, register, registration_payload};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Token};
 use crate::discord::cards;
+use crate::discord::rest::GLOBAL_REQUESTS_PER_SECOND;
 use crate::discord::{Rest, RestError, RetryPolicy};
 use crate::domain::content::Library;
+use crate::domain::shards::ShardRange;
 use crate::error::UserError;
 use crate::scheduler::{Scheduler, SchedulerOptions};
 use crate::store::{redact_url, Store};
@@ -37,8 +39,12 @@ pub struct BotOptions {
     pub clock: Arc<dyn Clock>,
     /// How long shutdown waits for commands already received before closing the connection.
     pub shutdown_grace: Duration,
-    /// The scheduler's tuning; its catch-up window and holidays come from the configuration.
+    /// The scheduler's tuning; its catch-up window, holidays, shards and takeover time come from
+    /// the configuration and `shards`.
     pub scheduler: SchedulerOptions,
+    /// The gateway shards this process runs (`--shards`); `None` runs every shard Discord
+    /// recommends.
+    pub shards: Option<ShardRange>,
 }
 
 impl Default for BotOptions {
@@ -49,6 +55,7 @@ impl Default for BotOptions {
             clock: Arc::new(SystemClock),
             shutdown_grace: Duration::from_secs(10),
             scheduler: SchedulerOptions::default(),
+            shards: None,
         }
     }
 }
@@ -193,6 +200,11 @@ pub async fn run(
         .retention_period()
         .map_err(anyhow::Error::msg)
         .context("privacy.retention is not valid")?;
+    let takeover_after = config
+        .processes
+        .takeover_period()
+        .map_err(anyhow::Error::msg)
+        .context("processes.takeover_after is not valid")?;
 
     // The REST client and the scheduler exist only once the client does, which is after the
     // framework is built; the framework's setup runs later still, on the first READY.
@@ -284,6 +296,26 @@ pub async fn run(
     .await?;
     tracing::info!(invite = %invite_url(application.id), "invite careprompt to a server with this link");
 
+    // A process given a range looks after that range's servers, and takes that share of the
+    // global rate limit; one process alone runs every shard Discord recommends and owns them all.
+    let (gateway, owned) = match options.shards {
+        Some(range) => (range, range),
+        None => {
+            let recommended = client
+                .http
+                .get_bot_gateway()
+                .await
+                .context("asking Discord how many gateway shards to run")?
+                .shards;
+            let every = ShardRange::new(0, recommended.max(1) - 1, recommended.max(1))
+                .map_err(anyhow::Error::msg)?;
+            (every, ShardRange::ALL)
+        }
+    };
+    shards.expect(usize::try_from(gateway.count()).unwrap_or(usize::MAX));
+    let rest = rest.paced_at(owned.share_of(GLOBAL_REQUESTS_PER_SECOND));
+    tracing::info!(shards = %gateway, total = gateway.total(), "running gateway shards");
+
     let scheduler = Arc::new(Scheduler::new(
         store.clone(),
         rest.clone(),
@@ -292,6 +324,8 @@ pub async fn run(
         SchedulerOptions {
             catch_up,
             extra_holidays: config.schedule.extra_holidays.clone(),
+            shards: owned,
+            takeover_after,
             ..options.scheduler.clone()
         },
     ));
@@ -308,7 +342,9 @@ pub async fn run(
 
     let shard_manager = client.shard_manager.clone();
     let grace = options.shutdown_grace;
-    let mut start = std::pin::pin!(client.start());
+    // serenity counts the end of this range as included.
+    let mut start =
+        std::pin::pin!(client.start_shard_range(gateway.first()..gateway.last(), gateway.total()));
     let mut shutdown = std::pin::pin!(shutdown);
     let result = tokio::select! {
         result = &mut start => result,

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use http_body_util::Full;
@@ -30,14 +31,23 @@ pub fn recorder() -> Option<PrometheusHandle> {
         .clone()
 }
 
-/// Which shards are connected, kept from gateway events.
+/// Which shards are connected, kept from gateway events, out of how many this process runs.
 #[derive(Debug, Default)]
-pub struct Shards(Mutex<BTreeSet<u32>>);
+pub struct Shards {
+    connected: Mutex<BTreeSet<u32>>,
+    expected: AtomicUsize,
+}
 
 impl Shards {
+    /// How many shards this process runs, once it knows.
+    pub fn expect(&self, count: usize) {
+        self.expected.store(count, Ordering::Relaxed);
+        metrics::gauge!("careprompt_shards").set(count as f64);
+    }
+
     pub fn set(&self, shard: u32, connected: bool) {
         let mut shards = self
-            .0
+            .connected
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if connected {
@@ -49,10 +59,16 @@ impl Shards {
     }
 
     pub fn connected(&self) -> usize {
-        self.0
+        self.connected
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .len()
+    }
+
+    /// Every shard this process runs is connected.
+    pub fn all_connected(&self) -> bool {
+        let expected = self.expected.load(Ordering::Relaxed);
+        expected > 0 && self.connected() >= expected
     }
 }
 
@@ -123,12 +139,15 @@ async fn answer(
         "/healthz" => text(StatusCode::OK, PLAIN, "ok\n".into()),
         "/readyz" => {
             let connected = shards.connected();
+            let expected = shards.expected.load(Ordering::Relaxed);
             let database = store.ping().await;
-            if connected > 0 && database.is_ok() {
+            if shards.all_connected() && database.is_ok() {
                 text(
                     StatusCode::OK,
                     PLAIN,
-                    format!("ready: {connected} shards connected, database answers\n"),
+                    format!(
+                        "ready: {connected} of {expected} shards connected, database answers\n"
+                    ),
                 )
             } else {
                 let database = if database.is_ok() {
@@ -139,7 +158,9 @@ async fn answer(
                 text(
                     StatusCode::SERVICE_UNAVAILABLE,
                     PLAIN,
-                    format!("not ready: {connected} shards connected, database {database}\n"),
+                    format!(
+                        "not ready: {connected} of {expected} shards connected, database {database}\n"
+                    ),
                 )
             }
         }

@@ -111,18 +111,23 @@ pub struct Rest {
 pub const GLOBAL_REQUESTS_PER_SECOND: u32 = 45;
 
 #[derive(Debug)]
-struct Pacer(tokio::sync::Mutex<Option<tokio::time::Interval>>);
+struct Pacer {
+    per_second: u32,
+    interval: tokio::sync::Mutex<Option<tokio::time::Interval>>,
+}
 
 impl Pacer {
-    fn new() -> Pacer {
-        Pacer(tokio::sync::Mutex::new(None))
+    fn new(per_second: u32) -> Pacer {
+        Pacer {
+            per_second: per_second.max(1),
+            interval: tokio::sync::Mutex::new(None),
+        }
     }
 
     async fn wait_turn(&self) {
-        let mut interval = self.0.lock().await;
+        let mut interval = self.interval.lock().await;
         let interval = interval.get_or_insert_with(|| {
-            let mut interval =
-                tokio::time::interval(Duration::from_secs(1) / GLOBAL_REQUESTS_PER_SECOND);
+            let mut interval = tokio::time::interval(Duration::from_secs(1) / self.per_second);
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             interval
         });
@@ -209,7 +214,16 @@ impl Rest {
             http,
             proxy_client,
             retry,
-            pacer: Arc::new(Pacer::new()),
+            pacer: Arc::new(Pacer::new(GLOBAL_REQUESTS_PER_SECOND)),
+        }
+    }
+
+    /// Paces this client at `per_second` instead: its share of the global limit when several
+    /// processes send for the same bot.
+    pub fn paced_at(self, per_second: u32) -> Rest {
+        Rest {
+            pacer: Arc::new(Pacer::new(per_second)),
+            ..self
         }
     }
 

@@ -1,5 +1,5 @@
 //! Pure logic with no I/O: the content library, crontab schedules, bank holidays, the rotation
-//! of themes and prompts, and planning which post goes out when.
+//! of themes and prompts, planning which post goes out when, and which servers a shard owns.
 
 pub mod content;
 pub mod holidays;
@@ -7,3 +7,4 @@ pub mod planning;
 pub mod rotation;
 pub mod schedule;
 pub mod settings;
+pub mod shards;

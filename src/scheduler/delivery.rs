@@ -129,51 +129,60 @@ impl Scheduler {
     }
 
     async fn try_deliver(&self, delivery: &Delivery, fresh: bool) -> Result<Delivered, StoreError> {
+        if fresh {
+            return self.send(delivery).await;
+        }
+        // An open claim (this process's from an attempt that failed, or a dead process's) is
+        // taken first, so that only one process ever goes on with it.
+        if !self
+            .store
+            .take_claim(delivery, &self.options.claimer)
+            .await?
+        {
+            return Ok(Delivered::Gone);
+        }
         let now = self.clock.now();
-        if !fresh {
-            if delivery.attempts >= MAX_ATTEMPTS {
-                let reason =
-                    "Discord could not be reached for a long time, so the post was given up";
-                return self
-                    .settle(delivery, DeliveryState::Failed, reason, false)
-                    .await;
+        if delivery.attempts >= MAX_ATTEMPTS {
+            let reason = "Discord could not be reached for a long time, so the post was given up";
+            return self
+                .settle(delivery, DeliveryState::Failed, reason, false)
+                .await;
+        }
+        let claimed_at = delivery.claimed_at.unwrap_or(delivery.slot_at);
+        // Every send of this claim came after `claimed_at`, so inside the nonce window from it
+        // Discord drops a second copy, whichever process sent the first.
+        if now - claimed_at <= self.options.nonce_window {
+            return self.send(delivery).await;
+        }
+        match self.find_post(delivery, claimed_at).await {
+            Lookup::Found(message_id) => self.record(delivery, message_id).await,
+            Lookup::CannotTell(reason) => {
+                self.settle(delivery, DeliveryState::Uncertain, &reason, false)
+                    .await
             }
-            let claimed_at = delivery.claimed_at.unwrap_or(delivery.slot_at);
-            let inside_nonce_window = now - claimed_at <= self.options.nonce_window
-                && delivery.claimed_by.as_deref() == Some(self.options.claimer.as_str());
-            if !inside_nonce_window {
-                match self.find_post(delivery, claimed_at).await {
-                    Lookup::Found(message_id) => return self.record(delivery, message_id).await,
-                    Lookup::CannotTell(reason) => {
-                        return self
-                            .settle(delivery, DeliveryState::Uncertain, &reason, false)
-                            .await;
-                    }
-                    Lookup::Absent => {
-                        let too_late = delivery.kind == DeliveryKind::Scheduled
-                            && now - delivery.slot_at > self.options.catch_up;
-                        if too_late {
-                            self.settle(
-                                delivery,
-                                DeliveryState::Missed,
-                                "careprompt could not post it in time",
-                                false,
-                            )
-                            .await?;
-                            return Ok(Delivered::Missed);
-                        }
-                        if !self
-                            .store
-                            .renew_claim(delivery.id, &self.options.claimer, now)
-                            .await?
-                        {
-                            return Ok(Delivered::Gone);
-                        }
-                    }
+            Lookup::Absent => {
+                let too_late = delivery.kind == DeliveryKind::Scheduled
+                    && now - delivery.slot_at > self.options.catch_up;
+                if too_late {
+                    self.settle(
+                        delivery,
+                        DeliveryState::Missed,
+                        "careprompt could not post it in time",
+                        false,
+                    )
+                    .await?;
+                    return Ok(Delivered::Missed);
                 }
+                if !self
+                    .store
+                    .resend_claim(delivery.id, &self.options.claimer, now)
+                    .await?
+                {
+                    return Ok(Delivered::Gone);
+                }
+                self.send(delivery).await
             }
         }
-        self.send(delivery).await
     }
 
     async fn send(&self, delivery: &Delivery) -> Result<Delivered, StoreError> {

@@ -33,14 +33,19 @@ impl Scheduler {
     ) -> Result<(usize, usize), StoreError> {
         let mut sent = 0;
         let mut left_open = 0;
-        for post in self.store.pending_fan_outs(self.options.batch).await? {
+        for post in self
+            .store
+            .pending_fan_outs(self.options.batch, &self.options.shards)
+            .await?
+        {
             if shutdown.is_cancelled() {
                 break;
             }
             let Some(delivery) = self.store.delivery(post.delivery_id).await? else {
                 continue;
             };
-            let dms = self.store.claim_dms(&post, self.clock.now()).await?;
+            let now = self.clock.now();
+            let dms = self.store.claim_dms(&post, &self.worker(now), now).await?;
             let mut sends = JoinSet::new();
             for dm in dms {
                 if shutdown.is_cancelled() {

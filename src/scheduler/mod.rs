@@ -26,23 +26,29 @@ use crate::clock::Clock;
 use crate::discord::Rest;
 use crate::domain::content::Library;
 use crate::domain::planning::{next_pick, plan_due};
-use crate::store::{Claim, ClaimOutcome, Delivery, DeliveryKind, DuePick, ScheduleRecord, Store};
+use crate::domain::shards::ShardRange;
+use crate::store::{
+    Claim, ClaimOutcome, Delivery, DeliveryKind, DuePick, ScheduleRecord, Store, Worker,
+};
 
 pub use delivery::Delivered;
 
 /// Tuning that production leaves at its defaults.
 #[derive(Debug, Clone)]
 pub struct SchedulerOptions {
-    /// Names this process in the ledger's claims.
+    /// Names this process in the ledger's claims; unique to each start of each process.
     pub claimer: String,
+    /// The shards whose servers this process schedules and delivers for.
+    pub shards: ShardRange,
+    /// A process not heard from for this long is taken to be dead, and its claims are finished
+    /// by another. It says it is alive four times as often.
+    pub takeover_after: chrono::Duration,
     /// A post older than this when its slot is reached is recorded as missed instead.
     pub catch_up: chrono::Duration,
     /// The organisation's one-off holidays, skipped by every schedule that skips holidays.
     pub extra_holidays: Vec<NaiveDate>,
     /// How long Discord is trusted to drop a re-sent nonce. Discord says "a few minutes".
     pub nonce_window: chrono::Duration,
-    /// Another process's open claim older than this is taken to be a dead process's.
-    pub stale_claim_after: chrono::Duration,
     /// How many posts are sent at once. The REST client paces them under Discord's global limit.
     pub concurrency: usize,
     /// The longest the worker sleeps before looking again, whatever is due.
@@ -56,17 +62,28 @@ pub struct SchedulerOptions {
 impl Default for SchedulerOptions {
     fn default() -> Self {
         SchedulerOptions {
-            claimer: "careprompt".to_string(),
+            claimer: new_claimer(),
+            shards: ShardRange::ALL,
+            takeover_after: chrono::Duration::minutes(1),
             catch_up: chrono::Duration::hours(6),
             extra_holidays: Vec::new(),
             nonce_window: chrono::Duration::minutes(2),
-            stale_claim_after: chrono::Duration::minutes(5),
             concurrency: 16,
             poll_every: chrono::Duration::minutes(5),
             retry_every: chrono::Duration::seconds(20),
             batch: 500,
         }
     }
+}
+
+/// A name for this start of this process: its pid for an operator, and a random part because pids
+/// repeat across machines and restarts.
+fn new_claimer() -> String {
+    format!(
+        "careprompt-{}-{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    )
 }
 
 /// What one step did, for logs and tests.
@@ -158,13 +175,51 @@ impl Scheduler {
     /// Repeats [`Scheduler::tick`] until `shutdown` is cancelled. A step already running finishes
     /// the sends it began; no new one starts.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
-        tracing::info!("scheduler started");
+        tracing::info!(claimer = %self.options.claimer, shards = %self.options.shards, "scheduler started");
+        tokio::join!(self.keep_alive(&shutdown), self.work(&shutdown));
+        // Claims left open (Discord unreachable) may be finished by another process at once.
+        if let Err(err) = self.store.retire(&self.options.claimer).await {
+            tracing::warn!(error = %err, "could not tell other processes this one has stopped; they take over its claims after the takeover time");
+        }
+        tracing::info!("scheduler stopped");
+    }
+
+    /// Says this process is alive, so that no other process takes over its claims.
+    async fn keep_alive(&self, shutdown: &CancellationToken) {
+        let started_at = self.clock.now();
+        let every = self.options.takeover_after / 4;
+        while !shutdown.is_cancelled() {
+            let now = self.clock.now();
+            if let Err(err) = self
+                .store
+                .heartbeat(&self.options.claimer, &self.options.shards, started_at, now)
+                .await
+            {
+                tracing::warn!(error = %err, "could not tell other processes this one is alive");
+            }
+            tokio::select! {
+                () = self.clock.sleep_until(now + every) => {}
+                () = shutdown.cancelled() => {}
+            }
+        }
+    }
+
+    /// This process, as the store's queries that share out work know it.
+    fn worker(&self, now: DateTime<Utc>) -> Worker<'_> {
+        Worker {
+            claimer: &self.options.claimer,
+            shards: self.options.shards,
+            alive_since: now - self.options.takeover_after,
+        }
+    }
+
+    async fn work(self: &Arc<Self>, shutdown: &CancellationToken) {
         let mut failures: u32 = 0;
         while !shutdown.is_cancelled() {
             // Waits count from when the step began, so a step that ran long (Discord slow to
             // answer) does not push the retry of what it left open further away.
             let now = self.clock.now();
-            let report = self.tick(&shutdown).await;
+            let report = self.tick(shutdown).await;
             let mut progress = false;
             let mut next = match report {
                 Ok(report) => {
@@ -194,7 +249,19 @@ impl Scheduler {
                     if report.left_open > 0 {
                         next = next.min(now + self.options.retry_every);
                     }
-                    match self.store.next_wake().await {
+                    // Another process's claims become this one's if it has died: look again
+                    // when they could.
+                    match self.store.claims_held_elsewhere(&self.worker(now)).await {
+                        Ok(true) => {
+                            let recheck = self.options.retry_every.min(self.options.takeover_after);
+                            next = next.min(now + recheck);
+                        }
+                        Ok(false) => {}
+                        Err(err) => {
+                            tracing::warn!(error = %err, "could not read whether other processes hold claims");
+                        }
+                    }
+                    match self.store.next_wake(&self.options.shards).await {
                         Ok(Some(due)) => next.min(due.max(now)),
                         Ok(None) => next,
                         Err(err) => {
@@ -228,7 +295,6 @@ impl Scheduler {
                 () = shutdown.cancelled() => {}
             }
         }
-        tracing::info!("scheduler stopped");
     }
 
     /// One step: finish open claims, claim every due slot, and send what was claimed.
@@ -240,13 +306,8 @@ impl Scheduler {
         let mut report = TickReport::default();
         let mut sends: JoinSet<(Delivered, bool)> = JoinSet::new();
 
-        let stale_before = now - self.options.stale_claim_after;
         let claiming = self.claiming.lock().await;
-        for delivery in self
-            .store
-            .open_claims(&self.options.claimer, stale_before)
-            .await?
-        {
+        for delivery in self.store.open_claims(&self.worker(now)).await? {
             if shutdown.is_cancelled() {
                 break;
             }
@@ -261,7 +322,11 @@ impl Scheduler {
 
         drop(claiming);
 
-        for schedule in self.store.due_schedules(now, self.options.batch).await? {
+        for schedule in self
+            .store
+            .due_schedules(now, self.options.batch, &self.options.shards)
+            .await?
+        {
             if shutdown.is_cancelled() {
                 break;
             }

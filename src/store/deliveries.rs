@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{
-    id_from_db, id_to_db, rotation_json, time_from_db, time_to_db, Pool, Store, StoreError,
+    id_from_db, id_to_db, rotation_json, time_from_db, time_to_db, Pool, Store, StoreError, Worker,
 };
 use crate::domain::planning::DuePlan;
 use crate::domain::rotation::{Pick, RotationState};
@@ -348,47 +348,99 @@ impl Store {
         row.map(DeliveryRow::into_delivery).transpose()
     }
 
-    /// Claims still open that this process should finish: its own (from before a restart, or a
-    /// send that ran out of retries) that are not being sent right now, and other processes'
-    /// older than `stale_before`, whose process is taken to be dead.
-    pub async fn open_claims(
-        &self,
-        claimer: &str,
-        stale_before: DateTime<Utc>,
-    ) -> Result<Vec<Delivery>, StoreError> {
+    /// Claims still open that this process should finish, for servers of its shards: its own
+    /// (from a send that ran out of retries) and those of processes no longer alive. The caller
+    /// leaves alone the ones it is sending right now, and takes each with [`Store::take_claim`]
+    /// before touching it.
+    pub async fn open_claims(&self, worker: &Worker<'_>) -> Result<Vec<Delivery>, StoreError> {
         let sql = concat!(
             "SELECT ",
             delivery_columns!(),
             " FROM deliveries d JOIN schedules s ON s.id = d.schedule_id \
-             WHERE d.state = 'claimed' AND (d.claimed_by = $1 OR d.claimed_at < $2) \
+             WHERE d.state = 'claimed' AND (s.guild_id >> 22) % $3 BETWEEN $4 AND $5 \
+             AND (d.claimed_by = $1 OR d.claimed_by IS NULL OR NOT EXISTS \
+                  (SELECT 1 FROM workers w WHERE w.claimer = d.claimed_by AND w.seen_at >= $2)) \
              ORDER BY d.slot_at, d.id"
         );
+        let (total, first, last) = worker.shard_binds();
         let rows: Vec<DeliveryRow> = with_pool!(self, pool => {
             sqlx::query_as(sql)
-                .bind(claimer)
-                .bind(time_to_db(stale_before))
+                .bind(worker.claimer)
+                .bind(time_to_db(worker.alive_since))
+                .bind(total)
+                .bind(first)
+                .bind(last)
                 .fetch_all(pool)
                 .await?
         });
         rows.into_iter().map(DeliveryRow::into_delivery).collect()
     }
 
-    /// Takes an open claim for another attempt at sending: it is now this process's, from `now`.
-    /// False if it was settled meanwhile.
-    pub async fn renew_claim(
+    /// Whether another process holds open claims (posts or DMs) for servers of these shards:
+    /// if that process has died, they are this one's to finish once the takeover time passes.
+    pub async fn claims_held_elsewhere(&self, worker: &Worker<'_>) -> Result<bool, StoreError> {
+        let posts = "SELECT d.id FROM deliveries d JOIN schedules s ON s.id = d.schedule_id \
+                     WHERE d.state = 'claimed' AND d.claimed_by <> $1 \
+                     AND (s.guild_id >> 22) % $2 BETWEEN $3 AND $4 LIMIT 1";
+        let dms = "SELECT m.id FROM dm_deliveries m JOIN deliveries d ON d.id = m.delivery_id \
+                   JOIN schedules s ON s.id = d.schedule_id \
+                   WHERE m.state = 'claimed' AND (m.claimed_by IS NULL OR m.claimed_by <> $1) \
+                   AND (s.guild_id >> 22) % $2 BETWEEN $3 AND $4 LIMIT 1";
+        let (total, first, last) = worker.shard_binds();
+        let held = with_pool!(self, pool => {
+            let mut held = false;
+            for sql in [posts, dms] {
+                let found: Option<i64> = sqlx::query_scalar(sql)
+                    .bind(worker.claimer)
+                    .bind(total)
+                    .bind(first)
+                    .bind(last)
+                    .fetch_optional(pool)
+                    .await?;
+                if found.is_some() {
+                    held = true;
+                    break;
+                }
+            }
+            held
+        });
+        Ok(held)
+    }
+
+    /// Takes an open claim, as read, for one more attempt: compare and swap on its attempt count,
+    /// so of two processes taking the same claim exactly one succeeds. The claim keeps its
+    /// `claimed_at`, from which a look for an earlier send must start. False if it was settled
+    /// or taken meanwhile.
+    pub async fn take_claim(&self, delivery: &Delivery, claimer: &str) -> Result<bool, StoreError> {
+        let sql = "UPDATE deliveries SET claimed_by = $1, attempts = attempts + 1 \
+                   WHERE id = $2 AND state = 'claimed' AND attempts = $3";
+        let done = with_pool!(self, pool => {
+            sqlx::query(sql)
+                .bind(claimer)
+                .bind(delivery.id)
+                .bind(i32::try_from(delivery.attempts).unwrap_or(i32::MAX))
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(done == 1)
+    }
+
+    /// Marks a taken claim as about to be sent again at `now`, once a look found no earlier send;
+    /// a later look starts from here. False if it is no longer this process's.
+    pub async fn resend_claim(
         &self,
         delivery_id: i64,
         claimer: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let sql =
-            "UPDATE deliveries SET claimed_by = $1, claimed_at = $2, attempts = attempts + 1 \
-                   WHERE id = $3 AND state = 'claimed'";
+        let sql = "UPDATE deliveries SET claimed_at = $1 \
+                   WHERE id = $2 AND state = 'claimed' AND claimed_by = $3";
         let done = with_pool!(self, pool => {
             sqlx::query(sql)
-                .bind(claimer)
                 .bind(time_to_db(now))
                 .bind(delivery_id)
+                .bind(claimer)
                 .execute(pool)
                 .await?
                 .rows_affected()

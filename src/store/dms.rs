@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{id_from_db, id_to_db, time_from_db, time_to_db, Pool, Store, StoreError};
+use super::{id_from_db, id_to_db, time_from_db, time_to_db, Pool, Store, StoreError, Worker};
+use crate::domain::shards::ShardRange;
 
 /// One row of the DM ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,15 +150,23 @@ impl Store {
         Ok(rows)
     }
 
-    /// Channel posts whose DMs are still owed.
-    pub async fn pending_fan_outs(&self, limit: u32) -> Result<Vec<PendingFanOut>, StoreError> {
+    /// Channel posts of these shards' servers whose DMs are still owed.
+    pub async fn pending_fan_outs(
+        &self,
+        limit: u32,
+        shards: &ShardRange,
+    ) -> Result<Vec<PendingFanOut>, StoreError> {
         let rows: Vec<FanOutRow> = with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT d.id, s.guild_id, d.slot_at, d.theme, d.prompt_id FROM deliveries d \
                  JOIN schedules s ON s.id = d.schedule_id \
-                 WHERE d.dms_pending = TRUE ORDER BY d.id LIMIT $1",
+                 WHERE d.dms_pending = TRUE AND (s.guild_id >> 22) % $2 BETWEEN $3 AND $4 \
+                 ORDER BY d.id LIMIT $1",
             )
             .bind(i64::from(limit))
+            .bind(i64::from(shards.total()))
+            .bind(i64::from(shards.first()))
+            .bind(i64::from(shards.last()))
             .fetch_all(pool)
             .await?
         });
@@ -176,19 +185,22 @@ impl Store {
     }
 
     /// Claims a DM for every member opted in on the post's server who has not muted its theme
-    /// and whose DMs are open, once per person and card, and returns every DM of this post still
-    /// to send (including ones claimed before a restart).
+    /// and whose DMs are open, once per person and card, and returns every DM of this post this
+    /// process is to send: the ones it just claimed, its own from before, and those claimed by
+    /// processes no longer alive, which it takes over. Two processes never get the same DM.
     pub async fn claim_dms(
         &self,
         post: &PendingFanOut,
+        worker: &Worker<'_>,
         now: DateTime<Utc>,
     ) -> Result<Vec<DmDelivery>, StoreError> {
         let card_key = post.card_key();
         let rows: Vec<(i64, i64, i64, Option<i64>)> = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query(
-                "INSERT INTO dm_deliveries (user_id, card_key, delivery_id, state, claimed_at) \
-                 SELECT o.user_id, $1, $2, 'claimed', $3 FROM dm_optins o \
+                "INSERT INTO dm_deliveries \
+                 (user_id, card_key, delivery_id, state, claimed_at, claimed_by) \
+                 SELECT o.user_id, $1, $2, 'claimed', $3, $7 FROM dm_optins o \
                  WHERE o.guild_id = $4 AND o.opted_in_at <= $5 \
                  AND NOT EXISTS (SELECT 1 FROM theme_mutes m \
                                  WHERE m.user_id = o.user_id AND m.theme = $6) \
@@ -202,16 +214,34 @@ impl Store {
             .bind(id_to_db(post.guild_id))
             .bind(time_to_db(post.slot_at))
             .bind(&post.theme)
+            .bind(worker.claimer)
+            .execute(&mut *tx)
+            .await?;
+            // On PostgreSQL the update locks each row it takes, and a second process's update
+            // waits, then sees the row's new claimer alive and leaves it.
+            sqlx::query(
+                "UPDATE dm_deliveries SET claimed_by = $1 \
+                 WHERE card_key = $2 AND state = 'claimed' \
+                 AND (delivery_id = $3 OR delivery_id IS NULL) \
+                 AND (claimed_by IS NULL OR claimed_by = $1 OR NOT EXISTS \
+                      (SELECT 1 FROM workers w WHERE w.claimer = dm_deliveries.claimed_by \
+                       AND w.seen_at >= $4))",
+            )
+            .bind(worker.claimer)
+            .bind(&card_key)
+            .bind(post.delivery_id)
+            .bind(time_to_db(worker.alive_since))
             .execute(&mut *tx)
             .await?;
             let rows = sqlx::query_as(
                 "SELECT d.id, d.user_id, d.claimed_at, t.channel_id FROM dm_deliveries d \
                  LEFT JOIN dm_status t ON t.user_id = d.user_id \
-                 WHERE d.card_key = $1 AND d.state = 'claimed' \
+                 WHERE d.card_key = $1 AND d.state = 'claimed' AND d.claimed_by = $3 \
                  AND (d.delivery_id = $2 OR d.delivery_id IS NULL) ORDER BY d.id",
             )
             .bind(&card_key)
             .bind(post.delivery_id)
+            .bind(worker.claimer)
             .fetch_all(&mut *tx)
             .await?;
             tx.commit().await?;

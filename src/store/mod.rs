@@ -43,6 +43,7 @@ mod dms;
 mod people;
 mod redact;
 mod schedules;
+mod workers;
 
 pub use deliveries::{
     nonce_for, Claim, ClaimOutcome, Delivery, DeliveryKind, DeliveryState, DuePick, Recorded,
@@ -54,6 +55,7 @@ pub use people::{
 };
 pub use redact::redact_url;
 pub use schedules::{NewSchedule, ScheduleRecord};
+pub use workers::{Worker, WorkerRecord};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");

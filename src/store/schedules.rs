@@ -7,6 +7,7 @@ use super::{
 };
 use crate::domain::rotation::RotationState;
 use crate::domain::settings::ScheduleSettings;
+use crate::domain::shards::ShardRange;
 
 /// A channel's schedule as set up by `/schedule set`, before it has an id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,11 +226,12 @@ impl Store {
     }
 
     /// Schedules with a slot due at `now`, soonest first: not disabled, not paused (or paused
-    /// until a time that has come), and in a server careprompt is still in.
+    /// until a time that has come), in a server careprompt is still in, on one of `shards`.
     pub async fn due_schedules(
         &self,
         now: DateTime<Utc>,
         limit: u32,
+        shards: &ShardRange,
     ) -> Result<Vec<ScheduleRecord>, StoreError> {
         let sql = concat!(
             "SELECT ",
@@ -237,28 +239,42 @@ impl Store {
             " FROM schedules s WHERE s.next_due <= $1 AND s.disabled = FALSE \
              AND (s.paused = FALSE OR (s.paused_until IS NOT NULL AND s.paused_until <= $1)) \
              AND NOT EXISTS (SELECT 1 FROM departed_guilds d WHERE d.guild_id = s.guild_id) \
+             AND (s.guild_id >> 22) % $3 BETWEEN $4 AND $5 \
              ORDER BY s.next_due, s.id LIMIT $2"
         );
         let rows: Vec<ScheduleRow> = with_pool!(self, pool => {
             sqlx::query_as(sql)
                 .bind(time_to_db(now))
                 .bind(i64::from(limit))
+                .bind(i64::from(shards.total()))
+                .bind(i64::from(shards.first()))
+                .bind(i64::from(shards.last()))
                 .fetch_all(pool)
                 .await?
         });
         rows.into_iter().map(ScheduleRow::into_record).collect()
     }
 
-    /// The earliest time any active schedule has something to do, for the worker's sleep.
-    pub async fn next_wake(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+    /// The earliest time any active schedule of these shards' servers has something to do, for
+    /// the worker's sleep.
+    pub async fn next_wake(
+        &self,
+        shards: &ShardRange,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
         let sql = "SELECT MIN(CASE WHEN s.paused = TRUE THEN \
                    (CASE WHEN s.paused_until > s.next_due THEN s.paused_until ELSE s.next_due END) \
                    ELSE s.next_due END) \
                    FROM schedules s WHERE s.next_due IS NOT NULL AND s.disabled = FALSE \
                    AND (s.paused = FALSE OR s.paused_until IS NOT NULL) \
-                   AND NOT EXISTS (SELECT 1 FROM departed_guilds d WHERE d.guild_id = s.guild_id)";
+                   AND NOT EXISTS (SELECT 1 FROM departed_guilds d WHERE d.guild_id = s.guild_id) \
+                   AND (s.guild_id >> 22) % $1 BETWEEN $2 AND $3";
         let earliest: Option<i64> = with_pool!(self, pool => {
-            sqlx::query_scalar(sql).fetch_one(pool).await?
+            sqlx::query_scalar(sql)
+                .bind(i64::from(shards.total()))
+                .bind(i64::from(shards.first()))
+                .bind(i64::from(shards.last()))
+                .fetch_one(pool)
+                .await?
         });
         earliest
             .map(|secs| time_from_db(secs, "schedules.next_due"))
@@ -355,6 +371,26 @@ impl Store {
                 .await?;
         });
         Ok(())
+    }
+
+    /// The servers careprompt holds schedules or DM opt-ins for, on these shards, and has not
+    /// been removed from.
+    pub async fn known_guilds(&self, shards: &ShardRange) -> Result<Vec<u64>, StoreError> {
+        let sql = "SELECT guild_id FROM schedules WHERE (guild_id >> 22) % $1 BETWEEN $2 AND $3 \
+                   UNION SELECT guild_id FROM dm_optins \
+                   WHERE (guild_id >> 22) % $1 BETWEEN $2 AND $3 \
+                   EXCEPT SELECT guild_id FROM departed_guilds";
+        let ids: Vec<i64> = with_pool!(self, pool => {
+            sqlx::query_scalar(sql)
+                .bind(i64::from(shards.total()))
+                .bind(i64::from(shards.first()))
+                .bind(i64::from(shards.last()))
+                .fetch_all(pool)
+                .await?
+        });
+        let mut ids: Vec<u64> = ids.into_iter().map(id_from_db).collect();
+        ids.sort_unstable();
+        Ok(ids)
     }
 
     /// careprompt is in the server (again): its schedules carry on.

@@ -98,6 +98,7 @@ pub fn spawn_bot_with_clock(
         clock: Arc::new(clock),
         shutdown_grace: Duration::from_secs(10),
         scheduler: SchedulerOptions::default(),
+        shards: None,
     };
     let (stop, stopped) = oneshot::channel::<()>();
     let handle = tokio::spawn(bot::run(

@@ -24,19 +24,21 @@ fn spawn_careprompt_with(
     extra_env: &[(&str, String)],
 ) -> Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_careprompt"));
-    for (name, value) in extra_env {
-        command.env(name, value);
-    }
     command
         .arg("run")
         .current_dir(repo())
         .env("DISCORD_TOKEN", token)
         .env("CAREPROMPT_DISCORD__PROXY_URL", fake.proxy_base_url())
         .env("CAREPROMPT_DATABASE__URL", database_url)
+        // A killed process's claims are taken over by its successor after this long.
+        .env("CAREPROMPT_PROCESSES__TAKEOVER_AFTER", "2s")
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    for (name, value) in extra_env {
+        command.env(name, value);
+    }
     command.spawn().expect("careprompt starts")
 }
 
@@ -182,7 +184,9 @@ async fn sigterm_while_the_gateway_is_unreachable_still_exits() {
     fake.inject(Fault::Status {
         route: RouteMatch::new("GET", "/gateway"),
         status: 200,
-        body: serde_json::json!({"url": "ws://127.0.0.1:9"}),
+        body: serde_json::json!({"url": "ws://127.0.0.1:9", "shards": 1,
+            "session_start_limit": {"total": 1000, "remaining": 999,
+                                    "reset_after": 14_400_000, "max_concurrency": 1}}),
         times: usize::MAX,
     });
     let child = spawn_careprompt(&fake, TOKEN);
@@ -469,7 +473,12 @@ async fn sigkill_in_the_middle_of_the_dms_sends_each_person_one() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         ticks.tick().await;
-        if store.pending_fan_outs(10).await.expect("read").is_empty() {
+        if store
+            .pending_fan_outs(10, &careprompt::domain::shards::ShardRange::ALL)
+            .await
+            .expect("read")
+            .is_empty()
+        {
             break;
         }
         assert!(

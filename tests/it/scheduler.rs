@@ -963,7 +963,11 @@ async fn leaving_a_server_stops_its_schedules() {
         ticks.tick().await;
         if scene
             .store
-            .due_schedules(at("2027-01-04T09:00:00Z"), 10)
+            .due_schedules(
+                at("2027-01-04T09:00:00Z"),
+                10,
+                &careprompt::domain::shards::ShardRange::ALL,
+            )
             .await
             .expect("due")
             .is_empty()

@@ -15,10 +15,12 @@ use careprompt::domain::holidays::BankHoliday;
 use careprompt::domain::planning::DuePlan;
 use careprompt::domain::rotation::{Pick, RotationState};
 use careprompt::domain::settings::ScheduleSettings;
+use careprompt::domain::shards::ShardRange;
 use careprompt::store::{
     nonce_for, redact_url, Bookmark, BookmarkKind, Claim, ClaimOutcome, CreatedSchedule,
     DeliveryKind, DeliveryState, DmOptIn, DmStatus, DuePick, Erased, NewBookmark, NewSchedule,
-    Purged, Recorded, Saved, Store, StoreError, ThemeMute, UserExport, BOOKMARK_LIMIT, ERASED_USER,
+    Purged, Recorded, Saved, Store, StoreError, ThemeMute, UserExport, Worker, BOOKMARK_LIMIT,
+    ERASED_USER,
 };
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::{Connection, PgConnection};
@@ -1501,30 +1503,42 @@ fn slot_plan(next: i64) -> DuePlan {
     }
 }
 
+/// The claim of a new schedule's first slot, at `NOW + 3600`.
+fn first_slot_claim<'a>(
+    record: &careprompt::store::ScheduleRecord,
+    plan: &'a DuePlan,
+    claimer: &'a str,
+) -> Claim<'a> {
+    Claim {
+        schedule_id: record.id,
+        version: record.version,
+        kind: DeliveryKind::Scheduled,
+        plan: Some(plan),
+        post: Some((
+            at(NOW + 3600),
+            due_pick("compassion", "compassion-02", advanced(42, 1)),
+        )),
+        claimer,
+    }
+}
+
 async fn a_due_slot_is_claimed_once_sent_once_and_moves_the_rotation(store: &Store) {
     let record = store
         .upsert_schedule(&schedule(GUILD, 10, ALICE), at(NOW))
         .await
         .expect("create");
-    let due = store.due_schedules(at(NOW + 3600), 10).await.expect("due");
+    let due = store
+        .due_schedules(at(NOW + 3600), 10, &ShardRange::ALL)
+        .await
+        .expect("due");
     assert_eq!(due.len(), 1);
     assert!(store
-        .due_schedules(at(NOW + 3599), 10)
+        .due_schedules(at(NOW + 3599), 10, &ShardRange::ALL)
         .await
         .expect("due")
         .is_empty());
     let plan = slot_plan(NOW + 3600 + 604_800);
-    let claim = Claim {
-        schedule_id: record.id,
-        version: record.version,
-        kind: DeliveryKind::Scheduled,
-        plan: Some(&plan),
-        post: Some((
-            at(NOW + 3600),
-            due_pick("compassion", "compassion-02", advanced(42, 1)),
-        )),
-        claimer: "one",
-    };
+    let claim = first_slot_claim(&record, &plan, "one");
     let ClaimOutcome::Claimed(delivery) = store.claim(&claim, at(NOW + 3601)).await.expect("claim")
     else {
         panic!("the first claim wins");
@@ -1575,26 +1589,34 @@ async fn a_due_slot_is_claimed_once_sent_once_and_moves_the_rotation(store: &Sto
         ClaimOutcome::Busy
     );
 
+    store
+        .heartbeat("one", &ShardRange::ALL, at(NOW), at(NOW))
+        .await
+        .expect("alive");
     assert_eq!(
-        store.open_claims("one", at(NOW)).await.expect("open").len(),
+        store
+            .open_claims(&worker("one", at(NOW)))
+            .await
+            .expect("open")
+            .len(),
         1
     );
     assert!(
         store
-            .open_claims("two", at(NOW))
+            .open_claims(&worker("two", at(NOW)))
             .await
             .expect("open")
             .is_empty(),
-        "not stale yet"
+        "its process is alive"
     );
     assert_eq!(
         store
-            .open_claims("two", at(NOW + 9999))
+            .open_claims(&worker("two", at(NOW + 9999)))
             .await
             .expect("open")
             .len(),
         1,
-        "stale"
+        "its process has not been heard from"
     );
 
     assert_eq!(
@@ -1620,7 +1642,7 @@ async fn a_due_slot_is_claimed_once_sent_once_and_moves_the_rotation(store: &Sto
     assert_eq!(rows[0].state, DeliveryState::Sent);
     assert_eq!(rows[0].message_id, Some(777));
     assert!(store
-        .open_claims("one", at(NOW))
+        .open_claims(&worker("one", at(NOW)))
         .await
         .expect("open")
         .is_empty());
@@ -1781,7 +1803,7 @@ async fn missed_holiday_failed_and_skipped_slots_are_recorded(store: &Store) {
             .disabled
     );
     assert!(store
-        .due_schedules(at(NOW + 99_999), 10)
+        .due_schedules(at(NOW + 99_999), 10, &ShardRange::ALL)
         .await
         .expect("due")
         .is_empty());
@@ -1802,15 +1824,25 @@ async fn pauses_and_departed_servers_hold_posts_back(store: &Store) {
         .await
         .expect("create");
     let later = at(NOW + 10_000);
-    assert_eq!(store.due_schedules(later, 10).await.expect("due").len(), 2);
-    assert_eq!(store.next_wake().await.expect("wake"), Some(at(NOW + 3600)));
+    assert_eq!(
+        store
+            .due_schedules(later, 10, &ShardRange::ALL)
+            .await
+            .expect("due")
+            .len(),
+        2
+    );
+    assert_eq!(
+        store.next_wake(&ShardRange::ALL).await.expect("wake"),
+        Some(at(NOW + 3600))
+    );
 
     assert!(store
         .pause_schedule(record.id, Some(at(NOW + 20_000)))
         .await
         .expect("pause"));
     let due: Vec<i64> = store
-        .due_schedules(later, 10)
+        .due_schedules(later, 10, &ShardRange::ALL)
         .await
         .expect("due")
         .iter()
@@ -1819,7 +1851,7 @@ async fn pauses_and_departed_servers_hold_posts_back(store: &Store) {
     assert_eq!(due, vec![other.id], "paused until later");
     assert_eq!(
         store
-            .due_schedules(at(NOW + 20_000), 10)
+            .due_schedules(at(NOW + 20_000), 10, &ShardRange::ALL)
             .await
             .expect("due")
             .len(),
@@ -1829,7 +1861,7 @@ async fn pauses_and_departed_servers_hold_posts_back(store: &Store) {
     assert!(store.pause_schedule(record.id, None).await.expect("pause"));
     assert_eq!(
         store
-            .due_schedules(at(NOW + 99_999), 10)
+            .due_schedules(at(NOW + 99_999), 10, &ShardRange::ALL)
             .await
             .expect("due")
             .len(),
@@ -1856,7 +1888,7 @@ async fn pauses_and_departed_servers_hold_posts_back(store: &Store) {
         .await
         .expect("left twice");
     let due: Vec<i64> = store
-        .due_schedules(at(NOW + 60_000), 10)
+        .due_schedules(at(NOW + 60_000), 10, &ShardRange::ALL)
         .await
         .expect("due")
         .iter()
@@ -1870,7 +1902,7 @@ async fn pauses_and_departed_servers_hold_posts_back(store: &Store) {
     store.guild_present(OTHER_GUILD).await.expect("back");
     assert_eq!(
         store
-            .due_schedules(at(NOW + 60_000), 10)
+            .due_schedules(at(NOW + 60_000), 10, &ShardRange::ALL)
             .await
             .expect("due")
             .len(),
@@ -1935,4 +1967,251 @@ on_both_backends!(
     sqlite_racing_claims_of_one_slot_have_one_winner,
     postgres_racing_claims_of_one_slot_have_one_winner,
     racing_claims_of_one_slot_have_one_winner
+);
+
+// ---- several processes -----------------------------------------------------------------------
+
+/// A process called `claimer` at `now`, looking after every server, that takes a process silent
+/// for a minute to be dead.
+fn worker(claimer: &str, now: DateTime<Utc>) -> Worker<'_> {
+    Worker {
+        claimer,
+        shards: ShardRange::ALL,
+        alive_since: now - chrono::Duration::minutes(1),
+    }
+}
+
+/// A schedule's slot claimed by `claimer` at `NOW + 3601`.
+async fn claimed_slot(store: &Store, channel: u64, claimer: &str) -> i64 {
+    let record = store
+        .upsert_schedule(&schedule(GUILD, channel, ALICE), at(NOW))
+        .await
+        .expect("create");
+    let plan = slot_plan(NOW + 3600 + 604_800);
+    let claim = first_slot_claim(&record, &plan, claimer);
+    match store.claim(&claim, at(NOW + 3601)).await.expect("claim") {
+        ClaimOutcome::Claimed(delivery) => delivery.id,
+        other => panic!("not claimed: {other:?}"),
+    }
+}
+
+async fn a_dead_process_s_claim_is_taken_over_by_exactly_one_other(store: &Store) {
+    let id = claimed_slot(store, 10, "gone").await;
+    store
+        .heartbeat("gone", &ShardRange::ALL, at(NOW), at(NOW + 3601))
+        .await
+        .expect("alive");
+    let later = at(NOW + 3601 + 30);
+    assert!(
+        store
+            .open_claims(&worker("two", later))
+            .await
+            .expect("open")
+            .is_empty(),
+        "heard from 30 seconds ago: alive, its claims are its own"
+    );
+
+    let much_later = at(NOW + 3601 + 600);
+    for name in ["two", "three"] {
+        store
+            .heartbeat(name, &ShardRange::ALL, much_later, much_later)
+            .await
+            .expect("alive");
+    }
+    let seen_by_two = store
+        .open_claims(&worker("two", much_later))
+        .await
+        .expect("open");
+    let seen_by_three = store
+        .open_claims(&worker("three", much_later))
+        .await
+        .expect("open");
+    assert_eq!(seen_by_two.len(), 1, "silent for ten minutes: dead");
+    assert_eq!(seen_by_two, seen_by_three);
+    let (two, three) = tokio::join!(
+        store.take_claim(&seen_by_two[0], "two"),
+        store.take_claim(&seen_by_three[0], "three")
+    );
+    let (two, three) = (two.expect("take"), three.expect("take"));
+    assert!(
+        two ^ three,
+        "exactly one takes it: two {two}, three {three}"
+    );
+    let (winner, loser) = if two {
+        ("two", "three")
+    } else {
+        ("three", "two")
+    };
+
+    assert!(!store
+        .resend_claim(id, loser, much_later)
+        .await
+        .expect("resend"));
+    assert!(store
+        .resend_claim(id, winner, much_later)
+        .await
+        .expect("resend"));
+    let taken = store.delivery(id).await.expect("read").expect("kept");
+    assert_eq!(taken.claimed_by.as_deref(), Some(winner));
+    assert_eq!(taken.claimed_at, Some(much_later));
+    assert_eq!(taken.attempts, 1);
+    assert!(
+        store
+            .open_claims(&worker(loser, much_later))
+            .await
+            .expect("open")
+            .is_empty(),
+        "the winner is alive: the claim is not the loser's to take"
+    );
+    assert!(
+        !store
+            .take_claim(&seen_by_two[0], loser)
+            .await
+            .expect("take"),
+        "a stale read cannot take it either"
+    );
+
+    // A process that stops cleanly hands its claims over at once.
+    store.retire(winner).await.expect("retire");
+    assert_eq!(
+        store
+            .open_claims(&worker(loser, much_later))
+            .await
+            .expect("open")
+            .len(),
+        1
+    );
+    let workers = store.workers().await.expect("workers");
+    assert!(workers.iter().all(|w| w.claimer != winner), "{workers:?}");
+}
+on_both_backends!(
+    sqlite_a_dead_process_s_claim_is_taken_over_by_exactly_one_other,
+    postgres_a_dead_process_s_claim_is_taken_over_by_exactly_one_other,
+    a_dead_process_s_claim_is_taken_over_by_exactly_one_other
+);
+
+/// A server id on `shard` of 4.
+fn guild_on_shard(shard: u64, n: u64) -> u64 {
+    ((4 * (n + 1_000_000) + shard) << 22) | 7
+}
+
+async fn each_process_schedules_only_its_shards_servers(store: &Store) {
+    for shard in 0..4 {
+        for n in 0..3 {
+            let guild = guild_on_shard(shard, n);
+            store
+                .upsert_schedule(&schedule(guild, 100 * shard + n + 1, ALICE), at(NOW))
+                .await
+                .expect("create");
+        }
+    }
+    let lower = ShardRange::new(0, 1, 4).expect("range");
+    let upper = ShardRange::new(2, 3, 4).expect("range");
+    let due_at = at(NOW + 3600);
+    let lower_due = store.due_schedules(due_at, 100, &lower).await.expect("due");
+    let upper_due = store.due_schedules(due_at, 100, &upper).await.expect("due");
+    assert_eq!((lower_due.len(), upper_due.len()), (6, 6));
+    assert!(lower_due.iter().all(|s| lower.owns(s.guild_id)));
+    assert!(upper_due.iter().all(|s| upper.owns(s.guild_id)));
+    assert_eq!(
+        store
+            .due_schedules(due_at, 100, &ShardRange::ALL)
+            .await
+            .expect("due")
+            .len(),
+        12
+    );
+    let only_shard_3 = ShardRange::new(3, 3, 4).expect("range");
+    assert_eq!(
+        store.next_wake(&only_shard_3).await.expect("wake"),
+        Some(due_at)
+    );
+    let known = store.known_guilds(&only_shard_3).await.expect("known");
+    assert_eq!(known.len(), 3);
+    assert!(known.iter().all(|guild| only_shard_3.owns(*guild)));
+    store.guild_departed(known[0], at(NOW)).await.expect("left");
+    assert_eq!(
+        store
+            .known_guilds(&only_shard_3)
+            .await
+            .expect("known")
+            .len(),
+        2,
+        "a server left is no longer known"
+    );
+}
+on_both_backends!(
+    sqlite_each_process_schedules_only_its_shards_servers,
+    postgres_each_process_schedules_only_its_shards_servers,
+    each_process_schedules_only_its_shards_servers
+);
+
+async fn two_processes_fanning_out_one_post_never_share_a_dm(store: &Store) {
+    let id = claimed_slot(store, 10, "one").await;
+    assert_eq!(
+        store.record_sent(id, 777).await.expect("record"),
+        Recorded::Done
+    );
+    for user in 1..=40u64 {
+        store
+            .set_dm_optin(user, GUILD, true, at(NOW))
+            .await
+            .expect("opt in");
+    }
+    let now = at(NOW + 3700);
+    for name in ["a", "b"] {
+        store
+            .heartbeat(name, &ShardRange::ALL, now, now)
+            .await
+            .expect("alive");
+    }
+    let posts = store
+        .pending_fan_outs(10, &ShardRange::ALL)
+        .await
+        .expect("pending");
+    assert_eq!(posts.len(), 1);
+    assert!(store
+        .pending_fan_outs(10, &ShardRange::new(1, 3, 4).expect("range"))
+        .await
+        .expect("pending")
+        .iter()
+        .all(|post| ShardRange::new(1, 3, 4).expect("range").owns(post.guild_id)));
+    let (a, b) = (worker("a", now), worker("b", now));
+    let (for_a, for_b) = tokio::join!(
+        store.claim_dms(&posts[0], &a, now),
+        store.claim_dms(&posts[0], &b, now)
+    );
+    let (for_a, for_b) = (for_a.expect("claim"), for_b.expect("claim"));
+    let mut every: Vec<u64> = for_a.iter().chain(&for_b).map(|dm| dm.user_id).collect();
+    every.sort_unstable();
+    assert_eq!(
+        every,
+        (1..=40).collect::<Vec<_>>(),
+        "each DM to exactly one"
+    );
+
+    // "a" stops answering with its DMs unsent; "b" takes them over once it is taken for dead.
+    let later = now + chrono::Duration::minutes(5);
+    store
+        .heartbeat("b", &ShardRange::ALL, now, later)
+        .await
+        .expect("alive");
+    let again = store
+        .claim_dms(&posts[0], &worker("b", later), later)
+        .await
+        .expect("claim");
+    assert_eq!(again.len(), 40, "its own and the dead process's");
+    assert!(
+        store
+            .claim_dms(&posts[0], &worker("c", later), later)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "b is alive: nothing for c"
+    );
+}
+on_both_backends!(
+    sqlite_two_processes_fanning_out_one_post_never_share_a_dm,
+    postgres_two_processes_fanning_out_one_post_never_share_a_dm,
+    two_processes_fanning_out_one_post_never_share_a_dm
 );
