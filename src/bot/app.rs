@@ -18,7 +18,7 @@ use crate::bot::registration::{invite_url, register, registration_payload};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Token};
 use crate::discord::cards;
-use crate::discord::rest::GLOBAL_REQUESTS_PER_SECOND;
+use crate::discord::rest::{GLOBAL_REQUESTS_PER_SECOND, SHARED_REQUESTS_PER_SECOND};
 use crate::discord::{Rest, RestError, RetryPolicy};
 use crate::domain::content::Library;
 use crate::domain::shards::ShardRange;
@@ -313,7 +313,12 @@ pub async fn run(
         }
     };
     shards.expect(usize::try_from(gateway.count()).unwrap_or(usize::MAX));
-    let rest = rest.paced_at(owned.share_of(GLOBAL_REQUESTS_PER_SECOND));
+    let per_second = if owned.is_all() {
+        GLOBAL_REQUESTS_PER_SECOND
+    } else {
+        owned.share_of(SHARED_REQUESTS_PER_SECOND)
+    };
+    let rest = rest.paced_at(per_second);
     tracing::info!(shards = %gateway, total = gateway.total(), "running gateway shards");
 
     let scheduler = Arc::new(Scheduler::new(

@@ -6,6 +6,7 @@ mod dms;
 mod fake_discord_selftest;
 mod personal;
 mod process;
+mod scale;
 mod scheduler;
 mod store;
 mod support;

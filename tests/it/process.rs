@@ -23,6 +23,18 @@ fn spawn_careprompt_with(
     database_url: &str,
     extra_env: &[(&str, String)],
 ) -> Child {
+    let mut command = careprompt_command(fake, token, database_url, extra_env);
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    command.spawn().expect("careprompt starts")
+}
+
+/// `careprompt run` against the fake, with its input closed and its output not yet directed.
+pub(crate) fn careprompt_command(
+    fake: &FakeDiscord,
+    token: &str,
+    database_url: &str,
+    extra_env: &[(&str, String)],
+) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_careprompt"));
     command
         .arg("run")
@@ -33,13 +45,11 @@ fn spawn_careprompt_with(
         // A killed process's claims are taken over by its successor after this long.
         .env("CAREPROMPT_PROCESSES__TAKEOVER_AFTER", "2s")
         .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stdin(Stdio::null());
     for (name, value) in extra_env {
         command.env(name, value);
     }
-    command.spawn().expect("careprompt starts")
+    command
 }
 
 async fn wait_exit(child: Child) -> Output {
@@ -51,7 +61,7 @@ async fn wait_exit(child: Child) -> Output {
         .expect("output")
 }
 
-fn send_sigterm(child: &Child) {
+pub(crate) fn send_sigterm(child: &Child) {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -223,7 +233,7 @@ async fn sigint_stops_the_bot_cleanly_too() {
 
 // ---- scheduled posts across SIGKILL ----------------------------------------------------------
 
-fn sigkill(child: &Child) {
+pub(crate) fn sigkill(child: &Child) {
     let status = Command::new("kill")
         .args(["-KILL", &child.id().to_string()])
         .status()
@@ -314,7 +324,7 @@ async fn wait_all_sent(store: &Store, channels: &[u64]) {
     }
 }
 
-fn posts_per_channel(fake: &FakeDiscord) -> std::collections::BTreeMap<String, usize> {
+pub(crate) fn posts_per_channel(fake: &FakeDiscord) -> std::collections::BTreeMap<String, usize> {
     let mut counts = std::collections::BTreeMap::new();
     for message in fake.created_messages() {
         let channel = message["channel_id"]

@@ -82,7 +82,7 @@ pub async fn temp_postgres_url() -> (String, String) {
 }
 
 /// Drops a database made by [`temp_postgres_url`].
-async fn drop_postgres(name: &str) {
+pub async fn drop_postgres(name: &str) {
     use sqlx::Connection;
     let base = std::env::var("CAREPROMPT_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());

@@ -21,6 +21,7 @@
 pub mod fake_discord;
 pub mod gateway;
 pub mod limits;
+pub mod outage;
 pub mod payloads;
 pub mod rest;
 pub mod schema;

@@ -1,0 +1,412 @@
+//! careprompt as several real processes on one PostgreSQL database, each running a range of the
+//! bot's gateway shards: every post and every DM goes out exactly once, whether a process is
+//! killed, two are given the same shards, or the database goes away for a while.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::PathBuf;
+use std::process::Child;
+use std::time::Duration;
+
+use careprompt::domain::settings::ScheduleSettings;
+use careprompt::domain::shards::ShardRange;
+use careprompt::store::{DeliveryState, NewSchedule, Store};
+
+use crate::process::{careprompt_command, posts_per_channel, send_sigterm, sigkill};
+use crate::scheduler::{drop_postgres, temp_postgres_url};
+use crate::support::outage::DatabaseLink;
+use crate::support::{dm_channel_id, FakeConfig, FakeDiscord, TOKEN};
+
+/// The bot's shards in all, as `/gateway/bot` recommends and every process is told.
+const SHARDS: u32 = 4;
+
+/// How long a whole fan-out may take before the test gives up on it.
+const DELIVERY_WAIT: Duration = Duration::from_secs(300);
+
+/// Server `n`, which Discord puts on shard `n % 4`.
+fn guild(n: u64) -> u64 {
+    ((1_000_000 + n) << 22) | 1
+}
+
+fn channel(n: u64) -> u64 {
+    700_000_000 + n
+}
+
+/// The members opted in to DMs on server `n`: one on each, three on every tenth.
+fn members(n: u64) -> Vec<u64> {
+    if n % 10 == 0 {
+        vec![20_000 + n, 30_000 + n, 40_000 + n]
+    } else {
+        vec![20_000 + n]
+    }
+}
+
+/// `careprompt run` in the background, its logs in a file; killed if the test ends early.
+struct Process {
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+impl Process {
+    fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            sigkill(&child);
+            let _ = child.wait();
+        }
+    }
+
+    /// Stops it with SIGTERM and returns its exit code and logs.
+    async fn stop(mut self) -> (Option<i32>, String) {
+        let Some(mut child) = self.child.take() else {
+            return (None, self.logs());
+        };
+        send_sigterm(&child);
+        let waiting = tokio::task::spawn_blocking(move || child.wait());
+        let status = tokio::time::timeout(Duration::from_secs(60), waiting)
+            .await
+            .expect("careprompt exits in time")
+            .expect("join")
+            .expect("status");
+        (status.code(), self.logs())
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The fake Discord with `guilds` servers over four shards, and a PostgreSQL database in which
+/// each server has a weekly schedule whose slot came half a minute ago and members opted in.
+struct World {
+    fake: FakeDiscord,
+    store: Store,
+    database_url: String,
+    database_name: String,
+    guilds: u64,
+    logs: PathBuf,
+    started: usize,
+    _turn: tokio::sync::MutexGuard<'static, ()>,
+}
+
+/// One of these tests at a time: each runs several processes, and on a small machine more at
+/// once would starve the fake Discord, whose clock then sees bunched requests.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+impl World {
+    async fn new(guilds: u64) -> World {
+        let turn = ONE_AT_A_TIME.lock().await;
+        let fake = FakeDiscord::start_with(FakeConfig {
+            shards: SHARDS,
+            ..FakeConfig::default()
+        })
+        .await;
+        for n in 0..guilds {
+            fake.add_guild(guild(n), &format!("Ward {n}"), &[(channel(n), "wellbeing")]);
+        }
+        let (database_url, database_name) = temp_postgres_url().await;
+        let store = Store::connect(&database_url, 4)
+            .await
+            .expect("the test opens the database");
+        let settings = ScheduleSettings::parse("0 9 * * MON", "Europe/London", "none", false)
+            .expect("valid settings");
+        let now = chrono::Utc::now();
+        for n in 0..guilds {
+            store
+                .upsert_schedule(
+                    &NewSchedule {
+                        guild_id: guild(n),
+                        channel_id: channel(n),
+                        settings: settings.clone(),
+                        role_ping: None,
+                        thread: false,
+                        created_by: crate::support::USER_ID,
+                        seed: n,
+                        next_due: Some(now - chrono::Duration::seconds(30)),
+                    },
+                    now,
+                )
+                .await
+                .expect("scheduled");
+            for member in members(n) {
+                store
+                    .set_dm_optin(member, guild(n), true, now - chrono::Duration::minutes(5))
+                    .await
+                    .expect("opted in");
+            }
+        }
+        let logs = std::env::temp_dir().join(format!("careprompt-scale-{database_name}"));
+        std::fs::create_dir_all(&logs).expect("a folder for the logs");
+        World {
+            fake,
+            store,
+            database_url,
+            database_name,
+            guilds,
+            logs,
+            started: 0,
+            _turn: turn,
+        }
+    }
+
+    fn dm_count(&self) -> usize {
+        (0..self.guilds).map(|n| members(n).len()).sum()
+    }
+
+    /// Starts a process for `shards` ("0-1"), or for every shard when `None`, on `database_url`.
+    fn start(&mut self, shards: Option<&str>, database_url: &str) -> Process {
+        self.started += 1;
+        let log = self.logs.join(format!("process-{}.log", self.started));
+        let mut env = Vec::new();
+        if let Some(range) = shards {
+            env.push(("CAREPROMPT_SHARDS", range.to_string()));
+            env.push(("CAREPROMPT_TOTAL_SHARDS", SHARDS.to_string()));
+        }
+        let mut command = careprompt_command(&self.fake, TOKEN, database_url, &env);
+        let out = File::create(&log).expect("a log file");
+        let err = out.try_clone().expect("the same log file");
+        command.stdout(out).stderr(err);
+        Process {
+            child: Some(command.spawn().expect("careprompt starts")),
+            log,
+        }
+    }
+
+    fn start_on_shards(&mut self, shards: Option<&str>) -> Process {
+        let url = self.database_url.clone();
+        self.start(shards, &url)
+    }
+
+    /// Waits until Discord received every post and DM, and the database recorded them all.
+    async fn wait_delivered(&self, processes: &[&Process]) {
+        let expected = usize::try_from(self.guilds).expect("small") + self.dm_count();
+        let deadline = tokio::time::Instant::now() + DELIVERY_WAIT;
+        let mut ticks = tokio::time::interval(Duration::from_millis(250));
+        loop {
+            ticks.tick().await;
+            let received = self.fake.created_messages().len();
+            if received >= expected && self.all_recorded().await {
+                return;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                let logs: Vec<String> = processes.iter().map(|p| p.logs()).collect();
+                panic!(
+                    "after {DELIVERY_WAIT:?}, Discord had {received} of {expected} messages\n{}",
+                    logs.join("\n----\n")
+                );
+            }
+        }
+    }
+
+    async fn all_recorded(&self) -> bool {
+        let pending = self
+            .store
+            .pending_fan_outs(10, &ShardRange::ALL)
+            .await
+            .expect("read");
+        if !pending.is_empty() {
+            return false;
+        }
+        for n in 0..self.guilds {
+            let schedule = self
+                .store
+                .schedule_for_channel(channel(n))
+                .await
+                .expect("read")
+                .expect("scheduled");
+            let latest = self
+                .store
+                .recent_deliveries(schedule.id, 1)
+                .await
+                .expect("ledger");
+            if latest.first().map(|row| row.state) != Some(DeliveryState::Sent) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Every server's channel has exactly one post, and every member exactly one DM.
+    fn assert_exactly_once(&self) {
+        let counts = posts_per_channel(&self.fake);
+        let mut wrong = BTreeMap::new();
+        for n in 0..self.guilds {
+            let posts = counts.get(&channel(n).to_string()).copied().unwrap_or(0);
+            if posts != 1 {
+                wrong.insert(format!("server {n}'s channel"), posts);
+            }
+            for member in members(n) {
+                let dms = counts
+                    .get(&dm_channel_id(member).to_string())
+                    .copied()
+                    .unwrap_or(0);
+                if dms != 1 {
+                    wrong.insert(format!("member {member}'s DMs"), dms);
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "not exactly once: {wrong:?}");
+        let expected = usize::try_from(self.guilds).expect("small") + self.dm_count();
+        assert_eq!(counts.values().sum::<usize>(), expected, "nothing else");
+    }
+
+    async fn finish(self, processes: Vec<Process>) {
+        for process in processes {
+            let (code, logs) = process.stop().await;
+            assert_eq!(code, Some(0), "a clean stop; logs:\n{logs}");
+        }
+        self.store.close().await;
+        drop_postgres(&self.database_name).await;
+        let _ = std::fs::remove_dir_all(&self.logs);
+    }
+}
+
+/// The host and port of a `postgres://user@host:port/db` URL.
+fn server_address(url: &str) -> std::net::SocketAddr {
+    let authority = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split('/').next())
+        .expect("a URL");
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let host = if host.contains(':') {
+        host.to_string()
+    } else {
+        format!("{host}:5432")
+    };
+    std::net::ToSocketAddrs::to_socket_addrs(&host)
+        .expect("the server's address")
+        .next()
+        .expect("an address")
+}
+
+/// Discord's global rate limit is per bot: processes that each think they own every shard
+/// together send more than it allows, and are answered 429, which is all that is expected of
+/// such a mistake.
+fn violations_besides_the_global_rate_limit(fake: &FakeDiscord) -> Vec<String> {
+    fake.take_violations()
+        .into_iter()
+        .filter(|violation| !violation.contains("global rate limit"))
+        .collect()
+}
+
+#[tokio::test]
+async fn three_processes_on_four_shards_post_and_dm_each_exactly_once() {
+    let mut world = World::new(300).await;
+    let processes = vec![
+        world.start_on_shards(Some("0-1")),
+        world.start_on_shards(Some("2")),
+        world.start_on_shards(Some("3")),
+    ];
+    world
+        .fake
+        .wait_shards_ready(&[0, 1, 2, 3], SHARDS, Duration::from_secs(60))
+        .await
+        .expect("every shard connected");
+    world
+        .wait_delivered(&processes.iter().collect::<Vec<_>>())
+        .await;
+    world.assert_exactly_once();
+    let mut identified = world.fake.identified_shards();
+    identified.sort_unstable();
+    assert_eq!(
+        identified,
+        [[0, SHARDS], [1, SHARDS], [2, SHARDS], [3, SHARDS]],
+        "each shard run by one process"
+    );
+    world.fake.assert_no_violations();
+    world.finish(processes).await;
+}
+
+#[tokio::test]
+async fn a_process_killed_mid_fan_out_and_started_again_loses_and_repeats_nothing() {
+    let mut world = World::new(300).await;
+    let mut lower = world.start_on_shards(Some("0-1"));
+    let others = vec![
+        world.start_on_shards(Some("2")),
+        world.start_on_shards(Some("3")),
+    ];
+    world
+        .fake
+        .wait_posts(None, 150, DELIVERY_WAIT)
+        .await
+        .expect("the fan-out is under way");
+    lower.kill();
+    let received = world.fake.created_messages().len();
+    assert!(
+        received < usize::try_from(world.guilds).expect("small") + world.dm_count(),
+        "killed part way"
+    );
+    let restarted = world.start_on_shards(Some("0-1"));
+    let mut processes = others;
+    processes.push(restarted);
+    world
+        .wait_delivered(&processes.iter().collect::<Vec<_>>())
+        .await;
+    world.assert_exactly_once();
+    world.fake.assert_no_violations();
+    world.finish(processes).await;
+}
+
+#[tokio::test]
+async fn two_processes_given_the_same_shards_still_post_each_once() {
+    let mut world = World::new(100).await;
+    let processes = vec![
+        world.start_on_shards(Some("0-3")),
+        world.start_on_shards(Some("0-3")),
+    ];
+    world
+        .wait_delivered(&processes.iter().collect::<Vec<_>>())
+        .await;
+    world.assert_exactly_once();
+    world
+        .fake
+        .wait_identify_count(8, Duration::from_secs(60))
+        .await
+        .expect("both ran every shard");
+    assert_eq!(
+        violations_besides_the_global_rate_limit(&world.fake),
+        Vec::<String>::new()
+    );
+    world.finish(processes).await;
+}
+
+#[tokio::test]
+async fn the_database_going_away_mid_fan_out_loses_and_repeats_nothing() {
+    let mut world = World::new(60).await;
+    let link = DatabaseLink::start(server_address(&world.database_url)).await;
+    let through_link = link.url_through(&world.database_url);
+    let process = world.start(None, &through_link);
+    world
+        .fake
+        .wait_posts(None, 20, DELIVERY_WAIT)
+        .await
+        .expect("the fan-out is under way");
+    link.cut();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let during = world.fake.created_messages().len();
+    link.restore();
+    assert!(
+        link.refused() > 0,
+        "careprompt tried the database while it was away"
+    );
+    assert!(
+        during < usize::try_from(world.guilds).expect("small") + world.dm_count(),
+        "the outage came before the end"
+    );
+    world.wait_delivered(&[&process]).await;
+    world.assert_exactly_once();
+    world.fake.assert_no_violations();
+    let logs = process.logs();
+    assert!(
+        logs.contains("database"),
+        "the outage was noticed in the logs:\n{logs}"
+    );
+    world.finish(vec![process]).await;
+}
