@@ -981,3 +981,61 @@ async fn leaving_a_server_stops_its_schedules() {
     }
     scene.finish().await;
 }
+
+#[tokio::test]
+async fn a_server_left_while_careprompt_was_away_stops_its_schedules_at_the_next_start() {
+    let mut scene = Scene::start("2027-01-04T08:30:00Z", |_| {}).await;
+    scene.set(CHANNEL_ID, "0 9 * * MON").await;
+    // A server careprompt was removed from while it was not connected: no GUILD_DELETE came, and
+    // READY no longer lists it.
+    let gone = 987_654_321 << 22;
+    scene
+        .store
+        .upsert_schedule(
+            &careprompt::store::NewSchedule {
+                guild_id: gone,
+                channel_id: 555_555,
+                settings: careprompt::domain::settings::ScheduleSettings::parse(
+                    "0 9 * * MON",
+                    "Europe/London",
+                    "none",
+                    false,
+                )
+                .expect("settings"),
+                role_ping: None,
+                thread: false,
+                created_by: crate::support::USER_ID,
+                seed: 1,
+                next_due: Some(at("2027-01-04T09:00:00Z")),
+            },
+            at("2027-01-04T08:30:00Z"),
+        )
+        .await
+        .expect("scheduled");
+    scene.restart().await;
+    let everything = careprompt::domain::shards::ShardRange::ALL;
+    let mut ticks = tokio::time::interval(Duration::from_millis(20));
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        ticks.tick().await;
+        let due = scene
+            .store
+            .due_schedules(at("2027-01-04T09:00:00Z"), 10, &everything)
+            .await
+            .expect("due");
+        let guilds: Vec<u64> = due.iter().map(|schedule| schedule.guild_id).collect();
+        if guilds == [crate::support::GUILD_ID] {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the departure was not noticed: {guilds:?}"
+        );
+    }
+    assert_eq!(
+        scene.store.known_guilds(&everything).await.expect("known"),
+        [crate::support::GUILD_ID],
+        "the server still listed keeps its schedule"
+    );
+    scene.finish().await;
+}
