@@ -10,6 +10,11 @@
 //! Discord's nonce window by sending again with the same nonce, which Discord drops as a
 //! duplicate; past it, by looking for the post in the channel first. When that cannot tell, the
 //! slot is marked uncertain and not sent.
+//!
+//! Several processes: each looks after the servers of its own shards, says every few seconds
+//! that it is alive, and finishes its own open claims and those of processes gone silent for the
+//! takeover time. A claim is taken by compare and swap on its attempt count before anything is
+//! sent, so however processes overlap, one of them goes on with it.
 
 mod delivery;
 mod dms;
