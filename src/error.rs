@@ -24,6 +24,8 @@ pub enum UserError {
     Conflict(String),
     #[error("I can't post in <#{0}>: {1}")]
     CannotPost(u64, String),
+    #[error("That button is on someone else's private message, so it does nothing for you. /bookmarks list and /forget-me work on your own.")]
+    NotYourButton,
 }
 
 impl UserError {
@@ -40,6 +42,7 @@ impl UserError {
             UserError::NoSchedule(_) => "no schedule",
             UserError::Conflict(_) => "conflict",
             UserError::CannotPost(..) => "cannot post",
+            UserError::NotYourButton => "not your button",
         }
     }
 }

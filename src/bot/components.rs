@@ -1,6 +1,7 @@
 //! Buttons on careprompt's messages. Each click is answered privately, from what its custom id
 //! carries, so a click works the same after a restart. A click always acts for the person who
-//! clicked: no custom id names a person.
+//! clicked: no custom id names a person. The buttons of a private answer (paging bookmarks,
+//! confirming an erasure) work only for the person it answered.
 
 use poise::serenity_prelude as serenity;
 
@@ -18,6 +19,9 @@ pub struct StaleButton;
 
 pub async fn handle(data: &Data, click: &serenity::ComponentInteraction) -> Result<(), Error> {
     let action = ButtonAction::parse(&click.data.custom_id).map_err(|_| StaleButton)?;
+    if is_private(&action) && answered_someone_else(click) {
+        return Err(UserError::NotYourButton.into());
+    }
     let card = match action {
         ButtonAction::Save { kind, item_id, .. } => save(data, click, kind, &item_id).await?,
         ButtonAction::Pack { theme, .. } => {
@@ -45,16 +49,51 @@ pub async fn handle(data: &Data, click: &serenity::ComponentInteraction) -> Resu
     Ok(())
 }
 
+/// The buttons that act on the clicker's own data in place of a private answer.
+fn is_private(action: &ButtonAction) -> bool {
+    matches!(
+        action,
+        ButtonAction::BookmarksPage { .. }
+            | ButtonAction::ForgetConfirm
+            | ButtonAction::ForgetCancel
+    )
+}
+
+/// Whether the message the button is on answered another person. Discord shows a private answer
+/// only to its person, but a click is checked all the same: a button that reached someone else
+/// must neither page through nor erase anything as if they had asked for it. A message that
+/// names nobody (older messages) is left to the custom id, which acts on the clicker alone.
+fn answered_someone_else(click: &serenity::ComponentInteraction) -> bool {
+    use serenity::MessageInteractionMetadata as Metadata;
+    let asker = match click.message.interaction_metadata.as_deref() {
+        Some(Metadata::Command(metadata)) => Some(metadata.user.id),
+        Some(Metadata::Component(metadata)) => Some(metadata.user.id),
+        Some(Metadata::ModalSubmit(metadata)) => Some(metadata.user.id),
+        // A kind of interaction careprompt does not know names nobody it can check.
+        Some(_) | None => None,
+    };
+    asker.is_some_and(|asker| asker != click.user.id)
+}
+
 /// Replaces the (private) message the button is on, so paging and confirming happen in place.
+/// careprompt puts these buttons on private messages only; should one be clicked on a message
+/// others can see, the answer comes as a new private message, so nothing of the clicker's is
+/// written where others can read it.
 async fn update(
     data: &Data,
     click: &serenity::ComponentInteraction,
     card: Card,
 ) -> Result<(), Error> {
-    data.rest
-        .update_message(click.id, &click.token, card)
-        .await
-        .map_err(ReplyFailed)?;
+    let private = click
+        .message
+        .flags
+        .is_some_and(|flags| flags.contains(serenity::MessageFlags::EPHEMERAL));
+    let answered = if private {
+        data.rest.update_message(click.id, &click.token, card).await
+    } else {
+        data.rest.respond(click.id, &click.token, card, true).await
+    };
+    answered.map_err(ReplyFailed)?;
     Ok(())
 }
 

@@ -7,6 +7,7 @@ use poise::serenity_prelude::{
 };
 
 use crate::discord::custom_id::ButtonAction;
+use crate::discord::limits;
 use crate::store::{Bookmark, BookmarkKind, Erased};
 
 use crate::config::OrgSupport;
@@ -601,8 +602,10 @@ pub fn my_data_card() -> Card {
     text_card("Here is everything careprompt holds about you, in every server, as a JSON file. Only you can see this. /forget-me erases it.")
 }
 
-/// A short confirmation in a neutral box, such as "Paused posts in #wellbeing".
+/// A short confirmation in a neutral box, such as "Paused posts in #wellbeing". Cut to fit, as
+/// Discord refuses a longer one and the person would get no answer at all.
 pub fn note_card(text: String) -> Card {
+    let text = shorten(&text, limits::MAX_EMBED_DESCRIPTION);
     Card {
         content: None,
         embeds: vec![CreateEmbed::new().description(text).colour(NEUTRAL_COLOUR)],
@@ -611,9 +614,10 @@ pub fn note_card(text: String) -> Card {
 }
 
 /// A short private message in plain text: what went wrong and what to do, or a confirmation.
+/// Cut to fit, as Discord refuses a longer one and the person would get no answer at all.
 pub fn text_card(message: &str) -> Card {
     Card {
-        content: Some(message.to_string()),
+        content: Some(shorten(message, limits::MAX_CONTENT)),
         embeds: Vec::new(),
         buttons: Vec::new(),
     }

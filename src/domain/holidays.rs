@@ -54,7 +54,7 @@ impl Region {
      \"northern-ireland\", or \"none\" to turn holiday skipping off"
 )]
 pub struct UnknownRegion {
-    /// The text that was not recognised.
+    /// The text that was not recognised (the start of it, if it was long).
     pub name: String,
 }
 
@@ -76,7 +76,7 @@ impl FromStr for Region {
             .into_iter()
             .find(|region| region.slug() == normalised)
             .ok_or_else(|| UnknownRegion {
-                name: s.to_string(),
+                name: crate::domain::excerpt(s),
             })
     }
 }

@@ -8,3 +8,16 @@ pub mod rotation;
 pub mod schedule;
 pub mod settings;
 pub mod shards;
+
+/// The longest stretch of what someone typed that an error quotes back to them.
+const MAX_EXCERPT: usize = 40;
+
+/// What someone typed, as an error quotes it back: cut short, so that a reply about a mistake
+/// still fits in a message however much was typed.
+pub fn excerpt(typed: &str) -> String {
+    if typed.chars().count() <= MAX_EXCERPT {
+        return typed.to_string();
+    }
+    let kept: String = typed.chars().take(MAX_EXCERPT - 1).collect();
+    format!("{kept}…")
+}

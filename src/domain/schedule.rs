@@ -46,7 +46,7 @@ pub enum ScheduleError {
     Field {
         /// "minute", "hour", "day-of-month", "month" or "day-of-week".
         field: &'static str,
-        /// The field's text as written.
+        /// The field's text as written (the start of it, if it was long).
         value: String,
         /// What is wrong, in plain words.
         reason: String,
@@ -79,7 +79,7 @@ fn describe_field_count(found: usize) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown time zone {name:?}{}", describe_suggestion(.suggestion))]
 pub struct UnknownTimeZone {
-    /// The name as given (with surrounding spaces removed).
+    /// The name as given (with surrounding spaces removed; the start of it, if it was long).
     pub name: String,
     /// The nearest known name, when one is close enough to be a likely typo.
     pub suggestion: Option<String>,
@@ -110,7 +110,7 @@ pub fn parse_timezone(name: &str) -> Result<Tz, UnknownTimeZone> {
         return Ok(*tz);
     }
     Err(UnknownTimeZone {
-        name: trimmed.to_string(),
+        name: crate::domain::excerpt(trimmed),
         suggestion: suggest_timezone(trimmed),
     })
 }
@@ -217,7 +217,7 @@ impl FieldSpec {
     fn parse(&self, text: &str) -> Result<BTreeSet<u32>, ScheduleError> {
         let fail = |reason: String| ScheduleError::Field {
             field: self.name,
-            value: text.to_string(),
+            value: crate::domain::excerpt(text),
             reason,
         };
         let mut values = BTreeSet::new();

@@ -133,10 +133,17 @@ pub async fn finish(fake: FakeDiscord, bot: RunningBot) {
     fake.assert_no_violations();
 }
 
-fn assert_pings_nobody(reply: &InteractionReply) {
-    let mentions = reply
-        .allowed_mentions()
-        .expect("every reply sets allowed_mentions");
+pub(crate) fn assert_pings_nobody(reply: &InteractionReply) {
+    assert_pings_at_most(&reply.data, None);
+}
+
+/// A message as the bot sent it (a reply, an edit or a post) lets nothing in it ping anyone,
+/// except `role`, when an admin configured that role ping.
+pub(crate) fn assert_pings_at_most(message: &Value, role: Option<u64>) {
+    let mentions = message
+        .get("allowed_mentions")
+        .filter(|mentions| !mentions.is_null())
+        .unwrap_or_else(|| panic!("every message sets allowed_mentions: {message}"));
     assert_eq!(mentions["parse"], json!([]), "{mentions}");
     assert!(
         mentions
@@ -144,10 +151,14 @@ fn assert_pings_nobody(reply: &InteractionReply) {
             .is_none_or(|users| users == &json!([])),
         "{mentions}"
     );
+    let configured = json!(role
+        .map(|role| role.to_string())
+        .into_iter()
+        .collect::<Vec<_>>());
     assert!(
         mentions
             .get("roles")
-            .is_none_or(|roles| roles == &json!([])),
+            .is_none_or(|roles| roles == &json!([]) || roles == &configured),
         "{mentions}"
     );
 }

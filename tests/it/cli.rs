@@ -12,7 +12,7 @@ fn repo() -> PathBuf {
 }
 
 /// Runs the binary in `dir` with no stray careprompt settings from the environment.
-fn careprompt_in(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn careprompt_in(dir: &Path, args: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_careprompt"));
     command
         .args(args)
@@ -35,21 +35,21 @@ fn careprompt(args: &[&str]) -> Output {
     careprompt_in(&repo(), args)
 }
 
-fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn stderr(output: &Output) -> String {
+pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// A scratch copy of the shipped prompts, for breaking on purpose.
-struct ContentCopy {
-    dir: PathBuf,
+pub(crate) struct ContentCopy {
+    pub(crate) dir: PathBuf,
 }
 
 impl ContentCopy {
-    fn new(name: &str) -> ContentCopy {
+    pub(crate) fn new(name: &str) -> ContentCopy {
         let dir =
             std::env::temp_dir().join(format!("careprompt-test-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -65,17 +65,17 @@ impl ContentCopy {
         ContentCopy { dir }
     }
 
-    fn file(&self, name: &str) -> PathBuf {
+    pub(crate) fn file(&self, name: &str) -> PathBuf {
         self.dir.join("prompts").join(name)
     }
 
-    fn edit(&self, name: &str, change: impl FnOnce(String) -> String) {
+    pub(crate) fn edit(&self, name: &str, change: impl FnOnce(String) -> String) {
         let path = self.file(name);
         let text = std::fs::read_to_string(&path).expect("read");
         std::fs::write(&path, change(text)).expect("write");
     }
 
-    fn check(&self) -> Output {
+    pub(crate) fn check(&self) -> Output {
         careprompt_in(&self.dir, &["check"])
     }
 }

@@ -156,36 +156,14 @@ async fn closed_dms_pause_and_the_person_is_told_once() {
 #[tokio::test]
 async fn the_same_card_from_two_servers_at_once_is_one_dm() {
     let scene = Scene::start("2027-01-04T08:30:00Z", |_| {}).await;
-    let settings = careprompt::domain::settings::ScheduleSettings::parse(
-        "0 9 * * MON",
-        "Europe/London",
-        "none",
-        false,
-    )
-    .expect("valid");
     let other_guild = 2999;
     for (guild, channel) in [
         (crate::support::GUILD_ID, CHANNEL_ID),
         (other_guild, crate::scheduler::OTHER_CHANNEL),
     ] {
-        scene
-            .store
-            .upsert_schedule(
-                &careprompt::store::NewSchedule {
-                    guild_id: guild,
-                    channel_id: channel,
-                    settings: settings.clone(),
-                    role_ping: None,
-                    thread: false,
-                    created_by: USER_ID,
-                    // The same seed draws the same card.
-                    seed: 7,
-                    next_due: Some(at("2027-01-04T09:00:00Z")),
-                },
-                at("2027-01-04T08:30:00Z"),
-            )
-            .await
-            .expect("scheduled");
+        // The same seed draws the same card.
+        let (due, now) = (at("2027-01-04T09:00:00Z"), at("2027-01-04T08:30:00Z"));
+        crate::scheduler::schedule_weekly(&scene.store, (guild, channel), 7, due, now).await;
         scene
             .store
             .set_dm_optin(USER_ID, guild, true, at("2027-01-04T08:30:00Z"))

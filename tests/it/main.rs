@@ -3,6 +3,7 @@
 mod bot;
 mod cli;
 mod dms;
+mod drills;
 mod fake_discord_selftest;
 mod personal;
 mod process;

@@ -3,10 +3,10 @@
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-use careprompt::domain::settings::ScheduleSettings;
-use careprompt::store::{DeliveryState, NewSchedule, Store};
+use careprompt::store::{DeliveryState, Store};
 
 use crate::bot::repo;
+use crate::scheduler::schedule_weekly;
 use crate::support::{CommandInvocation, FakeDiscord, Fault, RouteMatch, GATEWAY_WAIT, TOKEN};
 
 fn spawn_careprompt(fake: &FakeDiscord, token: &str) -> Child {
@@ -241,7 +241,7 @@ pub(crate) fn sigkill(child: &Child) {
     assert!(status.success());
 }
 
-fn temp_database() -> String {
+pub(crate) fn temp_database() -> String {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let path = std::env::temp_dir().join(format!(
         "careprompt-process-{}-{}.db",
@@ -260,32 +260,23 @@ async fn schedules_due_now(database_url: &str, channels: &[u64]) -> Store {
     let store = Store::connect(database_url, 2)
         .await
         .expect("the test opens the database");
-    let settings = ScheduleSettings::parse("0 9 * * MON", "Europe/London", "none", false)
-        .expect("valid settings");
     let now = chrono::Utc::now();
     for channel in channels {
-        store
-            .upsert_schedule(
-                &NewSchedule {
-                    guild_id: crate::support::GUILD_ID,
-                    channel_id: *channel,
-                    settings: settings.clone(),
-                    role_ping: None,
-                    thread: false,
-                    created_by: crate::support::USER_ID,
-                    seed: *channel,
-                    next_due: Some(now - chrono::Duration::seconds(30)),
-                },
-                now,
-            )
-            .await
-            .expect("scheduled");
+        let place = (crate::support::GUILD_ID, *channel);
+        schedule_weekly(
+            &store,
+            place,
+            *channel,
+            now - chrono::Duration::seconds(30),
+            now,
+        )
+        .await;
     }
     store
 }
 
 /// The ledger state of each channel's latest slot.
-async fn latest_states(store: &Store, channels: &[u64]) -> Vec<Option<DeliveryState>> {
+pub(crate) async fn latest_states(store: &Store, channels: &[u64]) -> Vec<Option<DeliveryState>> {
     let mut states = Vec::new();
     for channel in channels {
         let schedule = store

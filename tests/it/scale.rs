@@ -8,32 +8,31 @@ use std::path::PathBuf;
 use std::process::Child;
 use std::time::Duration;
 
-use careprompt::domain::settings::ScheduleSettings;
 use careprompt::domain::shards::ShardRange;
-use careprompt::store::{DeliveryState, NewSchedule, Store};
+use careprompt::store::{DeliveryState, Store};
 
 use crate::process::{careprompt_command, posts_per_channel, send_sigterm, sigkill};
-use crate::scheduler::{drop_postgres, temp_postgres_url};
+use crate::scheduler::{drop_postgres, schedule_weekly, temp_postgres_url};
 use crate::support::outage::DatabaseLink;
 use crate::support::{dm_channel_id, FakeConfig, FakeDiscord, TOKEN};
 
 /// The bot's shards in all, as `/gateway/bot` recommends and every process is told.
-const SHARDS: u32 = 4;
+pub(crate) const SHARDS: u32 = 4;
 
 /// How long a whole fan-out may take before the test gives up on it.
 const DELIVERY_WAIT: Duration = Duration::from_secs(300);
 
 /// Server `n`, which Discord puts on shard `n % 4`.
-fn guild(n: u64) -> u64 {
+pub(crate) fn guild(n: u64) -> u64 {
     ((1_000_000 + n) << 22) | 1
 }
 
-fn channel(n: u64) -> u64 {
+pub(crate) fn channel(n: u64) -> u64 {
     700_000_000 + n
 }
 
 /// The members opted in to DMs on server `n`: one on each, three on every tenth.
-fn members(n: u64) -> Vec<u64> {
+pub(crate) fn members(n: u64) -> Vec<u64> {
     if n % 10 == 0 {
         vec![20_000 + n, 30_000 + n, 40_000 + n]
     } else {
@@ -42,17 +41,28 @@ fn members(n: u64) -> Vec<u64> {
 }
 
 /// `careprompt run` in the background, its logs in a file; killed if the test ends early.
-struct Process {
+pub(crate) struct Process {
     child: Option<Child>,
     log: PathBuf,
 }
 
 impl Process {
-    fn logs(&self) -> String {
+    /// Starts `command` with its output in the file `log`.
+    pub(crate) fn spawn(mut command: std::process::Command, log: PathBuf) -> Process {
+        let out = File::create(&log).expect("a log file");
+        let err = out.try_clone().expect("the same log file");
+        command.stdout(out).stderr(err);
+        Process {
+            child: Some(command.spawn().expect("careprompt starts")),
+            log,
+        }
+    }
+
+    pub(crate) fn logs(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             sigkill(&child);
             let _ = child.wait();
@@ -60,7 +70,7 @@ impl Process {
     }
 
     /// Stops it with SIGTERM and returns its exit code and logs.
-    async fn stop(mut self) -> (Option<i32>, String) {
+    pub(crate) async fn stop(mut self) -> (Option<i32>, String) {
         let Some(mut child) = self.child.take() else {
             return (None, self.logs());
         };
@@ -83,12 +93,12 @@ impl Drop for Process {
 
 /// The fake Discord with `guilds` servers over four shards, and a PostgreSQL database in which
 /// each server has a weekly schedule whose slot came half a minute ago and members opted in.
-struct World {
-    fake: FakeDiscord,
-    store: Store,
-    database_url: String,
+pub(crate) struct World {
+    pub(crate) fake: FakeDiscord,
+    pub(crate) store: Store,
+    pub(crate) database_url: String,
     database_name: String,
-    guilds: u64,
+    pub(crate) guilds: u64,
     logs: PathBuf,
     started: usize,
     _turn: tokio::sync::MutexGuard<'static, ()>,
@@ -101,7 +111,7 @@ struct World {
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 impl World {
-    async fn new(guilds: u64) -> World {
+    pub(crate) async fn new(guilds: u64) -> World {
         let turn = ONE_AT_A_TIME.lock().await;
         let fake = FakeDiscord::start_with(FakeConfig {
             shards: SHARDS,
@@ -115,26 +125,10 @@ impl World {
         let store = Store::connect(&database_url, 4)
             .await
             .expect("the test opens the database");
-        let settings = ScheduleSettings::parse("0 9 * * MON", "Europe/London", "none", false)
-            .expect("valid settings");
         let now = chrono::Utc::now();
         for n in 0..guilds {
-            store
-                .upsert_schedule(
-                    &NewSchedule {
-                        guild_id: guild(n),
-                        channel_id: channel(n),
-                        settings: settings.clone(),
-                        role_ping: None,
-                        thread: false,
-                        created_by: crate::support::USER_ID,
-                        seed: n,
-                        next_due: Some(now - chrono::Duration::seconds(30)),
-                    },
-                    now,
-                )
-                .await
-                .expect("scheduled");
+            let due = now - chrono::Duration::seconds(30);
+            schedule_weekly(&store, (guild(n), channel(n)), n, due, now).await;
             for member in members(n) {
                 store
                     .set_dm_optin(member, guild(n), true, now - chrono::Duration::minutes(5))
@@ -156,12 +150,12 @@ impl World {
         }
     }
 
-    fn dm_count(&self) -> usize {
+    pub(crate) fn dm_count(&self) -> usize {
         (0..self.guilds).map(|n| members(n).len()).sum()
     }
 
     /// Starts a process for `shards` ("0-1"), or for every shard when `None`, on `database_url`.
-    fn start(&mut self, shards: Option<&str>, database_url: &str) -> Process {
+    pub(crate) fn start(&mut self, shards: Option<&str>, database_url: &str) -> Process {
         self.start_with(shards, database_url, Vec::new())
     }
 
@@ -177,23 +171,19 @@ impl World {
             env.push(("CAREPROMPT_SHARDS", range.to_string()));
             env.push(("CAREPROMPT_TOTAL_SHARDS", SHARDS.to_string()));
         }
-        let mut command = careprompt_command(&self.fake, TOKEN, database_url, &env);
-        let out = File::create(&log).expect("a log file");
-        let err = out.try_clone().expect("the same log file");
-        command.stdout(out).stderr(err);
-        Process {
-            child: Some(command.spawn().expect("careprompt starts")),
+        Process::spawn(
+            careprompt_command(&self.fake, TOKEN, database_url, &env),
             log,
-        }
+        )
     }
 
-    fn start_on_shards(&mut self, shards: Option<&str>) -> Process {
+    pub(crate) fn start_on_shards(&mut self, shards: Option<&str>) -> Process {
         let url = self.database_url.clone();
         self.start(shards, &url)
     }
 
     /// Waits until Discord received every post and DM, and the database recorded them all.
-    async fn wait_delivered(&self, processes: &[&Process]) {
+    pub(crate) async fn wait_delivered(&self, processes: &[&Process]) {
         let expected = usize::try_from(self.guilds).expect("small") + self.dm_count();
         let deadline = tokio::time::Instant::now() + DELIVERY_WAIT;
         let mut ticks = tokio::time::interval(Duration::from_millis(250));
@@ -242,30 +232,13 @@ impl World {
     }
 
     /// Every server's channel has exactly one post, and every member exactly one DM.
-    fn assert_exactly_once(&self) {
-        let counts = posts_per_channel(&self.fake);
-        let mut wrong = BTreeMap::new();
-        for n in 0..self.guilds {
-            let posts = counts.get(&channel(n).to_string()).copied().unwrap_or(0);
-            if posts != 1 {
-                wrong.insert(format!("server {n}'s channel"), posts);
-            }
-            for member in members(n) {
-                let dms = counts
-                    .get(&dm_channel_id(member).to_string())
-                    .copied()
-                    .unwrap_or(0);
-                if dms != 1 {
-                    wrong.insert(format!("member {member}'s DMs"), dms);
-                }
-            }
-        }
-        assert!(wrong.is_empty(), "not exactly once: {wrong:?}");
-        let expected = usize::try_from(self.guilds).expect("small") + self.dm_count();
-        assert_eq!(counts.values().sum::<usize>(), expected, "nothing else");
+    pub(crate) fn assert_exactly_once(&self) {
+        let channels: Vec<u64> = (0..self.guilds).map(channel).collect();
+        let people: Vec<u64> = (0..self.guilds).flat_map(members).collect();
+        assert_each_once(&self.fake, &channels, &people);
     }
 
-    async fn finish(self, processes: Vec<Process>) {
+    pub(crate) async fn finish(self, processes: Vec<Process>) {
         for process in processes {
             let (code, logs) = process.stop().await;
             assert_eq!(code, Some(0), "a clean stop; logs:\n{logs}");
@@ -276,8 +249,32 @@ impl World {
     }
 }
 
+/// Discord received exactly one message in each of `channels` and exactly one DM for each of
+/// `people`, and nothing else.
+pub(crate) fn assert_each_once(fake: &FakeDiscord, channels: &[u64], people: &[u64]) {
+    let counts = posts_per_channel(fake);
+    let mut wrong = BTreeMap::new();
+    let places = channels
+        .iter()
+        .map(|channel| (format!("channel {channel}"), *channel))
+        .chain(
+            people
+                .iter()
+                .map(|person| (format!("{person}'s DMs"), dm_channel_id(*person))),
+        );
+    for (place, channel) in places {
+        let received = counts.get(&channel.to_string()).copied().unwrap_or(0);
+        if received != 1 {
+            wrong.insert(place, received);
+        }
+    }
+    assert!(wrong.is_empty(), "not exactly once: {wrong:?}");
+    let expected = channels.len() + people.len();
+    assert_eq!(counts.values().sum::<usize>(), expected, "nothing else");
+}
+
 /// The host and port of a `postgres://user@host:port/db` URL.
-fn server_address(url: &str) -> std::net::SocketAddr {
+pub(crate) fn server_address(url: &str) -> std::net::SocketAddr {
     let authority = url
         .split_once("://")
         .and_then(|(_, rest)| rest.split('/').next())

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::bot::{base_config, spawn_bot_with_clock, Mode, RunningBot};
 use crate::support::{
-    ButtonClick, CommandInvocation, FakeDiscord, Fault, InteractionReply, RouteMatch,
+    ButtonClick, CommandInvocation, FakeConfig, FakeDiscord, Fault, InteractionReply, RouteMatch,
     ADMIN_PERMISSIONS, CHANNEL_ID, GATEWAY_WAIT, TOKEN,
 };
 
@@ -27,7 +27,7 @@ pub fn at(text: &str) -> DateTime<Utc> {
     text.parse().expect("an RFC 3339 time")
 }
 
-fn temp_sqlite_url() -> String {
+pub(crate) fn temp_sqlite_url() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let path = std::env::temp_dir().join(format!(
         "careprompt-scheduler-{}-{}.db",
@@ -50,6 +50,64 @@ pub struct Scene {
     pub store: Store,
     /// Dropped when the scene finishes.
     postgres_database: Option<String>,
+}
+
+/// A weekly schedule (09:00 on Mondays, London time) in `channel` of `guild`, as if an admin had
+/// set it up at `now`, with its next post due at `due`; `seed` draws its cards.
+pub async fn schedule_weekly(
+    store: &Store,
+    (guild, channel): (u64, u64),
+    seed: u64,
+    due: DateTime<Utc>,
+    now: DateTime<Utc>,
+) {
+    let settings = careprompt::domain::settings::ScheduleSettings::parse(
+        "0 9 * * MON",
+        "Europe/London",
+        "none",
+        false,
+    )
+    .expect("valid settings");
+    store
+        .upsert_schedule(
+            &careprompt::store::NewSchedule {
+                guild_id: guild,
+                channel_id: channel,
+                settings,
+                role_ping: None,
+                thread: false,
+                created_by: crate::support::USER_ID,
+                seed,
+                next_due: Some(due),
+            },
+            now,
+        )
+        .await
+        .expect("scheduled");
+}
+
+/// How a [`Scene`] starts: the fake Discord's knobs, and the database.
+pub struct SceneSetup {
+    pub fake: FakeConfig,
+    /// The database URL the bot is given.
+    pub bot_database_url: String,
+    /// The URL the test opens the same database by: the bot's, unless the bot's goes through a
+    /// link the test cuts.
+    pub test_database_url: String,
+    /// A PostgreSQL database made for the scene, dropped when it finishes.
+    pub postgres_database: Option<String>,
+}
+
+impl SceneSetup {
+    /// Discord's defaults, and one database URL for the bot and the test.
+    pub fn new(database_url: String) -> SceneSetup {
+        SceneSetup {
+            fake: FakeConfig::default(),
+            bot_database_url: database_url.clone(),
+            test_database_url: database_url,
+            postgres_database: None,
+        }
+    }
 }
 
 /// A fresh database of its own on the test PostgreSQL server.
@@ -95,28 +153,37 @@ pub async fn drop_postgres(name: &str) {
 
 impl Scene {
     pub async fn start(start: &str, tweak: impl FnOnce(&mut Config)) -> Scene {
-        Scene::start_on(temp_sqlite_url(), start, tweak).await
+        let url = temp_sqlite_url();
+        Scene::start_with(SceneSetup::new(url), start, tweak).await
     }
 
     pub async fn start_on_postgres(start: &str) -> Scene {
         let (url, name) = temp_postgres_url().await;
-        let mut scene = Scene::start_on(url, start, |_| {}).await;
-        scene.postgres_database = Some(name);
-        scene
+        let setup = SceneSetup {
+            postgres_database: Some(name),
+            ..SceneSetup::new(url)
+        };
+        Scene::start_with(setup, start, |_| {}).await
     }
 
-    async fn start_on(database_url: String, start: &str, tweak: impl FnOnce(&mut Config)) -> Scene {
-        let fake = FakeDiscord::start().await;
+    /// A scene as `setup` says: the fake's knobs, and where the bot and the test find the
+    /// database.
+    pub async fn start_with(
+        setup: SceneSetup,
+        start: &str,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Scene {
+        let fake = FakeDiscord::start_with(setup.fake).await;
         fake.add_guild_channel(OTHER_CHANNEL, "night-shift");
         let mut config = base_config(&fake, Mode::Proxy);
-        config.database.url = database_url;
+        config.database.url = setup.bot_database_url;
         tweak(&mut config);
         let clock = ManualClock::new(at(start));
         let bot = spawn_bot_with_clock(&fake, Mode::Proxy, TOKEN, config.clone(), clock.clone());
         fake.wait_ready(GATEWAY_WAIT)
             .await
             .expect("the bot connects");
-        let store = Store::connect(&config.database.url, 2)
+        let store = Store::connect(&setup.test_database_url, 2)
             .await
             .expect("the test opens the bot's database");
         Scene {
@@ -125,7 +192,7 @@ impl Scene {
             clock,
             config,
             store,
-            postgres_database: None,
+            postgres_database: setup.postgres_database,
         }
     }
 
@@ -178,6 +245,38 @@ impl Scene {
                 .option_str("cron", cron)
         })
         .await
+    }
+
+    /// Gives each (server, channel) a weekly schedule whose next post is due at `due`, as if set
+    /// up earlier; the fake learns servers and channels it does not know yet.
+    pub async fn schedule_channels(&self, places: &[(u64, u64)], due: DateTime<Utc>) {
+        for (guild, channel) in places {
+            let name = format!("ward-{channel}");
+            if !self.fake.guild_ids().contains(guild) {
+                self.fake
+                    .add_guild(*guild, &format!("Trust {guild}"), &[(*channel, &name)]);
+            } else if self.fake.guild_of_channel(*channel).is_none() {
+                self.fake.add_channel_to_guild(*guild, *channel, &name);
+            }
+            schedule_weekly(
+                &self.store,
+                (*guild, *channel),
+                *channel,
+                due,
+                self.clock.now(),
+            )
+            .await;
+        }
+    }
+
+    /// Opts each (server, member) in to that server's cards by DM.
+    pub async fn opt_in(&self, memberships: &[(u64, u64)]) {
+        for (guild, member) in memberships {
+            self.store
+                .set_dm_optin(*member, *guild, true, self.clock.now())
+                .await
+                .expect("opted in");
+        }
     }
 
     pub fn posts_in(&self, channel: u64) -> Vec<Value> {
@@ -245,7 +344,7 @@ fn title(message: &Value) -> String {
         .to_string()
 }
 
-fn text_of(reply: &InteractionReply) -> String {
+pub(crate) fn text_of(reply: &InteractionReply) -> String {
     let mut text = reply.content().unwrap_or_default();
     for embed in reply.embeds() {
         text.push_str(embed["description"].as_str().unwrap_or(""));
@@ -852,38 +951,12 @@ async fn forbidden_marks_the_schedule_failing_and_a_deleted_channel_switches_it_
 #[tokio::test]
 async fn two_hundred_schedules_due_at_one_minute_each_post_once_within_discord_s_limits() {
     let scene = Scene::start("2027-01-04T08:00:00Z", |_| {}).await;
-    let channels: Vec<u64> = (0..200).map(|n| 50_000 + n).collect();
-    for channel in &channels {
-        scene
-            .fake
-            .add_guild_channel(*channel, &format!("ward-{channel}"));
-    }
-    let settings = careprompt::domain::settings::ScheduleSettings::parse(
-        "0 9 * * MON",
-        "Europe/London",
-        "none",
-        false,
-    )
-    .expect("valid");
-    for channel in &channels {
-        scene
-            .store
-            .upsert_schedule(
-                &careprompt::store::NewSchedule {
-                    guild_id: crate::support::GUILD_ID,
-                    channel_id: *channel,
-                    settings: settings.clone(),
-                    role_ping: None,
-                    thread: false,
-                    created_by: crate::support::USER_ID,
-                    seed: *channel,
-                    next_due: Some(at("2027-01-04T09:00:00Z")),
-                },
-                scene.clock.now(),
-            )
-            .await
-            .expect("scheduled");
-    }
+    let places: Vec<(u64, u64)> = (0..200)
+        .map(|n| (crate::support::GUILD_ID, 50_000 + n))
+        .collect();
+    scene
+        .schedule_channels(&places, at("2027-01-04T09:00:00Z"))
+        .await;
     scene.clock.set(at("2027-01-04T09:00:00Z"));
     scene
         .fake

@@ -20,7 +20,7 @@ pub fn find_theme<'a>(library: &'a Library, given: &str) -> Result<&'a Theme, Us
         .iter()
         .find(|theme| theme.slug == wanted || theme.title.eq_ignore_ascii_case(given.trim()))
         .ok_or_else(|| UserError::UnknownTheme {
-            given: given.chars().take(40).collect(),
+            given: crate::domain::excerpt(given),
             known: library
                 .themes
                 .iter()

@@ -288,6 +288,8 @@ impl InteractionReply {
 
 pub(crate) enum Outgoing {
     Frame(Value),
+    /// A text frame as is, JSON or not.
+    Text(String),
     Close(u16, String, Option<oneshot::Sender<()>>),
     Drop(Option<oneshot::Sender<()>>),
 }
@@ -842,6 +844,13 @@ impl FakeDiscord {
         }
     }
 
+    /// Sends a text frame as is (garbage included) on every live connection.
+    pub async fn gateway_send_text(&self, text: &str) {
+        for (_, tx) in self.live_connections(None).await {
+            let _ = tx.send(Outgoing::Text(text.to_string()));
+        }
+    }
+
     /// The live connections of `shard` (any if `None`); waits up to [`GATEWAY_WAIT`] for one.
     async fn live_connections(
         &self,
@@ -1209,6 +1218,26 @@ impl FakeDiscord {
                 (posts.len() >= count).then_some(posts)
             })
             .await
+    }
+
+    /// The newest stored message that carries a component with `custom_id`: what a person
+    /// clicking that button clicks on.
+    pub fn message_with_button(&self, custom_id: &str) -> Option<Value> {
+        fn carries(components: &Value, custom_id: &str) -> bool {
+            components.as_array().is_some_and(|list| {
+                list.iter().any(|component| {
+                    component["custom_id"].as_str() == Some(custom_id)
+                        || carries(&component["components"], custom_id)
+                })
+            })
+        }
+        self.inner.read(|s| {
+            s.messages
+                .values()
+                .rev()
+                .find(|message| carries(&message["components"], custom_id))
+                .cloned()
+        })
     }
 
     /// Messages currently stored in a channel (posts, interaction responses, follow-ups).

@@ -123,6 +123,11 @@ async fn connection(inner: Arc<Inner>, tcp: TcpStream, mut shutdown: watch::Rece
                         break;
                     }
                 }
+                Some(Outgoing::Text(text)) => {
+                    if sink.send(Message::Text(text)).await.is_err() {
+                        break;
+                    }
+                }
                 Some(Outgoing::Close(code, reason, ack)) => {
                     let frame = CloseFrame { code: CloseCode::from(code), reason: reason.into() };
                     let _ = sink.send(Message::Close(Some(frame))).await;
