@@ -4,7 +4,8 @@
 //!
 //! Without a proxy, serenity's own rate limiter waits out 429s. Behind a proxy serenity must run
 //! with its rate limiter disabled (it ignores the proxy otherwise), so careprompt sends those
-//! requests itself and honours `retry_after`.
+//! requests itself and honours `retry_after`; a global 429 holds every request paced under the
+//! global limit until then, not only the one refused.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -91,7 +92,11 @@ impl RestError {
 /// What one attempt came to.
 enum Attempt {
     Done(reqwest::Response),
-    RetryAfter(Duration),
+    /// A 429: wait this long; `global` when the limit is the bot's global one.
+    RetryAfter {
+        wait: Duration,
+        global: bool,
+    },
     Retry(RestError),
     Fail(RestError),
 }
@@ -118,6 +123,9 @@ pub const SHARED_REQUESTS_PER_SECOND: u32 = 40;
 struct Pacer {
     per_second: u32,
     interval: tokio::sync::Mutex<Option<tokio::time::Interval>>,
+    /// Set by a global 429: Discord wants every request of the bot held until then, not only the
+    /// one it refused, and each request sent sooner would only draw another 429.
+    held_until: std::sync::Mutex<Option<tokio::time::Instant>>,
 }
 
 impl Pacer {
@@ -125,11 +133,35 @@ impl Pacer {
         Pacer {
             per_second: per_second.max(1),
             interval: tokio::sync::Mutex::new(None),
+            held_until: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Holds every paced request until `until` (or later, if held longer already).
+    fn hold(&self, until: tokio::time::Instant) {
+        let mut held = self
+            .held_until
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *held = Some(held.map_or(until, |current| current.max(until)));
+    }
+
+    fn held_until(&self) -> Option<tokio::time::Instant> {
+        *self
+            .held_until
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     async fn wait_turn(&self) {
         let mut interval = self.interval.lock().await;
+        // Another global 429 may extend the hold while this one waits it out.
+        while let Some(until) = self
+            .held_until()
+            .filter(|until| *until > tokio::time::Instant::now())
+        {
+            tokio::time::sleep_until(until).await;
+        }
         let interval = interval.get_or_insert_with(|| {
             let mut interval = tokio::time::interval(Duration::from_secs(1) / self.per_second);
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -200,16 +232,31 @@ fn route_label(route: &Route<'_>) -> String {
         .join("/")
 }
 
-fn parse_error_body(body: &str) -> (Option<i64>, String, Option<f64>) {
+/// What Discord's error body says; an HTML page (from Cloudflare) says nothing.
+#[derive(Debug, Default, PartialEq)]
+struct ErrorBody {
+    code: Option<i64>,
+    message: String,
+    retry_after: Option<f64>,
+    /// A 429 of the bot's global limit rather than the route's.
+    global: bool,
+}
+
+fn parse_error_body(body: &str) -> ErrorBody {
     let value: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
-    let code = value.get("code").and_then(serde_json::Value::as_i64);
-    let message = value
-        .get("message")
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    let retry_after = value.get("retry_after").and_then(serde_json::Value::as_f64);
-    (code, message, retry_after)
+    ErrorBody {
+        code: value.get("code").and_then(serde_json::Value::as_i64),
+        message: value
+            .get("message")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        retry_after: value.get("retry_after").and_then(serde_json::Value::as_f64),
+        global: value
+            .get("global")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false),
+    }
 }
 
 impl Rest {
@@ -259,8 +306,11 @@ impl Rest {
             let (wait, err) = match outcome {
                 Attempt::Done(response) => return Ok(response),
                 Attempt::Fail(err) => return Err(err),
-                Attempt::RetryAfter(wait) => {
+                Attempt::RetryAfter { wait, global } => {
                     metrics::counter!("careprompt_rate_limit_waits_total").increment(1);
+                    if global {
+                        self.pacer.hold(tokio::time::Instant::now() + wait);
+                    }
                     let err = RestError::Status {
                         method,
                         route: route.clone(),
@@ -314,20 +364,23 @@ impl Rest {
                     .get("retry-after")
                     .and_then(|value| value.to_str().ok())
                     .and_then(|value| value.parse::<f64>().ok());
-                let body = response.text().await.unwrap_or_default();
-                let (code, message, body_wait) = parse_error_body(&body);
+                let header_global = response.headers().contains_key("x-ratelimit-global");
+                let body = parse_error_body(&response.text().await.unwrap_or_default());
                 if status == 429 {
-                    let seconds = body_wait.or(header_wait).unwrap_or(1.0).max(0.0);
-                    return Attempt::RetryAfter(Duration::from_secs_f64(
-                        seconds.min(MAX_RETRY_AFTER.as_secs_f64() + 1.0),
-                    ));
+                    let seconds = body.retry_after.or(header_wait).unwrap_or(1.0).max(0.0);
+                    return Attempt::RetryAfter {
+                        wait: Duration::from_secs_f64(
+                            seconds.min(MAX_RETRY_AFTER.as_secs_f64() + 1.0),
+                        ),
+                        global: body.global || header_global,
+                    };
                 }
                 let err = RestError::Status {
                     method,
                     route: route.to_string(),
                     status,
-                    code,
-                    message,
+                    code: body.code,
+                    message: body.message,
                 };
                 if status >= 500 {
                     Attempt::Retry(err)
@@ -731,15 +784,40 @@ mod tests {
             parse_error_body(
                 r#"{"message":"You are being rate limited.","retry_after":0.25,"global":false}"#
             ),
-            (None, "You are being rate limited.".to_string(), Some(0.25))
+            ErrorBody {
+                code: None,
+                message: "You are being rate limited.".to_string(),
+                retry_after: Some(0.25),
+                global: false,
+            }
+        );
+        assert!(
+            parse_error_body(
+                r#"{"message":"You are being rate limited.","retry_after":1,"global":true}"#
+            )
+            .global
         );
         assert_eq!(
-            parse_error_body(r#"{"message":"Unknown interaction","code":10062}"#).0,
+            parse_error_body(r#"{"message":"Unknown interaction","code":10062}"#).code,
             Some(10062)
         );
         assert_eq!(
             parse_error_body("<html>502 Bad Gateway</html>"),
-            (None, String::new(), None)
+            ErrorBody::default()
         );
+    }
+
+    #[tokio::test]
+    async fn a_global_429_holds_every_paced_request() {
+        let pacer = Pacer::new(GLOBAL_REQUESTS_PER_SECOND);
+        pacer.wait_turn().await;
+        let start = tokio::time::Instant::now();
+        let until = start + Duration::from_millis(300);
+        pacer.hold(until);
+        // A shorter hold that comes later does not cut the longer one short.
+        pacer.hold(start + Duration::from_millis(100));
+        assert_eq!(pacer.held_until(), Some(until));
+        pacer.wait_turn().await;
+        assert!(tokio::time::Instant::now() >= until);
     }
 }
