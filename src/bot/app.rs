@@ -301,6 +301,7 @@ pub async fn run(
     let (gateway, owned) = match options.shards {
         Some(range) => (range, range),
         None => {
+            rest.wait_turn().await;
             let recommended = client
                 .http
                 .get_bot_gateway()

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use crate::support::{
     discord_error, shard_of_guild, ButtonClick, CommandInvocation, FakeConfig, FakeDiscord, Fault,
-    RouteMatch, BAD_TOKEN, CHANNEL_ID, GUILD_ID, TOKEN,
+    RouteBuckets, RouteMatch, BAD_TOKEN, CHANNEL_ID, GUILD_ID, TOKEN,
 };
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -477,6 +477,62 @@ fn raw_client() -> reqwest::Client {
         .no_proxy()
         .build()
         .expect("reqwest client")
+}
+
+/// With `route_buckets`, a channel takes 5 messages per window, counted down in the headers, and
+/// the sixth is answered 429 with scope `user`; another channel has a bucket of its own. (A long
+/// window, so that no pause of a loaded machine resets the bucket mid-test.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn route_buckets_count_down_and_refuse_like_discord() -> anyhow::Result<()> {
+    let fake = FakeDiscord::start_with(FakeConfig {
+        route_buckets: Some(RouteBuckets {
+            channel_messages: (5, Duration::from_secs(600)),
+            ..RouteBuckets::default()
+        }),
+        ..FakeConfig::default()
+    })
+    .await;
+    fake.add_guild_channel(CHANNEL_ID + 1, "second");
+    let client = raw_client();
+    let post = |channel: u64| {
+        client
+            .post(format!(
+                "{}/api/v10/channels/{channel}/messages",
+                fake.proxy_base_url()
+            ))
+            .header("authorization", format!("Bot {TOKEN}"))
+            .header("content-type", "application/json")
+            .body(r#"{"content": "hi"}"#)
+    };
+    let header = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap_or("").to_string())
+    };
+    let mut remaining = Vec::new();
+    for _ in 0..5 {
+        let r = post(CHANNEL_ID).send().await?;
+        assert_eq!(r.status().as_u16(), 200);
+        assert_eq!(header(&r, "x-ratelimit-limit").as_deref(), Some("5"));
+        remaining.push(header(&r, "x-ratelimit-remaining").unwrap_or_default());
+    }
+    assert_eq!(remaining, ["4", "3", "2", "1", "0"]);
+    let r = post(CHANNEL_ID).send().await?;
+    assert_eq!(r.status().as_u16(), 429);
+    assert_eq!(header(&r, "x-ratelimit-scope").as_deref(), Some("user"));
+    assert_eq!(header(&r, "x-ratelimit-remaining").as_deref(), Some("0"));
+    let body: Value = serde_json::from_slice(&r.bytes().await?)?;
+    assert_eq!(body["global"], false);
+    assert!(body["retry_after"]
+        .as_f64()
+        .is_some_and(|s| s > 0.0 && s <= 600.0));
+    let r = post(CHANNEL_ID + 1).send().await?;
+    assert_eq!(r.status().as_u16(), 200, "a bucket per channel");
+    assert_eq!(header(&r, "x-ratelimit-remaining").as_deref(), Some("4"));
+    let violations = fake.take_violations();
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert!(violations[0].contains("route rate limit"));
+    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

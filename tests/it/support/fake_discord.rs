@@ -51,6 +51,51 @@ pub struct FakeConfig {
     pub send_guild_create: bool,
     /// The shard count `GET /gateway/bot` recommends (Discord: about one per 1000 guilds).
     pub shards: u32,
+    /// Per-route rate-limit buckets, counted and announced in `x-ratelimit-*` headers, with a
+    /// 429 of scope `user` when one is exceeded. `None` (the default, which the tests use)
+    /// answers every route with static headers and never limits a route on its own.
+    pub route_buckets: Option<RouteBuckets>,
+    /// Check interaction callbacks against the schema and Discord's limits. A benchmark that
+    /// times callbacks switches it off, so that the fake's own checking does not compete with
+    /// the bot for the CPU.
+    pub validate_interaction_answers: bool,
+}
+
+/// Discord's per-route buckets as the fake enforces them. Each bucket counts requests in a fixed
+/// window that starts with its first request, as Discord's `x-ratelimit-reset` does. Discord does
+/// not publish these numbers; these are what bots observe.
+#[derive(Clone, Debug)]
+pub struct RouteBuckets {
+    /// `POST /channels/{channel_id}/messages`, per channel: (requests, window). Discord: 5 per 5 s.
+    pub channel_messages: (u32, Duration),
+    /// `POST /users/@me/channels` (opening a DM channel), one bucket for the bot.
+    pub dm_channels: (u32, Duration),
+}
+
+impl Default for RouteBuckets {
+    fn default() -> Self {
+        RouteBuckets {
+            channel_messages: (5, Duration::from_secs(5)),
+            dm_channels: (50, Duration::from_secs(1)),
+        }
+    }
+}
+
+/// One bucket's window: when it started and how many requests it has taken.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BucketWindow {
+    pub started: Instant,
+    pub used: u32,
+}
+
+/// The answer to one interaction as the fake's REST side received it, for timing.
+#[derive(Clone, Debug)]
+pub struct CallbackEvent {
+    pub token: String,
+    /// From the fake dispatching INTERACTION_CREATE to it having read the callback request.
+    pub latency: Duration,
+    /// False when the fake refused the callback (late, second, or unknown).
+    pub accepted: bool,
 }
 
 impl Default for FakeConfig {
@@ -63,6 +108,8 @@ impl Default for FakeConfig {
             gateway_send_limit: Some(120),
             send_guild_create: true,
             shards: 1,
+            route_buckets: None,
+            validate_interaction_answers: true,
         }
     }
 }
@@ -373,6 +420,8 @@ pub(crate) struct InteractionState {
     pub user_id: u64,
     pub channel_id: u64,
     pub dispatched_at: Instant,
+    /// When the first callback request was read (before it was checked).
+    pub answered_at: Option<Instant>,
     pub callback_type: Option<u64>,
     pub callback_body: Value,
     /// The message the interaction's `@original` refers to, by id in `State::messages`.
@@ -406,6 +455,10 @@ pub(crate) struct State {
     pub dm_users: Vec<u64>,
     pub blocked_dm_users: HashSet<u64>,
     pub recent_requests: VecDeque<Instant>,
+    /// Per-route buckets by key (route and major parameter), when `route_buckets` is set.
+    pub buckets: HashMap<String, BucketWindow>,
+    /// Where each interaction callback is reported, once a benchmark asked.
+    pub callback_events: Option<mpsc::UnboundedSender<CallbackEvent>>,
     pub next_id: u64,
     pub gw: GatewayState,
 }
@@ -428,6 +481,8 @@ impl State {
             dm_users: Vec::new(),
             blocked_dm_users: HashSet::new(),
             recent_requests: VecDeque::new(),
+            buckets: HashMap::new(),
+            callback_events: None,
             next_id: 10_000_000,
             gw: GatewayState::default(),
         }
@@ -1262,6 +1317,24 @@ impl FakeDiscord {
         self.inner.read(|s| s.dm_users.clone())
     }
 
+    /// How many messages were created with `POST /channels/{id}/messages`, without copying them.
+    pub fn post_count(&self) -> usize {
+        self.inner.read(|s| s.channel_posts.len())
+    }
+
+    /// How many REST requests were recorded, without copying them.
+    pub fn request_count(&self) -> usize {
+        self.inner.read(|s| s.requests.len())
+    }
+
+    /// Reports every interaction callback from now on, as it arrives: for timing many
+    /// interactions at once without waking a waiter per interaction on every change.
+    pub fn callback_events(&self) -> mpsc::UnboundedReceiver<CallbackEvent> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.inner.update(|s| s.callback_events = Some(tx));
+        rx
+    }
+
     // ----- scenario setup -----
 
     /// Queues a fault for the next matching request(s).
@@ -1376,6 +1449,7 @@ fn register_interaction(s: &mut State, d: &Value) {
             .unwrap_or(payloads::USER_ID),
             channel_id: num(d.get("channel_id")).unwrap_or(CHANNEL_ID),
             dispatched_at: Instant::now(),
+            answered_at: None,
             callback_type: None,
             callback_body: Value::Null,
             original: None,

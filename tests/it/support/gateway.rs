@@ -59,6 +59,9 @@ pub(crate) async fn serve(
         let Ok((tcp, _)) = listener.accept().await else {
             continue;
         };
+        // Discord's servers answer at once; without this a small write can wait for the
+        // client's delayed ACK (40 ms), which would be timed as the bot's.
+        let _ = tcp.set_nodelay(true);
         tokio::spawn(connection(inner.clone(), tcp, shutdown.clone()));
     }
 }

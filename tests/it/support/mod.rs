@@ -29,8 +29,8 @@ pub mod tls;
 
 #[allow(unused_imports)]
 pub use fake_discord::{
-    discord_error, FakeConfig, FakeDiscord, Fault, InteractionReply, RecordedRequest, RouteMatch,
-    GATEWAY_WAIT, INTERACTION_TIMEOUT,
+    discord_error, CallbackEvent, FakeConfig, FakeDiscord, Fault, InteractionReply,
+    RecordedRequest, RouteBuckets, RouteMatch, GATEWAY_WAIT, INTERACTION_TIMEOUT,
 };
 #[allow(unused_imports)]
 pub use payloads::{

@@ -17,7 +17,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
-use super::fake_discord::{discord_error, Fault, Inner, InteractionState, RecordedRequest, State};
+use super::fake_discord::{
+    discord_error, BucketWindow, CallbackEvent, Fault, Inner, InteractionState, RecordedRequest,
+    State,
+};
 use super::limits::{self, MessageUse, EMPTY_MESSAGE};
 use super::payloads::{self, sf, Author, APP_ID, BOT_USER_ID, TOKEN};
 use super::schema::{spec, Operation, RouteLookup, SchemaError};
@@ -43,6 +46,9 @@ pub(crate) async fn serve_http(
         let Ok((tcp, _)) = listener.accept().await else {
             continue;
         };
+        // Discord's servers answer at once; without this a small write can wait for the
+        // client's delayed ACK (40 ms), which would be timed as the bot's.
+        let _ = tcp.set_nodelay(true);
         tokio::spawn(serve_conn(inner.clone(), tcp, false, shutdown.clone()));
     }
 }
@@ -57,6 +63,9 @@ pub(crate) async fn serve_https(
         let Ok((tcp, _)) = listener.accept().await else {
             continue;
         };
+        // Discord's servers answer at once; without this a small write can wait for the
+        // client's delayed ACK (40 ms), which would be timed as the bot's.
+        let _ = tcp.set_nodelay(true);
         let inner = inner.clone();
         let acceptor = acceptor.clone();
         let shutdown = shutdown.clone();
@@ -234,6 +243,8 @@ async fn handle(
         Ok(c) => c.to_bytes(),
         Err(_) => return Err(DropConnection),
     };
+    // An interaction's answer counts as received here, before the fake checks it.
+    let arrived = Instant::now();
     let body = parse_body(content_type.as_deref(), &bytes);
 
     let outcome = inner.update(|s| {
@@ -246,6 +257,7 @@ async fn handle(
             body: &body,
             violations: Vec::new(),
             interaction_token: None,
+            arrived,
         };
         let outcome = process(s, &mut ctx);
         let status = match &outcome {
@@ -314,6 +326,8 @@ struct Ctx<'a> {
     violations: Vec<String>,
     /// Set for routes of one interaction (callback, follow-ups, edits).
     interaction_token: Option<String>,
+    /// When the request had been read in full.
+    arrived: Instant,
 }
 
 impl Ctx<'_> {
@@ -395,7 +409,13 @@ fn process(s: &mut State, ctx: &mut Ctx<'_>) -> Outcome {
             "The request body contains invalid JSON.",
         ));
     }
-    let mut errors = validate(&op, ctx);
+    let unchecked_callback = !ctx.inner.cfg.validate_interaction_answers
+        && op.template == "/interactions/{interaction_id}/{interaction_token}/callback";
+    let mut errors = if unchecked_callback {
+        Vec::new()
+    } else {
+        validate(&op, ctx)
+    };
     errors.extend(spec().validate_query(&op, ctx.query));
     for e in &errors {
         ctx.violate(e.to_string());
@@ -436,6 +456,40 @@ fn process(s: &mut State, ctx: &mut Ctx<'_>) -> Outcome {
         }
     }
 
+    // Per-route buckets, when switched on.
+    let mut bucket_headers = None;
+    if let Some((key, limit, window)) = route_bucket(ctx, op.template, &op) {
+        let now = Instant::now();
+        let w = s.buckets.entry(key).or_insert(BucketWindow {
+            started: now,
+            used: 0,
+        });
+        if now.duration_since(w.started) >= window {
+            *w = BucketWindow {
+                started: now,
+                used: 0,
+            };
+        }
+        let reset_after = window.saturating_sub(now.duration_since(w.started));
+        if w.used >= limit {
+            ctx.violate(format!(
+                "more than {limit} requests in {window:?} on this route's bucket (route rate limit)"
+            ));
+            return Outcome::Reply(rate_limited_bucket(
+                reset_after.as_secs_f64(),
+                limit,
+                op.template,
+            ));
+        }
+        w.used += 1;
+        bucket_headers = Some(counted_headers(
+            op.template,
+            limit,
+            limit - w.used,
+            reset_after.as_secs_f64(),
+        ));
+    }
+
     if !errors.is_empty() {
         if errors.iter().any(|e| e.code == EMPTY_MESSAGE) {
             return Outcome::Reply(Reply::error(400, 50006, "Cannot send an empty message"));
@@ -448,7 +502,9 @@ fn process(s: &mut State, ctx: &mut Ctx<'_>) -> Outcome {
         return lost;
     }
     if (200..300).contains(&reply.status) {
-        reply.headers.extend(ratelimit_headers(op.template));
+        reply
+            .headers
+            .extend(bucket_headers.unwrap_or_else(|| ratelimit_headers(op.template)));
     }
     Outcome::Reply(reply)
 }
@@ -566,6 +622,64 @@ fn epoch_after(secs: f64) -> String {
         .unwrap_or_default()
         .as_secs_f64();
     format!("{:.3}", now + secs)
+}
+
+/// The bucket a request counts against, when the fake enforces per-route buckets: its key (route
+/// and major parameter, as Discord keys buckets), limit and window.
+fn route_bucket(
+    ctx: &Ctx<'_>,
+    template: &str,
+    op: &Operation<'_>,
+) -> Option<(String, u32, Duration)> {
+    let buckets = ctx.inner.cfg.route_buckets.as_ref()?;
+    match (ctx.method, template) {
+        ("POST", "/channels/{channel_id}/messages") => {
+            let (limit, window) = buckets.channel_messages;
+            let channel = op.param("channel_id").unwrap_or("");
+            Some((format!("messages:{channel}"), limit, window))
+        }
+        ("POST", "/users/@me/channels") => {
+            let (limit, window) = buckets.dm_channels;
+            Some(("dm-channels".to_string(), limit, window))
+        }
+        _ => None,
+    }
+}
+
+/// `x-ratelimit-*` headers of a counted bucket.
+fn counted_headers(
+    template: &str,
+    limit: u32,
+    remaining: u32,
+    reset_after: f64,
+) -> Vec<(String, String)> {
+    vec![
+        ("x-ratelimit-limit".into(), limit.to_string()),
+        ("x-ratelimit-remaining".into(), remaining.to_string()),
+        ("x-ratelimit-reset".into(), epoch_after(reset_after)),
+        (
+            "x-ratelimit-reset-after".into(),
+            format!("{reset_after:.3}"),
+        ),
+        ("x-ratelimit-bucket".into(), bucket(template)),
+    ]
+}
+
+/// A 429 for an exceeded per-route bucket (scope `user`), as Discord sends it.
+fn rate_limited_bucket(retry_after: f64, limit: u32, template: &str) -> Reply {
+    let mut headers = vec![(
+        "retry-after".to_string(),
+        format!("{}", retry_after.ceil() as u64),
+    )];
+    headers.extend(counted_headers(template, limit, 0, retry_after));
+    headers.push(("x-ratelimit-scope".to_string(), "user".to_string()));
+    let body = json!({"message": "You are being rate limited.", "retry_after": retry_after,
+                      "global": false});
+    Reply {
+        status: 429,
+        body: Body::Json(body),
+        headers,
+    }
 }
 
 fn ratelimit_headers(template: &str) -> Vec<(String, String)> {
@@ -890,6 +1004,7 @@ fn interaction_callback(
     let id = id_param(op, "interaction_id");
     let deadline = ctx.inner.cfg.interaction_deadline;
     let new_id = s.new_id();
+    let events = s.callback_events.clone();
     let Some(it) = s
         .interactions
         .get_mut(&token)
@@ -898,13 +1013,23 @@ fn interaction_callback(
         ctx.violate("callback for an unknown interaction (wrong id or token)");
         return Reply::error(404, 10062, "Unknown interaction");
     };
-    if it.callback_type.is_some() {
+    let waited = ctx.arrived.saturating_duration_since(it.dispatched_at);
+    let first = it.callback_type.is_none();
+    let late = deadline.is_some_and(|limit| waited > limit);
+    if let Some(events) = events {
+        let _ = events.send(CallbackEvent {
+            token: token.clone(),
+            latency: waited,
+            accepted: first && !late,
+        });
+    }
+    if !first {
         ctx.violate("second callback: the interaction was already acknowledged");
         return Reply::error(400, 40060, "Interaction has already been acknowledged.");
     }
-    let waited = it.dispatched_at.elapsed();
+    it.answered_at = Some(ctx.arrived);
     if let Some(limit) = deadline {
-        if waited > limit {
+        if late {
             ctx.violate(format!(
                 "first response came {waited:?} after the interaction, later than {limit:?}: \
                  the token is void (defer if the work may take longer)"
