@@ -17,7 +17,10 @@ use tokio_util::sync::CancellationToken;
 use crate::bot::assert_pings_at_most;
 use crate::cli::{stderr, ContentCopy};
 use crate::process::{careprompt_command, latest_states, temp_database};
-use crate::scale::{assert_each_once, channel, guild, members, server_address, Process, World};
+use crate::scale::{
+    assert_each_once, channel, guild, members, server_address,
+    violations_besides_the_global_rate_limit, Process, World,
+};
 use crate::scheduler::{at, temp_postgres_url, text_of, Scene, SceneSetup, WAIT};
 use crate::support::outage::DatabaseLink;
 use crate::support::{
@@ -304,7 +307,13 @@ async fn drill_sigkill_five_times_at_random_points_of_a_fan_out_posts_and_dms_ea
         let logs = process.logs();
         assert!(!logs.contains("panicked"), "round {}:\n{logs}", round + 1);
     }
-    world.fake.assert_no_violations();
+    // A process started straight after a SIGKILL cannot know what the killed one sent in its
+    // last second, and Discord counts both against the bot's global limit: a global 429 or two
+    // at a restart is what a crash costs (careprompt waits it out). Nothing else may be refused.
+    assert_eq!(
+        violations_besides_the_global_rate_limit(&world.fake),
+        Vec::<String>::new()
+    );
     world.finish(vec![last]).await;
 }
 

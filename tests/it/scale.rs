@@ -316,7 +316,7 @@ fn assert_budget_shared(fake: &FakeDiscord) {
 /// Discord's global rate limit is per bot: processes that each think they own every shard
 /// together send more than it allows, and are answered 429, which is all that is expected of
 /// such a mistake.
-fn violations_besides_the_global_rate_limit(fake: &FakeDiscord) -> Vec<String> {
+pub(crate) fn violations_besides_the_global_rate_limit(fake: &FakeDiscord) -> Vec<String> {
     fake.take_violations()
         .into_iter()
         .filter(|violation| !violation.contains("global rate limit"))
