@@ -313,7 +313,7 @@ pub async fn run(
             (every, ShardRange::ALL)
         }
     };
-    shards.expect(usize::try_from(gateway.count()).unwrap_or(usize::MAX));
+    shards.set_expected(usize::try_from(gateway.count()).unwrap_or(usize::MAX));
     let per_second = if owned.is_all() {
         GLOBAL_REQUESTS_PER_SECOND
     } else {

@@ -40,7 +40,7 @@ pub struct Shards {
 
 impl Shards {
     /// How many shards this process runs, once it knows.
-    pub fn expect(&self, count: usize) {
+    pub fn set_expected(&self, count: usize) {
         self.expected.store(count, Ordering::Relaxed);
         metrics::gauge!("careprompt_shards").set(count as f64);
     }
