@@ -6,11 +6,11 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use careprompt::check::{check_cards, DNA_OF_CARE_URL};
-use careprompt::config::Config;
+use careprompt::check::check_cards;
 use careprompt::discord::cards;
 use careprompt::discord::limits::check_message;
 use careprompt::domain::content::Library;
+use careprompt::domain::content::DNA_OF_CARE_URL;
 use careprompt::domain::planning::{plan, PreviewRequest};
 use careprompt::domain::rotation::Pick;
 use careprompt::domain::rotation::{next_post, RotationState};
@@ -89,7 +89,7 @@ fn main() {
         black_box(check_message(&cards::post_body(card, "cp1", None)));
     });
     measure("limit-check every card (careprompt check)", full, || {
-        black_box(check_cards(&library, &Config::default()));
+        black_box(check_cards(&library, None));
     });
     measure("build every card", full, || {
         black_box(cards::all_cards(&library, None, DNA_OF_CARE_URL));

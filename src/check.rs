@@ -1,53 +1,18 @@
-//! Loading and validating everything together: the content library, the configuration that
-//! refers to it, and every card the bot could build from them.
+//! `careprompt check`: the content library and the configuration that refers to it, loaded as
+//! the bot loads them, and every card the bot could build from them.
 
-use crate::config::{Config, LoadedConfig};
+use crate::config::{LoadedConfig, OrgSupport};
 use crate::discord::cards;
 use crate::discord::limits;
-use crate::domain::content::{Library, Theme};
+use crate::domain::content::{Library, Theme, DNA_OF_CARE_URL};
+use crate::startup::{load_content, Loaded};
 use crate::store;
-
-pub use crate::domain::content::DNA_OF_CARE_URL;
-
-/// Loads the library from the configured folder, checks the configuration against it, and
-/// applies the organisation's own pack links. Every problem is returned, one per line.
-pub fn load_content(loaded: &LoadedConfig) -> Result<Library, Vec<String>> {
-    let mut library = Library::load_from(&loaded.config.content.source())
-        .map_err(|errors| errors.0.iter().map(ToString::to_string).collect::<Vec<_>>())?;
-    let slugs: Vec<&str> = library
-        .themes
-        .iter()
-        .map(|theme| theme.slug.as_str())
-        .collect();
-    loaded.validate(&slugs).map_err(|err| {
-        err.to_string()
-            .lines()
-            .map(str::to_string)
-            .collect::<Vec<_>>()
-    })?;
-    apply_pack_overrides(&mut library, &loaded.config);
-    library.set_nation(loaded.config.support.nation);
-    Ok(library)
-}
-
-pub fn apply_pack_overrides(library: &mut Library, config: &Config) {
-    for theme in &mut library.themes {
-        if let Some(pack) = config.packs.get(&theme.slug) {
-            if let Some(url) = &pack.guide_url {
-                theme.guide_url = url.clone();
-            }
-            if let Some(url) = &pack.presentation_url {
-                theme.presentation_url = Some(url.clone());
-            }
-        }
-    }
-}
 
 /// Proves every message the bot could send from this library fits Discord's limits, checking
 /// each scheduled post as the exact body the scheduler sends, with the longest nonce and a role
 /// ping.
-pub fn check_cards(library: &Library, config: &Config) -> Vec<String> {
-    let replies = cards::all_cards(library, config.support.org.as_ref(), DNA_OF_CARE_URL)
+pub fn check_cards(library: &Library, org: Option<&OrgSupport>) -> Vec<String> {
+    let replies = cards::all_cards(library, org, DNA_OF_CARE_URL)
         .into_iter()
         .map(|(label, card)| (label, card.to_json()));
     let longest_nonce = store::nonce_for(i64::MAX);
@@ -91,8 +56,8 @@ pub fn theme_summary(library: &Library, theme: &Theme) -> String {
 
 /// The whole of `careprompt check`: a summary on success, every problem on failure.
 pub fn run(loaded: &LoadedConfig) -> Result<Vec<String>, Vec<String>> {
-    let library = load_content(loaded)?;
-    let mut problems = check_cards(&library, &loaded.config);
+    let Loaded { settings, library } = load_content(loaded)?;
+    let mut problems = check_cards(&library, settings.org_support());
     problems.extend(
         limits::check_commands(&crate::bot::registration_payload(&library))
             .into_iter()
@@ -114,7 +79,7 @@ pub fn run(loaded: &LoadedConfig) -> Result<Vec<String>, Vec<String>> {
     );
     lines.push(format!(
         "ok: {}: {} themes, {} prompts, {} stories, {} support lines; every card and the slash commands fit Discord's limits",
-        loaded.config.content.source().describe(),
+        settings.content.source().describe(),
         library.themes.len(),
         library
             .themes

@@ -10,8 +10,9 @@ use crate::config::{self, LoadedConfig};
 use crate::domain::content::Library;
 use crate::domain::planning::{plan, PreviewRequest, Slot};
 use crate::domain::rotation::RotationState;
-use crate::domain::settings::ScheduleSettings;
+use crate::domain::settings::{parse_bank_holidays, SettingsChange, SettingsError};
 use crate::domain::shards::ShardRange;
+use crate::startup::{load_content, Application, Loaded, StartOptions};
 
 /// Exit codes: 1 when the configuration or content is wrong, 2 when the command line is.
 pub const EXIT_INVALID: u8 = 1;
@@ -41,6 +42,12 @@ impl Failure {
 
 pub fn load_config(path: Option<&std::path::Path>) -> Result<LoadedConfig, Failure> {
     config::load(path, std::env::vars()).map_err(|err| Failure::invalid(err.to_string()))
+}
+
+/// The configuration and the library, checked together, as the bot loads them.
+fn load(path: Option<&std::path::Path>) -> Result<Loaded, Failure> {
+    let loaded = load_config(path)?;
+    load_content(&loaded).map_err(|problems| Failure::invalid(problems.join("\n")))
 }
 
 /// `careprompt check`.
@@ -99,28 +106,31 @@ pub fn preview(
     if args.count == 0 {
         return Err(Failure::usage("--count must be at least 1"));
     }
-    let loaded = load_config(args.config.as_deref())?;
-    let library =
-        check::load_content(&loaded).map_err(|problems| Failure::invalid(problems.join("\n")))?;
-    let defaults = &loaded.config.schedule;
-
-    let line = args.cron.as_deref().unwrap_or(&defaults.cron);
-    let settings = ScheduleSettings::parse(
-        line,
-        args.tz.as_deref().unwrap_or(&defaults.timezone),
-        args.bank_holidays
-            .as_deref()
-            .unwrap_or(&defaults.bank_holidays),
-        args.include_bullying || defaults.include_bullying,
-    )
-    .map_err(|err| {
-        let flag = match err.setting() {
-            "timezone" => "--tz",
-            "bank_holidays" => "--bank-holidays",
-            _ => "--cron",
-        };
-        Failure::usage(format!("{flag}: {err}"))
-    })?;
+    let Loaded { settings, library } = load(args.config.as_deref())?;
+    let defaults = &settings.schedule;
+    let bank_holidays = args
+        .bank_holidays
+        .as_deref()
+        .map(parse_bank_holidays)
+        .transpose()
+        .map_err(SettingsError::from);
+    let settings = bank_holidays
+        .and_then(|bank_holidays| {
+            defaults.defaults.changed(&SettingsChange {
+                cron: args.cron.as_deref(),
+                timezone: args.tz.as_deref(),
+                bank_holidays,
+                include_bullying: args.include_bullying.then_some(true),
+            })
+        })
+        .map_err(|err| {
+            let flag = match err.setting() {
+                "timezone" => "--tz",
+                "bank_holidays" => "--bank-holidays",
+                _ => "--cron",
+            };
+            Failure::usage(format!("{flag}: {err}"))
+        })?;
     let from = match &args.from {
         Some(text) => DateTime::parse_from_rfc3339(text)
             .map(|at| at.with_timezone(&Utc))
@@ -141,7 +151,8 @@ pub fn preview(
         .count();
     if posts == 0 {
         return Err(Failure::usage(format!(
-            "\"{line}\" posts nothing after {}: every slot falls on a skipped holiday, or after 2100",
+            "\"{}\" posts nothing after {}: every slot falls on a skipped holiday, or after 2100",
+            request.settings.cron(),
             from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         )));
     }
@@ -240,8 +251,7 @@ pub fn migrate(config_path: Option<PathBuf>, out: &mut impl Write) -> Result<(),
 }
 
 /// `careprompt run`: loads everything, refusing to start on any mistake, then runs the bot until
-/// SIGINT or SIGTERM.
-/// `careprompt run`; `shards` and `total_shards` come together, from `--shards A-B
+/// SIGINT or SIGTERM. `shards` and `total_shards` come together, from `--shards A-B
 /// --total-shards N`.
 pub fn run_bot(
     config_path: Option<PathBuf>,
@@ -260,10 +270,12 @@ pub fn run_bot(
             ))
         }
     };
-    let loaded = load_config(config_path.as_deref())?;
-    let library =
-        check::load_content(&loaded).map_err(|problems| Failure::invalid(problems.join("\n")))?;
-    let token = config::discord_token(&loaded.config, std::env::var(config::TOKEN_ENV).ok())
+    let Loaded {
+        mut settings,
+        library,
+    } = load(config_path.as_deref())?;
+    settings.processes.shards = shards;
+    let token = config::discord_token(&settings.discord, std::env::var(config::TOKEN_ENV).ok())
         .map_err(|err| Failure::invalid(err.to_string()))?;
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|err| Failure::invalid(format!("cannot start the runtime: {err}")))?;
@@ -271,18 +283,12 @@ pub fn run_bot(
         // Listening before anything else means a signal during start-up is not lost.
         let shutdown = shutdown_signal()
             .map_err(|err| Failure::invalid(format!("cannot listen for signals: {err}")))?;
-        crate::bot::run(
-            loaded.config,
-            library,
-            token,
-            crate::bot::BotOptions {
-                shards,
-                ..crate::bot::BotOptions::default()
-            },
-            shutdown,
-        )
-        .await
-        .map_err(|err| Failure::invalid(format!("{err:#}")))
+        Application::build(settings, library, token, StartOptions::default())
+            .await
+            .map_err(|err| Failure::invalid(format!("{err:#}")))?
+            .run_until_stopped(shutdown)
+            .await
+            .map_err(|err| Failure::invalid(format!("{err:#}")))
     })
 }
 

@@ -11,6 +11,12 @@ use serde::{Deserialize, Serialize};
 use crate::domain::content::{validate_url, ContentSource, Location, Nation};
 use crate::domain::settings::{ScheduleSettings, SettingsError};
 
+mod locate;
+mod settings;
+
+use locate::{key_at, locate_key};
+pub use settings::{Privacy, Processes, Scheduling, Settings};
+
 pub const DEFAULT_CONFIG_FILE: &str = "careprompt.toml";
 pub const ENV_PREFIX: &str = "CAREPROMPT_";
 pub const TOKEN_ENV: &str = "DISCORD_TOKEN";
@@ -445,32 +451,34 @@ impl LoadedConfig {
         }
     }
 
-    /// Checks every value that has a meaning beyond its type. `theme_slugs` are the themes that
-    /// `[packs]` may name.
-    pub fn validate(&self, theme_slugs: &[&str]) -> Result<(), ConfigError> {
+    /// Checks every value that has a meaning beyond its type, and returns the settings typed.
+    /// `theme_slugs` are the themes that `[packs]` may name.
+    pub fn validate(&self, theme_slugs: &[&str]) -> Result<Settings, ConfigError> {
         let config = &self.config;
         let mut errors = Vec::new();
-        if let Err(err) = config.schedule.settings() {
-            errors.push(self.invalid(&format!("schedule.{}", err.setting()), err.to_string()));
-        }
-        if let Err(message) = config.schedule.catch_up_window() {
-            errors.push(self.invalid("schedule.catch_up", message));
-        }
-        if let Err(message) = config.privacy.retention_period() {
-            errors.push(self.invalid("privacy.retention", message));
-        }
-        if let Err(message) = config.metrics.address() {
-            errors.push(self.invalid("metrics.listen", message));
-        }
-        if let Err(message) = config.processes.takeover_period() {
-            errors.push(self.invalid("processes.takeover_after", message));
-        }
+        let mut check = |key: &str, result: Result<(), String>| {
+            if let Err(message) = result {
+                errors.push(self.invalid(key, message));
+            }
+        };
+        let defaults = config
+            .schedule
+            .settings()
+            .map_err(|err| self.invalid(&format!("schedule.{}", err.setting()), err.to_string()));
+        let catch_up = config.schedule.catch_up_window();
+        check("schedule.catch_up", catch_up.clone().map(drop));
+        let retention = config.privacy.retention_period();
+        check("privacy.retention", retention.clone().map(drop));
+        let metrics_listen = config.metrics.address();
+        check("metrics.listen", metrics_listen.clone().map(drop));
+        let takeover_after = config.processes.takeover_period();
+        check("processes.takeover_after", takeover_after.clone().map(drop));
         if let Some(url) = &config.discord.proxy_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
-                errors.push(self.invalid(
+                check(
                     "discord.proxy_url",
-                    "must start with http:// or https://".to_string(),
-                ));
+                    Err("must start with http:// or https://".to_string()),
+                );
             }
         }
         let url = &config.database.url;
@@ -478,47 +486,81 @@ impl LoadedConfig {
             || url.starts_with("postgres://")
             || url.starts_with("postgresql://"))
         {
-            errors.push(
-                self.invalid(
-                    "database.url",
+            check(
+                "database.url",
+                Err(
                     "must start with sqlite: or postgres:// (the secret part is not shown here)"
                         .to_string(),
                 ),
             );
         }
         if config.database.max_connections == 0 {
-            errors.push(self.invalid("database.max_connections", "must be at least 1".to_string()));
+            check(
+                "database.max_connections",
+                Err("must be at least 1".to_string()),
+            );
         }
         for (slug, pack) in &config.packs {
             if !theme_slugs.contains(&slug.as_str()) {
-                errors.push(self.invalid(
+                check(
                     &format!("packs.{slug}"),
-                    format!(
+                    Err(format!(
                         "unknown theme \"{slug}\"; known themes: {}",
                         theme_slugs.join(", ")
-                    ),
-                ));
+                    )),
+                );
             }
             for (name, value) in [
                 ("guide_url", &pack.guide_url),
                 ("presentation_url", &pack.presentation_url),
             ] {
-                if let Some(Err(message)) = value.as_deref().map(validate_url) {
-                    errors.push(self.invalid(&format!("packs.{slug}.{name}"), message));
+                if let Some(result) = value.as_deref().map(validate_url) {
+                    check(&format!("packs.{slug}.{name}"), result);
                 }
             }
         }
         if let Some(support) = &config.support.org {
-            if let Some(Err(message)) = support.url.as_deref().map(validate_url) {
-                errors.push(self.invalid("support.url", message));
+            if let Some(result) = support.url.as_deref().map(validate_url) {
+                check("support.url", result);
             }
             if support.name.trim().is_empty() || support.how.trim().is_empty() {
-                errors.push(self.invalid("support", "needs both `name` and `how`".to_string()));
+                check("support", Err("needs both `name` and `how`".to_string()));
             }
         }
-        match errors.len() {
-            0 => Ok(()),
-            1 => Err(errors.remove(0)),
+        // The schedule's own mistake comes first, as it did when it was checked first.
+        if let Err(err) = &defaults {
+            errors.insert(0, err.clone());
+        }
+        match (
+            defaults,
+            catch_up,
+            retention,
+            metrics_listen,
+            takeover_after,
+        ) {
+            (Ok(defaults), Ok(catch_up), Ok(retention), Ok(metrics_listen), Ok(takeover_after))
+                if errors.is_empty() =>
+            {
+                Ok(Settings {
+                    discord: config.discord.clone(),
+                    database: config.database.clone(),
+                    schedule: Scheduling {
+                        defaults,
+                        catch_up,
+                        extra_holidays: config.schedule.extra_holidays.clone(),
+                    },
+                    content: config.content.clone(),
+                    packs: config.packs.clone(),
+                    support: config.support.clone(),
+                    privacy: Privacy { retention },
+                    metrics_listen,
+                    processes: Processes {
+                        takeover_after,
+                        shards: None,
+                    },
+                })
+            }
+            _ if errors.len() == 1 => Err(errors.remove(0)),
             _ => Err(ConfigError::Many(errors)),
         }
     }
@@ -677,89 +719,6 @@ fn insert_path(table: &mut toml::Table, path: &[String], value: toml::Value) -> 
     }
 }
 
-/// Finds the byte offset of `section.key = …` (or of `[section]` when the key is a section) in
-/// TOML text, for pointing at a value that parsed but does not make sense.
-fn locate_key(text: &str, dotted_key: &str) -> Option<usize> {
-    let (section, key) = match dotted_key.rsplit_once('.') {
-        Some((section, key)) => (section, Some(key)),
-        None => (dotted_key, None),
-    };
-    let mut offset = 0;
-    let mut current = String::new();
-    let mut section_offset = None;
-    for line in text.split_inclusive('\n') {
-        let trimmed = line.trim_start();
-        let indent = line.len() - trimmed.len();
-        if let Some(header) = trimmed.strip_prefix('[') {
-            current = header
-                .split(']')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .trim_matches('"')
-                .to_string();
-            if current == dotted_key {
-                return Some(offset + indent);
-            }
-            if current == section {
-                section_offset = Some(offset + indent);
-            }
-        } else if let Some(key) = key {
-            let name = trimmed
-                .split('=')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .trim_matches('"');
-            if current == section && name == key && trimmed.contains('=') {
-                return Some(offset + indent);
-            }
-        }
-        offset += line.len();
-    }
-    section_offset
-}
-
-/// The dotted key whose line holds `offset`, such as `database.max_connections`.
-fn key_at(text: &str, offset: usize) -> Option<String> {
-    let mut section = String::new();
-    let mut start = 0;
-    for line in text.split_inclusive('\n') {
-        let trimmed = line.trim_start();
-        let end = start + line.len();
-        if let Some(header) = trimmed.strip_prefix('[') {
-            section = header
-                .trim_start_matches('[')
-                .split(']')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_string();
-        }
-        if (start..end).contains(&offset) {
-            if trimmed.starts_with('[') {
-                return (!section.is_empty()).then_some(section);
-            }
-            let key = trimmed
-                .split('=')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .trim_matches('"');
-            if key.is_empty() || !trimmed.contains('=') {
-                return None;
-            }
-            return Some(if section.is_empty() {
-                key.to_string()
-            } else {
-                format!("{section}.{key}")
-            });
-        }
-        start = end;
-    }
-    None
-}
-
 /// The bot token, which never appears in logs or `Debug` output.
 #[derive(Clone)]
 pub struct Token(String);
@@ -781,14 +740,17 @@ impl fmt::Debug for Token {
 }
 
 /// Reads the token from `DISCORD_TOKEN`, or else from `[discord] token_file`.
-pub fn discord_token(config: &Config, env_token: Option<String>) -> Result<Token, ConfigError> {
+pub fn discord_token(
+    discord: &DiscordSettings,
+    env_token: Option<String>,
+) -> Result<Token, ConfigError> {
     if let Some(token) = env_token
         .map(|token| token.trim().to_string())
         .filter(|token| !token.is_empty())
     {
         return Ok(Token(token));
     }
-    if let Some(path) = &config.discord.token_file {
+    if let Some(path) = &discord.token_file {
         let text = std::fs::read_to_string(path).map_err(|err| ConfigError::Read {
             path: path.clone(),
             reason: err.to_string(),
@@ -1056,12 +1018,12 @@ mod tests {
 
     #[test]
     fn token_never_shows_in_debug() {
-        let token =
-            discord_token(&Config::default(), Some(" secret-value \n".into())).expect("token");
+        let token = discord_token(&Config::default().discord, Some(" secret-value \n".into()))
+            .expect("token");
         assert_eq!(token.expose(), "secret-value");
         assert!(!format!("{token:?}").contains("secret"));
         assert_eq!(
-            discord_token(&Config::default(), None).err(),
+            discord_token(&Config::default().discord, None).err(),
             Some(ConfigError::MissingToken)
         );
     }

@@ -53,8 +53,3 @@ pub type Error = anyhow::Error;
 
 pub const GENERIC_FAILURE: &str =
     "Sorry, something went wrong on my side and I couldn't do that. Please try again in a minute; if it keeps happening, let whoever runs careprompt here know.";
-
-/// The answer to an interaction could not be delivered, so no other answer can be either.
-#[derive(Debug, thiserror::Error)]
-#[error("could not answer the interaction: {0}")]
-pub struct ReplyFailed(#[from] pub crate::discord::RestError);

@@ -1,23 +1,35 @@
 //! careprompt: the NHS DNA of Care staff-wellbeing programme in team chat.
 //!
-//! Layers, from the bottom; no layer imports one above it:
+//! Layers, from the bottom; no layer imports one above it (`tests/it/layers.rs` checks):
 //! - `domain`: pure logic (content, crontab schedules, bank holidays, rotation, planning).
 //! - `config`, `clock`, `error`, `telemetry`: settings and cross-cutting plumbing.
 //! - `store`: everything careprompt keeps, on SQLite or PostgreSQL.
 //! - `discord`: talking to Discord's REST API, and the messages (cards) careprompt sends.
-//! - `scheduler`: the worker that posts each scheduled card exactly once.
-//! - `bot`: the running bot: start-up, commands, buttons, errors and shutdown.
+//! - `scheduler`: the worker that posts each scheduled card exactly once, and retention.
+//! - `ops`: the operators' listener (`/metrics`, `/healthz`, `/readyz`).
+//! - `bot`: the poise framework: commands, buttons, gateway events and errors.
+//! - `startup`: one builder that makes all of the above from the settings, and runs it.
 //! - `check`, `links` and `cli`: the command-line entry points.
 
-pub mod bot;
-pub mod check;
-pub mod cli;
+pub mod domain;
+
 pub mod clock;
 pub mod config;
-pub mod discord;
-pub mod domain;
 pub mod error;
-pub mod links;
-pub mod scheduler;
-pub mod store;
 pub mod telemetry;
+
+pub mod store;
+
+pub mod discord;
+
+pub mod scheduler;
+
+pub mod ops;
+
+pub mod bot;
+
+pub mod startup;
+
+pub mod check;
+pub mod cli;
+pub mod links;

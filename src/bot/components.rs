@@ -5,11 +5,12 @@
 
 use poise::serenity_prelude as serenity;
 
+use crate::bot::data::ReplyFailed;
 use crate::bot::data::{Data, Error};
 use crate::discord::cards::{self, Card, BOOKMARKS_PER_PAGE};
 use crate::discord::custom_id::ButtonAction;
 use crate::domain::content::Library;
-use crate::error::{ReplyFailed, UserError};
+use crate::error::UserError;
 use crate::store::{BookmarkKind, NewBookmark, Saved, BOOKMARK_LIMIT};
 
 /// A click careprompt cannot act on: the person is told, and nothing changes.

@@ -3,31 +3,33 @@
 use std::sync::Arc;
 
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::Settings;
 use crate::discord::cards::Card;
-use crate::discord::Rest;
+use crate::discord::{Rest, RestError};
 use crate::domain::content::Library;
-use crate::domain::settings::ScheduleSettings;
-use crate::error::ReplyFailed;
+use crate::ops::Shards;
 use crate::scheduler::Scheduler;
 use crate::store::Store;
 
 pub use crate::error::Error;
+
+/// The answer to an interaction could not be delivered, so no other answer can be either.
+#[derive(Debug, thiserror::Error)]
+#[error("could not answer the interaction: {0}")]
+pub struct ReplyFailed(#[from] pub RestError);
 
 pub type AppContext<'a> = poise::ApplicationContext<'a, Data, Error>;
 
 /// Shared state for every command, button and background task.
 pub struct Data {
     pub library: Arc<Library>,
-    pub config: Arc<Config>,
+    pub settings: Arc<Settings>,
     pub rest: Rest,
     pub clock: Arc<dyn Clock>,
     pub store: Store,
-    /// The configuration's `[schedule]`, parsed once: what a new schedule starts from.
-    pub defaults: ScheduleSettings,
     pub scheduler: Arc<Scheduler>,
     /// Which shards are connected, for `/readyz`.
-    pub shards: Arc<crate::bot::ops::Shards>,
+    pub shards: Arc<Shards>,
 }
 
 /// Told once, privately, to someone whose DMs careprompt could not deliver.
@@ -57,7 +59,7 @@ impl Data {
     /// Where to get support, for the nation the organisation works in, its own contact first.
     pub fn support_card(&self) -> Card {
         let lines = self.library.support_lines_for(self.library.nation);
-        crate::discord::cards::support_card(self.config.support.org.as_ref(), &lines)
+        crate::discord::cards::support_card(self.settings.org_support(), &lines)
     }
 
     /// Answers the command with a card; `ephemeral` replies are seen only by the person who asked.

@@ -3,9 +3,10 @@
 use poise::serenity_prelude as serenity;
 
 use crate::bot::components::StaleButton;
+use crate::bot::data::ReplyFailed;
 use crate::bot::data::{Data, Error};
 use crate::discord::cards;
-use crate::error::{ReplyFailed, UserError, GENERIC_FAILURE};
+use crate::error::{UserError, GENERIC_FAILURE};
 
 /// The one place command failures are turned into a private message and a log line. Log lines
 /// name the command and the kind of failure, never what anyone typed.

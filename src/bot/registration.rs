@@ -4,7 +4,6 @@ use anyhow::Context as _;
 use poise::serenity_prelude as serenity;
 
 use crate::bot::commands;
-use crate::config::Config;
 use crate::discord::Rest;
 use crate::domain::content::Library;
 
@@ -62,10 +61,10 @@ pub fn registration_payload(library: &Library) -> Vec<serde_json::Value> {
 pub async fn register(
     rest: &Rest,
     application_id: serenity::ApplicationId,
-    config: &Config,
+    dev_guild_ids: &[u64],
     payload: &[serde_json::Value],
 ) -> anyhow::Result<()> {
-    if config.discord.dev_guild_ids.is_empty() {
+    if dev_guild_ids.is_empty() {
         rest.register_commands(application_id, None, payload)
             .await
             .context("registering slash commands globally failed")?;
@@ -74,7 +73,7 @@ pub async fn register(
             "registered slash commands globally (they can take up to an hour to appear)"
         );
     } else {
-        for guild in &config.discord.dev_guild_ids {
+        for guild in dev_guild_ids {
             rest.register_commands(
                 application_id,
                 Some(serenity::GuildId::new(*guild)),
@@ -85,7 +84,7 @@ pub async fn register(
         }
         tracing::info!(
             commands = payload.len(),
-            guilds = config.discord.dev_guild_ids.len(),
+            guilds = dev_guild_ids.len(),
             "registered slash commands in the development guilds"
         );
     }

@@ -459,6 +459,12 @@ impl Schedule {
         self.tz
     }
 
+    /// The same line read in another zone: the line's meaning is in local time, so nothing in it
+    /// needs checking again.
+    pub fn in_zone(&self, tz: Tz) -> Schedule {
+        Schedule { tz, ..self.clone() }
+    }
+
     /// The first firing instant strictly after `after`.
     ///
     /// Returns `None` when there is no later firing the `cron` crate can find

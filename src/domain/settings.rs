@@ -21,6 +21,16 @@ pub struct ScheduleSettings {
     pub include_bullying: bool,
 }
 
+/// What a person asked to change in a schedule's settings; `None` keeps the current value.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SettingsChange<'a> {
+    pub cron: Option<&'a str>,
+    pub timezone: Option<&'a str>,
+    /// `Some(None)` turns bank-holiday skipping off.
+    pub bank_holidays: Option<Option<Region>>,
+    pub include_bullying: Option<bool>,
+}
+
 /// Which setting was wrong, and why, in words an admin can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SettingsError {
@@ -72,6 +82,22 @@ impl ScheduleSettings {
         })
     }
 
+    /// These settings with what `change` gives parsed and put in their place. A new zone keeps
+    /// the line, now read in that zone; the zone is checked before a new line, as in `parse`.
+    pub fn changed(&self, change: &SettingsChange<'_>) -> Result<ScheduleSettings, SettingsError> {
+        let tz = change.timezone.map(parse_timezone).transpose()?;
+        let schedule = match (change.cron, tz) {
+            (Some(line), tz) => Schedule::parse(line, tz.unwrap_or(self.schedule.timezone()))?,
+            (None, Some(tz)) => self.schedule.in_zone(tz),
+            (None, None) => self.schedule.clone(),
+        };
+        Ok(ScheduleSettings {
+            schedule,
+            bank_holidays: change.bank_holidays.unwrap_or(self.bank_holidays),
+            include_bullying: change.include_bullying.unwrap_or(self.include_bullying),
+        })
+    }
+
     pub fn cron(&self) -> &str {
         self.schedule.line()
     }
@@ -107,6 +133,47 @@ mod tests {
         let region = ScheduleSettings::parse("0 9 * * MON", "Europe/London", "wales", false)
             .expect_err("bad region");
         assert_eq!(region.setting(), "bank_holidays");
+    }
+
+    #[test]
+    fn a_change_parses_only_what_it_gives_and_keeps_the_rest() {
+        let base = ScheduleSettings::parse("0 9 * * MON", "Europe/London", "scotland", true)
+            .expect("valid");
+        assert_eq!(base.changed(&SettingsChange::default()), Ok(base.clone()));
+        let moved = base
+            .changed(&SettingsChange {
+                timezone: Some("America/New_York"),
+                ..SettingsChange::default()
+            })
+            .expect("new zone");
+        assert_eq!(
+            (moved.cron(), moved.timezone_name()),
+            ("0 9 * * MON", "America/New_York")
+        );
+        assert_eq!(moved.bank_holidays_name(), "scotland");
+        let relined = base
+            .changed(&SettingsChange {
+                cron: Some("30 8 * * FRI"),
+                bank_holidays: Some(None),
+                include_bullying: Some(false),
+                ..SettingsChange::default()
+            })
+            .expect("new line");
+        assert_eq!(
+            (
+                relined.cron(),
+                relined.timezone_name(),
+                relined.bank_holidays_name()
+            ),
+            ("30 8 * * FRI", "Europe/London", "none")
+        );
+        assert!(!relined.include_bullying);
+        let both_wrong = base.changed(&SettingsChange {
+            cron: Some("*/5 * * * *"),
+            timezone: Some("Europe/Londn"),
+            ..SettingsChange::default()
+        });
+        assert_eq!(both_wrong.map_err(|err| err.setting()), Err("timezone"));
     }
 
     #[test]

@@ -18,6 +18,7 @@
 
 mod delivery;
 mod dms;
+pub mod retention;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};

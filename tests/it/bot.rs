@@ -5,13 +5,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use careprompt::bot::{self, BotOptions};
-use careprompt::check::{load_content, DNA_OF_CARE_URL};
 use careprompt::clock::ManualClock;
 use careprompt::config::{self, Config, OrgSupport, PackOverride, Token};
 use careprompt::discord::RetryPolicy;
-use careprompt::domain::content::{Library, Nation};
+use careprompt::domain::content::{Library, Nation, DNA_OF_CARE_URL};
 use careprompt::scheduler::SchedulerOptions;
+use careprompt::startup::{load_content, Application, Loaded, StartOptions};
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -88,8 +87,8 @@ pub fn spawn_bot_with_clock(
     clock: ManualClock,
 ) -> RunningBot {
     let loaded = config::LoadedConfig::from_config(config);
-    let library = load_content(&loaded).expect("content and config are valid");
-    let options = BotOptions {
+    let Loaded { settings, library } = load_content(&loaded).expect("content and config are valid");
+    let options = StartOptions {
         http_client: (mode == Mode::Default).then(|| fake.default_mode_client()),
         retry: RetryPolicy {
             attempts: 4,
@@ -98,18 +97,17 @@ pub fn spawn_bot_with_clock(
         clock: Arc::new(clock),
         shutdown_grace: Duration::from_secs(10),
         scheduler: SchedulerOptions::default(),
-        shards: None,
     };
     let (stop, stopped) = oneshot::channel::<()>();
-    let handle = tokio::spawn(bot::run(
-        loaded.config,
-        library,
-        Token::new(token),
-        options,
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let token = Token::new(token);
+    let handle = tokio::spawn(async move {
+        Application::build(settings, library, token, options)
+            .await?
+            .run_until_stopped(async move {
+                let _ = stopped.await;
+            })
+            .await
+    });
     RunningBot {
         stop: Some(stop),
         handle,

@@ -1,9 +1,9 @@
 //! Help, support and what careprompt is.
 
 use crate::bot::data::{AppContext, Error};
-use crate::check::DNA_OF_CARE_URL;
 use crate::discord::cards;
 use crate::discord::schedule_cards;
+use crate::domain::content::DNA_OF_CARE_URL;
 
 pub fn commands() -> Vec<super::Command> {
     vec![support(), help(), about(), upcoming()]

@@ -12,8 +12,9 @@ use crate::discord::cards::note_card;
 use crate::discord::schedule_cards::{
     schedule_list_card, schedule_preview_card, schedule_saved_card,
 };
+use crate::domain::holidays::Region;
 use crate::domain::planning::{plan, PreviewRequest, Slot};
-use crate::domain::settings::ScheduleSettings;
+use crate::domain::settings::SettingsChange;
 use crate::error::UserError;
 use crate::scheduler::PostNow;
 use crate::store::{NewSchedule, ScheduleRecord};
@@ -36,12 +37,12 @@ pub enum BankHolidays {
 }
 
 impl BankHolidays {
-    fn setting(self) -> &'static str {
+    fn region(self) -> Option<Region> {
         match self {
-            BankHolidays::EnglandAndWales => "england-and-wales",
-            BankHolidays::Scotland => "scotland",
-            BankHolidays::NorthernIreland => "northern-ireland",
-            BankHolidays::None => "none",
+            BankHolidays::EnglandAndWales => Some(Region::EnglandAndWales),
+            BankHolidays::Scotland => Some(Region::Scotland),
+            BankHolidays::NorthernIreland => Some(Region::NorthernIreland),
+            BankHolidays::None => None,
         }
     }
 }
@@ -117,7 +118,7 @@ pub fn upcoming(data: &Data, schedule: &ScheduleRecord, count: usize) -> Result<
         &data.library,
         &PreviewRequest {
             settings: schedule.settings.clone(),
-            extra_holidays: data.config.schedule.extra_holidays.clone(),
+            extra_holidays: data.settings.schedule.extra_holidays.clone(),
             from,
             count,
             state: schedule.rotation.clone(),
@@ -180,14 +181,17 @@ async fn set(
     let current = current.filter(|schedule| schedule.guild_id == guild);
     let base = current
         .as_ref()
-        .map_or(&data.defaults, |schedule| &schedule.settings);
-    let settings = ScheduleSettings::parse(
-        cron.as_deref().unwrap_or(base.cron()),
-        timezone.as_deref().unwrap_or(base.timezone_name()),
-        bank_holidays.map_or(base.bank_holidays_name(), BankHolidays::setting),
-        include_bullying.unwrap_or(base.include_bullying),
-    )
-    .map_err(|err| UserError::BadInput(format!("{}: {err}", err.setting())))?;
+        .map_or(&data.settings.schedule.defaults, |schedule| {
+            &schedule.settings
+        });
+    let settings = base
+        .changed(&SettingsChange {
+            cron: cron.as_deref(),
+            timezone: timezone.as_deref(),
+            bank_holidays: bank_holidays.map(BankHolidays::region),
+            include_bullying,
+        })
+        .map_err(|err| UserError::BadInput(format!("{}: {err}", err.setting())))?;
     check_visible(data, channel_id).await?;
     let now = data.clock.now();
     let next_due = settings.schedule.next_after(now);
@@ -425,7 +429,7 @@ async fn post_now(
     data.rest
         .defer(ctx.interaction.id, &ctx.interaction.token, true)
         .await
-        .map_err(crate::error::ReplyFailed)?;
+        .map_err(crate::bot::data::ReplyFailed)?;
     let outcome = data
         .scheduler
         .post_now(&schedule)
@@ -451,6 +455,6 @@ async fn post_now(
             note_card(text),
         )
         .await
-        .map_err(crate::error::ReplyFailed)?;
+        .map_err(crate::bot::data::ReplyFailed)?;
     Ok(())
 }
