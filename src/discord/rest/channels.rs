@@ -1,10 +1,10 @@
 //! DM channels, threads on posts, and whether the bot can see a channel.
 
 use poise::serenity_prelude as serenity;
+use serde::de::IgnoredAny;
 use serenity::http::{LightMethod, Request, Route};
 
-use super::messages::message_id;
-use super::{Rest, RestError};
+use super::{Rest, RestError, WithId};
 
 impl Rest {
     /// Opens a public thread on a message, for replies to a post.
@@ -42,24 +42,23 @@ impl Rest {
                 route: "/users/@me/channels".into(),
                 reason: err.to_string(),
             })?;
-        let channel: serde_json::Value = self
+        let channel: WithId<serenity::ChannelId> = self
             .send_json(Request::new(Route::UserMeDmChannels, LightMethod::Post).body(Some(body)))
             .await?;
-        message_id(&channel).ok_or_else(|| RestError::Decode {
-            method: "POST",
-            route: "/users/@me/channels".into(),
-            reason: "the channel Discord returned has no id".into(),
-        })
+        Ok(channel.id.get())
     }
 
-    /// The channel as the bot sees it; Discord answers 403 or 404 when the bot cannot see it.
-    pub async fn channel(&self, channel_id: u64) -> Result<serde_json::Value, RestError> {
-        self.send_json(Request::new(
-            Route::Channel {
-                channel_id: serenity::ChannelId::new(channel_id.max(1)),
-            },
-            LightMethod::Get,
-        ))
-        .await
+    /// Whether the bot can see the channel: Discord answers 403 or 404 when it cannot. Nothing of
+    /// the channel is read, but its answer must still be one.
+    pub async fn channel(&self, channel_id: u64) -> Result<(), RestError> {
+        let _: IgnoredAny = self
+            .send_json(Request::new(
+                Route::Channel {
+                    channel_id: serenity::ChannelId::new(channel_id.max(1)),
+                },
+                LightMethod::Get,
+            ))
+            .await?;
+        Ok(())
     }
 }

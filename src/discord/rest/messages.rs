@@ -1,9 +1,26 @@
 //! Posts in channels, and reading a channel's messages back.
 
 use poise::serenity_prelude as serenity;
+use serde::Deserialize;
 use serenity::http::{LightMethod, Request, Route};
 
-use super::{Rest, RestError};
+use super::{Rest, RestError, WithId};
+
+/// A message read back from a channel, with what careprompt recognises its own posts by.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ChannelMessage {
+    pub id: serenity::MessageId,
+    #[serde(default)]
+    pub components: Vec<MessageComponent>,
+}
+
+/// A row of a message's components, or a button in one: only a button has a `custom_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct MessageComponent {
+    pub custom_id: Option<String>,
+    #[serde(default)]
+    pub components: Vec<MessageComponent>,
+}
 
 impl Rest {
     /// Posts a message in a channel and returns the id Discord gave it.
@@ -24,12 +41,8 @@ impl Rest {
             LightMethod::Post,
         )
         .body(Some(bytes));
-        let message: serde_json::Value = self.send_json(request).await?;
-        message_id(&message).ok_or_else(|| RestError::Decode {
-            method: "POST",
-            route: "/channels/{id}/messages".into(),
-            reason: "the message Discord returned has no id".into(),
-        })
+        let message: WithId<serenity::MessageId> = self.send_json(request).await?;
+        Ok(message.id.get())
     }
 
     /// Up to `limit` (at most 100) of the channel's messages sent after the message or moment
@@ -39,7 +52,7 @@ impl Rest {
         channel_id: u64,
         after: u64,
         limit: u8,
-    ) -> Result<Vec<serde_json::Value>, RestError> {
+    ) -> Result<Vec<ChannelMessage>, RestError> {
         let request = Request::new(
             Route::ChannelMessages {
                 channel_id: serenity::ChannelId::new(channel_id.max(1)),
@@ -54,11 +67,25 @@ impl Rest {
     }
 }
 
-/// The id of a message or channel; Discord writes snowflakes as strings.
-pub fn message_id(message: &serde_json::Value) -> Option<u64> {
-    match message.get("id")? {
-        serde_json::Value::String(text) => text.parse().ok(),
-        serde_json::Value::Number(number) => number.as_u64(),
-        _ => None,
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_keeps_its_id_and_buttons_and_nothing_else() {
+        let message: ChannelMessage = serde_json::from_value(serde_json::json!({
+            "id": "5", "content": "hello", "embeds": [],
+            "components": [{"type": 1, "id": 1, "components": [
+                {"type": 2, "id": 2, "custom_id": "cp:save:42:com-01", "disabled": false}]}]
+        }))
+        .expect("a message");
+        assert_eq!(message.id.get(), 5);
+        assert_eq!(
+            message.components[0].components[0].custom_id.as_deref(),
+            Some("cp:save:42:com-01")
+        );
+        let bare: ChannelMessage =
+            serde_json::from_value(serde_json::json!({"id": 6})).expect("a message");
+        assert!(bare.components.is_empty());
     }
 }

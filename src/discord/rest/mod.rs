@@ -19,10 +19,12 @@ use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use serenity::http::{Http, HttpError, Request};
 
+pub use application::ApplicationInfo;
 pub use interactions::interaction_message;
-pub use messages::message_id;
+pub use messages::{ChannelMessage, MessageComponent};
 pub use pacer::{GLOBAL_REQUESTS_PER_SECOND, SHARED_REQUESTS_PER_SECOND};
 
 use pacer::{is_global_limited, Pacer};
@@ -112,6 +114,12 @@ pub struct Rest {
     proxy_client: Option<reqwest::Client>,
     retry: RetryPolicy,
     pacer: Arc<Pacer>,
+}
+
+/// Something Discord has just made, of which careprompt keeps only the id.
+#[derive(Deserialize)]
+struct WithId<Id> {
+    id: Id,
 }
 
 /// What Discord's error body says; an HTML page (from Cloudflare) says nothing.
