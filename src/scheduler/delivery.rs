@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::Scheduler;
 use crate::discord::cards::{post_body, post_card, Card};
 use crate::discord::custom_id::ButtonAction;
-use crate::discord::rest::message_id;
+use crate::discord::rest::{ChannelMessage, MessageComponent};
 use crate::discord::RestError;
 use crate::store::{nonce_for, Delivery, DeliveryKind, DeliveryState, Recorded, StoreError};
 
@@ -72,24 +72,18 @@ pub(super) enum Lookup {
 }
 
 /// Whether the message carries a button of `delivery_id`.
-pub(super) fn carries_delivery(message: &serde_json::Value, delivery_id: i64) -> bool {
-    fn walk(components: &serde_json::Value, delivery_id: i64) -> bool {
-        components.as_array().is_some_and(|list| {
-            list.iter().any(|component| {
-                let own = component
-                    .get("custom_id")
-                    .and_then(serde_json::Value::as_str)
-                    .and_then(|id| ButtonAction::parse(id).ok())
-                    .is_some_and(|action| action.delivery() == Some(delivery_id));
-                own || component
-                    .get("components")
-                    .is_some_and(|children| walk(children, delivery_id))
-            })
+pub(super) fn carries_delivery(message: &ChannelMessage, delivery_id: i64) -> bool {
+    fn walk(components: &[MessageComponent], delivery_id: i64) -> bool {
+        components.iter().any(|component| {
+            let own = component
+                .custom_id
+                .as_deref()
+                .and_then(|id| ButtonAction::parse(id).ok())
+                .is_some_and(|action| action.delivery() == Some(delivery_id));
+            own || walk(&component.components, delivery_id)
         })
     }
-    message
-        .get("components")
-        .is_some_and(|components| walk(components, delivery_id))
+    walk(&message.components, delivery_id)
 }
 
 /// Why Discord refused a post, in words for an admin, and whether the schedule should stop.
@@ -286,7 +280,7 @@ impl Scheduler {
                 if let Some(found) = messages
                     .iter()
                     .find(|message| carries_delivery(message, delivery.id))
-                    .and_then(message_id)
+                    .map(|message| message.id.get())
                 {
                     Lookup::Found(found)
                 } else if messages.len() >= usize::from(LOOKUP_PAGE) {
@@ -342,11 +336,14 @@ mod tests {
 
     #[test]
     fn a_post_is_recognised_by_its_buttons_only() {
-        let mine = serde_json::json!({"id": "5", "components": [{"type": 1, "components": [
-            {"type": 2, "custom_id": "cp:save:42:com-01"}]}]});
+        let message = |json| serde_json::from_value::<ChannelMessage>(json).expect("a message");
+        let mine = message(
+            serde_json::json!({"id": "5", "components": [{"type": 1, "components": [
+            {"type": 2, "custom_id": "cp:save:42:com-01"}]}]}),
+        );
         assert!(carries_delivery(&mine, 42));
         assert!(!carries_delivery(&mine, 4));
-        let someone_else = serde_json::json!({"id": "6", "content": "cp:save:42:com-01"});
+        let someone_else = message(serde_json::json!({"id": "6", "content": "cp:save:42:com-01"}));
         assert!(!carries_delivery(&someone_else, 42));
     }
 }

@@ -192,7 +192,7 @@ impl Scheduler {
                 match messages
                     .iter()
                     .find(|message| carries_delivery(message, delivery_id))
-                    .and_then(crate::discord::rest::message_id)
+                    .map(|message| message.id.get())
                 {
                     Some(found) => Lookup::Found(found),
                     None if messages.len() >= usize::from(LOOKUP_PAGE) => {
