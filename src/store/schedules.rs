@@ -1,9 +1,11 @@
-//! `schedules` and `departed_guilds`: each channel's posting schedule, owned by its team.
+//! `schedules`: each channel's posting schedule, owned by its team.
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 
 use super::{
-    id_from_db, id_to_db, rotation_json, time_from_db, time_to_db, Pool, Store, StoreError,
+    id_as_string, id_from_db, id_to_db, rotation_json, time_from_db, time_to_db, Pool, Store,
+    StoreError,
 };
 use crate::domain::rotation::RotationState;
 use crate::domain::settings::ScheduleSettings;
@@ -24,6 +26,16 @@ pub struct NewSchedule {
     /// Seeds the rotation of a new schedule; ignored when the channel already has one.
     pub seed: u64,
     pub next_due: Option<DateTime<Utc>>,
+}
+
+/// A schedule as `/mydata` lists it among what its creator set up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CreatedSchedule {
+    #[serde(serialize_with = "id_as_string")]
+    pub guild_id: u64,
+    #[serde(serialize_with = "id_as_string")]
+    pub channel_id: u64,
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -357,51 +369,5 @@ impl Store {
                 .rows_affected()
         });
         Ok(done == 1)
-    }
-
-    /// careprompt was removed from the server: its schedules stop at once.
-    pub async fn guild_departed(&self, guild_id: u64, at: DateTime<Utc>) -> Result<(), StoreError> {
-        let sql = "INSERT INTO departed_guilds (guild_id, left_at) VALUES ($1, $2) \
-                   ON CONFLICT (guild_id) DO NOTHING";
-        with_pool!(self, pool => {
-            sqlx::query(sql)
-                .bind(id_to_db(guild_id))
-                .bind(time_to_db(at))
-                .execute(pool)
-                .await?;
-        });
-        Ok(())
-    }
-
-    /// The servers careprompt holds schedules or DM opt-ins for, on these shards, and has not
-    /// been removed from.
-    pub async fn known_guilds(&self, shards: &ShardRange) -> Result<Vec<u64>, StoreError> {
-        let sql = "SELECT guild_id FROM schedules WHERE (guild_id >> 22) % $1 BETWEEN $2 AND $3 \
-                   UNION SELECT guild_id FROM dm_optins \
-                   WHERE (guild_id >> 22) % $1 BETWEEN $2 AND $3 \
-                   EXCEPT SELECT guild_id FROM departed_guilds";
-        let ids: Vec<i64> = with_pool!(self, pool => {
-            sqlx::query_scalar(sql)
-                .bind(i64::from(shards.total()))
-                .bind(i64::from(shards.first()))
-                .bind(i64::from(shards.last()))
-                .fetch_all(pool)
-                .await?
-        });
-        let mut ids: Vec<u64> = ids.into_iter().map(id_from_db).collect();
-        ids.sort_unstable();
-        Ok(ids)
-    }
-
-    /// careprompt is in the server (again): its schedules carry on.
-    pub async fn guild_present(&self, guild_id: u64) -> Result<(), StoreError> {
-        let sql = "DELETE FROM departed_guilds WHERE guild_id = $1";
-        with_pool!(self, pool => {
-            sqlx::query(sql)
-                .bind(id_to_db(guild_id))
-                .execute(pool)
-                .await?;
-        });
-        Ok(())
     }
 }
