@@ -5,46 +5,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{id_to_db, time_from_db, time_to_db, Pool, Store, StoreError};
+pub use crate::domain::bookmark::{BookmarkKind, NewBookmark};
 
 /// How many bookmarks one person may hold.
 pub const BOOKMARK_LIMIT: u32 = 500;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BookmarkKind {
-    Prompt,
-    Story,
-    Pack,
-}
-
-impl BookmarkKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BookmarkKind::Prompt => "prompt",
-            BookmarkKind::Story => "story",
-            BookmarkKind::Pack => "pack",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<BookmarkKind> {
-        match text {
-            "prompt" => Some(BookmarkKind::Prompt),
-            "story" => Some(BookmarkKind::Story),
-            "pack" => Some(BookmarkKind::Pack),
-            _ => None,
-        }
-    }
-}
-
-/// What a bookmark keeps of the item, as it was when saved, so it outlives changes to `prompts/`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewBookmark {
-    pub kind: BookmarkKind,
-    pub item_id: String,
-    pub title: String,
-    pub body: Option<String>,
-    pub url: Option<String>,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Bookmark {
