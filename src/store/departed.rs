@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::shards::{on_shards, BindShards};
 use super::{id_from_db, id_to_db, time_to_db, Pool, Store, StoreError};
 use crate::domain::shards::ShardRange;
 
@@ -32,15 +33,15 @@ impl Store {
     /// The servers careprompt holds schedules or DM opt-ins for, on these shards, and has not
     /// been removed from.
     pub async fn known_guilds(&self, shards: &ShardRange) -> Result<Vec<u64>, StoreError> {
-        let sql = "SELECT guild_id FROM schedules WHERE (guild_id >> 22) % $1 BETWEEN $2 AND $3 \
-                   UNION SELECT guild_id FROM dm_optins \
-                   WHERE (guild_id >> 22) % $1 BETWEEN $2 AND $3 \
-                   EXCEPT SELECT guild_id FROM departed_guilds";
+        let on_shards = on_shards("guild_id", 1);
+        let sql = format!(
+            "SELECT guild_id FROM schedules WHERE {on_shards} \
+             UNION SELECT guild_id FROM dm_optins WHERE {on_shards} \
+             EXCEPT SELECT guild_id FROM departed_guilds"
+        );
         let ids: Vec<i64> = with_pool!(self, pool => {
-            sqlx::query_scalar(sql)
-                .bind(i64::from(shards.total()))
-                .bind(i64::from(shards.first()))
-                .bind(i64::from(shards.last()))
+            sqlx::query_scalar(&sql)
+                .bind_shards(shards)
                 .fetch_all(pool)
                 .await?
         });

@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Serialize, Serializer};
 
+use super::shards::{on_shards, BindShards};
 use super::{id_from_db, id_to_db, time_from_db, time_to_db, Pool, Store, StoreError, Worker};
 use crate::domain::shards::ShardRange;
 
@@ -83,17 +84,16 @@ impl Store {
         limit: u32,
         shards: &ShardRange,
     ) -> Result<Vec<PendingFanOut>, StoreError> {
+        let sql = format!(
+            "SELECT d.id, s.guild_id, d.slot_at, d.theme, d.prompt_id FROM deliveries d \
+             JOIN schedules s ON s.id = d.schedule_id \
+             WHERE d.dms_pending = TRUE AND {} ORDER BY d.id LIMIT $1",
+            on_shards("s.guild_id", 2)
+        );
         let rows: Vec<FanOutRow> = with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT d.id, s.guild_id, d.slot_at, d.theme, d.prompt_id FROM deliveries d \
-                 JOIN schedules s ON s.id = d.schedule_id \
-                 WHERE d.dms_pending = TRUE AND (s.guild_id >> 22) % $2 BETWEEN $3 AND $4 \
-                 ORDER BY d.id LIMIT $1",
-            )
+            sqlx::query_as(&sql)
             .bind(i64::from(limit))
-            .bind(i64::from(shards.total()))
-            .bind(i64::from(shards.first()))
-            .bind(i64::from(shards.last()))
+            .bind_shards(shards)
             .fetch_all(pool)
             .await?
         });

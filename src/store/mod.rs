@@ -46,11 +46,13 @@ mod my_data;
 mod optins;
 mod redact;
 mod schedules;
+mod shards;
 mod workers;
 
 pub use bookmarks::{Bookmark, BookmarkKind, NewBookmark, Saved, BOOKMARK_LIMIT};
 pub use deliveries::{
-    nonce_for, Claim, ClaimOutcome, Delivery, DeliveryKind, DeliveryState, DuePick, Recorded,
+    dm_nonce_for, nonce_for, Claim, ClaimOutcome, Delivery, DeliveryKind, DeliveryState, DuePick,
+    Recorded,
 };
 pub use departed::Purged;
 pub use dms::{DmDelivery, DmState, DmStatus, PendingFanOut};

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::shards::{on_shards, BindShards};
 use super::{
     id_as_string, id_from_db, id_to_db, rotation_json, time_from_db, time_to_db, Pool, Store,
     StoreError,
@@ -245,22 +246,22 @@ impl Store {
         limit: u32,
         shards: &ShardRange,
     ) -> Result<Vec<ScheduleRecord>, StoreError> {
-        let sql = concat!(
-            "SELECT ",
-            schedule_columns!(),
-            " FROM schedules s WHERE s.next_due <= $1 AND s.disabled = FALSE \
-             AND (s.paused = FALSE OR (s.paused_until IS NOT NULL AND s.paused_until <= $1)) \
-             AND NOT EXISTS (SELECT 1 FROM departed_guilds d WHERE d.guild_id = s.guild_id) \
-             AND (s.guild_id >> 22) % $3 BETWEEN $4 AND $5 \
-             ORDER BY s.next_due, s.id LIMIT $2"
+        let sql = format!(
+            concat!(
+                "SELECT ",
+                schedule_columns!(),
+                " FROM schedules s WHERE s.next_due <= $1 AND s.disabled = FALSE \
+                 AND (s.paused = FALSE OR (s.paused_until IS NOT NULL AND s.paused_until <= $1)) \
+                 AND NOT EXISTS (SELECT 1 FROM departed_guilds d WHERE d.guild_id = s.guild_id) \
+                 AND {on_shards} ORDER BY s.next_due, s.id LIMIT $2"
+            ),
+            on_shards = on_shards("s.guild_id", 3)
         );
         let rows: Vec<ScheduleRow> = with_pool!(self, pool => {
-            sqlx::query_as(sql)
+            sqlx::query_as(&sql)
                 .bind(time_to_db(now))
                 .bind(i64::from(limit))
-                .bind(i64::from(shards.total()))
-                .bind(i64::from(shards.first()))
-                .bind(i64::from(shards.last()))
+                .bind_shards(shards)
                 .fetch_all(pool)
                 .await?
         });
@@ -273,18 +274,19 @@ impl Store {
         &self,
         shards: &ShardRange,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let sql = "SELECT MIN(CASE WHEN s.paused = TRUE THEN \
-                   (CASE WHEN s.paused_until > s.next_due THEN s.paused_until ELSE s.next_due END) \
-                   ELSE s.next_due END) \
-                   FROM schedules s WHERE s.next_due IS NOT NULL AND s.disabled = FALSE \
-                   AND (s.paused = FALSE OR s.paused_until IS NOT NULL) \
-                   AND NOT EXISTS (SELECT 1 FROM departed_guilds d WHERE d.guild_id = s.guild_id) \
-                   AND (s.guild_id >> 22) % $1 BETWEEN $2 AND $3";
+        let sql = format!(
+            "SELECT MIN(CASE WHEN s.paused = TRUE THEN \
+             (CASE WHEN s.paused_until > s.next_due THEN s.paused_until ELSE s.next_due END) \
+             ELSE s.next_due END) \
+             FROM schedules s WHERE s.next_due IS NOT NULL AND s.disabled = FALSE \
+             AND (s.paused = FALSE OR s.paused_until IS NOT NULL) \
+             AND NOT EXISTS (SELECT 1 FROM departed_guilds d WHERE d.guild_id = s.guild_id) \
+             AND {}",
+            on_shards("s.guild_id", 1)
+        );
         let earliest: Option<i64> = with_pool!(self, pool => {
-            sqlx::query_scalar(sql)
-                .bind(i64::from(shards.total()))
-                .bind(i64::from(shards.first()))
-                .bind(i64::from(shards.last()))
+            sqlx::query_scalar(&sql)
+                .bind_shards(shards)
                 .fetch_one(pool)
                 .await?
         });
