@@ -23,12 +23,20 @@ pub(super) enum DmOutcome {
     LeftOpen,
 }
 
+/// What one round of DMs came to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct FannedOut {
+    pub sent: usize,
+    /// DMs not settled (Discord unreachable, or shutdown), tried again at the next step.
+    pub left_open: usize,
+}
+
 impl Scheduler {
-    /// Sends every DM still owed by recent channel posts; returns how many went out.
+    /// Sends every DM still owed by recent channel posts.
     pub(super) async fn fan_out(
         self: &Arc<Self>,
         shutdown: &CancellationToken,
-    ) -> Result<(usize, usize), StoreError> {
+    ) -> Result<FannedOut, StoreError> {
         let mut sent = 0;
         let mut left_open = 0;
         for post in self
@@ -81,7 +89,7 @@ impl Scheduler {
             }
             left_open += open_here;
         }
-        Ok((sent, left_open))
+        Ok(FannedOut { sent, left_open })
     }
 
     async fn send_dm(&self, delivery: &Delivery, dm: DmDelivery) -> Result<DmOutcome, StoreError> {
