@@ -31,10 +31,6 @@ pub enum Saved {
     Full,
 }
 
-/// Removals racing a save can move the oldest bookmark from under it this many times before
-/// the save goes ahead on the count alone.
-const LOCK_ATTEMPTS: u32 = 8;
-
 const BOOKMARK_COLUMNS: &str = "id, kind, item_id, title, body, url, created_at";
 
 /// `bookmarks (id, kind, item_id, title, body, url, created_at)` as stored.
@@ -50,7 +46,8 @@ pub(super) type BookmarkRow = (
 
 impl Store {
     /// Saves an item for the person, unless they saved it before or already hold `limit`
-    /// bookmarks. The limit holds under concurrent saves: see the lock below.
+    /// bookmarks. The limit holds under concurrent saves: the count the insert checks includes
+    /// every save committed before it (see the locks below).
     pub async fn add_bookmark(
         &self,
         user_id: u64,
@@ -59,45 +56,17 @@ impl Store {
         limit: u32,
     ) -> Result<Saved, StoreError> {
         let id = id_to_db(user_id);
-        // Saves by one person queue on a lock of their oldest bookmark (PostgreSQL row lock;
-        // on SQLite any write takes the database's one write lock), so the count the insert
-        // checks includes every save committed before it. One row, taken first, cannot deadlock.
-        // If that row was removed while waiting, the next oldest is locked instead; a person
-        // with no bookmarks yet is far from the limit, so needs no lock.
-        let lock = "UPDATE bookmarks SET user_id = user_id \
-                    WHERE id = (SELECT MIN(id) FROM bookmarks WHERE user_id = $1)";
-        let held = "SELECT COUNT(*) FROM bookmarks WHERE user_id = $1";
-        let exists =
-            "SELECT COUNT(*) FROM bookmarks WHERE user_id = $1 AND kind = $2 AND item_id = $3";
         let insert = "INSERT INTO bookmarks \
                       (user_id, kind, item_id, title, body, url, created_at) \
                       SELECT $1, $2, $3, $4, $5, $6, $7 \
                       WHERE (SELECT COUNT(*) FROM bookmarks WHERE user_id = $1) < $8 \
-                      ON CONFLICT (user_id, kind, item_id) DO NOTHING";
+                      ON CONFLICT (user_id, kind, item_id) DO NOTHING RETURNING id";
+        let held =
+            "SELECT COUNT(*) FROM bookmarks WHERE user_id = $1 AND kind = $2 AND item_id = $3";
+        let sqlite = matches!(self.pool, Pool::Sqlite(_));
         let saved = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let mut attempts = 0;
-            loop {
-                let locked = sqlx::query(lock).bind(id).execute(&mut *tx).await?.rows_affected();
-                if locked > 0 {
-                    break;
-                }
-                let count: i64 = sqlx::query_scalar(held).bind(id).fetch_one(&mut *tx).await?;
-                attempts += 1;
-                if count == 0 || attempts >= LOCK_ATTEMPTS {
-                    break;
-                }
-            }
-            let before: i64 = sqlx::query_scalar(exists)
-                .bind(id)
-                .bind(item.kind.as_str())
-                .bind(&item.item_id)
-                .fetch_one(&mut *tx)
-                .await?;
-            let saved = if before > 0 {
-                Saved::AlreadySaved
-            } else {
-                let added = sqlx::query(insert)
+            let insert = || {
+                sqlx::query_scalar(insert)
                     .bind(id)
                     .bind(item.kind.as_str())
                     .bind(&item.item_id)
@@ -106,24 +75,47 @@ impl Store {
                     .bind(&item.url)
                     .bind(time_to_db(at))
                     .bind(i64::from(limit))
+            };
+            if sqlite {
+                // SQLite runs a write statement under the database's one write lock, taken
+                // before the statement reads, so on its own the insert is the whole save. Read
+                // to its end, where SQLite commits it, so that a failed commit is an error here.
+                let added: Vec<i64> = insert().fetch_all(pool).await?;
+                if !added.is_empty() {
+                    return Ok(Saved::Added);
+                }
+            }
+            // Nothing inserted (SQLite), or PostgreSQL: whether it is saved already or the list
+            // is full is told as of one moment, in a transaction. On SQLite, IMMEDIATE takes the
+            // write lock at once, rather than upgrading a read lock later, which fails busy
+            // instead of waiting.
+            let mut tx = if sqlite {
+                pool.begin_with("BEGIN IMMEDIATE").await?
+            } else {
+                pool.begin().await?
+            };
+            if !sqlite {
+                // Saves by one person queue on a lock of their id, held to the commit; each
+                // statement after it reads what was committed before it (READ COMMITTED).
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(id)
                     .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                if added == 1 {
-                    Saved::Added
+                    .await?;
+            }
+            let added: Vec<i64> = insert().fetch_all(&mut *tx).await?;
+            let saved = if !added.is_empty() {
+                Saved::Added
+            } else {
+                let before: i64 = sqlx::query_scalar(held)
+                    .bind(id)
+                    .bind(item.kind.as_str())
+                    .bind(&item.item_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if before > 0 {
+                    Saved::AlreadySaved
                 } else {
-                    // Nothing inserted: a concurrent save of the same item won, or the limit.
-                    let now: i64 = sqlx::query_scalar(exists)
-                        .bind(id)
-                        .bind(item.kind.as_str())
-                        .bind(&item.item_id)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    if now > 0 {
-                        Saved::AlreadySaved
-                    } else {
-                        Saved::Full
-                    }
+                    Saved::Full
                 }
             };
             tx.commit().await?;
