@@ -9,9 +9,9 @@ use crate::bot::data::ReplyFailed;
 use crate::bot::data::{Data, Error};
 use crate::discord::cards::{self, Card, BOOKMARKS_PER_PAGE};
 use crate::discord::custom_id::ButtonAction;
-use crate::domain::content::Library;
+use crate::domain::bookmark::{snapshot, BookmarkKind};
 use crate::error::UserError;
-use crate::store::{BookmarkKind, NewBookmark, Saved, BOOKMARK_LIMIT};
+use crate::store::{Saved, BOOKMARK_LIMIT};
 
 /// A click careprompt cannot act on: the person is told, and nothing changes.
 #[derive(Debug, thiserror::Error)]
@@ -116,44 +116,6 @@ pub async fn bookmarks_page(data: &Data, user_id: u64, page: u32) -> Result<Card
             .0;
     }
     Ok(cards::bookmarks_card(&bookmarks, page, total))
-}
-
-/// What a bookmark keeps of an item: what it says now, so it reads the same after the library
-/// changes.
-pub fn snapshot(library: &Library, kind: BookmarkKind, item_id: &str) -> Option<NewBookmark> {
-    let (title, body, url) = match kind {
-        BookmarkKind::Prompt => {
-            let (theme, prompt) = library.find_prompt(item_id)?;
-            (
-                theme.title.clone(),
-                Some(prompt.text.clone()),
-                Some(theme.guide_url.clone()),
-            )
-        }
-        BookmarkKind::Story => {
-            let story = library.story(item_id)?;
-            (
-                story.title.clone(),
-                Some(format!("Told by {}", story.storyteller)),
-                Some(story.url.clone()),
-            )
-        }
-        BookmarkKind::Pack => {
-            let theme = library.theme(item_id)?;
-            (
-                format!("Facilitator pack: {}", theme.title),
-                Some(theme.summary.clone()),
-                Some(theme.guide_url.clone()),
-            )
-        }
-    };
-    Some(NewBookmark {
-        kind,
-        item_id: item_id.to_string(),
-        title,
-        body,
-        url,
-    })
 }
 
 async fn save(

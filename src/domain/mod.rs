@@ -1,6 +1,8 @@
-//! Pure logic with no I/O: the content library, crontab schedules, bank holidays, the rotation
-//! of themes and prompts, planning which post goes out when, and which servers a shard owns.
+//! Pure logic with no I/O: the content library and what a bookmark keeps of it, crontab
+//! schedules, bank holidays, the rotation of themes and prompts, planning which post goes out
+//! when, and which servers a shard owns.
 
+pub mod bookmark;
 pub mod content;
 pub mod holidays;
 pub mod planning;

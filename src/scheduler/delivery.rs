@@ -51,16 +51,16 @@ impl Delivered {
 const DISCORD_EPOCH_MS: i64 = 1_420_070_400_000;
 
 /// Clocks differ between careprompt and Discord; a lookup starts this much before the claim.
-pub(super) const LOOKUP_MARGIN: chrono::Duration = chrono::Duration::minutes(2);
+const LOOKUP_MARGIN: chrono::Duration = chrono::Duration::minutes(2);
 
 /// Discord returns at most 100 messages a page; a full page means more may be hidden.
-pub(super) const LOOKUP_PAGE: u8 = 100;
+const LOOKUP_PAGE: u8 = 100;
 
 /// A claim that keeps failing this often is given up as failed rather than tried for ever.
 const MAX_ATTEMPTS: i64 = 30;
 
 /// The first snowflake Discord could give a message sent at `at`.
-pub(super) fn snowflake_at(at: DateTime<Utc>) -> u64 {
+fn snowflake_at(at: DateTime<Utc>) -> u64 {
     let millis = (at.timestamp_millis() - DISCORD_EPOCH_MS).max(0);
     u64::try_from(millis).unwrap_or(0) << 22
 }
@@ -71,8 +71,32 @@ pub(super) enum Lookup {
     CannotTell(String),
 }
 
+/// What a lookup looks for, which the reasons it gives when it cannot tell are about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Sought {
+    Post,
+    Dm,
+}
+
+impl Sought {
+    /// The lookup read a full page, so what it looks for may be among the messages it did not.
+    fn crowded(self) -> &'static str {
+        match self {
+            Sought::Post => "careprompt stopped while posting, and the channel has had too many messages since to tell whether the post went out, so it was not sent again",
+            Sought::Dm => "could not tell whether the DM went out",
+        }
+    }
+
+    fn unreadable(self, err: &RestError) -> String {
+        match self {
+            Sought::Post => format!("careprompt stopped while posting and could not read the channel to check whether the post went out ({err}), so it was not sent again"),
+            Sought::Dm => format!("could not read the DM channel ({err})"),
+        }
+    }
+}
+
 /// Whether the message carries a button of `delivery_id`.
-pub(super) fn carries_delivery(message: &ChannelMessage, delivery_id: i64) -> bool {
+fn carries_delivery(message: &ChannelMessage, delivery_id: i64) -> bool {
     fn walk(components: &[MessageComponent], delivery_id: i64) -> bool {
         components.iter().any(|component| {
             let own = component
@@ -148,7 +172,10 @@ impl Scheduler {
         if now - claimed_at <= self.options.nonce_window {
             return self.send(delivery).await;
         }
-        match self.find_post(delivery, claimed_at).await {
+        match self
+            .find_sent(delivery.channel_id, delivery.id, claimed_at, Sought::Post)
+            .await
+        {
             Lookup::Found(message_id) => self.record(delivery, message_id).await,
             Lookup::CannotTell(reason) => {
                 self.settle(delivery, DeliveryState::Uncertain, &reason, false)
@@ -267,33 +294,29 @@ impl Scheduler {
         })
     }
 
-    /// Looks for the post among the channel's messages since the claim, by the delivery id its
-    /// buttons carry.
-    async fn find_post(&self, delivery: &Delivery, claimed_at: DateTime<Utc>) -> Lookup {
-        let after = snowflake_at(claimed_at - LOOKUP_MARGIN);
-        match self
-            .rest
-            .messages_after(delivery.channel_id, after, LOOKUP_PAGE)
-            .await
-        {
-            Ok(messages) => {
-                if let Some(found) = messages
-                    .iter()
-                    .find(|message| carries_delivery(message, delivery.id))
-                    .map(|message| message.id.get())
-                {
-                    Lookup::Found(found)
-                } else if messages.len() >= usize::from(LOOKUP_PAGE) {
-                    Lookup::CannotTell(
-                        "careprompt stopped while posting, and the channel has had too many messages since to tell whether the post went out, so it was not sent again".to_string(),
-                    )
-                } else {
-                    Lookup::Absent
+    /// Looks among the channel's messages since `since` for one carrying `delivery_id`'s
+    /// buttons: the post itself, or a DM of its card.
+    pub(super) async fn find_sent(
+        &self,
+        channel: u64,
+        delivery_id: i64,
+        since: DateTime<Utc>,
+        sought: Sought,
+    ) -> Lookup {
+        let after = snowflake_at(since - LOOKUP_MARGIN);
+        match self.rest.messages_after(channel, after, LOOKUP_PAGE).await {
+            Ok(messages) => match messages
+                .iter()
+                .find(|message| carries_delivery(message, delivery_id))
+                .map(|message| message.id.get())
+            {
+                Some(found) => Lookup::Found(found),
+                None if messages.len() >= usize::from(LOOKUP_PAGE) => {
+                    Lookup::CannotTell(sought.crowded().to_string())
                 }
-            }
-            Err(err) => Lookup::CannotTell(format!(
-                "careprompt stopped while posting and could not read the channel to check whether the post went out ({err}), so it was not sent again"
-            )),
+                None => Lookup::Absent,
+            },
+            Err(err) => Lookup::CannotTell(sought.unreadable(&err)),
         }
     }
 

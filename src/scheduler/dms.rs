@@ -6,12 +6,10 @@ use std::sync::Arc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::delivery::{
-    carries_delivery, refusal, snowflake_at, Lookup, LOOKUP_MARGIN, LOOKUP_PAGE,
-};
+use super::delivery::{refusal, Lookup, Sought};
 use super::{Scheduler, Work};
 use crate::discord::cards::post_body;
-use crate::store::{Delivery, DmDelivery, DmState, StoreError};
+use crate::store::{dm_nonce_for, Delivery, DmDelivery, DmState, StoreError};
 
 /// What one DM came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,12 +23,20 @@ pub(super) enum DmOutcome {
     LeftOpen,
 }
 
+/// What one round of DMs came to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct FannedOut {
+    pub sent: usize,
+    /// DMs not settled (Discord unreachable, or shutdown), tried again at the next step.
+    pub left_open: usize,
+}
+
 impl Scheduler {
-    /// Sends every DM still owed by recent channel posts; returns how many went out.
+    /// Sends every DM still owed by recent channel posts.
     pub(super) async fn fan_out(
         self: &Arc<Self>,
         shutdown: &CancellationToken,
-    ) -> Result<(usize, usize), StoreError> {
+    ) -> Result<FannedOut, StoreError> {
         let mut sent = 0;
         let mut left_open = 0;
         for post in self
@@ -83,7 +89,7 @@ impl Scheduler {
             }
             left_open += open_here;
         }
-        Ok((sent, left_open))
+        Ok(FannedOut { sent, left_open })
     }
 
     async fn send_dm(&self, delivery: &Delivery, dm: DmDelivery) -> Result<DmOutcome, StoreError> {
@@ -122,7 +128,10 @@ impl Scheduler {
         let now = self.clock.now();
         if now - dm.claimed_at > self.options.nonce_window {
             // Past Discord's nonce window a re-send could arrive twice: look first.
-            match self.find_dm(channel, delivery.id, dm.claimed_at).await {
+            match self
+                .find_sent(channel, delivery.id, dm.claimed_at, Sought::Dm)
+                .await
+            {
                 Lookup::Found(message_id) => {
                     self.store
                         .settle_dm(dm.id, DmState::Sent, Some(message_id), None)
@@ -149,7 +158,7 @@ impl Scheduler {
                 .await?;
             return Ok(DmOutcome::NotSent);
         };
-        let body = post_body(card, &format!("dm{}", dm.id), None);
+        let body = post_body(card, &dm_nonce_for(dm.id), None);
         match self.rest.create_message(channel, &body).await {
             Ok(message_id) => {
                 self.store
@@ -177,31 +186,6 @@ impl Scheduler {
                     Ok(DmOutcome::LeftOpen)
                 }
             },
-        }
-    }
-
-    async fn find_dm(
-        &self,
-        channel: u64,
-        delivery_id: i64,
-        claimed_at: chrono::DateTime<chrono::Utc>,
-    ) -> Lookup {
-        let after = snowflake_at(claimed_at - LOOKUP_MARGIN);
-        match self.rest.messages_after(channel, after, LOOKUP_PAGE).await {
-            Ok(messages) => {
-                match messages
-                    .iter()
-                    .find(|message| carries_delivery(message, delivery_id))
-                    .map(|message| message.id.get())
-                {
-                    Some(found) => Lookup::Found(found),
-                    None if messages.len() >= usize::from(LOOKUP_PAGE) => {
-                        Lookup::CannotTell("could not tell whether the DM went out".to_string())
-                    }
-                    None => Lookup::Absent,
-                }
-            }
-            Err(err) => Lookup::CannotTell(format!("could not read the DM channel ({err})")),
         }
     }
 }

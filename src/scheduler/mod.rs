@@ -123,6 +123,21 @@ pub struct Scheduler {
     sending: Semaphore,
 }
 
+/// What one post's send came to, and whether it finished an open claim rather than a fresh one.
+struct PostSent {
+    delivered: Delivered,
+    recovering: bool,
+}
+
+/// What claiming a schedule's due slots came to: the slot to send, if one was claimed, and how
+/// many slots were recorded as missed and as holidays.
+#[derive(Default)]
+struct ClaimedDue {
+    delivery: Option<Delivery>,
+    missed: usize,
+    holidays: usize,
+}
+
 /// A send in flight: a channel post or a DM, by its ledger id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Work {
@@ -310,7 +325,7 @@ impl Scheduler {
     ) -> anyhow::Result<TickReport> {
         let now = self.clock.now();
         let mut report = TickReport::default();
-        let mut sends: JoinSet<(Delivered, bool)> = JoinSet::new();
+        let mut sends: JoinSet<PostSent> = JoinSet::new();
 
         let claiming = self.claiming.lock().await;
         for delivery in self.store.open_claims(&self.worker(now)).await? {
@@ -321,7 +336,10 @@ impl Scheduler {
                 let task = Arc::clone(self);
                 sends.spawn(async move {
                     let _guard = guard;
-                    (task.deliver(delivery, false).await, true)
+                    PostSent {
+                        delivered: task.deliver(delivery, false).await,
+                        recovering: true,
+                    }
                 });
             }
         }
@@ -337,15 +355,18 @@ impl Scheduler {
                 break;
             }
             match self.claim_due(&schedule, now).await {
-                Ok((claimed, missed, holidays)) => {
-                    report.missed += missed;
-                    report.holidays += holidays;
-                    if let Some(delivery) = claimed {
+                Ok(claimed) => {
+                    report.missed += claimed.missed;
+                    report.holidays += claimed.holidays;
+                    if let Some(delivery) = claimed.delivery {
                         if let Some(guard) = self.begin(Work::Post(delivery.id)) {
                             let task = Arc::clone(self);
                             sends.spawn(async move {
                                 let _guard = guard;
-                                (task.deliver(delivery, true).await, false)
+                                PostSent {
+                                    delivered: task.deliver(delivery, true).await,
+                                    recovering: false,
+                                }
                             });
                         }
                     }
@@ -358,10 +379,13 @@ impl Scheduler {
 
         while let Some(joined) = sends.join_next().await {
             match joined {
-                Ok((outcome, recovering)) => {
-                    metrics::counter!("careprompt_deliveries_total", "outcome" => outcome.label())
+                Ok(PostSent {
+                    delivered,
+                    recovering,
+                }) => {
+                    metrics::counter!("careprompt_deliveries_total", "outcome" => delivered.label())
                         .increment(1);
-                    match outcome {
+                    match delivered {
                         Delivered::Sent { .. } => {
                             if recovering {
                                 report.recovered += 1;
@@ -383,21 +407,20 @@ impl Scheduler {
             }
         }
         // DMs go after the channel posts, so a fan-out never holds up a team's post.
-        let (dms, dms_open) = self.fan_out(shutdown).await?;
-        report.dms += dms;
-        report.left_open += dms_open;
+        let fanned_out = self.fan_out(shutdown).await?;
+        report.dms += fanned_out.sent;
+        report.left_open += fanned_out.left_open;
         Ok(report)
     }
 
-    /// Claims the schedule's due slot; returns the claimed delivery, if any, and how many slots
-    /// were recorded as missed and as holidays.
+    /// Claims the schedule's due slot and records the slots that passed.
     async fn claim_due(
         &self,
         schedule: &ScheduleRecord,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<(Option<Delivery>, usize, usize)> {
+    ) -> anyhow::Result<ClaimedDue> {
         let Some(next_due) = schedule.next_due else {
-            return Ok((None, 0, 0));
+            return Ok(ClaimedDue::default());
         };
         let resume_at = schedule.paused.then_some(schedule.paused_until).flatten();
         let plan = plan_due(
@@ -428,10 +451,15 @@ impl Scheduler {
             post,
             claimer: &self.options.claimer,
         };
+        let recorded = |delivery| ClaimedDue {
+            delivery,
+            missed,
+            holidays: plan.holidays.len(),
+        };
         match self.store.claim(&claim, now).await? {
-            ClaimOutcome::Claimed(delivery) => Ok((Some(*delivery), missed, plan.holidays.len())),
-            ClaimOutcome::Recorded => Ok((None, missed, plan.holidays.len())),
-            ClaimOutcome::Busy => Ok((None, 0, 0)),
+            ClaimOutcome::Claimed(delivery) => Ok(recorded(Some(*delivery))),
+            ClaimOutcome::Recorded => Ok(recorded(None)),
+            ClaimOutcome::Busy => Ok(ClaimedDue::default()),
         }
     }
 

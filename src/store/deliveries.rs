@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::shards::{on_shards, BindShards};
 use super::{
     id_from_db, id_to_db, rotation_json, time_from_db, time_to_db, Pool, Store, StoreError, Worker,
 };
@@ -203,9 +204,20 @@ impl DeliveryRow {
     }
 }
 
-/// Discord takes a nonce of at most 25 characters; the delivery id names the slot uniquely.
+/// The nonce of a channel post: its delivery id names the slot uniquely.
 pub fn nonce_for(delivery_id: i64) -> String {
-    format!("cp{delivery_id}")
+    nonce("cp", delivery_id)
+}
+
+/// The nonce of a DM: its id in the DM ledger names the person and card uniquely.
+pub fn dm_nonce_for(dm_id: i64) -> String {
+    nonce("dm", dm_id)
+}
+
+/// Discord takes a nonce of at most 25 characters: two letters and any `i64` fit. The letters
+/// keep a post's nonce and a DM's apart.
+fn nonce(prefix: &str, id: i64) -> String {
+    format!("{prefix}{id}")
 }
 
 impl Store {
@@ -353,23 +365,23 @@ impl Store {
     /// leaves alone the ones it is sending right now, and takes each with [`Store::take_claim`]
     /// before touching it.
     pub async fn open_claims(&self, worker: &Worker<'_>) -> Result<Vec<Delivery>, StoreError> {
-        let sql = concat!(
-            "SELECT ",
-            delivery_columns!(),
-            " FROM deliveries d JOIN schedules s ON s.id = d.schedule_id \
-             WHERE d.state = 'claimed' AND (s.guild_id >> 22) % $3 BETWEEN $4 AND $5 \
-             AND (d.claimed_by = $1 OR d.claimed_by IS NULL OR NOT EXISTS \
-                  (SELECT 1 FROM workers w WHERE w.claimer = d.claimed_by AND w.seen_at >= $2)) \
-             ORDER BY d.slot_at, d.id"
+        let sql = format!(
+            concat!(
+                "SELECT ",
+                delivery_columns!(),
+                " FROM deliveries d JOIN schedules s ON s.id = d.schedule_id \
+                 WHERE d.state = 'claimed' AND {on_shards} \
+                 AND (d.claimed_by = $1 OR d.claimed_by IS NULL OR NOT EXISTS \
+                      (SELECT 1 FROM workers w WHERE w.claimer = d.claimed_by AND w.seen_at >= $2)) \
+                 ORDER BY d.slot_at, d.id"
+            ),
+            on_shards = on_shards("s.guild_id", 3)
         );
-        let (total, first, last) = worker.shard_binds();
         let rows: Vec<DeliveryRow> = with_pool!(self, pool => {
-            sqlx::query_as(sql)
+            sqlx::query_as(&sql)
                 .bind(worker.claimer)
                 .bind(time_to_db(worker.alive_since))
-                .bind(total)
-                .bind(first)
-                .bind(last)
+                .bind_shards(&worker.shards)
                 .fetch_all(pool)
                 .await?
         });
@@ -379,22 +391,23 @@ impl Store {
     /// Whether another process holds open claims (posts or DMs) for servers of these shards:
     /// if that process has died, they are this one's to finish once the takeover time passes.
     pub async fn claims_held_elsewhere(&self, worker: &Worker<'_>) -> Result<bool, StoreError> {
-        let posts = "SELECT d.id FROM deliveries d JOIN schedules s ON s.id = d.schedule_id \
-                     WHERE d.state = 'claimed' AND d.claimed_by <> $1 \
-                     AND (s.guild_id >> 22) % $2 BETWEEN $3 AND $4 LIMIT 1";
-        let dms = "SELECT m.id FROM dm_deliveries m JOIN deliveries d ON d.id = m.delivery_id \
-                   JOIN schedules s ON s.id = d.schedule_id \
-                   WHERE m.state = 'claimed' AND (m.claimed_by IS NULL OR m.claimed_by <> $1) \
-                   AND (s.guild_id >> 22) % $2 BETWEEN $3 AND $4 LIMIT 1";
-        let (total, first, last) = worker.shard_binds();
+        let on_shards = on_shards("s.guild_id", 2);
+        let posts = format!(
+            "SELECT d.id FROM deliveries d JOIN schedules s ON s.id = d.schedule_id \
+             WHERE d.state = 'claimed' AND d.claimed_by <> $1 AND {on_shards} LIMIT 1"
+        );
+        let dms = format!(
+            "SELECT m.id FROM dm_deliveries m JOIN deliveries d ON d.id = m.delivery_id \
+             JOIN schedules s ON s.id = d.schedule_id \
+             WHERE m.state = 'claimed' AND (m.claimed_by IS NULL OR m.claimed_by <> $1) \
+             AND {on_shards} LIMIT 1"
+        );
         let held = with_pool!(self, pool => {
             let mut held = false;
-            for sql in [posts, dms] {
+            for sql in [&posts, &dms] {
                 let found: Option<i64> = sqlx::query_scalar(sql)
                     .bind(worker.claimer)
-                    .bind(total)
-                    .bind(first)
-                    .bind(last)
+                    .bind_shards(&worker.shards)
                     .fetch_optional(pool)
                     .await?;
                 if found.is_some() {

@@ -1,9 +1,12 @@
-//! Prompts by direct message: who opted in where, muted themes, each person's DM channel and
-//! whether DMs reach them, and the DM ledger that sends each card to each person exactly once.
-//! All of it is about one person: exported by `/mydata`, erased by `/forget-me`.
+//! Prompts by direct message: each person's DM channel and whether DMs reach them (`dm_status`),
+//! and the DM ledger that sends each card to each person exactly once. Who opted in where, and
+//! their muted themes, are in `optins`. All of it is about one person: exported by `/mydata`,
+//! erased by `/forget-me`.
 
 use chrono::{DateTime, Utc};
+use serde::{Serialize, Serializer};
 
+use super::shards::{on_shards, BindShards};
 use super::{id_from_db, id_to_db, time_from_db, time_to_db, Pool, Store, StoreError, Worker};
 use crate::domain::shards::ShardRange;
 
@@ -56,117 +59,41 @@ impl PendingFanOut {
 /// `deliveries (id, slot_at, theme, prompt_id)` and the schedule's guild, as stored.
 type FanOutRow = (i64, i64, i64, Option<String>, Option<String>);
 
+/// A person's `dm_status` row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DmStatus {
+    #[serde(serialize_with = "opt_id_as_string")]
+    pub channel_id: Option<u64>,
+    /// When Discord refused a DM to them (their DMs are closed); DMs pause until they open.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// When careprompt told them so.
+    pub told_at: Option<DateTime<Utc>>,
+}
+
+fn opt_id_as_string<S: Serializer>(id: &Option<u64>, serializer: S) -> Result<S::Ok, S::Error> {
+    match id {
+        Some(id) => serializer.collect_str(id),
+        None => serializer.serialize_none(),
+    }
+}
+
 impl Store {
-    /// Turns DMs from this server on or off for the person; false if nothing changed.
-    pub async fn set_dm_optin(
-        &self,
-        user_id: u64,
-        guild_id: u64,
-        on: bool,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let done = with_pool!(self, pool => {
-            if on {
-                let mut tx = pool.begin().await?;
-                let added = sqlx::query(
-                    "INSERT INTO dm_optins (user_id, guild_id, opted_in_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT (user_id, guild_id) DO NOTHING",
-                )
-                .bind(id_to_db(user_id))
-                .bind(id_to_db(guild_id))
-                .bind(time_to_db(at))
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                // Opting in again is how someone says they have opened their DMs.
-                sqlx::query("UPDATE dm_status SET closed_at = NULL, told_at = NULL WHERE user_id = $1")
-                    .bind(id_to_db(user_id))
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                added
-            } else {
-                sqlx::query("DELETE FROM dm_optins WHERE user_id = $1 AND guild_id = $2")
-                    .bind(id_to_db(user_id))
-                    .bind(id_to_db(guild_id))
-                    .execute(pool)
-                    .await?
-                    .rows_affected()
-            }
-        });
-        Ok(done > 0)
-    }
-
-    /// The servers the person gets DMs from.
-    pub async fn dm_optins(&self, user_id: u64) -> Result<Vec<u64>, StoreError> {
-        let rows: Vec<i64> = with_pool!(self, pool => {
-            sqlx::query_scalar("SELECT guild_id FROM dm_optins WHERE user_id = $1 ORDER BY guild_id")
-                .bind(id_to_db(user_id))
-                .fetch_all(pool)
-                .await?
-        });
-        Ok(rows.into_iter().map(id_from_db).collect())
-    }
-
-    /// Keeps a theme out of (or back in) the person's DMs; false if nothing changed.
-    pub async fn set_theme_muted(
-        &self,
-        user_id: u64,
-        theme: &str,
-        muted: bool,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let done = with_pool!(self, pool => {
-            if muted {
-                sqlx::query(
-                    "INSERT INTO theme_mutes (user_id, theme, muted_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT (user_id, theme) DO NOTHING",
-                )
-                .bind(id_to_db(user_id))
-                .bind(theme)
-                .bind(time_to_db(at))
-                .execute(pool)
-                .await?
-                .rows_affected()
-            } else {
-                sqlx::query("DELETE FROM theme_mutes WHERE user_id = $1 AND theme = $2")
-                    .bind(id_to_db(user_id))
-                    .bind(theme)
-                    .execute(pool)
-                    .await?
-                    .rows_affected()
-            }
-        });
-        Ok(done > 0)
-    }
-
-    pub async fn muted_themes(&self, user_id: u64) -> Result<Vec<String>, StoreError> {
-        let rows: Vec<String> = with_pool!(self, pool => {
-            sqlx::query_scalar("SELECT theme FROM theme_mutes WHERE user_id = $1 ORDER BY theme")
-                .bind(id_to_db(user_id))
-                .fetch_all(pool)
-                .await?
-        });
-        Ok(rows)
-    }
-
     /// Channel posts of these shards' servers whose DMs are still owed.
     pub async fn pending_fan_outs(
         &self,
         limit: u32,
         shards: &ShardRange,
     ) -> Result<Vec<PendingFanOut>, StoreError> {
+        let sql = format!(
+            "SELECT d.id, s.guild_id, d.slot_at, d.theme, d.prompt_id FROM deliveries d \
+             JOIN schedules s ON s.id = d.schedule_id \
+             WHERE d.dms_pending = TRUE AND {} ORDER BY d.id LIMIT $1",
+            on_shards("s.guild_id", 2)
+        );
         let rows: Vec<FanOutRow> = with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT d.id, s.guild_id, d.slot_at, d.theme, d.prompt_id FROM deliveries d \
-                 JOIN schedules s ON s.id = d.schedule_id \
-                 WHERE d.dms_pending = TRUE AND (s.guild_id >> 22) % $2 BETWEEN $3 AND $4 \
-                 ORDER BY d.id LIMIT $1",
-            )
+            sqlx::query_as(&sql)
             .bind(i64::from(limit))
-            .bind(i64::from(shards.total()))
-            .bind(i64::from(shards.first()))
-            .bind(i64::from(shards.last()))
+            .bind_shards(shards)
             .fetch_all(pool)
             .await?
         });

@@ -38,23 +38,28 @@ macro_rules! with_pool {
     };
 }
 
+mod bookmarks;
 mod deliveries;
+mod departed;
 mod dms;
-mod people;
+mod my_data;
+mod optins;
 mod redact;
 mod schedules;
+mod shards;
 mod workers;
 
+pub use bookmarks::{Bookmark, BookmarkKind, NewBookmark, Saved, BOOKMARK_LIMIT};
 pub use deliveries::{
-    nonce_for, Claim, ClaimOutcome, Delivery, DeliveryKind, DeliveryState, DuePick, Recorded,
+    dm_nonce_for, nonce_for, Claim, ClaimOutcome, Delivery, DeliveryKind, DeliveryState, DuePick,
+    Recorded,
 };
-pub use dms::{DmDelivery, DmState, PendingFanOut};
-pub use people::{
-    Bookmark, BookmarkKind, CreatedSchedule, DmOptIn, DmStatus, Erased, NewBookmark, Purged, Saved,
-    ThemeMute, UserExport, BOOKMARK_LIMIT,
-};
+pub use departed::Purged;
+pub use dms::{DmDelivery, DmState, DmStatus, PendingFanOut};
+pub use my_data::{Erased, UserExport};
+pub use optins::{DmOptIn, ThemeMute};
 pub use redact::redact_url;
-pub use schedules::{NewSchedule, ScheduleRecord};
+pub use schedules::{CreatedSchedule, NewSchedule, ScheduleRecord};
 pub use workers::{Worker, WorkerRecord};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -1,9 +1,12 @@
-//! `schedules` and `departed_guilds`: each channel's posting schedule, owned by its team.
+//! `schedules`: each channel's posting schedule, owned by its team.
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 
+use super::shards::{on_shards, BindShards};
 use super::{
-    id_from_db, id_to_db, rotation_json, time_from_db, time_to_db, Pool, Store, StoreError,
+    id_as_string, id_from_db, id_to_db, rotation_json, time_from_db, time_to_db, Pool, Store,
+    StoreError,
 };
 use crate::domain::rotation::RotationState;
 use crate::domain::settings::ScheduleSettings;
@@ -24,6 +27,16 @@ pub struct NewSchedule {
     /// Seeds the rotation of a new schedule; ignored when the channel already has one.
     pub seed: u64,
     pub next_due: Option<DateTime<Utc>>,
+}
+
+/// A schedule as `/mydata` lists it among what its creator set up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CreatedSchedule {
+    #[serde(serialize_with = "id_as_string")]
+    pub guild_id: u64,
+    #[serde(serialize_with = "id_as_string")]
+    pub channel_id: u64,
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,22 +246,22 @@ impl Store {
         limit: u32,
         shards: &ShardRange,
     ) -> Result<Vec<ScheduleRecord>, StoreError> {
-        let sql = concat!(
-            "SELECT ",
-            schedule_columns!(),
-            " FROM schedules s WHERE s.next_due <= $1 AND s.disabled = FALSE \
-             AND (s.paused = FALSE OR (s.paused_until IS NOT NULL AND s.paused_until <= $1)) \
-             AND NOT EXISTS (SELECT 1 FROM departed_guilds d WHERE d.guild_id = s.guild_id) \
-             AND (s.guild_id >> 22) % $3 BETWEEN $4 AND $5 \
-             ORDER BY s.next_due, s.id LIMIT $2"
+        let sql = format!(
+            concat!(
+                "SELECT ",
+                schedule_columns!(),
+                " FROM schedules s WHERE s.next_due <= $1 AND s.disabled = FALSE \
+                 AND (s.paused = FALSE OR (s.paused_until IS NOT NULL AND s.paused_until <= $1)) \
+                 AND NOT EXISTS (SELECT 1 FROM departed_guilds d WHERE d.guild_id = s.guild_id) \
+                 AND {on_shards} ORDER BY s.next_due, s.id LIMIT $2"
+            ),
+            on_shards = on_shards("s.guild_id", 3)
         );
         let rows: Vec<ScheduleRow> = with_pool!(self, pool => {
-            sqlx::query_as(sql)
+            sqlx::query_as(&sql)
                 .bind(time_to_db(now))
                 .bind(i64::from(limit))
-                .bind(i64::from(shards.total()))
-                .bind(i64::from(shards.first()))
-                .bind(i64::from(shards.last()))
+                .bind_shards(shards)
                 .fetch_all(pool)
                 .await?
         });
@@ -261,18 +274,19 @@ impl Store {
         &self,
         shards: &ShardRange,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let sql = "SELECT MIN(CASE WHEN s.paused = TRUE THEN \
-                   (CASE WHEN s.paused_until > s.next_due THEN s.paused_until ELSE s.next_due END) \
-                   ELSE s.next_due END) \
-                   FROM schedules s WHERE s.next_due IS NOT NULL AND s.disabled = FALSE \
-                   AND (s.paused = FALSE OR s.paused_until IS NOT NULL) \
-                   AND NOT EXISTS (SELECT 1 FROM departed_guilds d WHERE d.guild_id = s.guild_id) \
-                   AND (s.guild_id >> 22) % $1 BETWEEN $2 AND $3";
+        let sql = format!(
+            "SELECT MIN(CASE WHEN s.paused = TRUE THEN \
+             (CASE WHEN s.paused_until > s.next_due THEN s.paused_until ELSE s.next_due END) \
+             ELSE s.next_due END) \
+             FROM schedules s WHERE s.next_due IS NOT NULL AND s.disabled = FALSE \
+             AND (s.paused = FALSE OR s.paused_until IS NOT NULL) \
+             AND NOT EXISTS (SELECT 1 FROM departed_guilds d WHERE d.guild_id = s.guild_id) \
+             AND {}",
+            on_shards("s.guild_id", 1)
+        );
         let earliest: Option<i64> = with_pool!(self, pool => {
-            sqlx::query_scalar(sql)
-                .bind(i64::from(shards.total()))
-                .bind(i64::from(shards.first()))
-                .bind(i64::from(shards.last()))
+            sqlx::query_scalar(&sql)
+                .bind_shards(shards)
                 .fetch_one(pool)
                 .await?
         });
@@ -357,51 +371,5 @@ impl Store {
                 .rows_affected()
         });
         Ok(done == 1)
-    }
-
-    /// careprompt was removed from the server: its schedules stop at once.
-    pub async fn guild_departed(&self, guild_id: u64, at: DateTime<Utc>) -> Result<(), StoreError> {
-        let sql = "INSERT INTO departed_guilds (guild_id, left_at) VALUES ($1, $2) \
-                   ON CONFLICT (guild_id) DO NOTHING";
-        with_pool!(self, pool => {
-            sqlx::query(sql)
-                .bind(id_to_db(guild_id))
-                .bind(time_to_db(at))
-                .execute(pool)
-                .await?;
-        });
-        Ok(())
-    }
-
-    /// The servers careprompt holds schedules or DM opt-ins for, on these shards, and has not
-    /// been removed from.
-    pub async fn known_guilds(&self, shards: &ShardRange) -> Result<Vec<u64>, StoreError> {
-        let sql = "SELECT guild_id FROM schedules WHERE (guild_id >> 22) % $1 BETWEEN $2 AND $3 \
-                   UNION SELECT guild_id FROM dm_optins \
-                   WHERE (guild_id >> 22) % $1 BETWEEN $2 AND $3 \
-                   EXCEPT SELECT guild_id FROM departed_guilds";
-        let ids: Vec<i64> = with_pool!(self, pool => {
-            sqlx::query_scalar(sql)
-                .bind(i64::from(shards.total()))
-                .bind(i64::from(shards.first()))
-                .bind(i64::from(shards.last()))
-                .fetch_all(pool)
-                .await?
-        });
-        let mut ids: Vec<u64> = ids.into_iter().map(id_from_db).collect();
-        ids.sort_unstable();
-        Ok(ids)
-    }
-
-    /// careprompt is in the server (again): its schedules carry on.
-    pub async fn guild_present(&self, guild_id: u64) -> Result<(), StoreError> {
-        let sql = "DELETE FROM departed_guilds WHERE guild_id = $1";
-        with_pool!(self, pool => {
-            sqlx::query(sql)
-                .bind(id_to_db(guild_id))
-                .execute(pool)
-                .await?;
-        });
-        Ok(())
     }
 }

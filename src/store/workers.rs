@@ -16,17 +16,6 @@ pub struct Worker<'a> {
     pub alive_since: DateTime<Utc>,
 }
 
-impl Worker<'_> {
-    /// Binds for `(s.guild_id >> 22) % $a BETWEEN $b AND $c`.
-    pub(super) fn shard_binds(&self) -> (i64, i64, i64) {
-        (
-            i64::from(self.shards.total()),
-            i64::from(self.shards.first()),
-            i64::from(self.shards.last()),
-        )
-    }
-}
-
 /// A process as it last reported itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkerRecord {

@@ -1,0 +1,104 @@
+//! `departed_guilds`: the servers careprompt was removed from. Their schedules stop at once, and
+//! after the retention period careprompt forgets them.
+
+use chrono::{DateTime, Utc};
+
+use super::shards::{on_shards, BindShards};
+use super::{id_from_db, id_to_db, time_to_db, Pool, Store, StoreError};
+use crate::domain::shards::ShardRange;
+
+/// What `purge_departed_guilds` removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub guilds: u64,
+    pub schedules: u64,
+    pub dm_optins: u64,
+}
+
+impl Store {
+    /// careprompt was removed from the server: its schedules stop at once.
+    pub async fn guild_departed(&self, guild_id: u64, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let sql = "INSERT INTO departed_guilds (guild_id, left_at) VALUES ($1, $2) \
+                   ON CONFLICT (guild_id) DO NOTHING";
+        with_pool!(self, pool => {
+            sqlx::query(sql)
+                .bind(id_to_db(guild_id))
+                .bind(time_to_db(at))
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// The servers careprompt holds schedules or DM opt-ins for, on these shards, and has not
+    /// been removed from.
+    pub async fn known_guilds(&self, shards: &ShardRange) -> Result<Vec<u64>, StoreError> {
+        let on_shards = on_shards("guild_id", 1);
+        let sql = format!(
+            "SELECT guild_id FROM schedules WHERE {on_shards} \
+             UNION SELECT guild_id FROM dm_optins WHERE {on_shards} \
+             EXCEPT SELECT guild_id FROM departed_guilds"
+        );
+        let ids: Vec<i64> = with_pool!(self, pool => {
+            sqlx::query_scalar(&sql)
+                .bind_shards(shards)
+                .fetch_all(pool)
+                .await?
+        });
+        let mut ids: Vec<u64> = ids.into_iter().map(id_from_db).collect();
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
+    /// careprompt is in the server (again): its schedules carry on.
+    pub async fn guild_present(&self, guild_id: u64) -> Result<(), StoreError> {
+        let sql = "DELETE FROM departed_guilds WHERE guild_id = $1";
+        with_pool!(self, pool => {
+            sqlx::query(sql)
+                .bind(id_to_db(guild_id))
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Forgets the servers careprompt left before `left_before`: their schedules (and with them
+    /// their delivery ledger) and their members' DM opt-ins for them. Bookmarks belong to the
+    /// person, not the server, so they stay.
+    pub async fn purge_departed_guilds(
+        &self,
+        left_before: DateTime<Utc>,
+    ) -> Result<Purged, StoreError> {
+        let cutoff = time_to_db(left_before);
+        let gone = "SELECT guild_id FROM departed_guilds WHERE left_at < $1";
+        let purged = with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let schedules = sqlx::query(&format!("DELETE FROM schedules WHERE guild_id IN ({gone})"))
+                .bind(cutoff)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            let dm_optins = sqlx::query(&format!("DELETE FROM dm_optins WHERE guild_id IN ({gone})"))
+                .bind(cutoff)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            let guilds = sqlx::query("DELETE FROM departed_guilds WHERE left_at < $1")
+                .bind(cutoff)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            Purged { guilds, schedules, dm_optins }
+        });
+        if purged.guilds > 0 {
+            tracing::info!(
+                servers = purged.guilds,
+                schedules = purged.schedules,
+                dm_optins = purged.dm_optins,
+                "forgot servers careprompt left longer ago than the retention period"
+            );
+        }
+        Ok(purged)
+    }
+}
