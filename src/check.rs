@@ -12,7 +12,7 @@ pub use crate::domain::content::DNA_OF_CARE_URL;
 /// Loads the library from the configured folder, checks the configuration against it, and
 /// applies the organisation's own pack links. Every problem is returned, one per line.
 pub fn load_content(loaded: &LoadedConfig) -> Result<Library, Vec<String>> {
-    let mut library = Library::load_from(&loaded.config.content.source())
+    let mut library = crate::library::load(&loaded.config.content.source())
         .map_err(|errors| errors.0.iter().map(ToString::to_string).collect::<Vec<_>>())?;
     let slugs: Vec<&str> = library
         .themes

@@ -2,6 +2,7 @@
 //!
 //! Layers, from the bottom; no layer imports one above it:
 //! - `domain`: pure logic (content, crontab schedules, bank holidays, rotation, planning).
+//! - `library`: reading the content library's files, built in or from a folder, and checking them.
 //! - `config`, `clock`, `error`, `telemetry`: settings and cross-cutting plumbing.
 //! - `store`: everything careprompt keeps, on SQLite or PostgreSQL.
 //! - `discord`: talking to Discord's REST API, and the messages (cards) careprompt sends.
@@ -17,6 +18,7 @@ pub mod config;
 pub mod discord;
 pub mod domain;
 pub mod error;
+pub mod library;
 pub mod links;
 pub mod scheduler;
 pub mod store;

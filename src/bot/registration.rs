@@ -103,8 +103,10 @@ mod tests {
     use super::*;
 
     fn shipped() -> Library {
-        Library::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts"))
-            .expect("shipped content")
+        crate::library::load(&crate::library::ContentSource::Dir(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts"),
+        ))
+        .expect("shipped content")
     }
 
     #[test]

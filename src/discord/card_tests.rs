@@ -4,8 +4,10 @@ use super::cards::*;
 use crate::domain::content::{Library, Nation, DNA_OF_CARE_URL};
 
 fn shipped() -> Library {
-    Library::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts"))
-        .expect("shipped")
+    crate::library::load(&crate::library::ContentSource::Dir(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts"),
+    ))
+    .expect("shipped")
 }
 
 fn text(card: &Card) -> String {

@@ -1,4 +1,4 @@
-//! Pure logic with no I/O: the content library, crontab schedules, bank holidays, the rotation
+//! Pure logic with no I/O: the content model, crontab schedules, bank holidays, the rotation
 //! of themes and prompts, planning which post goes out when, and which servers a shard owns.
 
 pub mod content;

@@ -31,7 +31,10 @@ pub fn repo() -> PathBuf {
 }
 
 pub fn shipped_library() -> Library {
-    Library::load(&repo().join("prompts")).expect("shipped content loads")
+    careprompt::library::load(&careprompt::library::ContentSource::Dir(
+        repo().join("prompts"),
+    ))
+    .expect("shipped content loads")
 }
 
 /// A bot running in this process against `fake`.

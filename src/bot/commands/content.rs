@@ -129,8 +129,10 @@ mod tests {
     use crate::domain::content::Library;
 
     fn library() -> Library {
-        Library::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts"))
-            .expect("shipped")
+        crate::library::load(&crate::library::ContentSource::Dir(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts"),
+        ))
+        .expect("shipped")
     }
 
     #[test]

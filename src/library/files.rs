@@ -1,0 +1,127 @@
+//! Where a library's files come from, reading one of them, and the list of mistakes found.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use toml::Spanned;
+
+use super::built_in;
+use crate::domain::content::{ContentError, Location};
+
+/// A string from a file, with where it was written.
+pub(super) type Text = Spanned<String>;
+
+/// Where a library's files come from: an organisation's own folder, or the library built in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContentSource {
+    Dir(PathBuf),
+    BuiltIn,
+}
+
+impl ContentSource {
+    /// The folder that file names are shown in; `built-in` stands for the binary itself.
+    pub(super) fn base(&self) -> PathBuf {
+        match self {
+            ContentSource::Dir(dir) => dir.clone(),
+            ContentSource::BuiltIn => PathBuf::from("built-in"),
+        }
+    }
+
+    /// Which library this is, for `check` to say what it validated.
+    pub fn describe(&self) -> String {
+        match self {
+            ContentSource::Dir(dir) => format!("the library in {}", dir.display()),
+            ContentSource::BuiltIn => "the built-in library".to_string(),
+        }
+    }
+
+    /// Every `.toml` file of the library, sorted.
+    pub fn files(&self) -> std::io::Result<Vec<PathBuf>> {
+        let mut files: Vec<PathBuf> = match self {
+            ContentSource::Dir(dir) => std::fs::read_dir(dir)?
+                .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+                .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+                .collect(),
+            ContentSource::BuiltIn => built_in::FILES
+                .iter()
+                .map(|(name, _)| self.base().join(name))
+                .collect(),
+        };
+        files.sort();
+        Ok(files)
+    }
+
+    pub fn read(&self, path: &Path) -> std::io::Result<String> {
+        match self {
+            ContentSource::Dir(_) => std::fs::read_to_string(path),
+            ContentSource::BuiltIn => built_in::FILES
+                .iter()
+                .find(|(name, _)| path.file_name().and_then(|file| file.to_str()) == Some(*name))
+                .map(|(_, text)| (*text).to_string())
+                .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound)),
+        }
+    }
+}
+
+/// Every mistake found in one pass, so a facilitator fixes them all in one go.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContentErrors(pub Vec<ContentError>);
+
+impl ContentErrors {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub(super) fn push_plain(&mut self, file: &Path, message: String) {
+        self.0.push(ContentError {
+            file: file.to_path_buf(),
+            location: None,
+            message,
+        });
+    }
+
+    pub(super) fn push_at(&mut self, file: &Path, text: &str, offset: usize, message: String) {
+        self.0.push(ContentError {
+            file: file.to_path_buf(),
+            location: Some(Location::from_offset(file, text, offset)),
+            message,
+        });
+    }
+}
+
+impl fmt::Display for ContentErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, error) in self.0.iter().enumerate() {
+            if index > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ContentErrors {}
+
+/// Reads and parses one file, recording a located error on failure.
+pub(super) fn parse_file<T: serde::de::DeserializeOwned>(
+    source: &ContentSource,
+    path: &Path,
+    errors: &mut ContentErrors,
+) -> Option<(T, String)> {
+    let text = match source.read(path) {
+        Ok(text) => text,
+        Err(err) => {
+            errors.push_plain(path, format!("cannot read the file: {err}"));
+            return None;
+        }
+    };
+    match toml::from_str::<T>(&text) {
+        Ok(value) => Some((value, text)),
+        Err(err) => {
+            let offset = err.span().map_or(0, |span| span.start);
+            errors.push_at(path, &text, offset, err.message().trim().to_string());
+            None
+        }
+    }
+}
