@@ -1,4 +1,4 @@
-//! Where a library's files come from, reading one of them, and the list of mistakes found.
+//! Where a library's files come from, and the list of mistakes found in them.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -102,26 +102,3 @@ impl fmt::Display for ContentErrors {
 }
 
 impl std::error::Error for ContentErrors {}
-
-/// Reads and parses one file, recording a located error on failure.
-pub(super) fn parse_file<T: serde::de::DeserializeOwned>(
-    source: &ContentSource,
-    path: &Path,
-    errors: &mut ContentErrors,
-) -> Option<(T, String)> {
-    let text = match source.read(path) {
-        Ok(text) => text,
-        Err(err) => {
-            errors.push_plain(path, format!("cannot read the file: {err}"));
-            return None;
-        }
-    };
-    match toml::from_str::<T>(&text) {
-        Ok(value) => Some((value, text)),
-        Err(err) => {
-            let offset = err.span().map_or(0, |span| span.start);
-            errors.push_at(path, &text, offset, err.message().trim().to_string());
-            None
-        }
-    }
-}

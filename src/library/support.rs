@@ -5,10 +5,8 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::files::{parse_file, ContentErrors, ContentSource, Text};
-use super::validate::{
-    check_sourced_entry, check_text, check_url, table_headers, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS,
-};
+use super::files::{ContentErrors, ContentSource, Text};
+use super::validate::{FileChecker, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS};
 use crate::domain::content::{Concern, SupportLine};
 
 #[derive(Deserialize)]
@@ -42,36 +40,30 @@ pub(super) fn load_support(
     path: &Path,
     errors: &mut ContentErrors,
 ) -> (Vec<SupportLine>, Vec<Concern>) {
-    let Some((raw, text)) = parse_file::<RawSupport>(source, path, errors) else {
+    let Some((raw, mut file)) = FileChecker::open::<RawSupport>(source, path, errors) else {
         return (Vec::new(), Vec::new());
     };
     if raw.lines.is_empty() {
-        errors.push_plain(
-            path,
-            "no support lines: add at least one [[line]]".to_string(),
-        );
+        file.error("no support lines: add at least one [[line]]".to_string());
     }
-    let line_headers = table_headers(&text, "line");
+    let line_headers = file.table_headers("line");
     let mut lines = Vec::new();
     for (index, line) in raw.lines.into_iter().enumerate() {
-        let before = errors.0.len();
-        check_text("name", &line.name, MAX_TITLE_CHARS, path, &text, errors);
-        check_text("how", &line.how, MAX_TITLE_CHARS, path, &text, errors);
-        check_text("when", &line.when, MAX_SUMMARY_CHARS, path, &text, errors);
-        if let Some(url) = &line.url {
-            check_url(url, path, &text, errors);
-        }
-        let what = format!("support line \"{}\"", line.name.get_ref());
-        let nations = check_sourced_entry(
-            &what,
-            line_headers.get(index).copied(),
-            line.name.span().start,
-            line.nations.as_ref(),
-            path,
-            &text,
-            errors,
-        );
-        if errors.0.len() == before {
+        let nations = file.entry(|file| {
+            file.text("name", &line.name, MAX_TITLE_CHARS);
+            file.text("how", &line.how, MAX_TITLE_CHARS);
+            file.text("when", &line.when, MAX_SUMMARY_CHARS);
+            if let Some(url) = &line.url {
+                file.url(url);
+            }
+            file.sourced_entry(
+                &format!("support line \"{}\"", line.name.get_ref()),
+                line_headers.get(index).copied(),
+                line.name.span().start,
+                line.nations.as_ref(),
+            )
+        });
+        if let Some(nations) = nations {
             lines.push(SupportLine {
                 name: line.name.into_inner(),
                 how: line.how.into_inner(),
@@ -81,28 +73,19 @@ pub(super) fn load_support(
             });
         }
     }
-    let concern_headers = table_headers(&text, "concern");
+    let concern_headers = file.table_headers("concern");
     let mut concerns = Vec::new();
     for (index, concern) in raw.concerns.into_iter().enumerate() {
-        let before = errors.0.len();
-        check_text(
-            "concern text",
-            &concern.text,
-            MAX_SUMMARY_CHARS,
-            path,
-            &text,
-            errors,
-        );
-        let nations = check_sourced_entry(
-            "a [[concern]]",
-            concern_headers.get(index).copied(),
-            concern.text.span().start,
-            concern.nations.as_ref(),
-            path,
-            &text,
-            errors,
-        );
-        if errors.0.len() == before {
+        let nations = file.entry(|file| {
+            file.text("concern text", &concern.text, MAX_SUMMARY_CHARS);
+            file.sourced_entry(
+                "a [[concern]]",
+                concern_headers.get(index).copied(),
+                concern.text.span().start,
+                concern.nations.as_ref(),
+            )
+        });
+        if let Some(nations) = nations {
             concerns.push(Concern {
                 text: concern.text.into_inner(),
                 nations,

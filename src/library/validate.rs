@@ -1,12 +1,14 @@
-//! The checks every library file shares: text a facilitator wrote, links, ids, and the nations
-//! and sources of support details.
+//! Checking one library file: every mistake goes on one list at the exact place it was written,
+//! and an entry with a mistake stays out of the library. The checks every kind of file shares
+//! are here: text a facilitator wrote, links, ids, and the nations and sources of support details.
 
 use std::path::Path;
 
+use serde::de::DeserializeOwned;
 use toml::Spanned;
 
-use super::files::{ContentErrors, Text};
-use crate::domain::content::Nation;
+use super::files::{ContentErrors, ContentSource, Text};
+use crate::domain::content::{ContentError, Location, Nation};
 
 /// Limits on what facilitators write, chosen so every card stays readable on a phone and well
 /// inside Discord's own limits.
@@ -20,34 +22,181 @@ pub const MAX_URL_CHARS: usize = 512;
 /// The tag for a support line or concern route that serves all four nations.
 pub const UK_WIDE: &str = "uk-wide";
 
-/// Checks a piece of facilitator-written text: not blank, not too long, and free of mentions.
-pub(super) fn check_text(
-    what: &str,
-    value: &Text,
-    max_chars: usize,
-    path: &Path,
-    text: &str,
-    errors: &mut ContentErrors,
-) {
-    let chars = value.get_ref().chars().count();
-    if value.get_ref().trim().is_empty() {
-        errors.push_at(path, text, value.span().start, format!("{what} is empty"));
-    } else if chars > max_chars {
-        errors.push_at(
-            path,
-            text,
-            value.span().start,
-            format!("{what} is {chars} characters long; the limit is {max_chars}"),
-        );
+/// One file being checked: its text, to place each mistake, and the list mistakes go on.
+pub(super) struct FileChecker<'a> {
+    path: &'a Path,
+    text: String,
+    errors: &'a mut ContentErrors,
+}
+
+impl<'a> FileChecker<'a> {
+    /// Reads and parses one file, or records why it could not be and gives `None`.
+    pub(super) fn open<T: DeserializeOwned>(
+        source: &ContentSource,
+        path: &'a Path,
+        errors: &'a mut ContentErrors,
+    ) -> Option<(T, FileChecker<'a>)> {
+        let text = match source.read(path) {
+            Ok(text) => text,
+            Err(err) => {
+                errors.push_plain(path, format!("cannot read the file: {err}"));
+                return None;
+            }
+        };
+        match toml::from_str::<T>(&text) {
+            Ok(value) => Some((value, FileChecker { path, text, errors })),
+            Err(err) => {
+                let offset = err.span().map_or(0, |span| span.start);
+                errors.push_at(path, &text, offset, err.message().trim().to_string());
+                None
+            }
+        }
     }
-    if value.get_ref().contains('@') {
-        errors.push_at(
-            path,
-            text,
-            value.span().start,
-            format!("{what} contains '@', which Discord could turn into a mention"),
-        );
+
+    /// Runs the checks of one entry, and gives back what they worked out only when they found
+    /// no mistake, so a half-valid entry never reaches the cards.
+    pub(super) fn entry<T>(&mut self, check: impl FnOnce(&mut Self) -> T) -> Option<T> {
+        let before = self.errors.0.len();
+        let checked = check(self);
+        (self.errors.0.len() == before).then_some(checked)
     }
+
+    /// A mistake in the file as a whole.
+    pub(super) fn error(&mut self, message: String) {
+        self.errors.push_plain(self.path, message);
+    }
+
+    /// A mistake at byte `offset` of the file.
+    pub(super) fn error_at(&mut self, offset: usize, message: String) {
+        self.errors.push_at(self.path, &self.text, offset, message);
+    }
+
+    /// Something worth a facilitator's look at byte `offset`, which does not stop the library
+    /// loading.
+    pub(super) fn warning_at(&self, offset: usize, message: String) -> ContentError {
+        ContentError {
+            file: self.path.to_path_buf(),
+            location: Some(Location::from_offset(self.path, &self.text, offset)),
+            message,
+        }
+    }
+
+    /// Checks a piece of facilitator-written text: not blank, not too long, and free of
+    /// mentions.
+    pub(super) fn text(&mut self, what: &str, value: &Text, max_chars: usize) {
+        let at = value.span().start;
+        let chars = value.get_ref().chars().count();
+        if value.get_ref().trim().is_empty() {
+            self.error_at(at, format!("{what} is empty"));
+        } else if chars > max_chars {
+            self.error_at(
+                at,
+                format!("{what} is {chars} characters long; the limit is {max_chars}"),
+            );
+        }
+        if value.get_ref().contains('@') {
+            self.error_at(
+                at,
+                format!("{what} contains '@', which Discord could turn into a mention"),
+            );
+        }
+    }
+
+    pub(super) fn url(&mut self, value: &Text) {
+        if let Err(message) = validate_url(value.get_ref()) {
+            self.error_at(value.span().start, message);
+        }
+    }
+
+    /// The byte offsets of each `[[table]]` header, in file order, so each entry can be matched
+    /// with the comment written above it.
+    pub(super) fn table_headers(&self, table: &str) -> Vec<usize> {
+        let header = format!("[[{table}]]");
+        let mut offsets = Vec::new();
+        let mut offset = 0;
+        for line in self.text.split_inclusive('\n') {
+            if line.trim() == header {
+                offsets.push(offset + (line.len() - line.trim_start().len()));
+            }
+            offset += line.len();
+        }
+        offsets
+    }
+
+    /// The nations a `[[line]]` or `[[concern]]` serves, after checking it has a source comment.
+    /// `header` is where its `[[...]]` header is, from `table_headers`; `fallback` is used when
+    /// the header could not be found (a table written inline).
+    pub(super) fn sourced_entry(
+        &mut self,
+        what: &str,
+        header: Option<usize>,
+        fallback: usize,
+        nations: Option<&Spanned<Vec<Text>>>,
+    ) -> Vec<Nation> {
+        let header = header.unwrap_or(fallback);
+        let nations = self.nations(what, header, nations);
+        if !has_source_comment(&self.text, header) {
+            self.error_at(
+                header,
+                format!("{what} has no `# Source: ...` comment directly above it: say where its details were checked"),
+            );
+        }
+        nations
+    }
+
+    /// Reads a `nations = [...]` list, where `uk-wide` stands for all four nations.
+    fn nations(
+        &mut self,
+        what: &str,
+        header: usize,
+        nations: Option<&Spanned<Vec<Text>>>,
+    ) -> Vec<Nation> {
+        let known = format!("{}, {UK_WIDE}", Nation::ALL.map(Nation::slug).join(", "));
+        let Some(nations) = nations else {
+            self.error_at(
+                header,
+                format!("{what} has no `nations`: say where it serves, such as nations = [\"{UK_WIDE}\"] (known: {known})"),
+            );
+            return Vec::new();
+        };
+        if nations.get_ref().is_empty() {
+            self.error_at(
+                nations.span().start,
+                format!("{what} needs at least one nation (known: {known})"),
+            );
+        }
+        let mut parsed = Vec::new();
+        for nation in nations.get_ref() {
+            if nation.get_ref() == UK_WIDE {
+                parsed.extend(Nation::ALL);
+            } else if let Some(known) = Nation::from_slug(nation.get_ref()) {
+                parsed.push(known);
+            } else {
+                self.error_at(
+                    nation.span().start,
+                    format!("unknown nation \"{}\"; known: {known}", nation.get_ref()),
+                );
+            }
+        }
+        parsed.sort();
+        parsed.dedup();
+        parsed
+    }
+}
+
+/// Whether the comment block directly above `offset` names a source. Facts people may act on in
+/// a hard moment must say where they came from, so they can be checked again.
+fn has_source_comment(text: &str, offset: usize) -> bool {
+    text[..offset]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .take_while(|line| line.starts_with('#'))
+        .any(|line| {
+            line.trim_start_matches('#')
+                .trim_start()
+                .starts_with("Source:")
+        })
 }
 
 /// An http(s) URL that fits a Discord link button.
@@ -71,119 +220,11 @@ pub fn validate_url(url: &str) -> Result<(), String> {
     Ok(())
 }
 
-pub(super) fn check_url(value: &Text, path: &Path, text: &str, errors: &mut ContentErrors) {
-    if let Err(message) = validate_url(value.get_ref()) {
-        errors.push_at(path, text, value.span().start, message);
-    }
-}
-
 pub(super) fn is_slug(value: &str) -> bool {
     !value.is_empty()
         && value
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-}
-
-/// Reads a `nations = [...]` list, where `uk-wide` stands for all four nations.
-pub(super) fn parse_nations(
-    what: &str,
-    header: usize,
-    nations: Option<&Spanned<Vec<Text>>>,
-    path: &Path,
-    text: &str,
-    errors: &mut ContentErrors,
-) -> Vec<Nation> {
-    let known = format!("{}, {UK_WIDE}", Nation::ALL.map(Nation::slug).join(", "));
-    let Some(nations) = nations else {
-        errors.push_at(
-            path,
-            text,
-            header,
-            format!("{what} has no `nations`: say where it serves, such as nations = [\"{UK_WIDE}\"] (known: {known})"),
-        );
-        return Vec::new();
-    };
-    if nations.get_ref().is_empty() {
-        errors.push_at(
-            path,
-            text,
-            nations.span().start,
-            format!("{what} needs at least one nation (known: {known})"),
-        );
-    }
-    let mut parsed = Vec::new();
-    for nation in nations.get_ref() {
-        if nation.get_ref() == UK_WIDE {
-            parsed.extend(Nation::ALL);
-        } else if let Some(known) = Nation::from_slug(nation.get_ref()) {
-            parsed.push(known);
-        } else {
-            errors.push_at(
-                path,
-                text,
-                nation.span().start,
-                format!("unknown nation \"{}\"; known: {known}", nation.get_ref()),
-            );
-        }
-    }
-    parsed.sort();
-    parsed.dedup();
-    parsed
-}
-
-/// The byte offsets of each `[[table]]` header in `text`, in file order, so each entry can be
-/// matched with the comment written above it.
-pub(super) fn table_headers(text: &str, table: &str) -> Vec<usize> {
-    let header = format!("[[{table}]]");
-    let mut offsets = Vec::new();
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        if line.trim() == header {
-            offsets.push(offset + (line.len() - line.trim_start().len()));
-        }
-        offset += line.len();
-    }
-    offsets
-}
-
-/// Whether the comment block directly above `offset` names a source. Facts people may act on in
-/// a hard moment must say where they came from, so they can be checked again.
-pub(super) fn has_source_comment(text: &str, offset: usize) -> bool {
-    text[..offset]
-        .lines()
-        .rev()
-        .map(str::trim)
-        .take_while(|line| line.starts_with('#'))
-        .any(|line| {
-            line.trim_start_matches('#')
-                .trim_start()
-                .starts_with("Source:")
-        })
-}
-
-/// The nations a `[[line]]` or `[[concern]]` serves, after checking it has a source comment.
-/// `header` is where its `[[...]]` header is, from `table_headers`; `fallback` is used when the
-/// header could not be found (a table written inline).
-pub(super) fn check_sourced_entry(
-    what: &str,
-    header: Option<usize>,
-    fallback: usize,
-    nations: Option<&Spanned<Vec<Text>>>,
-    path: &Path,
-    text: &str,
-    errors: &mut ContentErrors,
-) -> Vec<Nation> {
-    let header = header.unwrap_or(fallback);
-    let nations = parse_nations(what, header, nations, path, text, errors);
-    if !has_source_comment(text, header) {
-        errors.push_at(
-            path,
-            text,
-            header,
-            format!("{what} has no `# Source: ...` comment directly above it: say where its details were checked"),
-        );
-    }
-    nations
 }
 
 #[cfg(test)]
