@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde::de::DeserializeOwned;
 use toml::Spanned;
+use url::Url;
 
 use super::files::{ContentErrors, ContentSource, Text};
 use crate::domain::content::{ContentError, Location, Nation};
@@ -199,17 +200,30 @@ fn has_source_comment(text: &str, offset: usize) -> bool {
         })
 }
 
-/// An http(s) URL that fits a Discord link button.
+/// An http(s) link to a host with a dot in its name, short enough for a Discord link button. The
+/// host is the one the `url` crate reads, as a browser would: in `https://www.nhs.uk@localhost`
+/// it is `localhost`, and everything before the `@` is a user name.
 pub fn validate_url(url: &str) -> Result<(), String> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| format!("\"{url}\" is not an http(s) link"))?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if host.is_empty() || !host.contains('.') {
+    // The written prefix, not the parsed scheme: `check --links` finds links by it, and the
+    // parser would also take `HTTPS:example.org`.
+    if !url.starts_with("https://") && !url.starts_with("http://") {
+        return Err(format!("\"{url}\" is not an http(s) link"));
+    }
+    let has_space = url.chars().any(|c| c.is_whitespace() || c.is_control());
+    let host = match Url::parse(url) {
+        Ok(parsed) => parsed.host_str().map(str::to_string),
+        // The parser refuses a space in the host; the space is the mistake to name.
+        Err(_) if has_space => return Err(format!("\"{url}\" contains spaces")),
+        Err(url::ParseError::InvalidPort) => {
+            return Err(format!("\"{url}\" has an invalid port number"));
+        }
+        Err(_) => None,
+    };
+    if !host.is_some_and(|host| host.contains('.')) {
         return Err(format!("\"{url}\" has no valid host name"));
     }
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    // Checked on the text as written: the parser quietly drops tabs and line breaks.
+    if has_space {
         return Err(format!("\"{url}\" contains spaces"));
     }
     if url.chars().count() > MAX_URL_CHARS {
@@ -240,5 +254,81 @@ mod tests {
         assert!(validate_url("https://localhost/x").is_err());
         assert!(validate_url("https://example.org/a b").is_err());
         assert!(validate_url(&format!("https://example.org/{}", "a".repeat(600))).is_err());
+    }
+
+    /// Asserts each of `urls` is refused with the message that quotes it and says `why`.
+    fn refused(urls: &[&str], why: &str) {
+        for url in urls {
+            assert_eq!(validate_url(url), Err(format!("\"{url}\" {why}")));
+        }
+    }
+
+    #[test]
+    fn the_host_is_after_any_user_name() {
+        refused(
+            &[
+                "https://www.nhs.uk@localhost/x",
+                "https://user@host",
+                "https://user:pass.word@intranet/",
+            ],
+            "has no valid host name",
+        );
+        assert_eq!(validate_url("https://user@www.nhs.uk/x"), Ok(()));
+        assert_eq!(validate_url("https://www.nhs.uk/people/@someone"), Ok(()));
+    }
+
+    #[test]
+    fn only_links_written_as_http_or_https_count() {
+        refused(
+            &[
+                "ftp://example.org",
+                "www.nhs.uk",
+                "HTTPS://www.nhs.uk",
+                "https:www.nhs.uk",
+                "",
+            ],
+            "is not an http(s) link",
+        );
+    }
+
+    #[test]
+    fn a_host_needs_a_dot_and_a_valid_port() {
+        refused(
+            &[
+                "https://",
+                "https://localhost/x",
+                "https:///x",
+                "https://[::1]/x",
+            ],
+            "has no valid host name",
+        );
+        refused(&["https://www.nhs.uk:port/x"], "has an invalid port number");
+        assert_eq!(validate_url("https://www.nhs.uk:8443/x"), Ok(()));
+    }
+
+    #[test]
+    fn spaces_are_refused_wherever_they_are() {
+        refused(
+            &[
+                "https://example.org/a b",
+                "https://exa mple.org/",
+                "https://example.org/\tx",
+                "https://example.org/x\n",
+            ],
+            "contains spaces",
+        );
+    }
+
+    #[test]
+    fn a_link_fits_a_discord_button() {
+        let fits = format!("https://example.org/{}", "a".repeat(MAX_URL_CHARS - 20));
+        assert_eq!(fits.chars().count(), MAX_URL_CHARS);
+        assert_eq!(validate_url(&fits), Ok(()));
+        assert_eq!(
+            validate_url(&format!("{fits}a")),
+            Err(format!(
+                "the link is longer than Discord's {MAX_URL_CHARS} characters"
+            ))
+        );
     }
 }
