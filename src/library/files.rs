@@ -11,6 +11,9 @@ use crate::domain::content::{ContentError, Location};
 /// A string from a file, with where it was written.
 pub(super) type Text = Spanned<String>;
 
+/// The folder in the source tree that the built-in library is compiled from.
+const BUILT_IN_FOLDER: &str = "prompts";
+
 /// Where a library's files come from: an organisation's own folder, or the library built in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ContentSource {
@@ -19,11 +22,12 @@ pub enum ContentSource {
 }
 
 impl ContentSource {
-    /// The folder that file names are shown in; `built-in` stands for the binary itself.
+    /// The folder that file names are shown in. The built-in files are named as they are in the
+    /// source tree, so a mistake or a dead link points at the file a facilitator edits.
     pub(super) fn base(&self) -> PathBuf {
         match self {
             ContentSource::Dir(dir) => dir.clone(),
-            ContentSource::BuiltIn => PathBuf::from("built-in"),
+            ContentSource::BuiltIn => PathBuf::from(BUILT_IN_FOLDER),
         }
     }
 
@@ -102,3 +106,22 @@ impl fmt::Display for ContentErrors {
 }
 
 impl std::error::Error for ContentErrors {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_files_are_named_as_the_files_a_facilitator_edits() {
+        let source = ContentSource::BuiltIn;
+        let files = source.files().expect("built in");
+        assert_eq!(files.len(), built_in::FILES.len());
+        assert!(
+            files.iter().all(|file| file.starts_with("prompts")),
+            "{files:?}"
+        );
+        let support = Path::new("prompts/support.toml");
+        assert!(files.iter().any(|file| file == support), "{files:?}");
+        assert!(source.read(support).expect("read").contains("[[line]]"));
+    }
+}
