@@ -103,10 +103,7 @@ mod tests {
     use super::*;
 
     fn shipped() -> Library {
-        crate::library::load(&crate::library::ContentSource::Dir(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts"),
-        ))
-        .expect("shipped content")
+        crate::library::built_in().expect("shipped content")
     }
 
     #[test]

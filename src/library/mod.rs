@@ -168,10 +168,7 @@ mod tests {
     }
 
     fn shipped() -> Library {
-        load(&ContentSource::Dir(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts"),
-        ))
-        .expect("shipped content is valid")
+        built_in().expect("shipped content is valid")
     }
 
     #[test]

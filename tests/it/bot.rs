@@ -31,10 +31,7 @@ pub fn repo() -> PathBuf {
 }
 
 pub fn shipped_library() -> Library {
-    careprompt::library::load(&careprompt::library::ContentSource::Dir(
-        repo().join("prompts"),
-    ))
-    .expect("shipped content loads")
+    careprompt::library::built_in().expect("shipped content loads")
 }
 
 /// A bot running in this process against `fake`.

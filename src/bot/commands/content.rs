@@ -129,10 +129,7 @@ mod tests {
     use crate::domain::content::Library;
 
     fn library() -> Library {
-        crate::library::load(&crate::library::ContentSource::Dir(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts"),
-        ))
-        .expect("shipped")
+        crate::library::built_in().expect("shipped")
     }
 
     #[test]
