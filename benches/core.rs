@@ -9,13 +9,13 @@ use std::time::{Duration, Instant};
 use careprompt::check::check_cards;
 use careprompt::discord::cards;
 use careprompt::discord::limits::check_message;
-use careprompt::domain::content::Library;
 use careprompt::domain::content::DNA_OF_CARE_URL;
 use careprompt::domain::planning::{plan, PreviewRequest};
 use careprompt::domain::rotation::Pick;
 use careprompt::domain::rotation::{next_post, RotationState};
 use careprompt::domain::schedule::{parse_timezone, Schedule};
 use careprompt::domain::settings::ScheduleSettings;
+use careprompt::library::ContentSource;
 use careprompt::store::{Claim, ClaimOutcome, DeliveryKind, DuePick, NewSchedule, Store};
 
 /// Runs `work` repeatedly for about `budget` and prints the time per run.
@@ -42,7 +42,8 @@ fn measure(name: &str, full: bool, mut work: impl FnMut()) {
 fn main() {
     let full = std::env::args().any(|arg| arg == "--bench");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts");
-    let library = Library::load(&dir).expect("shipped content loads");
+    let library =
+        careprompt::library::load(&ContentSource::Dir(dir.clone())).expect("shipped content loads");
     let tz = parse_timezone("Europe/London").expect("zone");
     let weekly = Schedule::parse("0 9 * * MON", tz).expect("schedule");
     let weekly_settings =
@@ -53,7 +54,7 @@ fn main() {
         .to_utc();
 
     measure("load and validate prompts/", full, || {
-        black_box(Library::load(&dir).expect("loads"));
+        black_box(careprompt::library::load(&ContentSource::Dir(dir.clone())).expect("loads"));
     });
     measure("parse a crontab line", full, || {
         black_box(Schedule::parse("30 8 * * 1-5", tz).expect("parses"));

@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::content::{validate_url, ContentSource, Location, Nation};
+use crate::domain::content::{Location, Nation};
 use crate::domain::settings::{ScheduleSettings, SettingsError};
+use crate::library::{validate_url, ContentSource};
 
 mod locate;
 mod settings;

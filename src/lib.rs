@@ -2,6 +2,7 @@
 //!
 //! Layers, from the bottom; no layer imports one above it (`tests/it/layers.rs` checks):
 //! - `domain`: pure logic (content, crontab schedules, bank holidays, rotation, planning).
+//! - `library`: reading the content library's files, built in or from a folder, and checking them.
 //! - `config`, `clock`, `error`, `telemetry`: settings and cross-cutting plumbing.
 //! - `store`: everything careprompt keeps, on SQLite or PostgreSQL.
 //! - `discord`: talking to Discord's REST API, and the messages (cards) careprompt sends.
@@ -12,6 +13,8 @@
 //! - `check`, `links` and `cli`: the command-line entry points.
 
 pub mod domain;
+
+pub mod library;
 
 pub mod clock;
 pub mod config;

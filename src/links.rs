@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::LoadedConfig;
-use crate::domain::content::ContentSource;
+use crate::library::ContentSource;
 
 /// How many links are fetched at once: enough to finish in seconds, few enough not to look like
 /// an attack on a small charity's web server.

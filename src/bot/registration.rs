@@ -102,8 +102,7 @@ mod tests {
     use super::*;
 
     fn shipped() -> Library {
-        Library::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts"))
-            .expect("shipped content")
+        crate::library::built_in().expect("shipped content")
     }
 
     #[test]

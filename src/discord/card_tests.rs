@@ -4,8 +4,7 @@ use super::cards::*;
 use crate::domain::content::{Library, Nation, DNA_OF_CARE_URL};
 
 fn shipped() -> Library {
-    Library::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts"))
-        .expect("shipped")
+    crate::library::built_in().expect("shipped")
 }
 
 fn text(card: &Card) -> String {

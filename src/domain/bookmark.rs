@@ -82,13 +82,10 @@ pub fn snapshot(library: &Library, kind: BookmarkKind, item_id: &str) -> Option<
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
 
     fn shipped() -> Library {
-        Library::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts"))
-            .expect("shipped content is valid")
+        crate::library::built_in().expect("shipped content is valid")
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Pure logic with no I/O: the content library and what a bookmark keeps of it, crontab
+//! Pure logic with no I/O: the content model and what a bookmark keeps of it, crontab
 //! schedules, bank holidays, the rotation of themes and prompts, planning which post goes out
 //! when, and which servers a shard owns.
 

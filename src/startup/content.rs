@@ -16,7 +16,7 @@ pub struct Loaded {
 /// against it, and applies the organisation's own pack links and nation. Every problem is
 /// returned, one per line.
 pub fn load_content(loaded: &LoadedConfig) -> Result<Loaded, Vec<String>> {
-    let mut library = Library::load_from(&loaded.config.content.source())
+    let mut library = crate::library::load(&loaded.config.content.source())
         .map_err(|errors| errors.0.iter().map(ToString::to_string).collect::<Vec<_>>())?;
     let slugs: Vec<&str> = library
         .themes

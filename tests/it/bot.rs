@@ -30,7 +30,7 @@ pub fn repo() -> PathBuf {
 }
 
 pub fn shipped_library() -> Library {
-    Library::load(&repo().join("prompts")).expect("shipped content loads")
+    careprompt::library::built_in().expect("shipped content loads")
 }
 
 /// A bot running in this process against `fake`.

@@ -129,8 +129,7 @@ mod tests {
     use crate::domain::content::Library;
 
     fn library() -> Library {
-        Library::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts"))
-            .expect("shipped")
+        crate::library::built_in().expect("shipped")
     }
 
     #[test]

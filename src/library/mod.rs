@@ -1,0 +1,385 @@
+//! The theme library in `prompts/`: reading its files, from a folder or as built into the binary,
+//! and validation that points at the exact place of every mistake so a facilitator can fix it
+//! without reading Rust.
+
+mod built_in;
+mod files;
+mod stories;
+mod support;
+mod themes;
+mod validate;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+pub use files::{ContentErrors, ContentSource};
+pub use validate::validate_url;
+
+use crate::domain::content::{Library, Nation, CONCERN_THEMES};
+use stories::load_stories;
+use support::load_support;
+use themes::load_theme;
+
+pub const STORIES_FILE: &str = "stories.toml";
+pub const SUPPORT_FILE: &str = "support.toml";
+
+/// The library shipped in `prompts/`, as built into the binary.
+pub fn built_in() -> Result<Library, ContentErrors> {
+    load(&ContentSource::BuiltIn)
+}
+
+/// Loads and validates every file of `source`, reporting all mistakes at once.
+pub fn load(source: &ContentSource) -> Result<Library, ContentErrors> {
+    let mut errors = ContentErrors::default();
+    let base = source.base();
+    let dir = base.as_path();
+    let entries = match source.files() {
+        Ok(entries) => entries,
+        Err(err) => {
+            errors.push_plain(dir, format!("cannot read the content folder: {err}"));
+            return Err(errors);
+        }
+    };
+    let mut theme_files: Vec<PathBuf> = entries
+        .into_iter()
+        .filter(|path| {
+            let name = path.file_name().and_then(|name| name.to_str());
+            name != Some(STORIES_FILE) && name != Some(SUPPORT_FILE)
+        })
+        .collect();
+    theme_files.sort();
+
+    let mut themes = Vec::new();
+    let mut warnings = Vec::new();
+    let mut seen_prompt_ids: HashMap<String, String> = HashMap::new();
+    let mut seen_orders: HashMap<u32, String> = HashMap::new();
+    for path in &theme_files {
+        if let Some(theme) = load_theme(
+            source,
+            path,
+            &mut seen_prompt_ids,
+            &mut seen_orders,
+            &mut errors,
+            &mut warnings,
+        ) {
+            themes.push(theme);
+        }
+    }
+    if theme_files.is_empty() {
+        errors.push_plain(dir, "no theme files (*.toml) found".to_string());
+    }
+    themes.sort_by_key(|theme| theme.order);
+    if !themes.is_empty() && !themes.iter().any(|theme| theme.in_rotation) {
+        errors.push_plain(
+            dir,
+            "no theme has `in_rotation = true`, so scheduled posts would have nothing to say"
+                .to_string(),
+        );
+    }
+
+    // File names, not loaded themes: a mistake inside a theme file must not also make every
+    // story of that theme look wrong.
+    let known_slugs: Vec<String> = theme_files
+        .iter()
+        .filter_map(|path| {
+            path.file_stem()
+                .and_then(|stem| stem.to_str())
+                .map(str::to_string)
+        })
+        .collect();
+    let stories = load_stories(source, &dir.join(STORIES_FILE), &known_slugs, &mut errors);
+    let support_path = dir.join(SUPPORT_FILE);
+    let before_support = errors.0.len();
+    let (support_lines, concerns) = load_support(source, &support_path, &mut errors);
+    // A card about bullying without somewhere safe to turn would do harm, so a library with
+    // such a theme must say where to raise a concern in every nation.
+    if known_slugs
+        .iter()
+        .any(|slug| CONCERN_THEMES.contains(&slug.as_str()))
+        && errors.0.len() == before_support
+    {
+        for nation in Nation::ALL {
+            if !concerns
+                .iter()
+                .any(|concern| concern.nations.contains(&nation))
+            {
+                errors.push_plain(
+                    &support_path,
+                    format!("no [[concern]] serves {nation}: the bullying and harassment cards need somewhere to raise a concern in every nation"),
+                );
+            }
+        }
+    }
+
+    if errors.is_empty() {
+        let mut library = Library {
+            themes,
+            stories,
+            support_lines,
+            concerns,
+            nation: Nation::default(),
+            warnings,
+        };
+        library.set_nation(Nation::default());
+        Ok(library)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::themes::comparable;
+    use super::*;
+    use crate::domain::content::SHIPPED_THEMES;
+
+    #[test]
+    fn the_built_in_library_is_every_shipped_file_and_loads_like_the_folder() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts");
+        let on_disk: Vec<String> = ContentSource::Dir(dir.clone())
+            .files()
+            .expect("prompts/")
+            .iter()
+            .filter_map(|path| path.file_name()?.to_str().map(str::to_string))
+            .collect();
+        let compiled_in: Vec<&str> = built_in::FILES.iter().map(|(name, _)| *name).collect();
+        assert_eq!(
+            on_disk, compiled_in,
+            "a file added to prompts/ must be built in too"
+        );
+        let from_dir = load(&ContentSource::Dir(dir.clone())).expect("folder");
+        let embedded = built_in().expect("built in");
+        assert_eq!(embedded.themes.len(), from_dir.themes.len());
+        assert_eq!(embedded.stories.len(), from_dir.stories.len());
+        assert_eq!(
+            embedded
+                .themes
+                .iter()
+                .map(|theme| theme.prompts.len())
+                .sum::<usize>(),
+            from_dir
+                .themes
+                .iter()
+                .map(|theme| theme.prompts.len())
+                .sum::<usize>()
+        );
+    }
+
+    fn shipped() -> Library {
+        built_in().expect("shipped content is valid")
+    }
+
+    #[test]
+    fn shipped_library_loads_with_the_seven_themes_in_order() {
+        let library = shipped();
+        let slugs: Vec<&str> = library
+            .themes
+            .iter()
+            .map(|theme| theme.slug.as_str())
+            .collect();
+        assert_eq!(slugs, SHIPPED_THEMES);
+        assert_eq!(library.rotation(false).len(), 6);
+        let bullying = library.theme("bullying-and-harassment").expect("theme");
+        assert!(!bullying.in_rotation && bullying.presentation_url.is_none());
+        for theme in &library.themes {
+            assert!(
+                theme.prompts.len() >= 15,
+                "{} has {} prompts",
+                theme.slug,
+                theme.prompts.len()
+            );
+            for prompt in &theme.prompts {
+                assert!(prompt.text.contains('?'), "{} is not a question", prompt.id);
+            }
+        }
+        assert!(library.stories.len() >= 9);
+        assert!(library
+            .support_lines
+            .iter()
+            .any(|line| line.how.contains("116 123")));
+        assert_eq!(library.warnings, [], "no near-duplicate prompts ship");
+    }
+
+    #[test]
+    fn shipped_prompts_avoid_words_that_talk_down_at_4am() {
+        for theme in &shipped().themes {
+            for prompt in &theme.prompts {
+                let words: Vec<String> = comparable(&prompt.text)
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect();
+                for word in ["just", "simply"] {
+                    assert!(
+                        !words.iter().any(|w| w == word),
+                        "{} says \"{word}\"",
+                        prompt.id
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_nation_gets_its_own_lines_and_the_uk_wide_ones() {
+        let library = shipped();
+        let names = |nation| -> Vec<String> {
+            library
+                .support_lines_for(nation)
+                .into_iter()
+                .map(|line| line.name)
+                .collect()
+        };
+        for nation in Nation::ALL {
+            let names = names(nation);
+            for uk_wide in ["Samaritans", "Shout", "Emergency"] {
+                assert!(
+                    names.iter().any(|name| name == uk_wide),
+                    "{nation}: {names:?}"
+                );
+            }
+        }
+        let practitioner = |nation| {
+            names(nation)
+                .iter()
+                .any(|name| name.contains("Practitioner Health"))
+        };
+        assert!(practitioner(Nation::England));
+        for nation in [Nation::Wales, Nation::Scotland, Nation::NorthernIreland] {
+            assert!(
+                !practitioner(nation),
+                "Practitioner Health serves England only"
+            );
+        }
+        assert!(names(Nation::Wales).contains(&"Health for Health Professionals Wales".to_string()));
+        assert!(names(Nation::Scotland).contains(&"Breathing Space".to_string()));
+        assert!(names(Nation::NorthernIreland).contains(&"Lifeline".to_string()));
+    }
+
+    #[test]
+    fn the_bullying_theme_says_where_to_raise_a_concern_in_the_chosen_nation() {
+        let mut library = shipped();
+        let concern = |library: &Library| {
+            library
+                .theme("bullying-and-harassment")
+                .and_then(|theme| theme.concern.clone())
+                .expect("a concern part")
+        };
+        let expected = [
+            (Nation::England, "Freedom to Speak Up Guardian", "Acas"),
+            (Nation::Wales, "Speaking Up Safely", "Acas"),
+            (Nation::Scotland, "Bullying and Harassment Policy", "Acas"),
+            (
+                Nation::NorthernIreland,
+                "raising a concern policy",
+                "Labour Relations Agency",
+            ),
+        ];
+        for (nation, route, adviser) in expected {
+            library.set_nation(nation);
+            let text = concern(&library);
+            assert!(
+                text.contains(route) && text.contains(adviser),
+                "{nation}: {text}"
+            );
+            assert!(text.contains("trade union rep"), "{nation}: {text}");
+        }
+        library.set_nation(Nation::NorthernIreland);
+        assert!(
+            !concern(&library).contains("Acas"),
+            "Acas does not cover Northern Ireland"
+        );
+        assert!(library
+            .theme("compassion")
+            .is_some_and(|theme| theme.concern.is_none()));
+    }
+
+    /// A scratch library: the shipped one with `support.toml` and any theme file replaced.
+    fn scratch(name: &str, files: &[(&str, &str)]) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("careprompt-content-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts");
+        for entry in std::fs::read_dir(&shipped).expect("prompts") {
+            let path = entry.expect("entry").path();
+            std::fs::copy(&path, dir.join(path.file_name().expect("name"))).expect("copy");
+        }
+        for (file, text) in files {
+            std::fs::write(dir.join(file), text).expect("write");
+        }
+        dir
+    }
+
+    const CONCERNS: &str =
+        "# Source: test\n[[concern]]\ntext = \"Talk to someone.\"\nnations = [\"uk-wide\"]\n";
+
+    #[test]
+    fn a_support_line_needs_nations_and_a_source_comment() {
+        let support = format!(
+            "# Source: test\n[[line]]\nname = \"A\"\nhow = \"Call 1\"\nwhen = \"Any time\"\n\n[[line]]\nname = \"B\"\nhow = \"Call 2\"\nwhen = \"Any time\"\nnations = [\"wales\"]\n\n# Source: test\n[[line]]\nname = \"C\"\nhow = \"Call 3\"\nwhen = \"Any time\"\nnations = [\"cymru\"]\n\n{CONCERNS}"
+        );
+        let dir = scratch("support", &[(SUPPORT_FILE, &support)]);
+        let errors = load(&ContentSource::Dir(dir.clone()))
+            .expect_err("three mistakes")
+            .to_string();
+        let _ = std::fs::remove_dir_all(&dir);
+        let file = dir.join(SUPPORT_FILE).display().to_string();
+        assert!(
+            errors.contains(&format!("{file}:2:1: support line \"A\" has no `nations`")),
+            "{errors}"
+        );
+        assert!(
+            errors.contains(&format!(
+                "{file}:7:1: support line \"B\" has no `# Source: ...` comment"
+            )),
+            "{errors}"
+        );
+        assert!(
+            errors.contains(&format!("{file}:18:12: unknown nation \"cymru\"")),
+            "{errors}"
+        );
+        assert_eq!(errors.lines().count(), 3, "{errors}");
+    }
+
+    #[test]
+    fn a_library_with_the_bullying_theme_needs_a_concern_route_for_every_nation() {
+        let support = "# Source: test\n[[line]]\nname = \"A\"\nhow = \"Call 1\"\nwhen = \"Any time\"\nnations = [\"uk-wide\"]\n\n# Source: test\n[[concern]]\ntext = \"Ask HR.\"\nnations = [\"england\"]\n";
+        let dir = scratch("concerns", &[(SUPPORT_FILE, support)]);
+        let errors = load(&ContentSource::Dir(dir.clone()))
+            .expect_err("three nations uncovered")
+            .to_string();
+        let _ = std::fs::remove_dir_all(&dir);
+        for nation in ["wales", "scotland", "northern-ireland"] {
+            assert!(
+                errors.contains(&format!("no [[concern]] serves {nation}")),
+                "{errors}"
+            );
+        }
+        assert!(!errors.contains("serves england"), "{errors}");
+    }
+
+    #[test]
+    fn a_reworded_copy_of_a_prompt_is_a_warning_at_the_copy() {
+        let theme = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts/resilience.toml"),
+        )
+        .expect("read");
+        let copy = format!(
+            "{theme}\n[[prompt]]\nid = \"res-99\"\ntext = \"What small thing helps you recharge, even for five minutes on a shift?\"\n"
+        );
+        let dir = scratch("nearcopy", &[("resilience.toml", &copy)]);
+        let library = load(&ContentSource::Dir(dir.clone())).expect("a warning is not an error");
+        let _ = std::fs::remove_dir_all(&dir);
+        let warnings: Vec<String> = library.warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        let line = copy.lines().count() - 1;
+        assert!(
+            warnings[0].contains(&format!(
+                "resilience.toml:{line}:6: prompt \"res-99\" reads almost the same as \"res-03\""
+            )),
+            "{warnings:?}"
+        );
+    }
+}
