@@ -451,6 +451,7 @@ async fn support_is_always_private_and_puts_the_organisation_first() {
         assert_pings_nobody(&reply);
         let fields = embed(&reply)["fields"].as_array().cloned().expect("fields");
         assert_eq!(fields[0]["name"], "Ward 7 wellbeing service");
+        assert_eq!(fields[1]["name"], "Emergency", "999 straight after ours");
         let all = serde_json::to_string(&fields).expect("json");
         for fact in ["116 123", "SHOUT", "85258", "0300 0303 300", "999"] {
             assert!(all.contains(fact), "{fact} missing from support");
@@ -475,7 +476,13 @@ async fn support_and_the_bullying_pack_follow_the_configured_nation() {
             Nation::England,
             &["0300 0303 300", "116 123", "85258", "999"],
             &["0808 164 0123", "Breathing Space", "Lifeline"],
-            &["Freedom to Speak Up Guardian", "Acas", "0300 123 1100"],
+            &[
+                "Freedom to Speak Up Guardian",
+                "Acas",
+                "0300 123 1100",
+                "Equality Act 2010",
+                "Sexual Safety Charter",
+            ],
         ),
         (
             Nation::Wales,
@@ -487,7 +494,7 @@ async fn support_and_the_bullying_pack_follow_the_configured_nation() {
                 "999",
             ],
             &["0300 0303 300", "Breathing Space", "Lifeline"],
-            &["Speaking Up Safely", "Acas"],
+            &["Speaking Up Safely", "Acas", "Equality Act 2010"],
         ),
         (
             Nation::Scotland,
@@ -499,7 +506,12 @@ async fn support_and_the_bullying_pack_follow_the_configured_nation() {
                 "999",
             ],
             &["0300 0303 300", "0808 164 0123", "Lifeline"],
-            &["NHSScotland Bullying and Harassment Policy", "Acas"],
+            &[
+                "NHSScotland Bullying and Harassment Policy",
+                "Acas",
+                "Equality Act 2010",
+                "Independent National Whistleblowing Officer",
+            ],
         ),
         (
             Nation::NorthernIreland,
@@ -512,7 +524,9 @@ async fn support_and_the_bullying_pack_follow_the_configured_nation() {
             ],
             &["0300 0303 300", "Breathing Space", "0808 164 0123"],
             &[
+                "dignity at work policy",
                 "raising a concern policy",
+                "RQIA",
                 "Labour Relations Agency",
                 "lra.org.uk",
             ],
@@ -538,6 +552,10 @@ async fn support_and_the_bullying_pack_follow_the_configured_nation() {
         assert_eq!(
             fields[0]["name"], "Our wellbeing team",
             "{nation}: ours first"
+        );
+        assert_eq!(
+            fields[1]["name"], "Emergency",
+            "{nation}: 999 straight after ours"
         );
         let all = serde_json::to_string(&fields).expect("json");
         for fact in shown {
