@@ -9,6 +9,7 @@ use careprompt::bot::{self, BotOptions};
 use careprompt::check::{load_content, DNA_OF_CARE_URL};
 use careprompt::clock::ManualClock;
 use careprompt::config::{self, Config, OrgSupport, PackOverride, Token};
+use careprompt::discord::cards::PATIENT_VOICES_DNA_OF_CARE_URL;
 use careprompt::discord::RetryPolicy;
 use careprompt::domain::content::{Library, Nation};
 use careprompt::scheduler::SchedulerOptions;
@@ -425,6 +426,51 @@ async fn story_comes_from_the_theme_with_credit_and_a_watch_button() {
         .expect("answered");
     assert!(!shared.ephemeral());
     assert_pings_nobody(&shared);
+    finish(fake, bot).await;
+}
+
+/// A theme with no story is answered, not refused: plainly, with the way to the whole collection.
+#[tokio::test]
+async fn story_for_a_theme_without_one_points_to_the_dna_of_care_collection() {
+    let (fake, bot) = start(Mode::Proxy, |_| {}).await;
+    let library = shipped_library();
+    assert_eq!(
+        library.stories_for("equality-and-diversity").count(),
+        0,
+        "this test needs a theme with no story"
+    );
+    let reply = fake
+        .run_command(
+            CommandInvocation::guild("story").option_str("theme", "equality-and-diversity"),
+        )
+        .await
+        .expect("answered");
+    assert!(reply.ephemeral());
+    assert_pings_nobody(&reply);
+    let card = embed(&reply);
+    assert!(
+        card["description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("careprompt's library has no story for Equality and diversity yet"),
+        "{card}"
+    );
+    assert_eq!(
+        link_buttons(&reply),
+        [(
+            "DNA of Care stories at Patient Voices".to_string(),
+            PATIENT_VOICES_DNA_OF_CARE_URL.to_string()
+        )]
+    );
+    let shared = fake
+        .run_command(
+            CommandInvocation::guild("story")
+                .option_str("theme", "equality-and-diversity")
+                .option_bool("share", true),
+        )
+        .await
+        .expect("answered");
+    assert!(!shared.ephemeral(), "a facilitator may share where to look");
     finish(fake, bot).await;
 }
 
