@@ -4,8 +4,6 @@
 pub enum UserError {
     #[error("I don't know the theme \"{given}\". Try one of: {known}. /themes lists them all.")]
     UnknownTheme { given: String, known: String },
-    #[error("There are no stories for {theme} yet. Try /story without a theme.")]
-    NoStories { theme: String },
     #[error("That command only works in a server channel, not in a direct message.")]
     GuildOnly,
     #[error("That command only works in a direct message with me.")]
@@ -33,7 +31,6 @@ impl UserError {
     pub fn kind(&self) -> &'static str {
         match self {
             UserError::UnknownTheme { .. } => "unknown theme",
-            UserError::NoStories { .. } => "no stories",
             UserError::GuildOnly => "guild only",
             UserError::DmOnly => "dm only",
             UserError::MissingPermission(_) => "missing permission",

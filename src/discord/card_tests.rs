@@ -58,6 +58,25 @@ fn a_story_tagged_with_the_bullying_theme_carries_the_concern_part() {
     assert!(!text(&story_card(&library, &other)).contains("Freedom to Speak Up Guardian"));
 }
 
+#[test]
+fn choice_a_story_about_raising_concerns_says_where_to_raise_one() {
+    let library = shipped();
+    let choice = library.story("choice").expect("story");
+    assert!(text(&story_card(&library, choice)).contains("Raising a concern"));
+}
+
+#[test]
+fn a_theme_with_no_story_points_to_the_collection_and_keeps_its_concern_part() {
+    let library = shipped();
+    let equality = library.theme("equality-and-diversity").expect("theme");
+    let card = text(&no_story_card(equality));
+    assert!(card.contains("careprompt's library has no story for Equality and diversity yet"));
+    assert!(card.contains(PATIENT_VOICES_DNA_OF_CARE_URL));
+    assert!(!card.contains("Raising a concern"));
+    let bullying = library.theme("bullying-and-harassment").expect("theme");
+    assert!(text(&no_story_card(bullying)).contains("Raising a concern"));
+}
+
 /// The link buttons (the Save button beside them is not a link).
 fn labels(card: &Card) -> Vec<(String, String)> {
     card.to_json()["components"]

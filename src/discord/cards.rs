@@ -20,6 +20,12 @@ pub const NEUTRAL_COLOUR: u32 = 0x005EB8;
 // Source: http://www.patientvoices.org.uk/dnaoc.htm (terms of use for the stories).
 pub const STORY_CREDIT: &str = "A Patient Voices digital story by Pilgrim Projects, shared for health and social-care education";
 
+/// Where to find more DNA of Care stories when careprompt's library has none for a theme.
+// Source: the Patient Voices DNA of Care page (../shared/content-facts.md, "Patient Voices"),
+// in the one `https://patientvoices.org.uk/...` form the facts file asks for. It is not in
+// `prompts/`, so `check --links` does not fetch it: check it by hand before a release.
+pub const PATIENT_VOICES_DNA_OF_CARE_URL: &str = "https://patientvoices.org.uk/dnaoc.htm";
+
 /// Discord allows at most 5 buttons in a row.
 const BUTTONS_PER_ROW: usize = 5;
 
@@ -295,6 +301,27 @@ pub fn story_card(library: &Library, story: &Story) -> Card {
             save_button(None, BookmarkKind::Story, &story.id),
             link_button("Watch the story", &story.url),
         ],
+    }
+}
+
+/// The answer to `/story` for a theme with no story yet: said plainly, with the way to the whole
+/// DNA of Care collection, rather than an error that leaves the person with nothing to watch.
+pub fn no_story_card(theme: &Theme) -> Card {
+    let embed = CreateEmbed::new()
+        .title(format!("No story for {} yet", theme.title))
+        .description(format!(
+            "careprompt's library has no story for {} yet. The Patient Voices DNA of Care collection has more staff stories to watch; /story without a theme picks one of ours.",
+            theme.title
+        ))
+        .colour(theme.colour);
+    let embed = with_concern(embed, theme);
+    Card {
+        content: None,
+        embeds: vec![embed],
+        buttons: vec![link_button(
+            "DNA of Care stories at Patient Voices",
+            PATIENT_VOICES_DNA_OF_CARE_URL,
+        )],
     }
 }
 
@@ -652,6 +679,11 @@ pub fn all_cards(
     }
     for story in &library.stories {
         cards.push((format!("story {}", story.id), story_card(library, story)));
+    }
+    for theme in &library.themes {
+        if library.stories_for(&theme.slug).next().is_none() {
+            cards.push((format!("no story {}", theme.slug), no_story_card(theme)));
+        }
     }
     cards
 }

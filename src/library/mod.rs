@@ -257,15 +257,16 @@ mod tests {
         assert!(names(Nation::NorthernIreland).contains(&"Lifeline".to_string()));
     }
 
+    fn bullying_concern(library: &Library) -> String {
+        library
+            .theme("bullying-and-harassment")
+            .and_then(|theme| theme.concern.clone())
+            .expect("a concern part")
+    }
+
     #[test]
     fn the_bullying_theme_says_where_to_raise_a_concern_in_the_chosen_nation() {
         let mut library = shipped();
-        let concern = |library: &Library| {
-            library
-                .theme("bullying-and-harassment")
-                .and_then(|theme| theme.concern.clone())
-                .expect("a concern part")
-        };
         let expected = [
             (Nation::England, "Freedom to Speak Up Guardian", "Acas"),
             (Nation::Wales, "Speaking Up Safely", "Acas"),
@@ -278,7 +279,7 @@ mod tests {
         ];
         for (nation, route, adviser) in expected {
             library.set_nation(nation);
-            let text = concern(&library);
+            let text = bullying_concern(&library);
             assert!(
                 text.contains(route) && text.contains(adviser),
                 "{nation}: {text}"
@@ -287,7 +288,7 @@ mod tests {
         }
         library.set_nation(Nation::NorthernIreland);
         assert!(
-            !concern(&library).contains("Acas"),
+            !bullying_concern(&library).contains("Acas"),
             "Acas does not cover Northern Ireland"
         );
         assert!(library
@@ -345,7 +346,7 @@ mod tests {
 
     #[test]
     fn a_library_with_the_bullying_theme_needs_a_concern_route_for_every_nation() {
-        let support = "# Source: test\n[[line]]\nname = \"A\"\nhow = \"Call 1\"\nwhen = \"Any time\"\nnations = [\"uk-wide\"]\n\n# Source: test\n[[concern]]\ntext = \"Ask HR.\"\nnations = [\"england\"]\n";
+        let support = "# Source: test\n[[line]]\nname = \"A\"\nhow = \"Call 999\"\nwhen = \"Any time\"\nnations = [\"uk-wide\"]\n\n# Source: test\n[[concern]]\ntext = \"Ask HR.\"\nnations = [\"england\"]\n";
         let dir = scratch("concerns", &[(SUPPORT_FILE, support)]);
         let errors = load(&ContentSource::Dir(dir.clone()))
             .expect_err("three nations uncovered")
@@ -382,4 +383,105 @@ mod tests {
             "{warnings:?}"
         );
     }
+    #[test]
+    fn the_shipped_support_lists_open_with_the_emergency_line() {
+        let library = shipped();
+        for nation in Nation::ALL {
+            let lines = library.support_lines_for(nation);
+            assert_eq!(lines[0].how, "Call 999", "{nation}: {lines:?}");
+        }
+    }
+
+    #[test]
+    fn a_support_list_that_does_not_open_with_the_emergency_line_is_refused() {
+        let line = |name: &str, how: &str, nations: &str| {
+            format!("# Source: test\n[[line]]\nname = \"{name}\"\nhow = \"{how}\"\nwhen = \"Any time\"\nnations = [{nations}]\n\n")
+        };
+        let support = format!(
+            "{}{}{}{CONCERNS}",
+            line("Samaritans", "Call 116 123", "\"uk-wide\""),
+            line("Emergency", "Call 999", "\"uk-wide\""),
+            line("Local line", "Call 0999 000", "\"wales\"")
+        );
+        let dir = scratch("emergency", &[(SUPPORT_FILE, &support)]);
+        let errors = load(&ContentSource::Dir(dir.clone()))
+            .expect_err("999 comes second")
+            .to_string();
+        for nation in Nation::ALL {
+            assert!(
+                errors.contains(&format!(
+                    "the support list for {nation} opens with \"Samaritans\", not the emergency line"
+                )),
+                "{errors}"
+            );
+        }
+        assert_eq!(errors.lines().count(), 4, "{errors}");
+
+        // One nation's own line put above the UK-wide 999 is refused for that nation alone.
+        let support = format!(
+            "{}{}{CONCERNS}",
+            line("Local line", "Call 0999 000", "\"wales\""),
+            line("Emergency", "Call 999", "\"uk-wide\"")
+        );
+        std::fs::write(dir.join(SUPPORT_FILE), support).expect("write");
+        let errors = load(&ContentSource::Dir(dir.clone()))
+            .expect_err("Wales opens with its own line")
+            .to_string();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            errors.contains("the support list for wales opens with \"Local line\""),
+            "{errors}"
+        );
+        assert_eq!(errors.lines().count(), 1, "{errors}");
+    }
+
+    #[test]
+    fn the_second_pass_routes_show_in_their_nations_only() {
+        let mut library = shipped();
+        let before = |text: &str, first: &str, then: &str| matches!((text.find(first), text.find(then)), (Some(a), Some(b)) if a < b);
+        for nation in Nation::ALL {
+            library.set_nation(nation);
+            let text = bullying_concern(&library);
+            assert_eq!(
+                text.contains("Equality Act 2010"),
+                nation != Nation::NorthernIreland,
+                "{nation}: {text}"
+            );
+            assert_eq!(
+                text.contains("Sexual Safety Charter"),
+                nation == Nation::England,
+                "{nation}: {text}"
+            );
+        }
+        library.set_nation(Nation::Scotland);
+        let text = bullying_concern(&library);
+        assert!(
+            before(
+                &text,
+                "Bullying and Harassment Policy",
+                "Independent National Whistleblowing Officer"
+            ) && text.contains("0800 008 6112"),
+            "{text}"
+        );
+        library.set_nation(Nation::NorthernIreland);
+        let text = bullying_concern(&library);
+        assert!(
+            before(&text, "dignity at work", "raising a concern policy") && text.contains("RQIA"),
+            "{text}"
+        );
+        let names = |nation| -> Vec<String> {
+            library
+                .support_lines_for(nation)
+                .into_iter()
+                .map(|line| format!("{} {}", line.name, line.how))
+                .collect()
+        };
+        assert!(names(Nation::Scotland)
+            .iter()
+            .any(|line| line.contains("Workforce Specialist Service")));
+        assert!(!names(Nation::NorthernIreland)
+            .iter()
+            .any(|line| line.contains("manager")));
+    }
+
 }

@@ -7,7 +7,7 @@ use toml::Spanned;
 
 use super::files::{ContentErrors, ContentSource, Text};
 use super::validate::{FileChecker, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS};
-use crate::domain::content::{Concern, SupportLine};
+use crate::domain::content::{Concern, Nation, SupportLine};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -73,6 +73,7 @@ pub(super) fn load_support(
             });
         }
     }
+    check_emergency_first(&lines, &mut file);
     let concern_headers = file.table_headers("concern");
     let mut concerns = Vec::new();
     for (index, concern) in raw.concerns.into_iter().enumerate() {
@@ -93,4 +94,30 @@ pub(super) fn load_support(
         }
     }
     (lines, concerns)
+}
+
+/// Refuses a support file in which any nation's list does not open with the emergency line, the
+/// one that gives 999: someone whose life is at risk must find it straight after the
+/// organisation's own contact, not below four or five other lines. Judged only when every line
+/// loaded, since a line with a mistake is left out and would make another look first.
+fn check_emergency_first(lines: &[SupportLine], file: &mut FileChecker<'_>) {
+    const EMERGENCY_NUMBER: &str = "999";
+    if file.has_errors() {
+        return;
+    }
+    for nation in Nation::ALL {
+        let Some(first) = lines.iter().find(|line| line.nations.contains(&nation)) else {
+            continue;
+        };
+        let gives_emergency_number = first
+            .how
+            .split(|c: char| !c.is_ascii_digit())
+            .any(|number| number == EMERGENCY_NUMBER);
+        if !gives_emergency_number {
+            file.error(format!(
+                "the support list for {nation} opens with \"{}\", not the emergency line: put the [[line]] that gives {EMERGENCY_NUMBER} first, so it comes straight after the organisation's own contact",
+                first.name
+            ));
+        }
+    }
 }

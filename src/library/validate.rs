@@ -62,6 +62,11 @@ impl<'a> FileChecker<'a> {
         (self.errors.0.len() == before).then_some(checked)
     }
 
+    /// Whether any mistake has been found in this file so far.
+    pub(super) fn has_errors(&self) -> bool {
+        self.errors.0.iter().any(|error| error.file == self.path)
+    }
+
     /// A mistake in the file as a whole.
     pub(super) fn error(&mut self, message: String) {
         self.errors.push_plain(self.path, message);

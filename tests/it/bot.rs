@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use careprompt::clock::ManualClock;
 use careprompt::config::{self, Config, OrgSupport, PackOverride, Token};
+use careprompt::discord::cards::PATIENT_VOICES_DNA_OF_CARE_URL;
 use careprompt::discord::RetryPolicy;
 use careprompt::domain::content::{Library, Nation, DNA_OF_CARE_URL};
 use careprompt::scheduler::SchedulerOptions;
@@ -426,6 +427,51 @@ async fn story_comes_from_the_theme_with_credit_and_a_watch_button() {
     finish(fake, bot).await;
 }
 
+/// A theme with no story is answered, not refused: plainly, with the way to the whole collection.
+#[tokio::test]
+async fn story_for_a_theme_without_one_points_to_the_dna_of_care_collection() {
+    let (fake, bot) = start(Mode::Proxy, |_| {}).await;
+    let library = shipped_library();
+    assert_eq!(
+        library.stories_for("equality-and-diversity").count(),
+        0,
+        "this test needs a theme with no story"
+    );
+    let reply = fake
+        .run_command(
+            CommandInvocation::guild("story").option_str("theme", "equality-and-diversity"),
+        )
+        .await
+        .expect("answered");
+    assert!(reply.ephemeral());
+    assert_pings_nobody(&reply);
+    let card = embed(&reply);
+    assert!(
+        card["description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("careprompt's library has no story for Equality and diversity yet"),
+        "{card}"
+    );
+    assert_eq!(
+        link_buttons(&reply),
+        [(
+            "DNA of Care stories at Patient Voices".to_string(),
+            PATIENT_VOICES_DNA_OF_CARE_URL.to_string()
+        )]
+    );
+    let shared = fake
+        .run_command(
+            CommandInvocation::guild("story")
+                .option_str("theme", "equality-and-diversity")
+                .option_bool("share", true),
+        )
+        .await
+        .expect("answered");
+    assert!(!shared.ephemeral(), "a facilitator may share where to look");
+    finish(fake, bot).await;
+}
+
 #[tokio::test]
 async fn support_is_always_private_and_puts_the_organisation_first() {
     let (fake, bot) = start(Mode::Proxy, |config| {
@@ -449,6 +495,7 @@ async fn support_is_always_private_and_puts_the_organisation_first() {
         assert_pings_nobody(&reply);
         let fields = embed(&reply)["fields"].as_array().cloned().expect("fields");
         assert_eq!(fields[0]["name"], "Ward 7 wellbeing service");
+        assert_eq!(fields[1]["name"], "Emergency", "999 straight after ours");
         let all = serde_json::to_string(&fields).expect("json");
         for fact in ["116 123", "SHOUT", "85258", "0300 0303 300", "999"] {
             assert!(all.contains(fact), "{fact} missing from support");
@@ -473,7 +520,13 @@ async fn support_and_the_bullying_pack_follow_the_configured_nation() {
             Nation::England,
             &["0300 0303 300", "116 123", "85258", "999"],
             &["0808 164 0123", "Breathing Space", "Lifeline"],
-            &["Freedom to Speak Up Guardian", "Acas", "0300 123 1100"],
+            &[
+                "Freedom to Speak Up Guardian",
+                "Acas",
+                "0300 123 1100",
+                "Equality Act 2010",
+                "Sexual Safety Charter",
+            ],
         ),
         (
             Nation::Wales,
@@ -485,7 +538,7 @@ async fn support_and_the_bullying_pack_follow_the_configured_nation() {
                 "999",
             ],
             &["0300 0303 300", "Breathing Space", "Lifeline"],
-            &["Speaking Up Safely", "Acas"],
+            &["Speaking Up Safely", "Acas", "Equality Act 2010"],
         ),
         (
             Nation::Scotland,
@@ -497,7 +550,12 @@ async fn support_and_the_bullying_pack_follow_the_configured_nation() {
                 "999",
             ],
             &["0300 0303 300", "0808 164 0123", "Lifeline"],
-            &["NHSScotland Bullying and Harassment Policy", "Acas"],
+            &[
+                "NHSScotland Bullying and Harassment Policy",
+                "Acas",
+                "Equality Act 2010",
+                "Independent National Whistleblowing Officer",
+            ],
         ),
         (
             Nation::NorthernIreland,
@@ -510,7 +568,9 @@ async fn support_and_the_bullying_pack_follow_the_configured_nation() {
             ],
             &["0300 0303 300", "Breathing Space", "0808 164 0123"],
             &[
+                "dignity at work policy",
                 "raising a concern policy",
+                "RQIA",
                 "Labour Relations Agency",
                 "lra.org.uk",
             ],
@@ -536,6 +596,10 @@ async fn support_and_the_bullying_pack_follow_the_configured_nation() {
         assert_eq!(
             fields[0]["name"], "Our wellbeing team",
             "{nation}: ours first"
+        );
+        assert_eq!(
+            fields[1]["name"], "Emergency",
+            "{nation}: 999 straight after ours"
         );
         let all = serde_json::to_string(&fields).expect("json");
         for fact in shown {

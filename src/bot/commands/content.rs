@@ -106,11 +106,11 @@ pub async fn story(
         Some(given) => {
             let theme = find_theme(library, given)?;
             let stories: Vec<_> = library.stories_for(&theme.slug).collect();
+            // Not an error: the person asked for something to watch, so they get the way to
+            // the whole collection.
             if stories.is_empty() {
-                return Err(UserError::NoStories {
-                    theme: theme.title.clone(),
-                }
-                .into());
+                let card = cards::no_story_card(theme);
+                return data.reply(&ctx, card, !share.unwrap_or(false)).await;
             }
             stories
         }
