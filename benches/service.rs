@@ -1312,7 +1312,7 @@ async fn store(sizes: &Sizes, db: &Database) {
                 .due_schedules(due_at, 500, &ShardRange::ALL)
                 .await
                 .expect("due");
-            assert!(!found.is_empty());
+            assert!(!found.due.is_empty());
         }
     })
     .await;

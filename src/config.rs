@@ -875,6 +875,45 @@ mod tests {
     }
 
     #[test]
+    fn mistakes_in_dotted_keys_and_inline_tables_point_at_their_key() {
+        let loaded = parse(
+            "# ours\npacks.compasion.guide_url = \"https://example.org/g\"\n",
+            &[],
+        )
+        .expect("parses");
+        let text = loaded
+            .validate(&["compassion"])
+            .expect_err("unknown theme")
+            .to_string();
+        assert!(
+            text.starts_with("careprompt.toml:2:7: packs.compasion") && text.contains("compasion"),
+            "{text}"
+        );
+
+        let loaded = parse(
+            "[packs]\ncompassion = { presentation_url = \"https://example.org/p\", guide_url = \"ftp://example.org/g\" }\n",
+            &[],
+        )
+        .expect("parses");
+        let text = loaded
+            .validate(&["compassion"])
+            .expect_err("not a web link")
+            .to_string();
+        assert!(
+            text.starts_with("careprompt.toml:2:60: packs.compassion.guide_url"),
+            "{text}"
+        );
+
+        let err = parse("packs = { compassion = { guide_url = 5 } }\n", &[])
+            .expect_err("a number is not a link");
+        let text = err.to_string();
+        assert!(
+            text.starts_with("careprompt.toml:1:38: packs.compassion.guide_url"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn semantic_errors_point_at_the_key_line() {
         let loaded = parse(
             "# comment\n[schedule]\ntimezone = \"Europe/London\"\ncron = \"*/5 * * * *\"\n",

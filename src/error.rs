@@ -18,6 +18,8 @@ pub enum UserError {
     BadInput(String),
     #[error("There is no schedule in <#{0}>. Use /schedule set to make one.")]
     NoSchedule(u64),
+    #[error("The schedule in <#{0}> is switched off, because {1} Use /schedule set in that channel to set it again.")]
+    UnreadableSchedule(u64, String),
     #[error("{0}")]
     Conflict(String),
     #[error("I can't post in <#{0}>: {1}")]
@@ -37,6 +39,7 @@ impl UserError {
             UserError::ShuttingDown => "shutting down",
             UserError::BadInput(_) => "bad input",
             UserError::NoSchedule(_) => "no schedule",
+            UserError::UnreadableSchedule(..) => "unreadable schedule",
             UserError::Conflict(_) => "conflict",
             UserError::CannotPost(..) => "cannot post",
             UserError::NotYourButton => "not your button",

@@ -7,7 +7,7 @@ use poise::serenity_prelude::CreateEmbed;
 use crate::discord::cards::{Card, NEUTRAL_COLOUR};
 use crate::domain::content::Library;
 use crate::domain::planning::Slot;
-use crate::store::{Delivery, DeliveryState, ScheduleRecord};
+use crate::store::{Delivery, DeliveryState, ScheduleRecord, UnreadableSchedule};
 
 /// Discord allows 25 fields in an embed.
 const MAX_LISTED: usize = 24;
@@ -148,7 +148,10 @@ pub fn delivery_state_text(delivery: &Delivery) -> String {
 }
 
 /// `/schedule list`: every schedule of the server, with its last post and any failure.
-pub fn schedule_list_card(schedules: &[(ScheduleRecord, Option<Delivery>)]) -> Card {
+pub fn schedule_list_card(
+    schedules: &[(ScheduleRecord, Option<Delivery>)],
+    unreadable: &[UnreadableSchedule],
+) -> Card {
     let mut fields = Vec::new();
     for (index, (schedule, last)) in schedules.iter().take(MAX_LISTED).enumerate() {
         let tz = schedule.settings.schedule.timezone();
@@ -179,12 +182,26 @@ pub fn schedule_list_card(schedules: &[(ScheduleRecord, Option<Delivery>)]) -> C
         let text: String = text.chars().take(1024).collect();
         fields.push((format!("Schedule {}", index + 1), text, false));
     }
-    let mut description = match schedules.len() {
+    let room = MAX_LISTED.saturating_sub(fields.len());
+    for (index, schedule) in unreadable.iter().take(room).enumerate() {
+        let text = format!(
+            "<#{}>: switched off, because {}\nUse /schedule set in that channel to set it again.",
+            schedule.channel_id, schedule.reason
+        );
+        let text: String = text.chars().take(1024).collect();
+        fields.push((
+            format!("Schedule {}", schedules.len() + index + 1),
+            text,
+            false,
+        ));
+    }
+    let listed = schedules.len() + unreadable.len();
+    let mut description = match listed {
         0 => "This server has no schedules yet. Use /schedule set to post reflection prompts in a channel.".to_string(),
         1 => "This server has one schedule.".to_string(),
         n => format!("This server has {n} schedules."),
     };
-    if schedules.len() > MAX_LISTED {
+    if listed > MAX_LISTED {
         description.push_str(&format!(
             " The first {MAX_LISTED} are shown; /schedule preview shows any channel's."
         ));

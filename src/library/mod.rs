@@ -483,5 +483,4 @@ mod tests {
             .iter()
             .any(|line| line.contains("manager")));
     }
-
 }

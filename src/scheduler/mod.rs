@@ -34,7 +34,8 @@ use crate::domain::content::Library;
 use crate::domain::planning::{next_pick, plan_due};
 use crate::domain::shards::ShardRange;
 use crate::store::{
-    Claim, ClaimOutcome, Delivery, DeliveryKind, DuePick, ScheduleRecord, Store, Worker,
+    Claim, ClaimOutcome, Delivery, DeliveryKind, DuePick, ScheduleRecord, Store,
+    UnreadableSchedule, Worker,
 };
 
 pub use delivery::Delivered;
@@ -346,11 +347,14 @@ impl Scheduler {
 
         drop(claiming);
 
-        for schedule in self
+        let due = self
             .store
             .due_schedules(now, self.options.batch, &self.options.shards)
-            .await?
-        {
+            .await?;
+        for schedule in &due.unreadable {
+            self.switch_off_unreadable(schedule, now).await;
+        }
+        for schedule in due.due {
             if shutdown.is_cancelled() {
                 break;
             }
@@ -411,6 +415,20 @@ impl Scheduler {
         report.dms += fanned_out.sent;
         report.left_open += fanned_out.left_open;
         Ok(report)
+    }
+
+    /// A schedule whose stored settings no longer parse is switched off with its reason, which
+    /// `/schedule list` shows, instead of failing every other schedule in the batch.
+    async fn switch_off_unreadable(&self, schedule: &UnreadableSchedule, now: DateTime<Utc>) {
+        metrics::counter!("careprompt_schedules_unreadable_total").increment(1);
+        tracing::warn!(
+            schedule = schedule.id,
+            reason = %schedule.reason,
+            "a schedule can no longer be read; it is switched off until an admin sets it again"
+        );
+        if let Err(err) = self.store.switch_off_unreadable(schedule, now).await {
+            tracing::warn!(schedule = schedule.id, error = %err, "could not switch off an unreadable schedule; it is tried again next time");
+        }
     }
 
     /// Claims the schedule's due slot and records the slots that passed.

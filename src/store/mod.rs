@@ -59,7 +59,9 @@ pub use dms::{DmDelivery, DmState, DmStatus, PendingFanOut};
 pub use my_data::{Erased, UserExport};
 pub use optins::{DmOptIn, ThemeMute};
 pub use redact::redact_url;
-pub use schedules::{CreatedSchedule, NewSchedule, ScheduleRecord};
+pub use schedules::{
+    CreatedSchedule, DueSchedules, GuildSchedules, NewSchedule, ScheduleRecord, UnreadableSchedule,
+};
 pub use workers::{Worker, WorkerRecord};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -90,6 +92,8 @@ pub enum StoreError {
     Query(#[from] sqlx::Error),
     #[error("the database holds something careprompt cannot read: {0}")]
     Corrupt(String),
+    #[error("schedule {} can no longer be read: {}", .0.id, .0.reason)]
+    Unreadable(UnreadableSchedule),
 }
 
 fn id_as_string<S: Serializer>(id: &u64, serializer: S) -> Result<S::Ok, S::Error> {

@@ -97,6 +97,47 @@ pub(super) struct ScheduleRow {
     created_at: i64,
 }
 
+/// A stored schedule whose settings no longer parse, such as a time zone a newer time-zone
+/// database dropped. It is left out of the batch it was read in, so the others still post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableSchedule {
+    pub id: i64,
+    pub guild_id: u64,
+    pub channel_id: u64,
+    /// Why, in words for an admin.
+    pub reason: String,
+}
+
+/// The schedules due now, and those that were due but could not be read.
+#[derive(Debug, Default)]
+pub struct DueSchedules {
+    pub due: Vec<ScheduleRecord>,
+    pub unreadable: Vec<UnreadableSchedule>,
+}
+
+/// A server's schedules, and those of them that can no longer be read.
+#[derive(Debug, Default)]
+pub struct GuildSchedules {
+    pub schedules: Vec<ScheduleRecord>,
+    pub unreadable: Vec<UnreadableSchedule>,
+}
+
+/// Sorts rows into records and unreadable schedules; any other fault fails the whole read.
+fn sort_rows(
+    rows: Vec<ScheduleRow>,
+) -> Result<(Vec<ScheduleRecord>, Vec<UnreadableSchedule>), StoreError> {
+    let mut records = Vec::with_capacity(rows.len());
+    let mut unreadable = Vec::new();
+    for row in rows {
+        match row.into_record() {
+            Ok(record) => records.push(record),
+            Err(StoreError::Unreadable(schedule)) => unreadable.push(schedule),
+            Err(err) => return Err(err),
+        }
+    }
+    Ok((records, unreadable))
+}
+
 impl ScheduleRow {
     pub(super) fn into_record(self) -> Result<ScheduleRecord, StoreError> {
         let rotation = serde_json::from_str(&self.rotation).map_err(|err| {
@@ -112,11 +153,12 @@ impl ScheduleRow {
             self.include_bullying,
         )
         .map_err(|err| {
-            StoreError::Corrupt(format!(
-                "schedule {} has a {} that is no longer valid: {err}",
-                self.id,
-                err.setting()
-            ))
+            StoreError::Unreadable(UnreadableSchedule {
+                id: self.id,
+                guild_id: id_from_db(self.guild_id),
+                channel_id: id_from_db(self.channel_id),
+                reason: format!("its {} is no longer valid: {err}", err.setting()),
+            })
         })?;
         let time = |secs: Option<i64>, column: &str| {
             secs.map(|secs| time_from_db(secs, column)).transpose()
@@ -219,11 +261,8 @@ impl Store {
         row.map(ScheduleRow::into_record).transpose()
     }
 
-    /// The guild's schedules, oldest first.
-    pub async fn schedules_for_guild(
-        &self,
-        guild_id: u64,
-    ) -> Result<Vec<ScheduleRecord>, StoreError> {
+    /// The guild's schedules, oldest first, with those that can no longer be read apart.
+    pub async fn schedules_for_guild(&self, guild_id: u64) -> Result<GuildSchedules, StoreError> {
         let sql = concat!(
             "SELECT ",
             schedule_columns!(),
@@ -235,7 +274,31 @@ impl Store {
                 .fetch_all(pool)
                 .await?
         });
-        rows.into_iter().map(ScheduleRow::into_record).collect()
+        let (schedules, unreadable) = sort_rows(rows)?;
+        Ok(GuildSchedules {
+            schedules,
+            unreadable,
+        })
+    }
+
+    /// Switches off a schedule that can no longer be read, saying why, so that it is not tried
+    /// again and `/schedule list` shows it until an admin sets it anew.
+    pub async fn switch_off_unreadable(
+        &self,
+        schedule: &UnreadableSchedule,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let sql = "UPDATE schedules SET disabled = TRUE, last_error = $2, last_error_at = $3, \
+                   version = version + 1 WHERE id = $1";
+        with_pool!(self, pool => {
+            sqlx::query(sql)
+                .bind(schedule.id)
+                .bind(&schedule.reason)
+                .bind(time_to_db(at))
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
     }
 
     /// Schedules with a slot due at `now`, soonest first: not disabled, not paused (or paused
@@ -245,7 +308,7 @@ impl Store {
         now: DateTime<Utc>,
         limit: u32,
         shards: &ShardRange,
-    ) -> Result<Vec<ScheduleRecord>, StoreError> {
+    ) -> Result<DueSchedules, StoreError> {
         let sql = format!(
             concat!(
                 "SELECT ",
@@ -265,7 +328,8 @@ impl Store {
                 .fetch_all(pool)
                 .await?
         });
-        rows.into_iter().map(ScheduleRow::into_record).collect()
+        let (due, unreadable) = sort_rows(rows)?;
+        Ok(DueSchedules { due, unreadable })
     }
 
     /// The earliest time any active schedule of these shards' servers has something to do, for

@@ -5,6 +5,7 @@ mod cli;
 mod dms;
 mod drills;
 mod fake_discord_selftest;
+mod layers;
 mod personal;
 mod process;
 mod scale;

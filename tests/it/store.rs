@@ -358,7 +358,12 @@ async fn upsert_keeps_rotation_and_updates_config(store: &Store) {
     assert_eq!(third.role_ping, None);
     assert_eq!(third.rotation, state);
     assert_eq!(
-        store.schedules_for_guild(GUILD).await.expect("list").len(),
+        store
+            .schedules_for_guild(GUILD)
+            .await
+            .expect("list")
+            .schedules
+            .len(),
         1
     );
 }
@@ -382,21 +387,38 @@ async fn schedules_by_guild_and_delete(store: &Store) {
         .await
         .expect("c");
     assert_eq!(
-        store.schedules_for_guild(GUILD).await.expect("list"),
+        store
+            .schedules_for_guild(GUILD)
+            .await
+            .expect("list")
+            .schedules,
         vec![a.clone(), c.clone()]
     );
     assert_eq!(
-        store.schedules_for_guild(OTHER_GUILD).await.expect("list"),
+        store
+            .schedules_for_guild(OTHER_GUILD)
+            .await
+            .expect("list")
+            .schedules,
         vec![b.clone()]
     );
-    assert!(store.schedules_for_guild(1).await.expect("list").is_empty());
+    assert!(store
+        .schedules_for_guild(1)
+        .await
+        .expect("list")
+        .schedules
+        .is_empty());
 
     assert!(store.delete_schedule(10).await.expect("delete"));
     assert!(!store.delete_schedule(10).await.expect("delete again"));
     assert!(!store.delete_schedule(12345).await.expect("delete unknown"));
     assert_eq!(store.schedule_for_channel(10).await.expect("read"), None);
     assert_eq!(
-        store.schedules_for_guild(GUILD).await.expect("list"),
+        store
+            .schedules_for_guild(GUILD)
+            .await
+            .expect("list")
+            .schedules,
         vec![c]
     );
 
@@ -510,6 +532,95 @@ on_both_backends!(
     sqlite_concurrent_advances_have_one_winner,
     postgres_concurrent_advances_have_one_winner,
     concurrent_advances_have_one_winner
+);
+
+async fn an_unreadable_schedule_is_left_out_of_the_batch_and_switched_off(
+    store: &Store,
+    url: &str,
+) {
+    let broken = store
+        .upsert_schedule(&schedule(GUILD, 10, ALICE), at(NOW))
+        .await
+        .expect("create");
+    let fine = store
+        .upsert_schedule(&schedule(GUILD, 30, BOB), at(NOW))
+        .await
+        .expect("create");
+    // As if a newer time-zone database had dropped the zone it was set in.
+    let mut raw = Raw::open(url).await;
+    raw.execute(&format!(
+        "UPDATE schedules SET timezone = 'Mars/Olympus' WHERE id = {}",
+        broken.id
+    ))
+    .await;
+
+    let due = store
+        .due_schedules(at(NOW + 3600), 10, &ShardRange::ALL)
+        .await
+        .expect("one bad row does not fail the batch");
+    assert_eq!(
+        due.due.iter().map(|s| s.id).collect::<Vec<_>>(),
+        vec![fine.id]
+    );
+    assert_eq!(due.unreadable.len(), 1);
+    let unreadable = &due.unreadable[0];
+    assert_eq!(
+        (unreadable.id, unreadable.guild_id, unreadable.channel_id),
+        (broken.id, GUILD, 10)
+    );
+    assert!(
+        unreadable.reason.contains("timezone") && unreadable.reason.contains("Mars/Olympus"),
+        "{}",
+        unreadable.reason
+    );
+
+    store
+        .switch_off_unreadable(unreadable, at(NOW + 3600))
+        .await
+        .expect("switched off");
+    let due = store
+        .due_schedules(at(NOW + 3600), 10, &ShardRange::ALL)
+        .await
+        .expect("due");
+    assert!(
+        due.unreadable.is_empty(),
+        "a switched-off schedule is not read again"
+    );
+    assert_eq!(due.due.len(), 1);
+    let listed = store.schedules_for_guild(GUILD).await.expect("list");
+    assert_eq!(listed.schedules, vec![fine.clone()]);
+    assert_eq!(listed.unreadable.len(), 1);
+    assert_eq!(
+        raw.count(&format!(
+            "SELECT COUNT(*) FROM schedules WHERE id = {} AND disabled = TRUE AND last_error IS NOT NULL",
+            broken.id
+        ))
+        .await,
+        1
+    );
+    assert!(matches!(
+        store.schedule_for_channel(10).await,
+        Err(StoreError::Unreadable(_))
+    ));
+
+    // Setting it again replaces the stored settings, and it reads and posts again.
+    let again = store
+        .upsert_schedule(&schedule(GUILD, 10, ALICE), at(NOW + 3600))
+        .await
+        .expect("set again");
+    assert!(!again.disabled);
+    assert!(store
+        .schedules_for_guild(GUILD)
+        .await
+        .expect("list")
+        .unreadable
+        .is_empty());
+}
+on_both_backends!(
+    sqlite_an_unreadable_schedule_is_left_out_of_the_batch_and_switched_off,
+    postgres_an_unreadable_schedule_is_left_out_of_the_batch_and_switched_off,
+    an_unreadable_schedule_is_left_out_of_the_batch_and_switched_off,
+    with_url
 );
 
 // ---- per-person data -----------------------------------------------------------------------
@@ -1296,7 +1407,11 @@ async fn u64_ids_round_trip_losslessly(store: &Store) {
         Some(record.clone())
     );
     assert_eq!(
-        store.schedules_for_guild(u64::MAX).await.expect("list"),
+        store
+            .schedules_for_guild(u64::MAX)
+            .await
+            .expect("list")
+            .schedules,
         vec![record]
     );
     assert_eq!(
@@ -1530,12 +1645,14 @@ async fn a_due_slot_is_claimed_once_sent_once_and_moves_the_rotation(store: &Sto
     let due = store
         .due_schedules(at(NOW + 3600), 10, &ShardRange::ALL)
         .await
-        .expect("due");
+        .expect("due")
+        .due;
     assert_eq!(due.len(), 1);
     assert!(store
         .due_schedules(at(NOW + 3599), 10, &ShardRange::ALL)
         .await
         .expect("due")
+        .due
         .is_empty());
     let plan = slot_plan(NOW + 3600 + 604_800);
     let claim = first_slot_claim(&record, &plan, "one");
@@ -1806,6 +1923,7 @@ async fn missed_holiday_failed_and_skipped_slots_are_recorded(store: &Store) {
         .due_schedules(at(NOW + 99_999), 10, &ShardRange::ALL)
         .await
         .expect("due")
+        .due
         .is_empty());
 }
 on_both_backends!(
@@ -1829,6 +1947,7 @@ async fn pauses_and_departed_servers_hold_posts_back(store: &Store) {
             .due_schedules(later, 10, &ShardRange::ALL)
             .await
             .expect("due")
+            .due
             .len(),
         2
     );
@@ -1845,6 +1964,7 @@ async fn pauses_and_departed_servers_hold_posts_back(store: &Store) {
         .due_schedules(later, 10, &ShardRange::ALL)
         .await
         .expect("due")
+        .due
         .iter()
         .map(|s| s.id)
         .collect();
@@ -1854,6 +1974,7 @@ async fn pauses_and_departed_servers_hold_posts_back(store: &Store) {
             .due_schedules(at(NOW + 20_000), 10, &ShardRange::ALL)
             .await
             .expect("due")
+            .due
             .len(),
         2,
         "due again once the pause ends"
@@ -1864,6 +1985,7 @@ async fn pauses_and_departed_servers_hold_posts_back(store: &Store) {
             .due_schedules(at(NOW + 99_999), 10, &ShardRange::ALL)
             .await
             .expect("due")
+            .due
             .len(),
         1
     );
@@ -1891,6 +2013,7 @@ async fn pauses_and_departed_servers_hold_posts_back(store: &Store) {
         .due_schedules(at(NOW + 60_000), 10, &ShardRange::ALL)
         .await
         .expect("due")
+        .due
         .iter()
         .map(|s| s.id)
         .collect();
@@ -1905,6 +2028,7 @@ async fn pauses_and_departed_servers_hold_posts_back(store: &Store) {
             .due_schedules(at(NOW + 60_000), 10, &ShardRange::ALL)
             .await
             .expect("due")
+            .due
             .len(),
         2
     );
@@ -2108,8 +2232,16 @@ async fn each_process_schedules_only_its_shards_servers(store: &Store) {
     let lower = ShardRange::new(0, 1, 4).expect("range");
     let upper = ShardRange::new(2, 3, 4).expect("range");
     let due_at = at(NOW + 3600);
-    let lower_due = store.due_schedules(due_at, 100, &lower).await.expect("due");
-    let upper_due = store.due_schedules(due_at, 100, &upper).await.expect("due");
+    let lower_due = store
+        .due_schedules(due_at, 100, &lower)
+        .await
+        .expect("due")
+        .due;
+    let upper_due = store
+        .due_schedules(due_at, 100, &upper)
+        .await
+        .expect("due")
+        .due;
     assert_eq!((lower_due.len(), upper_due.len()), (6, 6));
     assert!(lower_due.iter().all(|s| lower.owns(s.guild_id)));
     assert!(upper_due.iter().all(|s| upper.owns(s.guild_id)));
@@ -2118,6 +2250,7 @@ async fn each_process_schedules_only_its_shards_servers(store: &Store) {
             .due_schedules(due_at, 100, &ShardRange::ALL)
             .await
             .expect("due")
+            .due
             .len(),
         12
     );

@@ -4,6 +4,7 @@ use crate::bot::data::{AppContext, Error};
 use crate::discord::cards;
 use crate::discord::schedule_cards;
 use crate::domain::content::DNA_OF_CARE_URL;
+use crate::store::StoreError;
 
 pub fn commands() -> Vec<super::Command> {
     vec![support(), help(), about(), upcoming()]
@@ -41,11 +42,12 @@ pub async fn about(ctx: AppContext<'_>) -> Result<(), Error> {
 pub async fn upcoming(ctx: AppContext<'_>) -> Result<(), Error> {
     let data = ctx.data();
     let channel = ctx.interaction.channel_id.get();
-    let schedule = data
-        .store
-        .schedule_for_channel(channel)
-        .await?
-        .filter(|schedule| Some(schedule.guild_id) == ctx.interaction.guild_id.map(|id| id.get()));
+    // A schedule that can no longer be read posts nothing, so there is nothing upcoming.
+    let schedule = match data.store.schedule_for_channel(channel).await {
+        Err(StoreError::Unreadable(_)) => None,
+        read => read?,
+    }
+    .filter(|schedule| Some(schedule.guild_id) == ctx.interaction.guild_id.map(|id| id.get()));
     let card = match schedule {
         Some(schedule) => {
             let slots = super::schedule::upcoming(data, &schedule, 3)?;

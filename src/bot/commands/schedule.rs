@@ -17,7 +17,7 @@ use crate::domain::planning::{plan, PreviewRequest, Slot};
 use crate::domain::settings::SettingsChange;
 use crate::error::UserError;
 use crate::scheduler::PostNow;
-use crate::store::{NewSchedule, ScheduleRecord};
+use crate::store::{NewSchedule, ScheduleRecord, StoreError};
 
 pub fn commands() -> Vec<super::Command> {
     vec![schedule()]
@@ -79,9 +79,14 @@ fn require_admin(ctx: &AppContext<'_>) -> Result<u64, UserError> {
 
 /// The channel's schedule, which must belong to this server.
 pub async fn existing(data: &Data, guild: u64, channel: u64) -> Result<ScheduleRecord, Error> {
-    match data.store.schedule_for_channel(channel).await? {
-        Some(schedule) if schedule.guild_id == guild => Ok(schedule),
-        _ => Err(UserError::NoSchedule(channel).into()),
+    match data.store.schedule_for_channel(channel).await {
+        Ok(Some(schedule)) if schedule.guild_id == guild => Ok(schedule),
+        Ok(_) => Err(UserError::NoSchedule(channel).into()),
+        Err(StoreError::Unreadable(schedule)) if schedule.guild_id == guild => {
+            Err(UserError::UnreadableSchedule(channel, schedule.reason).into())
+        }
+        Err(StoreError::Unreadable(_)) => Err(UserError::NoSchedule(channel).into()),
+        Err(err) => Err(err.into()),
     }
 }
 
@@ -177,7 +182,11 @@ async fn set(
     postable_kind(&channel)?;
     let data = ctx.data();
     let channel_id = channel.id.get();
-    let current = data.store.schedule_for_channel(channel_id).await?;
+    // A schedule that can no longer be read is set anew from the defaults.
+    let current = match data.store.schedule_for_channel(channel_id).await {
+        Err(StoreError::Unreadable(_)) => None,
+        read => read?,
+    };
     let current = current.filter(|schedule| schedule.guild_id == guild);
     let base = current
         .as_ref()
@@ -226,8 +235,9 @@ async fn set(
 async fn list(ctx: AppContext<'_>) -> Result<(), Error> {
     let guild = require_admin(&ctx)?;
     let data = ctx.data();
+    let listed = data.store.schedules_for_guild(guild).await?;
     let mut rows = Vec::new();
-    for schedule in data.store.schedules_for_guild(guild).await? {
+    for schedule in listed.schedules {
         let last = data
             .store
             .recent_deliveries(schedule.id, 1)
@@ -236,7 +246,8 @@ async fn list(ctx: AppContext<'_>) -> Result<(), Error> {
             .next();
         rows.push((schedule, last));
     }
-    data.reply(&ctx, schedule_list_card(&rows), true).await
+    data.reply(&ctx, schedule_list_card(&rows, &listed.unreadable), true)
+        .await
 }
 
 /// The next six posts in a channel: when, theme, prompt and story.
