@@ -67,6 +67,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    careprompt::memory::hold_less_when_idle();
     let args = Cli::parse();
     careprompt::telemetry::init();
     let mut stdout = std::io::stdout().lock();
