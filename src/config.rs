@@ -128,6 +128,7 @@ pub struct DiscordSettings {
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseSettings {
     pub url: String,
+    /// PostgreSQL's pool size; SQLite always has one connection.
     pub max_connections: u32,
 }
 

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::bot::events::DepartedServers;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::discord::cards::Card;
@@ -30,6 +31,7 @@ pub struct Data {
     pub scheduler: Arc<Scheduler>,
     /// Which shards are connected, for `/readyz`.
     pub shards: Arc<Shards>,
+    pub departed: DepartedServers,
 }
 
 /// Told once, privately, to someone whose DMs careprompt could not deliver.

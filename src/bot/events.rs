@@ -1,6 +1,7 @@
 //! Gateway events other than slash commands: button clicks, and joining or leaving a server.
 
 use std::collections::HashSet;
+use std::sync::Mutex;
 
 use poise::serenity_prelude as serenity;
 
@@ -17,12 +18,15 @@ pub async fn handle(
             interaction: serenity::Interaction::Component(component),
         } => components::handle(framework.user_data().await, component).await,
         serenity::FullEvent::GuildCreate { guild, .. } => {
-            framework
-                .user_data()
-                .await
-                .store
-                .guild_present(guild.id.get())
-                .await?;
+            let data = framework.user_data().await;
+            let guild = guild.id.get();
+            if data.departed.take(guild) {
+                if let Err(err) = data.store.guild_present(guild).await {
+                    data.departed.insert(guild);
+                    return Err(err.into());
+                }
+                tracing::info!("careprompt is back in a server it was removed from");
+            }
             Ok(())
         }
         // `unavailable` means an outage at Discord, not that careprompt was removed.
@@ -31,6 +35,7 @@ pub async fn handle(
             data.store
                 .guild_departed(incomplete.id.get(), data.clock.now())
                 .await?;
+            data.departed.insert(incomplete.id.get());
             tracing::info!("careprompt was removed from a server; its schedules have stopped");
             Ok(())
         }
@@ -53,20 +58,54 @@ pub async fn handle(
     }
 }
 
+/// The servers careprompt was removed from, on the shards this process runs, as the database
+/// has them. A GUILD_CREATE arrives for every server of a shard each time it connects, a flood of
+/// thousands for a large bot; this lets all but a returning server's pass without a database
+/// write. Only this process writes `departed_guilds` for its shards, so the copy stays true.
+#[derive(Default)]
+pub struct DepartedServers(Mutex<HashSet<u64>>);
+
+impl DepartedServers {
+    fn set(&self) -> std::sync::MutexGuard<'_, HashSet<u64>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn insert(&self, guild: u64) {
+        self.set().insert(guild);
+    }
+
+    /// Whether the server was departed; it no longer is.
+    fn take(&self, guild: u64) -> bool {
+        self.set().remove(&guild)
+    }
+}
+
 /// READY lists every server of the shard. One careprompt holds data for that is missing was left
 /// while careprompt was not connected, when no GUILD_DELETE could reach it: its schedules stop
-/// now, and its data is erased after the retention period as for any other server left.
+/// now, and its data is erased after the retention period as for any other server left. One
+/// listed that was departed is back: its schedules carry on.
 async fn notice_servers_left_while_away(data: &Data, ready: &serenity::Ready) -> Result<(), Error> {
     let (shard, total) = ready.shard.map_or((0, 1), |info| (info.id.0, info.total));
     let Ok(on_shard) = ShardRange::new(shard, shard, total) else {
         return Ok(());
     };
     let listed: HashSet<u64> = ready.guilds.iter().map(|guild| guild.id.get()).collect();
+    for guild in data.store.departed_guilds(&on_shard).await? {
+        if listed.contains(&guild) {
+            data.store.guild_present(guild).await?;
+            data.departed.take(guild);
+        } else {
+            data.departed.insert(guild);
+        }
+    }
     let now = data.clock.now();
     let mut left = 0;
     for guild in data.store.known_guilds(&on_shard).await? {
         if !listed.contains(&guild) {
             data.store.guild_departed(guild, now).await?;
+            data.departed.insert(guild);
             left += 1;
         }
     }

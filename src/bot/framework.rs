@@ -88,6 +88,7 @@ impl serenity::Framework for GatedFramework {
     }
 
     async fn dispatch(&self, ctx: serenity::Context, event: serenity::FullEvent) {
+        crate::memory::note_activity();
         let serenity::FullEvent::InteractionCreate { interaction } = &event else {
             self.inner.dispatch(ctx, event).await;
             return;

@@ -254,6 +254,9 @@ impl Scheduler {
                         + report.holidays
                         + report.dms
                         > 0;
+                    if progress {
+                        crate::memory::note_activity();
+                    }
                     if report != TickReport::default() {
                         tracing::info!(
                             sent = report.sent,

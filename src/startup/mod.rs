@@ -17,6 +17,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use poise::serenity_prelude as serenity;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
+use crate::bot::events::DepartedServers;
 use crate::bot::framework::{DataSlot, GatedFramework};
 use crate::bot::gate::Gate;
 use crate::bot::registration::{invite_url, register, registration_payload};
@@ -170,6 +171,7 @@ impl Application {
             store: store.clone(),
             scheduler: scheduler.clone(),
             shards,
+            departed: DepartedServers::default(),
         });
         Ok(Application {
             client,
@@ -214,6 +216,7 @@ impl Application {
             retention,
             stop_scheduler.clone(),
         ));
+        tokio::spawn(crate::memory::hand_back_when_quiet(stop_scheduler.clone()));
 
         let shard_manager = client.shard_manager.clone();
         // serenity counts the end of this range as included.

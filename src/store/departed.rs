@@ -62,6 +62,23 @@ impl Store {
         Ok(())
     }
 
+    /// The servers on these shards careprompt was removed from and has not yet forgotten.
+    pub async fn departed_guilds(&self, shards: &ShardRange) -> Result<Vec<u64>, StoreError> {
+        let sql = format!(
+            "SELECT guild_id FROM departed_guilds WHERE {}",
+            on_shards("guild_id", 1)
+        );
+        let ids: Vec<i64> = with_pool!(self, pool => {
+            sqlx::query_scalar(&sql)
+                .bind_shards(shards)
+                .fetch_all(pool)
+                .await?
+        });
+        let mut ids: Vec<u64> = ids.into_iter().map(id_from_db).collect();
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
     /// Forgets the servers careprompt left before `left_before`: their schedules (and with them
     /// their delivery ledger) and their members' DM opt-ins for them. Bookmarks belong to the
     /// person, not the server, so they stay.

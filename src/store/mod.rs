@@ -133,7 +133,7 @@ impl Store {
         let max_connections = max_connections.max(1);
         let scheme = url.split(':').next().unwrap_or_default();
         match scheme.to_ascii_lowercase().as_str() {
-            "sqlite" => connect_sqlite(url, max_connections).await,
+            "sqlite" => connect_sqlite(url).await,
             "postgres" | "postgresql" => connect_postgres(url, max_connections).await,
             _ => Err(StoreError::Connect {
                 backend: "unknown",
@@ -167,27 +167,27 @@ impl Store {
     }
 }
 
-async fn connect_sqlite(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+async fn connect_sqlite(url: &str) -> Result<Store, StoreError> {
     let fail = |reason: String| connect_error("sqlite", url, reason);
     let options = SqliteConnectOptions::from_str(url).map_err(|err| fail(err.to_string()))?;
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-    let pool_options = if in_memory {
-        // An in-memory database lives only while a connection to it is open, so keep exactly one
-        // connection for the store's whole life.
-        SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-    } else {
-        SqlitePoolOptions::new().max_connections(max_connections)
-    };
+    // One connection for the store's whole life. An in-memory database lives only while a
+    // connection to it is open. A file lets one writer in at a time, and a second connection
+    // that wants to write waits by sleeping and polling (up to 100 ms a turn), which is what made
+    // Save's slowest answers slow under load; reads take microseconds, so queueing everything on
+    // one connection costs them nothing, and there is one page cache and one thread instead of
+    // one per connection.
+    let pool_options = SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None);
     let options = if in_memory {
         options
     } else {
-        // Readers don't wait for the writer, and the writer doesn't wait for readers. Each
-        // pooled connection keeps its own page cache (2 MiB by default); careprompt reads a few
-        // rows at a time by index, and the operating system caches the file anyway.
+        // Readers (the `sqlite3` shell, a backup) don't wait for the writer, and the writer doesn't
+        // wait for them. careprompt reads a few rows at a time by index, and the operating system
+        // caches the file anyway, so SQLite's own page cache can be small.
         options
             .journal_mode(SqliteJournalMode::Wal)
             .pragma("cache_size", SQLITE_CACHE_KIB)

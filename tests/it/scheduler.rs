@@ -1103,6 +1103,108 @@ async fn leaving_a_server_stops_its_schedules() {
     scene.finish().await;
 }
 
+/// Waits until exactly `expected` servers have a post due at `when`.
+async fn wait_due_guilds(scene: &Scene, when: &str, expected: &[u64], what: &str) {
+    let everything = careprompt::domain::shards::ShardRange::ALL;
+    let mut ticks = tokio::time::interval(Duration::from_millis(20));
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        ticks.tick().await;
+        let mut guilds: Vec<u64> = scene
+            .store
+            .due_schedules(at(when), 10, &everything)
+            .await
+            .expect("due")
+            .due
+            .iter()
+            .map(|schedule| schedule.guild_id)
+            .collect();
+        guilds.sort_unstable();
+        if guilds == expected {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: due in {guilds:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_server_that_adds_careprompt_back_gets_its_schedules_again() {
+    let mut scene = Scene::start("2027-01-04T08:30:00Z", |_| {}).await;
+    scene.set(CHANNEL_ID, "0 9 * * MON").await;
+    // Removed while careprompt was away, and listed again by the next READY.
+    scene
+        .store
+        .guild_departed(crate::support::GUILD_ID, at("2027-01-04T08:31:00Z"))
+        .await
+        .expect("departed");
+    wait_due_guilds(&scene, "2027-01-04T09:00:00Z", &[], "the departure holds").await;
+    scene.restart().await;
+    wait_due_guilds(
+        &scene,
+        "2027-01-04T09:00:00Z",
+        &[crate::support::GUILD_ID],
+        "a server READY lists is back",
+    )
+    .await;
+
+    // Removed while connected, then added back: its GUILD_CREATE brings the schedules back.
+    let returning = 24_680 << 22;
+    let returning_channel = 13_579;
+    scene
+        .store
+        .upsert_schedule(
+            &careprompt::store::NewSchedule {
+                guild_id: returning,
+                channel_id: returning_channel,
+                settings: careprompt::domain::settings::ScheduleSettings::parse(
+                    "0 9 * * MON",
+                    "Europe/London",
+                    "none",
+                    false,
+                )
+                .expect("settings"),
+                role_ping: None,
+                thread: false,
+                created_by: crate::support::USER_ID,
+                seed: 1,
+                next_due: Some(at("2027-01-04T09:00:00Z")),
+            },
+            at("2027-01-04T08:32:00Z"),
+        )
+        .await
+        .expect("scheduled");
+    scene
+        .fake
+        .dispatch(
+            "GUILD_DELETE",
+            serde_json::json!({"id": returning.to_string()}),
+        )
+        .await;
+    wait_due_guilds(
+        &scene,
+        "2027-01-04T09:00:00Z",
+        &[crate::support::GUILD_ID],
+        "the removal stops the schedule",
+    )
+    .await;
+    scene
+        .fake
+        .add_guild(returning, "Ward 24", &[(returning_channel, "wellbeing")]);
+    let mut both = vec![crate::support::GUILD_ID, returning];
+    both.sort_unstable();
+    wait_due_guilds(
+        &scene,
+        "2027-01-04T09:00:00Z",
+        &both,
+        "the server that added careprompt back",
+    )
+    .await;
+    scene.finish().await;
+}
+
 #[tokio::test]
 async fn a_server_left_while_careprompt_was_away_stops_its_schedules_at_the_next_start() {
     let mut scene = Scene::start("2027-01-04T08:30:00Z", |_| {}).await;

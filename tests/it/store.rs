@@ -2272,6 +2272,19 @@ async fn each_process_schedules_only_its_shards_servers(store: &Store) {
         2,
         "a server left is no longer known"
     );
+    assert_eq!(
+        store
+            .departed_guilds(&only_shard_3)
+            .await
+            .expect("departed"),
+        vec![known[0]]
+    );
+    let other_shard = ShardRange::new(2, 2, 4).expect("range");
+    assert!(store
+        .departed_guilds(&other_shard)
+        .await
+        .expect("departed")
+        .is_empty());
 }
 on_both_backends!(
     sqlite_each_process_schedules_only_its_shards_servers,
