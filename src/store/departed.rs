@@ -34,20 +34,27 @@ impl Store {
     /// been removed from.
     pub async fn known_guilds(&self, shards: &ShardRange) -> Result<Vec<u64>, StoreError> {
         let on_shards = on_shards("guild_id", 1);
-        let sql = format!(
-            "SELECT guild_id FROM schedules WHERE {on_shards} \
-             UNION SELECT guild_id FROM dm_optins WHERE {on_shards} \
-             EXCEPT SELECT guild_id FROM departed_guilds"
-        );
-        let ids: Vec<i64> = with_pool!(self, pool => {
-            sqlx::query_scalar(&sql)
-                .bind_shards(shards)
-                .fetch_all(pool)
-                .await?
-        });
-        let mut ids: Vec<u64> = ids.into_iter().map(id_from_db).collect();
-        ids.sort_unstable();
-        Ok(ids)
+        self.guild_ids(
+            &format!(
+                "SELECT guild_id FROM schedules WHERE {on_shards} \
+                 UNION SELECT guild_id FROM dm_optins WHERE {on_shards} \
+                 EXCEPT SELECT guild_id FROM departed_guilds"
+            ),
+            shards,
+        )
+        .await
+    }
+
+    /// The servers on these shards careprompt was removed from and has not yet forgotten.
+    pub async fn departed_guilds(&self, shards: &ShardRange) -> Result<Vec<u64>, StoreError> {
+        self.guild_ids(
+            &format!(
+                "SELECT guild_id FROM departed_guilds WHERE {}",
+                on_shards("guild_id", 1)
+            ),
+            shards,
+        )
+        .await
     }
 
     /// careprompt is in the server (again): its schedules carry on.
@@ -62,14 +69,10 @@ impl Store {
         Ok(())
     }
 
-    /// The servers on these shards careprompt was removed from and has not yet forgotten.
-    pub async fn departed_guilds(&self, shards: &ShardRange) -> Result<Vec<u64>, StoreError> {
-        let sql = format!(
-            "SELECT guild_id FROM departed_guilds WHERE {}",
-            on_shards("guild_id", 1)
-        );
+    /// The ids `sql` selects for these shards, in order.
+    async fn guild_ids(&self, sql: &str, shards: &ShardRange) -> Result<Vec<u64>, StoreError> {
         let ids: Vec<i64> = with_pool!(self, pool => {
-            sqlx::query_scalar(&sql)
+            sqlx::query_scalar(sql)
                 .bind_shards(shards)
                 .fetch_all(pool)
                 .await?

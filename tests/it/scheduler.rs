@@ -1103,6 +1103,33 @@ async fn leaving_a_server_stops_its_schedules() {
     scene.finish().await;
 }
 
+/// A schedule for 09:00 on Mondays, first due on 4 January 2027, written straight to the store for
+/// a server the fake Discord need not know.
+async fn schedule_for_monday_nine(store: &Store, guild_id: u64, channel_id: u64) {
+    store
+        .upsert_schedule(
+            &careprompt::store::NewSchedule {
+                guild_id,
+                channel_id,
+                settings: careprompt::domain::settings::ScheduleSettings::parse(
+                    "0 9 * * MON",
+                    "Europe/London",
+                    "none",
+                    false,
+                )
+                .expect("settings"),
+                role_ping: None,
+                thread: false,
+                created_by: crate::support::USER_ID,
+                seed: 1,
+                next_due: Some(at("2027-01-04T09:00:00Z")),
+            },
+            at("2027-01-04T08:30:00Z"),
+        )
+        .await
+        .expect("scheduled");
+}
+
 /// Waits until exactly `expected` servers have a post due at `when`.
 async fn wait_due_guilds(scene: &Scene, when: &str, expected: &[u64], what: &str) {
     let everything = careprompt::domain::shards::ShardRange::ALL;
@@ -1153,29 +1180,7 @@ async fn a_server_that_adds_careprompt_back_gets_its_schedules_again() {
     // Removed while connected, then added back: its GUILD_CREATE brings the schedules back.
     let returning = 24_680 << 22;
     let returning_channel = 13_579;
-    scene
-        .store
-        .upsert_schedule(
-            &careprompt::store::NewSchedule {
-                guild_id: returning,
-                channel_id: returning_channel,
-                settings: careprompt::domain::settings::ScheduleSettings::parse(
-                    "0 9 * * MON",
-                    "Europe/London",
-                    "none",
-                    false,
-                )
-                .expect("settings"),
-                role_ping: None,
-                thread: false,
-                created_by: crate::support::USER_ID,
-                seed: 1,
-                next_due: Some(at("2027-01-04T09:00:00Z")),
-            },
-            at("2027-01-04T08:32:00Z"),
-        )
-        .await
-        .expect("scheduled");
+    schedule_for_monday_nine(&scene.store, returning, returning_channel).await;
     scene
         .fake
         .dispatch(
@@ -1212,29 +1217,7 @@ async fn a_server_left_while_careprompt_was_away_stops_its_schedules_at_the_next
     // A server careprompt was removed from while it was not connected: no GUILD_DELETE came, and
     // READY no longer lists it.
     let gone = 987_654_321 << 22;
-    scene
-        .store
-        .upsert_schedule(
-            &careprompt::store::NewSchedule {
-                guild_id: gone,
-                channel_id: 555_555,
-                settings: careprompt::domain::settings::ScheduleSettings::parse(
-                    "0 9 * * MON",
-                    "Europe/London",
-                    "none",
-                    false,
-                )
-                .expect("settings"),
-                role_ping: None,
-                thread: false,
-                created_by: crate::support::USER_ID,
-                seed: 1,
-                next_due: Some(at("2027-01-04T09:00:00Z")),
-            },
-            at("2027-01-04T08:30:00Z"),
-        )
-        .await
-        .expect("scheduled");
+    schedule_for_monday_nine(&scene.store, gone, 555_555).await;
     scene.restart().await;
     let everything = careprompt::domain::shards::ShardRange::ALL;
     let mut ticks = tokio::time::interval(Duration::from_millis(20));
