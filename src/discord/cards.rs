@@ -604,6 +604,11 @@ pub fn forgotten_card(erased: &Erased) -> Card {
             "note about your DMs",
             "notes about your DMs",
         ),
+        count(
+            erased.usage_records,
+            "usage record (what /insights counts, without your name)",
+            "usage records (what /insights counts, without your name)",
+        ),
     ];
     let mut text = format!(
         "Done. careprompt has erased everything it held about you, in every server:\n- {}",
@@ -626,7 +631,7 @@ pub fn forgotten_card(erased: &Erased) -> Card {
 
 /// The message that carries `/mydata`'s file.
 pub fn my_data_card() -> Card {
-    text_card("Here is everything careprompt holds about you, in every server, as a JSON file. Only you can see this. /forget-me erases it.")
+    text_card("Here is everything careprompt holds about you, in every server, as a JSON file. It includes how many usage records /insights counts you by: each holds a keyed hash of you, not your name or id, with a week, a theme and what you did. Only you can see this. /forget-me erases it.")
 }
 
 /// A short confirmation in a neutral box, such as "Paused posts in #wellbeing". Cut to fit, as
