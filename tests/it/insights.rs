@@ -255,9 +255,26 @@ async fn insights_are_private_refused_to_members_and_match_the_store() {
 async fn a_server_with_too_few_people_sees_no_figures_on_postgres() {
     let scene = Scene::start_on(Backend::Postgres, |_| {}).await;
     let now = scene.clock.now().timestamp();
-    for n in 0..4u64 {
+    for n in 0..3u64 {
         record(&scene.store, FIRST_PERSON + n, "compassion", now).await;
     }
+    // The fourth person opts in to DMs, which /optin counts for insights.
+    let optin = scene
+        .command(CommandInvocation::guild("optin").user(MEMBER))
+        .await;
+    assert!(optin.ephemeral());
+    assert_eq!(
+        scene.store.usage_records_of(MEMBER).await.expect("count"),
+        1
+    );
+    let tallies = scene
+        .store
+        .insight_tallies(GUILD_ID, week_of(now), 1)
+        .await
+        .expect("tallies");
+    assert!(tallies.iter().any(|tally| tally.measure
+        == careprompt::domain::insights::Measure::PeopleEver
+        && tally.count == 4));
     let reply = scene
         .command(
             CommandInvocation::guild("insights")

@@ -1474,6 +1474,11 @@ async fn insight_figures_count_distinct_people(store: &Store, url: &str) {
     ))
     .await;
 
+    assert_eq!(
+        store.guild_of_delivery(901).await.expect("read"),
+        Some(GUILD)
+    );
+    assert_eq!(store.guild_of_delivery(999).await.expect("read"), None);
     let tallies = store
         .insight_tallies(GUILD, week0, 2)
         .await
