@@ -101,19 +101,6 @@ impl Measure {
         .into_iter()
         .find(|measure| measure.as_str() == text)
     }
-
-    /// A heading for people to read.
-    pub fn label(self) -> &'static str {
-        match self {
-            Measure::Posts => "Posts made",
-            Measure::Savers => "People who saved a card",
-            Measure::DmPeople => "People sent DMs",
-            Measure::Dms => "DMs sent",
-            Measure::OptedIn => "People who opted in to DMs",
-            Measure::OptedInNow => "People opted in to DMs now",
-            Measure::PeopleEver => "People who used careprompt",
-        }
-    }
 }
 
 /// One figure as the store counted it: `week` or `theme` is `None` for all of them.

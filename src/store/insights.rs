@@ -39,25 +39,35 @@ impl Store {
         guild_id: u64,
         at: DateTime<Utc>,
     ) -> Result<Vec<u8>, StoreError> {
-        let mut fresh = vec![0u8; SECRET_BYTES];
-        rand::rngs::OsRng.fill_bytes(&mut fresh);
+        let select = "SELECT secret FROM insight_secrets WHERE guild_id = $1";
         let insert =
             "INSERT INTO insight_secrets (guild_id, secret, created_at) VALUES ($1, $2, $3) \
                       ON CONFLICT (guild_id) DO NOTHING";
-        let select = "SELECT secret FROM insight_secrets WHERE guild_id = $1";
-        let secret: Vec<u8> = with_pool!(self, pool => {
+        let read = || async {
+            let secret: Option<Vec<u8>> = with_pool!(self, pool => {
+                sqlx::query_scalar(select)
+                    .bind(id_to_db(guild_id))
+                    .fetch_optional(pool)
+                    .await?
+            });
+            Ok::<_, StoreError>(secret)
+        };
+        if let Some(secret) = read().await? {
+            return Ok(secret);
+        }
+        let mut fresh = vec![0u8; SECRET_BYTES];
+        rand::rngs::OsRng.fill_bytes(&mut fresh);
+        with_pool!(self, pool => {
             sqlx::query(insert)
                 .bind(id_to_db(guild_id))
                 .bind(&fresh)
                 .bind(time_to_db(at))
                 .execute(pool)
                 .await?;
-            sqlx::query_scalar(select)
-                .bind(id_to_db(guild_id))
-                .fetch_one(pool)
-                .await?
         });
-        Ok(secret)
+        read().await?.ok_or_else(|| {
+            StoreError::Corrupt("an insights secret vanished as it was made".to_string())
+        })
     }
 
     /// Notes that the person did something in the server, in the week of `at`: saved a card of

@@ -354,6 +354,14 @@ fn a_realistic_servers_chart_is_written_for_a_person_to_look_at() {
         "the rare theme has hidden weeks"
     );
     assert!(printed.contains("wrote"), "{printed}");
+    // The year's view of the same server, for its week labels and its empty weeks.
+    let year_dir = out_dir.join("52-weeks");
+    let config = out_dir.join("careprompt.toml");
+    careprompt::cli::insights(Some(config), GUILD_ID, 52, &year_dir, now, &mut Vec::new())
+        .unwrap_or_else(|failure| panic!("{}", failure.message));
+    let year = std::fs::read(year_dir.join("careprompt-insights.png")).expect("the year's chart");
+    assert_eq!(png_size(&year), (1200, 675));
+    assert!(year.len() < CHART_BYTES_MAX, "{} bytes", year.len());
     eprintln!(
         "chart of a realistic server: {} ({} bytes), made in {elapsed:?}",
         out_dir.join("careprompt-insights.png").display(),
