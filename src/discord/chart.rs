@@ -34,6 +34,9 @@ const COLOURS: [RGBColor; 7] = [
     RGBColor(204, 121, 167),
 ];
 
+/// Half the width of a marker in the legend, and on charts of up to 26 weeks, in pixels.
+const LEGEND_MARKER: i32 = 7;
+
 const BAND: RGBColor = RGBColor(232, 232, 232);
 const GREY: RGBColor = RGBColor(90, 90, 90);
 
@@ -95,13 +98,13 @@ fn marker<'a, DB: DrawingBackend + 'a>(
     at: (i32, i32),
     colour: RGBColor,
     filled: bool,
+    s: i32,
 ) -> DynElement<'a, DB, (i32, i32)> {
     let style = if filled {
         colour.filled()
     } else {
         colour.stroke_width(2)
     };
-    let s = 7;
     let (x, y) = at;
     let shift = |points: &[(i32, i32)]| -> Vec<(i32, i32)> {
         points.iter().map(|&(dx, dy)| (x + dx, y + dy)).collect()
@@ -229,6 +232,8 @@ fn draw(root: &DrawingArea<BitMapBackend<'_>, Shift>, figures: &Figures) -> Resu
             BAND.filled(),
         )))
         .map_err(draw_error)?;
+    // Half a year or more of weeks puts the points close together: smaller markers overlap less.
+    let size = if weeks > 26 { 5 } else { LEGEND_MARKER };
     for index in 0..themes {
         let colour = COLOURS[index % COLOURS.len()];
         let cells: Vec<Figure> = figures.savers.cells.iter().map(|row| row[index]).collect();
@@ -267,7 +272,7 @@ fn draw(root: &DrawingArea<BitMapBackend<'_>, Shift>, figures: &Figures) -> Resu
                 None => (hidden_at, false),
             };
             let at = chart.backend_coord(&(week as f64, y));
-            root.draw(&marker(index, at, colour, filled))
+            root.draw(&marker(index, at, colour, filled, size))
                 .map_err(draw_error)?;
         }
     }
@@ -310,7 +315,7 @@ fn draw_legend(
             _ => area.draw(&DashedPathElement::new(sample, 3, 4, style)),
         }
         .map_err(draw_error)?;
-        area.draw(&marker(index, (35, y), colour, true))
+        area.draw(&marker(index, (35, y), colour, true, LEGEND_MARKER))
             .map_err(draw_error)?;
         let text = (FONT, 14)
             .into_font()
@@ -327,7 +332,7 @@ fn draw_legend(
     let y = 100 + figures.themes.len() as i32 * 44;
     area.draw(&Rectangle::new([(10, y - 12), (60, y + 12)], BAND.filled()))
         .map_err(draw_error)?;
-    area.draw(&marker(0, (35, y), GREY, false))
+    area.draw(&marker(0, (35, y), GREY, false, LEGEND_MARKER))
         .map_err(draw_error)?;
     let text = (FONT, 14)
         .into_font()
