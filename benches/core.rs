@@ -120,6 +120,133 @@ fn main() {
         )),
         None => println!("postgres: skipped, no server at {}", postgres_base()),
     }
+
+    let records = if full { 100_000 } else { 2_000 };
+    let sqlite = std::env::temp_dir().join(format!("careprompt-bench-i-{}.db", std::process::id()));
+    let sqlite_url = format!("sqlite://{}?mode=rwc", sqlite.display());
+    runtime.block_on(insights_benches(
+        "sqlite",
+        &sqlite_url,
+        records,
+        full,
+        &library,
+    ));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", sqlite.display()));
+    }
+    match runtime.block_on(fresh_postgres()) {
+        Some(url) => runtime.block_on(insights_benches("postgres", &url, records, full, &library)),
+        None => println!("postgres: skipped, no server at {}", postgres_base()),
+    }
+}
+
+/// `/insights` over 52 weeks of one server holding `records` usage records (2,000 people, the
+/// seven themes), as p50 and p99 of repeated runs of the whole report: the query, the
+/// suppression, the chart and the CSV. Then drawing the chart alone. The records are written
+/// straight into the table: what is measured is reading them, and random 16-byte people count
+/// the same as keyed hashes.
+async fn insights_benches(
+    backend: &str,
+    url: &str,
+    records: u64,
+    full: bool,
+    library: &careprompt::domain::content::Library,
+) {
+    use careprompt::domain::insights::{week_of, WEEK_SECS};
+    use rand::{Rng, SeedableRng};
+
+    const GUILD: i64 = 42;
+    let store = Store::connect(url, 5)
+        .await
+        .expect("the bench database opens");
+    let now = chrono::DateTime::parse_from_rfc3339("2027-12-01T10:00:00Z")
+        .expect("time")
+        .to_utc();
+    let this_week = week_of(now.timestamp());
+    let themes: Vec<&str> = library.themes.iter().map(|t| t.slug.as_str()).collect();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(17);
+    let people: Vec<Vec<u8>> = (0..2_000)
+        .map(|_| (0..16).map(|_| rng.gen::<u8>()).collect())
+        .collect();
+    let mut rows = std::collections::BTreeSet::new();
+    while (rows.len() as u64) < records {
+        let person = rng.gen_range(0..people.len());
+        let week = this_week - rng.gen_range(0..52) * WEEK_SECS;
+        let theme = themes[rng.gen_range(0..themes.len())];
+        rows.insert((person, week, theme));
+    }
+    let rows: Vec<_> = rows.into_iter().collect();
+    let insert = |count: usize| {
+        let values: Vec<String> = (0..count)
+            .map(|i| {
+                format!(
+                    "({GUILD}, ${}, ${}, ${}, 'saved')",
+                    3 * i + 1,
+                    3 * i + 2,
+                    3 * i + 3
+                )
+            })
+            .collect();
+        format!(
+            "INSERT INTO usage_events (guild_id, person, week, theme, kind) VALUES {}",
+            values.join(", ")
+        )
+    };
+    macro_rules! seed {
+        ($conn:expr) => {{
+            use sqlx::Connection;
+            let mut conn = $conn;
+            let mut tx = conn.begin().await.expect("begin");
+            for chunk in rows.chunks(300) {
+                let sql = insert(chunk.len());
+                let mut query = sqlx::query(&sql);
+                for (person, week, theme) in chunk {
+                    query = query.bind(&people[*person]).bind(*week).bind(*theme);
+                }
+                query.execute(&mut *tx).await.expect("seed");
+            }
+            tx.commit().await.expect("commit");
+            conn.close().await.expect("close");
+        }};
+    }
+    {
+        if backend == "sqlite" {
+            seed!(sqlx::SqliteConnection::connect(url)
+                .await
+                .expect("raw sqlite"));
+        } else {
+            seed!(sqlx::PgConnection::connect(url)
+                .await
+                .expect("raw postgres"));
+        }
+    }
+    let runs = if full { 100 } else { 2 };
+    let mut times = Vec::new();
+    let mut last = None;
+    for _ in 0..runs {
+        let start = Instant::now();
+        let report =
+            careprompt::discord::insights::report(&store, library, GUILD as u64, 52, 5, now)
+                .await
+                .expect("report");
+        times.push(start.elapsed());
+        last = Some(report);
+    }
+    times.sort();
+    let p99 = times[(times.len() * 99).div_ceil(100) - 1];
+    let p50 = times[times.len() / 2];
+    println!(
+        "{:<48} {p50:>12.2?} p50, {p99:.2?} p99 ({runs} runs)",
+        format!("{backend}: /insights, 52 weeks, {records} records")
+    );
+    if let Some(careprompt::domain::insights::View::Figures(figures)) =
+        last.map(|report| report.view)
+    {
+        measure(&format!("{backend}: draw the 52-week chart"), full, || {
+            black_box(careprompt::discord::chart::savers_chart(&figures).expect("drawn"));
+        });
+    }
+    store.close().await;
 }
 
 fn settings_for_store() -> ScheduleSettings {

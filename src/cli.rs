@@ -250,6 +250,68 @@ pub fn migrate(config_path: Option<PathBuf>, out: &mut impl Write) -> Result<(),
     })
 }
 
+/// `careprompt insights`: a server's `/insights` chart and CSV, written into `out_dir` as
+/// careprompt-insights.png and careprompt-insights.csv, for a lead who runs careprompt
+/// themselves. `weeks` is one of 4, 12, 26 or 52.
+pub fn insights(
+    config_path: Option<PathBuf>,
+    guild_id: u64,
+    weeks: u32,
+    out_dir: &std::path::Path,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    use crate::discord::insights::{report, CHART_FILE, CSV_FILE};
+    use crate::domain::insights::{View, NOT_ENOUGH_PEOPLE, PERIODS};
+
+    if !PERIODS.contains(&weeks) {
+        return Err(Failure::usage(format!(
+            "--weeks must be 4, 12, 26 or 52, not {weeks}"
+        )));
+    }
+    let loaded = load(config_path.as_deref())?;
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|err| Failure::invalid(format!("cannot start the runtime: {err}")))?;
+    let report = runtime.block_on(async {
+        let store = crate::store::Store::connect(&loaded.settings.database.url, 1)
+            .await
+            .map_err(|err| Failure::invalid(err.to_string()))?;
+        let made = report(
+            &store,
+            &loaded.library,
+            guild_id,
+            weeks,
+            loaded.settings.insights.min_people,
+            now,
+        )
+        .await
+        .map_err(|err| Failure::invalid(err.to_string()));
+        store.close().await;
+        made
+    })?;
+    let files = match (&report.view, report.files) {
+        (View::Figures(_), Some(files)) => files,
+        _ => {
+            return Err(Failure::invalid(format!(
+                "server {guild_id}: {NOT_ENOUGH_PEOPLE}; nothing written"
+            )))
+        }
+    };
+    std::fs::create_dir_all(out_dir)
+        .map_err(|err| Failure::invalid(format!("cannot make {}: {err}", out_dir.display())))?;
+    for (name, bytes) in [
+        (CHART_FILE, files.png.as_slice()),
+        (CSV_FILE, files.csv.as_bytes()),
+    ] {
+        let path = out_dir.join(name);
+        std::fs::write(&path, bytes)
+            .map_err(|err| Failure::invalid(format!("cannot write {}: {err}", path.display())))?;
+        let _ = writeln!(out, "wrote {}", path.display());
+    }
+    let _ = writeln!(out, "{}", files.summary);
+    Ok(())
+}
+
 /// `careprompt run`: loads everything, refusing to start on any mistake, then runs the bot until
 /// SIGINT or SIGTERM. `shards` and `total_shards` come together, from `--shards A-B
 /// --total-shards N`.

@@ -16,7 +16,7 @@ mod locate;
 mod settings;
 
 use locate::{key_at, locate_key};
-pub use settings::{Privacy, Processes, Scheduling, Settings};
+pub use settings::{Insights, Privacy, Processes, Scheduling, Settings};
 
 pub const DEFAULT_CONFIG_FILE: &str = "careprompt.toml";
 pub const ENV_PREFIX: &str = "CAREPROMPT_";
@@ -33,6 +33,7 @@ pub struct Config {
     pub packs: BTreeMap<String, PackOverride>,
     pub support: SupportSettings,
     pub privacy: PrivacySettings,
+    pub insights: InsightsSettings,
     pub metrics: MetricsSettings,
     pub processes: ProcessSettings,
 }
@@ -88,6 +89,36 @@ impl MetricsSettings {
                 })
             })
             .transpose()
+    }
+}
+
+/// `/insights`, the figures for OD leads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InsightsSettings {
+    /// Counts of fewer people than this are shown as "fewer than N"; at least 3.
+    pub min_people: u32,
+}
+
+impl Default for InsightsSettings {
+    fn default() -> Self {
+        InsightsSettings {
+            min_people: crate::domain::insights::DEFAULT_MIN_PEOPLE,
+        }
+    }
+}
+
+impl InsightsSettings {
+    pub fn checked_min_people(&self) -> Result<u32, String> {
+        let least = crate::domain::insights::LEAST_MIN_PEOPLE;
+        if self.min_people < least {
+            return Err(format!(
+                "{} is too few: with fewer than {least}, people who compare notes could tell who \
+                 the others are",
+                self.min_people
+            ));
+        }
+        Ok(self.min_people)
     }
 }
 
@@ -471,6 +502,8 @@ impl LoadedConfig {
         check("schedule.catch_up", catch_up.clone().map(drop));
         let retention = config.privacy.retention_period();
         check("privacy.retention", retention.clone().map(drop));
+        let min_people = config.insights.checked_min_people();
+        check("insights.min_people", min_people.clone().map(drop));
         let metrics_listen = config.metrics.address();
         check("metrics.listen", metrics_listen.clone().map(drop));
         let takeover_after = config.processes.takeover_period();
@@ -555,6 +588,10 @@ impl LoadedConfig {
                     packs: config.packs.clone(),
                     support: config.support.clone(),
                     privacy: Privacy { retention },
+                    insights: Insights {
+                        min_people: min_people
+                            .unwrap_or(crate::domain::insights::DEFAULT_MIN_PEOPLE),
+                    },
                     metrics_listen,
                     processes: Processes {
                         takeover_after,

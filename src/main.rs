@@ -37,6 +37,18 @@ enum Command {
         #[arg(long)]
         links: bool,
     },
+    /// Write a server's /insights chart (PNG) and figures (CSV) into a folder.
+    Insights {
+        /// The server's id.
+        #[arg(long)]
+        guild: u64,
+        /// How many weeks, up to this one: 4, 12, 26 or 52.
+        #[arg(long, default_value_t = 12)]
+        weeks: u32,
+        /// The folder to write careprompt-insights.png and careprompt-insights.csv into.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Show the next posts a schedule would make.
     Preview {
         /// A crontab line: minute hour day-of-month month day-of-week.
@@ -77,6 +89,14 @@ fn main() -> ExitCode {
             total_shards,
         } => cli::run_bot(args.config, shards.as_deref(), total_shards),
         Command::Migrate => cli::migrate(args.config, &mut stdout),
+        Command::Insights { guild, weeks, out } => cli::insights(
+            args.config,
+            guild,
+            weeks,
+            &out,
+            chrono::Utc::now(),
+            &mut stdout,
+        ),
         Command::Check { links } => cli::check(args.config.clone(), &mut stdout).and_then(|()| {
             if links {
                 cli::check_links(args.config, &mut stdout)

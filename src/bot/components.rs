@@ -10,6 +10,8 @@ use crate::bot::data::{Data, Error};
 use crate::discord::cards::{self, Card, BOOKMARKS_PER_PAGE};
 use crate::discord::custom_id::ButtonAction;
 use crate::domain::bookmark::{snapshot, BookmarkKind};
+use crate::domain::content::Library;
+use crate::domain::insights::UsageKind;
 use crate::error::UserError;
 use crate::store::{Saved, BOOKMARK_LIMIT};
 
@@ -24,7 +26,11 @@ pub async fn handle(data: &Data, click: &serenity::ComponentInteraction) -> Resu
         return Err(UserError::NotYourButton.into());
     }
     let card = match action {
-        ButtonAction::Save { kind, item_id, .. } => save(data, click, kind, &item_id).await?,
+        ButtonAction::Save {
+            kind,
+            item_id,
+            delivery,
+        } => save(data, click, kind, &item_id, delivery).await?,
         ButtonAction::Pack { theme, .. } => {
             let theme = data.library.theme(&theme).ok_or(StaleButton)?;
             cards::pack_card(&data.library, theme)
@@ -123,6 +129,7 @@ async fn save(
     click: &serenity::ComponentInteraction,
     kind: BookmarkKind,
     item_id: &str,
+    delivery: Option<i64>,
 ) -> Result<Card, Error> {
     let Some(item) = snapshot(&data.library, kind, item_id) else {
         return Err(UserError::Conflict(
@@ -134,6 +141,9 @@ async fn save(
         .store
         .add_bookmark(click.user.id.get(), &item, data.clock.now(), BOOKMARK_LIMIT)
         .await?;
+    if saved != Saved::Full {
+        note_save(data, click, kind, item_id, delivery).await;
+    }
     let text = match saved {
         Saved::Added => format!(
             "Saved to your bookmarks: {}. /bookmarks list shows them. Only you can see this.",
@@ -145,4 +155,64 @@ async fn save(
         ),
     };
     Ok(cards::text_card(&text))
+}
+
+/// Counts the Save for `/insights`, in the server the card came from: the one clicked in, or for
+/// a card sent by DM, the server whose post it was. A Save with neither (a DM answer to
+/// `/prompt`) is in no server and is not counted. Counting never holds up the answer: a failure
+/// is logged, and the Save stands.
+async fn note_save(
+    data: &Data,
+    click: &serenity::ComponentInteraction,
+    kind: BookmarkKind,
+    item_id: &str,
+    delivery: Option<i64>,
+) {
+    let guild = match (click.guild_id, delivery) {
+        (Some(guild), _) => Some(guild.get()),
+        (None, Some(delivery)) => match data.store.guild_of_delivery(delivery).await {
+            Ok(guild) => guild,
+            Err(err) => {
+                tracing::warn!(error = %err, "could not find the server of a saved card");
+                None
+            }
+        },
+        (None, None) => None,
+    };
+    let Some(guild) = guild else {
+        return;
+    };
+    for theme in themes_of(&data.library, kind, item_id) {
+        if let Err(err) = data
+            .store
+            .record_usage(
+                guild,
+                click.user.id.get(),
+                &theme,
+                UsageKind::Saved,
+                data.clock.now(),
+            )
+            .await
+        {
+            tracing::warn!(error = %err, "could not count a Save for insights");
+        }
+    }
+}
+
+/// The themes a saved item belongs to: a prompt's or pack's one, a story's each.
+fn themes_of(library: &Library, kind: BookmarkKind, item_id: &str) -> Vec<String> {
+    match kind {
+        BookmarkKind::Prompt => library
+            .find_prompt(item_id)
+            .map(|(theme, _)| vec![theme.slug.clone()])
+            .unwrap_or_default(),
+        BookmarkKind::Story => library
+            .story(item_id)
+            .map(|story| story.themes.clone())
+            .unwrap_or_default(),
+        BookmarkKind::Pack => library
+            .theme(item_id)
+            .map(|theme| vec![theme.slug.clone()])
+            .unwrap_or_default(),
+    }
 }

@@ -22,6 +22,7 @@ pub struct Settings {
     pub packs: BTreeMap<String, PackOverride>,
     pub support: SupportSettings,
     pub privacy: Privacy,
+    pub insights: Insights,
     /// Where `/metrics`, `/healthz` and `/readyz` are served; `None` leaves the listener off.
     pub metrics_listen: Option<SocketAddr>,
     pub processes: Processes,
@@ -41,6 +42,12 @@ pub struct Scheduling {
 pub struct Privacy {
     /// How long a departed server's data is kept in case careprompt is added back.
     pub retention: chrono::Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Insights {
+    /// Counts of fewer people than this are not shown; at least 3.
+    pub min_people: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

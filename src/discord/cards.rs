@@ -409,6 +409,7 @@ pub fn help_card() -> Card {
         ("/schedule", "For server admins (Manage Server): post a reflection prompt and a staff story in a channel on a schedule, weekly by default. set, list, preview, pause, resume, skip, remove and post-now. The buttons on a post let anyone save it, open the facilitator pack or find support, privately."),
         ("/bookmarks list", "What you saved with a Save button, newest first, ten a page, as each was when you saved it. /bookmarks remove takes one away. Only you see them."),
         ("/optin, /optout", "Get this server's scheduled posts by direct message as well, or stop. /mute and /unmute leave a theme out of your DMs."),
+        ("/insights [weeks]", "For server admins (Manage Server): how careprompt is used here, per theme and week, as a summary, a chart and a CSV file, with small counts of people hidden. Only you see it."),
         ("/mydata", "A file with everything careprompt holds about you, in every server. Only you see it."),
         ("/forget-me", "Erase everything careprompt holds about you, in every server, after you confirm."),
         ("/about", "What careprompt is, what it keeps about you, for how long, and how to erase it."),
@@ -438,12 +439,12 @@ pub fn about_card(dna_of_care_url: &str) -> Card {
         )
         .field(
             "What it keeps about you",
-            "Only what you choose: the items you keep with the Save button (with their text as it was when you saved them), the servers you asked for DMs from (/optin), the themes you muted (/mute), and a record of the DMs it sent you, so it never sends one twice and stops if your DMs are closed. It never reads the messages in your channels and does not record who uses its commands.",
+            "Only what you choose: the items you keep with the Save button (with their text as it was when you saved them), the servers you asked for DMs from (/optin), the themes you muted (/mute), and a record of the DMs it sent you, so it never sends one twice and stops if your DMs are closed. When you save a card or opt in, a usage record of the week, the theme and a keyed hash in place of your name, so that /insights can count people without naming anyone. It never reads the messages in your channels and does not record who uses its commands.",
             false,
         )
         .field(
             "How long, and how to erase it",
-            "Until you remove it: /bookmarks remove, /optout and /unmute take single things away, /mydata shows you all of it, and /forget-me erases all of it at once, in every server. Schedules you set up stay for your team without your name.",
+            "Until you remove it: /bookmarks remove, /optout and /unmute take single things away, /mydata shows you all of it, and /forget-me erases all of it at once, in every server. Usage records go by themselves after 53 weeks. Schedules you set up stay for your team without your name.",
             false,
         )
         .field(
@@ -604,6 +605,11 @@ pub fn forgotten_card(erased: &Erased) -> Card {
             "note about your DMs",
             "notes about your DMs",
         ),
+        count(
+            erased.usage_records,
+            "usage record (what /insights counts, without your name)",
+            "usage records (what /insights counts, without your name)",
+        ),
     ];
     let mut text = format!(
         "Done. careprompt has erased everything it held about you, in every server:\n- {}",
@@ -626,7 +632,7 @@ pub fn forgotten_card(erased: &Erased) -> Card {
 
 /// The message that carries `/mydata`'s file.
 pub fn my_data_card() -> Card {
-    text_card("Here is everything careprompt holds about you, in every server, as a JSON file. Only you can see this. /forget-me erases it.")
+    text_card("Here is everything careprompt holds about you, in every server, as a JSON file. It includes how many usage records /insights counts you by: each holds a keyed hash of you, not your name or id, with a week, a theme and what you did. Only you can see this. /forget-me erases it.")
 }
 
 /// A short confirmation in a neutral box, such as "Paused posts in #wellbeing". Cut to fit, as

@@ -1,15 +1,18 @@
 //! Pure logic with no I/O: the content model and what a bookmark keeps of it, crontab
 //! schedules, bank holidays, the rotation of themes and prompts, planning which post goes out
-//! when, and which servers a shard owns.
+//! when, which servers a shard owns, and the insights figures with the rule that keeps them
+//! from identifying anyone.
 
 pub mod bookmark;
 pub mod content;
 pub mod holidays;
+pub mod insights;
 pub mod planning;
 pub mod rotation;
 pub mod schedule;
 pub mod settings;
 pub mod shards;
+pub mod suppression;
 
 /// The longest stretch of what someone typed that an error quotes back to them.
 const MAX_EXCERPT: usize = 40;

@@ -13,6 +13,8 @@ pub struct Purged {
     pub guilds: u64,
     pub schedules: u64,
     pub dm_optins: u64,
+    /// Usage records `/insights` counted people by; the server's secret goes with them.
+    pub usage_records: u64,
 }
 
 impl Store {
@@ -83,7 +85,8 @@ impl Store {
     }
 
     /// Forgets the servers careprompt left before `left_before`: their schedules (and with them
-    /// their delivery ledger) and their members' DM opt-ins for them. Bookmarks belong to the
+    /// their delivery ledger), their members' DM opt-ins for them, and
+    /// their usage records with the secret they were hashed under. Bookmarks belong to the
     /// person, not the server, so they stay.
     pub async fn purge_departed_guilds(
         &self,
@@ -103,19 +106,30 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
+            let usage_records =
+                sqlx::query(&format!("DELETE FROM usage_events WHERE guild_id IN ({gone})"))
+                    .bind(cutoff)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            sqlx::query(&format!("DELETE FROM insight_secrets WHERE guild_id IN ({gone})"))
+                .bind(cutoff)
+                .execute(&mut *tx)
+                .await?;
             let guilds = sqlx::query("DELETE FROM departed_guilds WHERE left_at < $1")
                 .bind(cutoff)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
             tx.commit().await?;
-            Purged { guilds, schedules, dm_optins }
+            Purged { guilds, schedules, dm_optins, usage_records }
         });
         if purged.guilds > 0 {
             tracing::info!(
                 servers = purged.guilds,
                 schedules = purged.schedules,
                 dm_optins = purged.dm_optins,
+                usage_records = purged.usage_records,
                 "forgot servers careprompt left longer ago than the retention period"
             );
         }

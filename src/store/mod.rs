@@ -42,6 +42,7 @@ mod bookmarks;
 mod deliveries;
 mod departed;
 mod dms;
+mod insights;
 mod my_data;
 mod optins;
 mod redact;

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::bookmarks::{bookmark_from_row, bookmarks_sql, BookmarkRow};
+use super::insights::{erase_usage_sql, HASHES_PER_STATEMENT};
 use super::{
     id_as_string, id_from_db, id_to_db, time_from_db, Bookmark, CreatedSchedule, DmOptIn, DmStatus,
     Pool, Store, StoreError, ThemeMute, ERASED_USER,
@@ -31,6 +32,10 @@ pub struct UserExport {
     /// Channel schedules they set up. The schedules belong to the team, so erasing the person
     /// keeps them and only forgets who set them up.
     pub schedules_created: Vec<CreatedSchedule>,
+    /// Records of what they did in a server (saved a card of a theme, opted in to DMs) that
+    /// `/insights` counts people by. Each holds a keyed hash of them, not their id, so only the
+    /// number is shown: the records say nothing that could be read back as theirs.
+    pub usage_records: u64,
 }
 
 /// How many rows `erase_user` removed from each table.
@@ -43,12 +48,19 @@ pub struct Erased {
     pub dm_deliveries: u64,
     /// Schedules kept for their team, now without the person's name on them.
     pub schedules_anonymised: u64,
+    /// Records `/insights` counted them by.
+    pub usage_records: u64,
 }
 
 impl Erased {
     /// Rows deleted, not counting the schedules kept.
     pub fn rows_removed(&self) -> u64 {
-        self.bookmarks + self.dm_optins + self.theme_mutes + self.dm_status + self.dm_deliveries
+        self.bookmarks
+            + self.dm_optins
+            + self.theme_mutes
+            + self.dm_status
+            + self.dm_deliveries
+            + self.usage_records
     }
 }
 
@@ -152,6 +164,7 @@ impl Store {
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         let (dm_records, dms_sent) = dms;
+        let usage_records = self.usage_records_of(user_id).await?;
         Ok(UserExport {
             user_id,
             dm_optins,
@@ -161,6 +174,7 @@ impl Store {
             dms_sent: u64::try_from(dms_sent).unwrap_or_default(),
             dm_records: u64::try_from(dm_records).unwrap_or_default(),
             schedules_created,
+            usage_records,
         })
     }
 
@@ -171,9 +185,19 @@ impl Store {
     /// is set to `ERASED_USER` (0) instead, which forgets who set it up.
     pub async fn erase_user(&self, user_id: u64) -> Result<Erased, StoreError> {
         let id = id_to_db(user_id);
+        // The person's hash under each server's secret finds their usage records.
+        let hashes = self.person_hashes(user_id).await?;
         let erased = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let mut erased = Erased::default();
+            for chunk in hashes.chunks(HASHES_PER_STATEMENT) {
+                let sql = erase_usage_sql(chunk.len());
+                let mut query = sqlx::query(&sql);
+                for hash in chunk {
+                    query = query.bind(hash);
+                }
+                erased.usage_records += query.execute(&mut *tx).await?.rows_affected();
+            }
             for (table, count) in [
                 ("bookmarks", &mut erased.bookmarks),
                 ("dm_optins", &mut erased.dm_optins),

@@ -805,19 +805,30 @@ async fn registration_is_global_and_valid_against_the_schema() {
         .iter()
         .filter_map(|command| command["name"].as_str())
         .collect();
-    assert_eq!(names.len(), 16, "{names:?}");
+    assert_eq!(names.len(), 17, "{names:?}");
     for personal in ["bookmarks", "mydata", "forget-me"] {
         assert!(names.contains(&personal), "{names:?}");
     }
-    let pack = commands
-        .as_array()
-        .expect("array")
-        .iter()
-        .find(|command| command["name"] == "pack")
-        .expect("pack")
-        .clone();
+    let find = |name: &str| {
+        commands
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|command| command["name"] == name)
+            .unwrap_or_else(|| panic!("{name} is registered"))
+            .clone()
+    };
+    // /insights is offered to Manage Server only (1 << 5), with its weeks as four choices.
+    let insights = find("insights");
+    assert_eq!(insights["default_member_permissions"], "32");
     assert_eq!(
-        pack["options"][0]["choices"].as_array().map(Vec::len),
+        insights["options"][0]["choices"].as_array().map(Vec::len),
+        Some(4)
+    );
+    assert_eq!(
+        find("pack")["options"][0]["choices"]
+            .as_array()
+            .map(Vec::len),
         Some(7)
     );
     finish(fake, bot).await;

@@ -5,6 +5,7 @@ mod cli;
 mod dms;
 mod drills;
 mod fake_discord_selftest;
+mod insights;
 mod layers;
 mod personal;
 mod process;

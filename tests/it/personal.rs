@@ -48,18 +48,18 @@ fn temp_sqlite() -> (String, std::path::PathBuf) {
 
 /// The fake, a bot on a clock the test moves, the bot's database opened a second time, and a raw
 /// connection to it for reading every table.
-struct Scene {
-    fake: FakeDiscord,
+pub(crate) struct Scene {
+    pub(crate) fake: FakeDiscord,
     bot: Option<RunningBot>,
-    clock: ManualClock,
-    store: Store,
+    pub(crate) clock: ManualClock,
+    pub(crate) store: Store,
     raw: Option<Raw>,
     /// On PostgreSQL: the admin connection and the database to drop at the end.
     postgres: Option<(PgConnection, String)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Backend {
+pub(crate) enum Backend {
     Sqlite,
     Postgres,
 }
@@ -69,7 +69,7 @@ impl Scene {
         Scene::start_on(Backend::Sqlite, tweak).await
     }
 
-    async fn start_on(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Scene {
+    pub(crate) async fn start_on(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Scene {
         let (url, postgres) = match backend {
             Backend::Sqlite => (temp_sqlite().0, None),
             Backend::Postgres => {
@@ -110,7 +110,7 @@ impl Scene {
         self.raw.as_mut().expect("open until the scene finishes")
     }
 
-    async fn finish(mut self) {
+    pub(crate) async fn finish(mut self) {
         if let Some(bot) = self.bot.take() {
             bot.stop().await.expect("the bot shuts down cleanly");
         }
@@ -128,7 +128,7 @@ impl Scene {
         self.fake.assert_no_violations();
     }
 
-    async fn command(&self, invocation: CommandInvocation) -> InteractionReply {
+    pub(crate) async fn command(&self, invocation: CommandInvocation) -> InteractionReply {
         self.fake.run_command(invocation).await.expect("answered")
     }
 
@@ -154,7 +154,7 @@ impl Scene {
     }
 
     /// `user` clicks the button on the newest message that carries it.
-    async fn click(&self, user: u64, custom_id: &str) -> InteractionReply {
+    pub(crate) async fn click(&self, user: u64, custom_id: &str) -> InteractionReply {
         let mut click = ButtonClick::guild(custom_id).user(user);
         if let Some(message) = self.fake.message_with_button(custom_id) {
             click = click.message(message);
@@ -162,17 +162,17 @@ impl Scene {
         self.fake.click_button(click).await.expect("answered")
     }
 
-    async fn execute(&mut self, sql: &str) {
+    pub(crate) async fn execute(&mut self, sql: &str) {
         self.raw().execute(sql).await;
     }
 
-    async fn count(&mut self, sql: &str) -> i64 {
+    pub(crate) async fn count(&mut self, sql: &str) -> i64 {
         self.raw().count(sql).await
     }
 
     /// Every (table, column) where a value mentions `id`, over every table in the database, so
     /// a table added later cannot be forgotten.
-    async fn mentions(&mut self, id: u64) -> Vec<(String, String)> {
+    pub(crate) async fn mentions(&mut self, id: u64) -> Vec<(String, String)> {
         self.raw().mentions(id).await
     }
 
@@ -569,6 +569,10 @@ async fn mydata_and_forget_me(backend: Backend) {
     assert_eq!((stored.dms_sent, stored.dm_records), (1, 2));
     assert_eq!(stored.bookmarks.len(), 1);
     assert_eq!(stored.schedules_created.len(), 1);
+    assert_eq!(
+        stored.usage_records, 1,
+        "the Save was counted for /insights"
+    );
     assert_eq!(file["user_id"], PERSON.to_string());
 
     let ask = scene
@@ -621,7 +625,8 @@ async fn mydata_and_forget_me(backend: Backend) {
             && text.contains("1 DM opt-in")
             && text.contains("1 muted theme")
             && text.contains("2 records of DMs")
-            && text.contains("1 schedule you set up stays"),
+            && text.contains("1 schedule you set up stays")
+            && text.contains("1 usage record"),
         "{text}"
     );
     assert_eq!(
@@ -636,6 +641,11 @@ async fn mydata_and_forget_me(backend: Backend) {
         .expect("read")
         .expect("the team's schedule stays");
     assert_eq!(schedule.created_by, careprompt::store::ERASED_USER);
+    assert_eq!(
+        scene.count("SELECT COUNT(*) FROM usage_events").await,
+        0,
+        "their usage record went too"
+    );
     scene.finish().await;
 }
 

@@ -12,10 +12,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use careprompt::domain::holidays::BankHoliday;
+use careprompt::domain::insights::{week_of, Measure, Tally, UsageKind, WEEK_SECS};
 use careprompt::domain::planning::DuePlan;
 use careprompt::domain::rotation::{Pick, RotationState};
 use careprompt::domain::settings::ScheduleSettings;
 use careprompt::domain::shards::ShardRange;
+use careprompt::scheduler::retention::usage_cutoff;
 use careprompt::store::{
     nonce_for, redact_url, Bookmark, BookmarkKind, Claim, ClaimOutcome, CreatedSchedule,
     DeliveryKind, DeliveryState, DmOptIn, DmStatus, DuePick, Erased, NewBookmark, NewSchedule,
@@ -1034,6 +1036,19 @@ async fn two_people(store: &Store, raw: &mut Raw) -> (i64, i64) {
             Saved::Added
         );
     }
+    // Usage records: Alice's second Save of compassion in the same week adds nothing.
+    for (guild, user, theme, kind, secs) in [
+        (GUILD, ALICE, "compassion", UsageKind::Saved, NOW + 10),
+        (GUILD, ALICE, "compassion", UsageKind::Saved, NOW + 20),
+        (GUILD, ALICE, "", UsageKind::OptedIn, NOW),
+        (OTHER_GUILD, ALICE, "resilience", UsageKind::Saved, NOW + 12),
+        (GUILD, BOB, "compassion", UsageKind::Saved, NOW + 13),
+    ] {
+        store
+            .record_usage(guild, user, theme, kind, at(secs))
+            .await
+            .expect("record usage");
+    }
     let alices = store
         .upsert_schedule(&schedule(GUILD, 10, ALICE), at(NOW))
         .await
@@ -1105,6 +1120,7 @@ async fn export_holds_exactly_the_persons_data(store: &Store, url: &str) {
                 channel_id: 10,
                 created_at: alices_schedule.created_at,
             }],
+            usage_records: 3,
         }
     );
     // Every row about Alice in every table is accounted for by the export.
@@ -1150,6 +1166,7 @@ async fn export_holds_exactly_the_persons_data(store: &Store, url: &str) {
             dms_sent: 0,
             dm_records: 0,
             schedules_created: vec![],
+            usage_records: 0,
         }
     );
     raw.close().await;
@@ -1199,6 +1216,7 @@ async fn erase_forgets_the_person_and_keeps_the_team_schedule(store: &Store, url
             dm_status: 1,
             dm_deliveries: 3,
             schedules_anonymised: 1,
+            usage_records: 3,
         }
     );
     assert_eq!(
@@ -1217,6 +1235,7 @@ async fn erase_forgets_the_person_and_keeps_the_team_schedule(store: &Store, url
             dms_sent: 0,
             dm_records: 0,
             schedules_created: vec![],
+            usage_records: 0,
         },
         "nothing about Alice is left"
     );
@@ -1301,6 +1320,7 @@ async fn departed_servers_are_forgotten_after_the_retention(store: &Store, url: 
             guilds: 1,
             schedules: 1,
             dm_optins: 2,
+            usage_records: 3,
         }
     );
     assert!(store
@@ -1327,6 +1347,17 @@ async fn departed_servers_are_forgotten_after_the_retention(store: &Store, url: 
         raw.count(&left("departed_guilds", "TRUE".to_string()))
             .await,
         0
+    );
+    assert_eq!(
+        raw.count(&left("insight_secrets", format!("guild_id = {GUILD}")))
+            .await,
+        0,
+        "the server's secret goes with its usage records"
+    );
+    assert_eq!(
+        store.usage_records_of(ALICE).await.expect("count"),
+        1,
+        "usage records in other servers stay"
     );
     assert_eq!(
         store.bookmarks(ALICE).await.expect("bookmarks").len(),
@@ -1367,6 +1398,192 @@ on_both_backends!(
     sqlite_departed_servers_are_forgotten_after_the_retention,
     postgres_departed_servers_are_forgotten_after_the_retention,
     departed_servers_are_forgotten_after_the_retention,
+    with_url
+);
+
+// ---- insights ------------------------------------------------------------------------------
+
+fn tally(tallies: &[Tally], measure: Measure, week: Option<i64>, theme: Option<&str>) -> u64 {
+    tallies
+        .iter()
+        .filter(|t| t.measure == measure && t.week == week && t.theme.as_deref() == theme)
+        .map(|t| t.count)
+        .sum()
+}
+
+/// People are counted once per cell and once per margin, the ledgers give posts and DMs, and no
+/// table holds anyone's id for it.
+async fn insight_figures_count_distinct_people(store: &Store, url: &str) {
+    let mut raw = Raw::open(url).await;
+    let week0 = week_of(NOW);
+    let week1 = week0 + WEEK_SECS;
+    let people: Vec<u64> = (1..=6).map(|n| 500_000_000_000_000_000 + n).collect();
+    // Week 0: people 1-4 save compassion, 1-2 also resilience (twice each); week 1: 1-3
+    // compassion. Person 6 opts in. Someone in another server saves too.
+    let mut events = Vec::new();
+    for &p in &people[..4] {
+        events.push((GUILD, p, "compassion", UsageKind::Saved, week0 + 10));
+    }
+    for &p in &people[..2] {
+        events.push((GUILD, p, "resilience", UsageKind::Saved, week0 + 20));
+        events.push((GUILD, p, "resilience", UsageKind::Saved, week0 + 30));
+    }
+    for &p in &people[..3] {
+        events.push((GUILD, p, "compassion", UsageKind::Saved, week1 + 5));
+    }
+    events.push((GUILD, people[5], "", UsageKind::OptedIn, week1 + 6));
+    events.push((
+        OTHER_GUILD,
+        people[0],
+        "compassion",
+        UsageKind::Saved,
+        week0 + 10,
+    ));
+    for (guild, user, theme, kind, secs) in events {
+        store
+            .record_usage(guild, user, theme, kind, at(secs))
+            .await
+            .expect("record");
+    }
+    // Two posts in week 0 (compassion, resilience), one in week 1, and one failed; DMs of them.
+    let posting = store
+        .upsert_schedule(&schedule(GUILD, 10, ALICE), at(NOW))
+        .await
+        .expect("schedule");
+    let other = store
+        .upsert_schedule(&schedule(OTHER_GUILD, 20, BOB), at(NOW))
+        .await
+        .expect("other schedule");
+    let id = posting.id;
+    raw.execute(&format!(
+        "INSERT INTO deliveries (id, schedule_id, slot_at, state, theme) VALUES          (901, {id}, {}, 'sent', 'compassion'), (902, {id}, {}, 'sent', 'resilience'),          (903, {id}, {}, 'sent', 'compassion'), (904, {id}, {}, 'failed', 'compassion'),          (905, {}, {}, 'sent', 'compassion')",
+        week0 + 100,
+        week0 + 200,
+        week1 + 100,
+        week1 + 200,
+        other.id,
+        week0 + 100
+    ))
+    .await;
+    raw.execute(&format!(
+        "INSERT INTO dm_deliveries (user_id, card_key, delivery_id, state, claimed_at) VALUES          ({ALICE}, 'a1', 901, 'sent', {NOW}), ({BOB}, 'b1', 901, 'sent', {NOW}),          ({ALICE}, 'a2', 902, 'sent', {NOW}), ({BOB}, 'b2', 902, 'skipped', {NOW}),          ({ALICE}, 'a3', 903, 'sent', {NOW}), ({BOB}, 'b5', 905, 'sent', {NOW})"
+    ))
+    .await;
+    raw.execute(&format!(
+        "INSERT INTO dm_optins (user_id, guild_id, opted_in_at) VALUES ({ALICE}, {GUILD}, {NOW}), ({BOB}, {GUILD}, {NOW})"
+    ))
+    .await;
+
+    assert_eq!(
+        store.guild_of_delivery(901).await.expect("read"),
+        Some(GUILD)
+    );
+    assert_eq!(store.guild_of_delivery(999).await.expect("read"), None);
+    let tallies = store
+        .insight_tallies(GUILD, week0, 2)
+        .await
+        .expect("tallies");
+    let t = |m, w: Option<i64>, th: Option<&str>| tally(&tallies, m, w, th);
+    use Measure::*;
+    assert_eq!(t(Savers, Some(week0), Some("compassion")), 4);
+    assert_eq!(t(Savers, Some(week0), Some("resilience")), 2);
+    assert_eq!(
+        t(Savers, Some(week0), None),
+        4,
+        "each person once in a week's total"
+    );
+    assert_eq!(t(Savers, Some(week1), Some("compassion")), 3);
+    assert_eq!(
+        t(Savers, None, Some("compassion")),
+        4,
+        "each person once over the weeks"
+    );
+    assert_eq!(t(Savers, None, None), 4);
+    assert_eq!(t(Posts, Some(week0), Some("compassion")), 1);
+    assert_eq!(t(Posts, Some(week0), Some("resilience")), 1);
+    assert_eq!(
+        t(Posts, Some(week1), Some("compassion")),
+        1,
+        "a failed post is no post"
+    );
+    assert_eq!(t(Dms, Some(week0), Some("compassion")), 2);
+    assert_eq!(
+        t(Dms, Some(week0), Some("resilience")),
+        1,
+        "a skipped DM is no DM"
+    );
+    assert_eq!(t(DmPeople, Some(week0), None), 2);
+    assert_eq!(t(DmPeople, None, None), 2);
+    assert_eq!(t(OptedIn, None, None), 1);
+    assert_eq!(t(OptedInNow, None, None), 2);
+    assert_eq!(t(PeopleEver, None, None), 5);
+    // A window that starts later leaves the earlier week out, but not who ever used it.
+    let later = store.insight_tallies(GUILD, week1, 1).await.expect("later");
+    assert_eq!(tally(&later, Savers, None, None), 3);
+    assert_eq!(tally(&later, Posts, Some(week0), Some("compassion")), 0);
+    assert_eq!(tally(&later, PeopleEver, None, None), 5);
+
+    // Nobody's id is kept for insights, and each person's count is theirs alone.
+    for &p in &people {
+        let found: Vec<String> = raw.mentions(p).await.into_iter().map(|(t, _)| t).collect();
+        assert!(found.is_empty(), "{p} is in {found:?}");
+    }
+    assert_eq!(store.usage_records_of(people[0]).await.expect("count"), 4);
+    assert_eq!(store.usage_records_of(people[5]).await.expect("count"), 1);
+    assert_eq!(store.usage_records_of(ALICE).await.expect("count"), 0);
+    raw.close().await;
+}
+on_both_backends!(
+    sqlite_insight_figures_count_distinct_people,
+    postgres_insight_figures_count_distinct_people,
+    insight_figures_count_distinct_people,
+    with_url
+);
+
+/// `/forget-me` erases a person's usage records in every server and nobody else's, and records
+/// are kept for the week under way and the 52 before it.
+async fn usage_records_are_erased_on_request_and_after_53_weeks(store: &Store, url: &str) {
+    let mut raw = Raw::open(url).await;
+    let now = week_of(NOW) + 3 * 24 * 3600;
+    let kept_from = week_of(now) - 52 * WEEK_SECS;
+    for (guild, user, secs) in [
+        (GUILD, ALICE, kept_from - 1),
+        (GUILD, ALICE, kept_from),
+        (OTHER_GUILD, ALICE, now),
+        (GUILD, BOB, kept_from - WEEK_SECS),
+        (GUILD, BOB, now),
+    ] {
+        store
+            .record_usage(guild, user, "compassion", UsageKind::Saved, at(secs))
+            .await
+            .expect("record");
+    }
+    assert_eq!(store.usage_records_of(ALICE).await.expect("count"), 3);
+    assert_eq!(
+        store
+            .purge_old_usage(usage_cutoff(at(now)))
+            .await
+            .expect("purge"),
+        2,
+        "the two from before the 53 weeks go"
+    );
+    assert_eq!(store.usage_records_of(ALICE).await.expect("count"), 2);
+    assert_eq!(store.usage_records_of(BOB).await.expect("count"), 1);
+    let erased = store.erase_user(ALICE).await.expect("erase");
+    assert_eq!(erased.usage_records, 2);
+    assert_eq!(store.usage_records_of(ALICE).await.expect("count"), 0);
+    assert_eq!(store.usage_records_of(BOB).await.expect("count"), 1);
+    assert_eq!(
+        raw.count("SELECT COUNT(*) FROM usage_events").await,
+        1,
+        "only Bob's record is left"
+    );
+    raw.close().await;
+}
+on_both_backends!(
+    sqlite_usage_records_are_erased_on_request_and_after_53_weeks,
+    postgres_usage_records_are_erased_on_request_and_after_53_weeks,
+    usage_records_are_erased_on_request_and_after_53_weeks,
     with_url
 );
 

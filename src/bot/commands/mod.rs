@@ -2,6 +2,7 @@
 
 pub mod content;
 pub mod info;
+pub mod insights;
 pub mod optin;
 pub mod personal;
 pub mod schedule;
@@ -17,5 +18,6 @@ pub fn all() -> Vec<Command> {
     commands.extend(schedule::commands());
     commands.extend(optin::commands());
     commands.extend(personal::commands());
+    commands.extend(insights::commands());
     commands
 }

@@ -4,6 +4,7 @@
 use crate::bot::commands::content::find_theme;
 use crate::bot::data::{AppContext, Error};
 use crate::discord::cards::note_card;
+use crate::domain::insights::UsageKind;
 use crate::error::UserError;
 
 pub fn commands() -> Vec<super::Command> {
@@ -27,6 +28,16 @@ pub async fn optin(ctx: AppContext<'_>) -> Result<(), Error> {
         .store
         .set_dm_optin(user, guild, true, data.clock.now())
         .await?;
+    if added {
+        // Counted for /insights; a failure to count never holds up the answer.
+        if let Err(err) = data
+            .store
+            .record_usage(guild, user, "", UsageKind::OptedIn, data.clock.now())
+            .await
+        {
+            tracing::warn!(error = %err, "could not count an opt-in for insights");
+        }
+    }
     let text = if added {
         "From now on, each card this server's schedules post is also sent to you by DM. /mute keeps a theme out of your DMs, and /optout stops them."
     } else {

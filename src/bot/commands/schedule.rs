@@ -62,7 +62,7 @@ pub async fn schedule(_ctx: AppContext<'_>) -> Result<(), Error> {
 }
 
 /// The server, once the member is known to hold Manage Server (or Administrator) there.
-fn require_admin(ctx: &AppContext<'_>) -> Result<u64, UserError> {
+pub(crate) fn require_admin(ctx: &AppContext<'_>) -> Result<u64, UserError> {
     let guild = ctx.interaction.guild_id.ok_or(UserError::GuildOnly)?;
     let permissions = ctx
         .interaction

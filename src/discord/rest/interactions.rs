@@ -67,6 +67,42 @@ impl Rest {
             .await
     }
 
+    /// Sends a further answer to an interaction with one file. A first answer carries one file
+    /// here (serenity numbers a fresh attachment 0, and its number is not ours to set), so a
+    /// second file goes in a follow-up, private if `ephemeral`.
+    pub async fn followup_with_file(
+        &self,
+        application_id: serenity::ApplicationId,
+        token: &str,
+        text: &str,
+        ephemeral: bool,
+        file: serenity::CreateAttachment,
+    ) -> Result<(), RestError> {
+        let decode = |err: serde_json::Error| RestError::Decode {
+            method: "POST",
+            route: "/webhooks".into(),
+            reason: err.to_string(),
+        };
+        let message = serenity::CreateInteractionResponseFollowup::new()
+            .content(text)
+            .ephemeral(ephemeral)
+            .allowed_mentions(crate::discord::cards::no_pings())
+            .add_file(file.clone());
+        let request = Request::new(
+            Route::WebhookFollowupMessages {
+                application_id,
+                token,
+            },
+            LightMethod::Post,
+        )
+        .multipart(Some(serenity::http::Multipart {
+            upload: serenity::http::MultipartUpload::Attachments(vec![file]),
+            fields: Vec::new(),
+            payload_json: Some(serde_json::to_string(&message).map_err(decode)?),
+        }));
+        self.send(request).await.map(|_| ())
+    }
+
     async fn callback(
         &self,
         interaction_id: serenity::InteractionId,

@@ -32,6 +32,11 @@ pub const STRING_CHOICE_VALUE_MAX: usize = 100;
 pub const SLASH_COMMANDS_MAX: usize = 100;
 pub const USER_COMMANDS_MAX: usize = 15;
 pub const MESSAGE_COMMANDS_MAX: usize = 15;
+/// The largest file the fake accepts: 8 MiB, the smallest upload limit Discord has applied to
+/// bots (servers without boosts before 2024), so a file that passes here passes anywhere.
+/// Source: Discord developer documentation, resources/message.mdx, "Uploading Files" (the limit
+/// itself is set per server and has been raised since; this is the floor).
+pub const ATTACHMENT_BYTES_MAX: usize = 8 * 1024 * 1024;
 /// Message flag IS_COMPONENTS_V2.
 pub const FLAG_COMPONENTS_V2: u64 = 1 << 15;
 
@@ -480,6 +485,78 @@ fn check_options(opts: &[Value], path: &[String], out: &mut Vec<SchemaError>) {
 
 /// Checks an interaction callback body: type 4 must carry a non-empty message, type 7 is an
 /// edit of the component's message.
+/// The files of a multipart request against the message's `attachments`: each file part is
+/// `files[N]` for an attachment with id N, no part is sent twice, every new attachment has its
+/// part, and no file is larger than [`ATTACHMENT_BYTES_MAX`]. `prefix` is where the message is
+/// in the body (`data` for a callback).
+pub fn check_files(
+    message: &Value,
+    files: &[(String, Vec<u8>)],
+    prefix: &[String],
+    out: &mut Vec<SchemaError>,
+) {
+    let attachments_path = at(prefix, &["attachments"]);
+    let ids: Vec<String> = message
+        .get("attachments")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|a| a.get("id"))
+                .map(|id| match id {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut seen = HashSet::new();
+    for (name, content) in files {
+        if !seen.insert(name.clone()) {
+            out.push(SchemaError::new(
+                &attachments_path,
+                "DUPLICATE_FILE_PART",
+                format!("The file part {name} was sent twice"),
+            ));
+        }
+        if content.len() > ATTACHMENT_BYTES_MAX {
+            out.push(SchemaError::new(
+                &attachments_path,
+                "FILE_TOO_LARGE",
+                format!(
+                    "{name} is {} bytes, more than {ATTACHMENT_BYTES_MAX}",
+                    content.len()
+                ),
+            ));
+        }
+        let index = name
+            .strip_prefix("files[")
+            .and_then(|rest| rest.strip_suffix(']'));
+        match index {
+            Some(index) if ids.iter().any(|id| id == index) => {}
+            _ => out.push(SchemaError::new(
+                &attachments_path,
+                "ATTACHMENT_NOT_FOUND",
+                format!("The file part {name} matches no entry of attachments"),
+            )),
+        }
+    }
+    for id in &ids {
+        // An id that is a snowflake keeps an existing attachment; small ones are new files.
+        let new = id.parse::<u64>().is_ok_and(|n| n < 10_000);
+        if new
+            && !files
+                .iter()
+                .any(|(name, _)| name == &format!("files[{id}]"))
+        {
+            out.push(SchemaError::new(
+                &attachments_path,
+                "ATTACHMENT_NOT_FOUND",
+                format!("attachments names id {id}, but no file part files[{id}] was sent"),
+            ));
+        }
+    }
+}
+
 pub fn check_callback(body: &Value, has_files: bool, out: &mut Vec<SchemaError>) {
     let data_path = vec!["data".to_string()];
     let data = body.get("data").unwrap_or(&Value::Null);
@@ -511,6 +588,34 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    fn file_errors(message: Value, files: &[(&str, usize)]) -> Vec<String> {
+        let files: Vec<(String, Vec<u8>)> = files
+            .iter()
+            .map(|(name, size)| (name.to_string(), vec![0u8; *size]))
+            .collect();
+        let mut out = Vec::new();
+        check_files(&message, &files, &[], &mut out);
+        out.iter().map(|e| e.code.to_string()).collect()
+    }
+
+    #[test]
+    fn file_parts_must_match_attachments_and_fit() {
+        let one = json!({"attachments": [{"id": 0, "filename": "a.png"}]});
+        assert!(file_errors(one.clone(), &[("files[0]", 10)]).is_empty());
+        assert_eq!(
+            file_errors(one.clone(), &[("files[0]", ATTACHMENT_BYTES_MAX + 1)]),
+            vec!["FILE_TOO_LARGE"]
+        );
+        assert_eq!(
+            file_errors(one.clone(), &[("files[0]", 1), ("files[0]", 1)]),
+            vec!["DUPLICATE_FILE_PART"]
+        );
+        assert_eq!(
+            file_errors(one, &[("files[1]", 1)]),
+            vec!["ATTACHMENT_NOT_FOUND", "ATTACHMENT_NOT_FOUND"]
+        );
+    }
 
     fn msg(v: Value) -> Vec<String> {
         let mut out = Vec::new();

@@ -563,6 +563,15 @@ fn validate(op: &Operation<'_>, ctx: &Ctx<'_>) -> Vec<SchemaError> {
         }
         _ => {}
     }
+    if ctx.body.has_files {
+        match (op.method.as_str(), op.template) {
+            ("POST", "/interactions/{interaction_id}/{interaction_token}/callback") => {
+                let data = body.get("data").unwrap_or(&Value::Null);
+                limits::check_files(data, &ctx.body.files, &["data".to_string()], &mut extra)
+            }
+            _ => limits::check_files(body, &ctx.body.files, &[], &mut extra),
+        }
+    }
     for e in extra {
         if !errors.iter().any(|x| x.path == e.path) {
             errors.push(e);

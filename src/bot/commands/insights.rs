@@ -1,0 +1,95 @@
+//! `/insights` for OD and wellbeing leads: how careprompt is used in the server, per theme and
+//! week, in figures that identify nobody. Offered to members with Manage Server, checked again
+//! here, and always answered privately.
+
+use poise::serenity_prelude as serenity;
+
+use crate::bot::commands::schedule::require_admin;
+use crate::bot::data::{AppContext, Error, ReplyFailed};
+use crate::discord::cards::text_card;
+use crate::discord::insights::{report, CHART_ALT_TEXT, CHART_FILE, CSV_FILE};
+use crate::domain::insights::{View, NOT_ENOUGH_PEOPLE};
+
+pub fn commands() -> Vec<super::Command> {
+    vec![insights()]
+}
+
+/// How many weeks `/insights` covers, up to and including this one.
+#[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
+pub enum Period {
+    #[name = "4 weeks"]
+    Four,
+    #[name = "12 weeks"]
+    Twelve,
+    #[name = "26 weeks"]
+    TwentySix,
+    #[name = "52 weeks"]
+    FiftyTwo,
+}
+
+impl Period {
+    pub fn weeks(self) -> u32 {
+        match self {
+            Period::Four => 4,
+            Period::Twelve => 12,
+            Period::TwentySix => 26,
+            Period::FiftyTwo => 52,
+        }
+    }
+}
+
+/// How careprompt is used here, per theme and week, without identifying anyone. Only you see it.
+#[poise::command(slash_command, guild_only, default_member_permissions = "MANAGE_GUILD")]
+pub async fn insights(
+    ctx: AppContext<'_>,
+    #[description = "How many weeks, up to this one (12 if you leave it out)"] weeks: Option<
+        Period,
+    >,
+) -> Result<(), Error> {
+    let guild = require_admin(&ctx)?;
+    let data = ctx.data();
+    let weeks = weeks.map_or(12, Period::weeks);
+    let min_people = data.settings.insights.min_people;
+    let report = report(
+        &data.store,
+        &data.library,
+        guild,
+        weeks,
+        min_people,
+        data.clock.now(),
+    )
+    .await?;
+    let files = match (&report.view, report.files) {
+        (View::Figures(_), Some(files)) => files,
+        _ => {
+            let text = format!(
+                "There are {NOT_ENOUGH_PEOPLE} (careprompt shows figures once {min_people} people here have used it). Only you can see this."
+            );
+            return data.reply(&ctx, text_card(&text), true).await;
+        }
+    };
+    let mut chart = serenity::CreateAttachment::bytes(files.png, CHART_FILE);
+    chart.description = Some(CHART_ALT_TEXT.to_string());
+    data.rest
+        .respond_with_file(
+            ctx.interaction.id,
+            &ctx.interaction.token,
+            text_card(&files.summary),
+            true,
+            chart,
+        )
+        .await
+        .map_err(ReplyFailed)?;
+    let csv = serenity::CreateAttachment::bytes(files.csv.into_bytes(), CSV_FILE);
+    data.rest
+        .followup_with_file(
+            ctx.interaction.application_id,
+            &ctx.interaction.token,
+            "The same figures as a CSV file, for your own reports. Only you can see this.",
+            true,
+            csv,
+        )
+        .await
+        .map_err(ReplyFailed)?;
+    Ok(())
+}

@@ -1,0 +1,269 @@
+//! `insight_secrets` and `usage_events`: what `/insights` counts people by, without knowing who
+//! they are (see migrations/sqlite/0006_insights.sql), and the one query behind each view.
+
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::Sha256;
+
+use super::{id_from_db, id_to_db, time_to_db, Pool, Store, StoreError};
+use crate::domain::insights::{week_of, Measure, Tally, UsageKind, WEEK_SECS};
+
+/// Bytes of a server's secret: as long as SHA-256's block of output, the most HMAC-SHA256 gains
+/// from.
+const SECRET_BYTES: usize = 32;
+
+/// Bytes of the keyed hash kept per person: 128 bits tell one server's people apart with no
+/// realistic chance of two sharing one.
+const PERSON_BYTES: usize = 16;
+
+/// How many hashes one statement looks for at once, well under both backends' limits on binds.
+pub(super) const HASHES_PER_STATEMENT: usize = 500;
+
+/// The person as the usage records know them: HMAC-SHA256 of their Discord id under the
+/// server's secret, cut short.
+fn person_hash(secret: &[u8], user_id: u64) -> Result<Vec<u8>, StoreError> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret)
+        .map_err(|err| StoreError::Corrupt(format!("an insights secret is unusable: {err}")))?;
+    mac.update(user_id.to_string().as_bytes());
+    let mut hash = mac.finalize().into_bytes().to_vec();
+    hash.truncate(PERSON_BYTES);
+    Ok(hash)
+}
+
+impl Store {
+    /// The server's secret, made the first time it is needed. Two processes making one at once
+    /// both end up with the one stored first.
+    async fn insight_secret(
+        &self,
+        guild_id: u64,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<u8>, StoreError> {
+        let select = "SELECT secret FROM insight_secrets WHERE guild_id = $1";
+        let insert =
+            "INSERT INTO insight_secrets (guild_id, secret, created_at) VALUES ($1, $2, $3) \
+                      ON CONFLICT (guild_id) DO NOTHING";
+        let read = || async {
+            let secret: Option<Vec<u8>> = with_pool!(self, pool => {
+                sqlx::query_scalar(select)
+                    .bind(id_to_db(guild_id))
+                    .fetch_optional(pool)
+                    .await?
+            });
+            Ok::<_, StoreError>(secret)
+        };
+        if let Some(secret) = read().await? {
+            return Ok(secret);
+        }
+        let mut fresh = vec![0u8; SECRET_BYTES];
+        rand::rngs::OsRng.fill_bytes(&mut fresh);
+        with_pool!(self, pool => {
+            sqlx::query(insert)
+                .bind(id_to_db(guild_id))
+                .bind(&fresh)
+                .bind(time_to_db(at))
+                .execute(pool)
+                .await?;
+        });
+        read().await?.ok_or_else(|| {
+            StoreError::Corrupt("an insights secret vanished as it was made".to_string())
+        })
+    }
+
+    /// Notes that the person did something in the server, in the week of `at`: saved a card of
+    /// `theme`, or opted in to DMs (`theme` is empty). A second of the same in the week adds
+    /// nothing.
+    pub async fn record_usage(
+        &self,
+        guild_id: u64,
+        user_id: u64,
+        theme: &str,
+        kind: UsageKind,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let secret = self.insight_secret(guild_id, at).await?;
+        let person = person_hash(&secret, user_id)?;
+        let sql = "INSERT INTO usage_events (guild_id, person, week, theme, kind) \
+                   VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING";
+        with_pool!(self, pool => {
+            sqlx::query(sql)
+                .bind(id_to_db(guild_id))
+                .bind(&person)
+                .bind(week_of(time_to_db(at)))
+                .bind(theme)
+                .bind(kind.as_str())
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// The person's hash under every server's secret: what their usage records carry.
+    pub(super) async fn person_hashes(&self, user_id: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        let secrets: Vec<Vec<u8>> = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT secret FROM insight_secrets")
+                .fetch_all(pool)
+                .await?
+        });
+        secrets
+            .iter()
+            .map(|secret| person_hash(secret, user_id))
+            .collect()
+    }
+
+    /// How many usage records careprompt holds about the person, in every server.
+    pub async fn usage_records_of(&self, user_id: u64) -> Result<u64, StoreError> {
+        let hashes = self.person_hashes(user_id).await?;
+        let mut total = 0i64;
+        for chunk in hashes.chunks(HASHES_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT COUNT(*) FROM usage_events WHERE person IN ({})",
+                placeholders(chunk.len())
+            );
+            let count: i64 = with_pool!(self, pool => {
+                let mut query = sqlx::query_scalar(&sql);
+                for hash in chunk {
+                    query = query.bind(hash);
+                }
+                query.fetch_one(pool).await?
+            });
+            total += count;
+        }
+        Ok(u64::try_from(total).unwrap_or_default())
+    }
+
+    /// Deletes usage records of weeks that started before `before`; how many went.
+    pub async fn purge_old_usage(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let sql = "DELETE FROM usage_events WHERE week < $1";
+        let removed = with_pool!(self, pool => {
+            sqlx::query(sql)
+                .bind(week_of(time_to_db(before)))
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if removed > 0 {
+            tracing::info!(
+                records = removed,
+                "deleted usage records past their keeping time"
+            );
+        }
+        Ok(removed)
+    }
+
+    /// The server a scheduled post belongs to, for a click on a card sent by DM.
+    pub async fn guild_of_delivery(&self, delivery_id: i64) -> Result<Option<u64>, StoreError> {
+        let sql = "SELECT s.guild_id FROM deliveries p JOIN schedules s ON s.id = p.schedule_id \
+                   WHERE p.id = $1";
+        let guild: Option<i64> = with_pool!(self, pool => {
+            sqlx::query_scalar(sql)
+                .bind(delivery_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(guild.map(id_from_db))
+    }
+
+    /// Every figure of the server's view of `weeks` weeks from `first_week` (a Monday 00:00 UTC),
+    /// in one statement: posts and DMs from the ledgers, people from the usage records, each
+    /// count of people counting each person once per cell and per margin.
+    pub async fn insight_tallies(
+        &self,
+        guild_id: u64,
+        first_week: i64,
+        weeks: u32,
+    ) -> Result<Vec<Tally>, StoreError> {
+        let end = first_week + i64::from(weeks) * WEEK_SECS;
+        // Weeks of a post from its slot, as week_of does: FIRST_MONDAY plus whole weeks.
+        let sql = "WITH posts AS ( \
+                SELECT p.id, COALESCE(p.theme, '') AS theme, \
+                       345600 + ((p.slot_at - 345600) / 604800) * 604800 AS week \
+                FROM deliveries p JOIN schedules s ON s.id = p.schedule_id \
+                WHERE s.guild_id = $1 AND p.state = 'sent' AND p.slot_at >= $2 AND p.slot_at < $3 \
+            ), dms AS ( \
+                SELECT d.user_id, posts.theme, posts.week \
+                FROM dm_deliveries d JOIN posts ON d.delivery_id = posts.id \
+                WHERE d.state = 'sent' \
+            ), saves AS ( \
+                SELECT person, theme, week FROM usage_events \
+                WHERE guild_id = $1 AND kind = 'saved' AND week >= $2 AND week < $3 \
+            ) \
+            SELECT 'posts' AS measure, week, theme, COUNT(*) AS n FROM posts GROUP BY week, theme \
+            UNION ALL SELECT 'dms', week, theme, COUNT(*) FROM dms GROUP BY week, theme \
+            UNION ALL SELECT 'dm_people', week, theme, COUNT(DISTINCT user_id) FROM dms \
+                GROUP BY week, theme \
+            UNION ALL SELECT 'dm_people', week, NULL, COUNT(DISTINCT user_id) FROM dms GROUP BY week \
+            UNION ALL SELECT 'dm_people', NULL, theme, COUNT(DISTINCT user_id) FROM dms GROUP BY theme \
+            UNION ALL SELECT 'dm_people', NULL, NULL, COUNT(DISTINCT user_id) FROM dms \
+            UNION ALL SELECT 'savers', week, theme, COUNT(DISTINCT person) FROM saves \
+                GROUP BY week, theme \
+            UNION ALL SELECT 'savers', week, NULL, COUNT(DISTINCT person) FROM saves GROUP BY week \
+            UNION ALL SELECT 'savers', NULL, theme, COUNT(DISTINCT person) FROM saves GROUP BY theme \
+            UNION ALL SELECT 'savers', NULL, NULL, COUNT(DISTINCT person) FROM saves \
+            UNION ALL SELECT 'opted_in', NULL, NULL, COUNT(DISTINCT person) FROM usage_events \
+                WHERE guild_id = $1 AND kind = 'opted_in' AND week >= $2 AND week < $3 \
+            UNION ALL SELECT 'opted_in_now', NULL, NULL, COUNT(*) FROM dm_optins WHERE guild_id = $1 \
+            UNION ALL SELECT 'people_ever', NULL, NULL, COUNT(DISTINCT person) FROM usage_events \
+                WHERE guild_id = $1";
+        let rows: Vec<(String, Option<i64>, Option<String>, i64)> = with_pool!(self, pool => {
+            sqlx::query_as(sql)
+                .bind(id_to_db(guild_id))
+                .bind(first_week)
+                .bind(end)
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter()
+            .map(|(measure, week, theme, count)| {
+                let measure = Measure::parse(&measure).ok_or_else(|| {
+                    StoreError::Corrupt(format!("an insights query gave a measure {measure}"))
+                })?;
+                Ok(Tally {
+                    measure,
+                    week,
+                    theme,
+                    count: u64::try_from(count).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// The statement deleting the usage records of `n` hashes, for `/forget-me`.
+pub(super) fn erase_usage_sql(n: usize) -> String {
+    format!(
+        "DELETE FROM usage_events WHERE person IN ({})",
+        placeholders(n)
+    )
+}
+
+/// `$1, $2, ..., $n`.
+fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_person_hashes_differently_under_each_servers_secret_and_never_to_their_id() {
+        let one = person_hash(&[1; SECRET_BYTES], 123_456_789).expect("hash");
+        let two = person_hash(&[2; SECRET_BYTES], 123_456_789).expect("hash");
+        assert_eq!(one.len(), PERSON_BYTES);
+        assert_ne!(one, two);
+        assert_eq!(
+            one,
+            person_hash(&[1; SECRET_BYTES], 123_456_789).expect("hash")
+        );
+        assert!(!one.windows(4).any(|w| w == 123_456_789u32.to_be_bytes()));
+    }
+
+    #[test]
+    fn placeholders_count_from_one() {
+        assert_eq!(placeholders(3), "$1, $2, $3");
+    }
+}
