@@ -239,6 +239,34 @@ async fn insights_benches(
         "{:<48} {p50:>12.2?} p50, {p99:.2?} p99 ({runs} runs)",
         format!("{backend}: /insights, 52 weeks, {records} records")
     );
+    let first = careprompt::domain::insights::first_week(now, 52);
+    let mut query_times = Vec::new();
+    let mut tallies = Vec::new();
+    for _ in 0..runs {
+        let start = Instant::now();
+        tallies = store
+            .insight_tallies(GUILD as u64, first, 52)
+            .await
+            .expect("tallies");
+        query_times.push(start.elapsed());
+    }
+    query_times.sort();
+    println!(
+        "{:<48} {:>12.2?} p50, {:.2?} p99 ({runs} runs)",
+        format!("{backend}: of which the query"),
+        query_times[query_times.len() / 2],
+        query_times[(query_times.len() * 99).div_ceil(100) - 1]
+    );
+    let names = careprompt::discord::insights::theme_names(library);
+    measure(
+        &format!("{backend}: of which the suppression"),
+        full,
+        || {
+            black_box(careprompt::domain::insights::build_view(
+                &tallies, &names, first, 52, 5,
+            ));
+        },
+    );
     if let Some(careprompt::domain::insights::View::Figures(figures)) =
         last.map(|report| report.view)
     {

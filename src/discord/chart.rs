@@ -84,7 +84,7 @@ fn encode(pixels: &[u8]) -> Result<Vec<u8>, ChartError> {
     let mut encoder = png::Encoder::new(&mut png_bytes, CHART_WIDTH, CHART_HEIGHT);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
-    encoder.set_compression(png::Compression::Best);
+    encoder.set_compression(png::Compression::Default);
     let mut writer = encoder.write_header()?;
     writer.write_image_data(pixels)?;
     writer.finish()?;
