@@ -39,19 +39,28 @@ pub async fn handle(
             tracing::info!("careprompt was removed from a server; its schedules have stopped");
             Ok(())
         }
+        // A shard counts as ready once its servers are settled, so nothing scheduled for a
+        // server still being settled is held back by mistake, and `/readyz` says so only then.
         serenity::FullEvent::Ready { data_about_bot } => {
             let shard = framework.serenity_context.shard_id.0;
             let data = framework.user_data().await;
+            let settled = notice_servers_left_while_away(data, data_about_bot).await;
             data.shards.set(shard, true);
-            notice_servers_left_while_away(data, data_about_bot).await
+            settled
         }
-        serenity::FullEvent::ShardStageUpdate { event } => {
-            let connected = matches!(event.new, serenity::ConnectionStage::Connected);
+        serenity::FullEvent::Resume { .. } => {
+            let shard = framework.serenity_context.shard_id.0;
+            framework.user_data().await.shards.set(shard, true);
+            Ok(())
+        }
+        serenity::FullEvent::ShardStageUpdate { event }
+            if !matches!(event.new, serenity::ConnectionStage::Connected) =>
+        {
             framework
                 .user_data()
                 .await
                 .shards
-                .set(event.shard_id.0, connected);
+                .set(event.shard_id.0, false);
             Ok(())
         }
         _ => Ok(()),

@@ -78,6 +78,7 @@ pub struct Application {
     /// The gateway shards this process opens.
     gateway: ShardRange,
     grace: Duration,
+    shards: Arc<Shards>,
     /// Stops the operators' listener, also when the application is dropped unstarted.
     operators: DropGuard,
 }
@@ -170,7 +171,7 @@ impl Application {
             clock: options.clock.clone(),
             store: store.clone(),
             scheduler: scheduler.clone(),
-            shards,
+            shards: shards.clone(),
             departed: DepartedServers::default(),
         });
         Ok(Application {
@@ -182,12 +183,19 @@ impl Application {
             retention,
             gateway: plan.gateway,
             grace: options.shutdown_grace,
+            shards,
             operators,
         })
     }
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Which of this process's shards are connected with their servers settled, as `/readyz`
+    /// reports it.
+    pub fn shards(&self) -> Arc<Shards> {
+        self.shards.clone()
     }
 
     /// Opens the gateway shards and runs the scheduler and the retention purge until `shutdown`
@@ -205,6 +213,7 @@ impl Application {
             retention,
             gateway,
             grace,
+            shards: _,
             operators,
         } = self;
         // Started once here, not on READY: posts go out even while the gateway reconnects.

@@ -10,6 +10,7 @@ use careprompt::config::{self, Config, OrgSupport, PackOverride, Token};
 use careprompt::discord::cards::PATIENT_VOICES_DNA_OF_CARE_URL;
 use careprompt::discord::RetryPolicy;
 use careprompt::domain::content::{Library, Nation, DNA_OF_CARE_URL};
+use careprompt::ops::Shards;
 use careprompt::scheduler::SchedulerOptions;
 use careprompt::startup::{load_content, Application, Loaded, StartOptions};
 use serde_json::{json, Value};
@@ -38,9 +39,28 @@ pub fn shipped_library() -> Library {
 pub struct RunningBot {
     stop: Option<oneshot::Sender<()>>,
     handle: JoinHandle<anyhow::Result<()>>,
+    built: Option<oneshot::Receiver<Arc<Shards>>>,
 }
 
 impl RunningBot {
+    /// Waits until every shard has connected and settled which servers careprompt is in, so
+    /// data the test then writes for a server cannot be mistaken for a server left while away.
+    pub async fn wait_settled(&mut self, timeout: Duration) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let built = self.built.take().expect("waited for once");
+        let shards = tokio::time::timeout_at(deadline, built)
+            .await
+            .expect("the bot is built in time")
+            .expect("the bot was built");
+        while !shards.all_connected() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the bot's shards did not settle in time"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// Asks the bot to shut down as SIGTERM would, and returns how `run` ended.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(stop) = self.stop.take() {
@@ -100,10 +120,12 @@ pub fn spawn_bot_with_clock(
         scheduler: SchedulerOptions::default(),
     };
     let (stop, stopped) = oneshot::channel::<()>();
+    let (built, built_rx) = oneshot::channel();
     let token = Token::new(token);
     let handle = tokio::spawn(async move {
-        Application::build(settings, library, token, options)
-            .await?
+        let application = Application::build(settings, library, token, options).await?;
+        let _ = built.send(application.shards());
+        application
             .run_until_stopped(async move {
                 let _ = stopped.await;
             })
@@ -112,6 +134,7 @@ pub fn spawn_bot_with_clock(
     RunningBot {
         stop: Some(stop),
         handle,
+        built: Some(built_rx),
     }
 }
 
@@ -120,10 +143,8 @@ pub async fn start(mode: Mode, tweak: impl FnOnce(&mut Config)) -> (FakeDiscord,
     let fake = FakeDiscord::start().await;
     let mut config = base_config(&fake, mode);
     tweak(&mut config);
-    let bot = spawn_bot(&fake, mode, TOKEN, config);
-    fake.wait_ready(GATEWAY_WAIT)
-        .await
-        .expect("the bot connects to the gateway");
+    let mut bot = spawn_bot(&fake, mode, TOKEN, config);
+    bot.wait_settled(GATEWAY_WAIT).await;
     (fake, bot)
 }
 

@@ -88,10 +88,8 @@ impl Scene {
         config.database.url = url.clone();
         tweak(&mut config);
         let clock = ManualClock::new(at(START));
-        let bot = spawn_bot_with_clock(&fake, Mode::Proxy, TOKEN, config, clock.clone());
-        fake.wait_ready(GATEWAY_WAIT)
-            .await
-            .expect("the bot connects");
+        let mut bot = spawn_bot_with_clock(&fake, Mode::Proxy, TOKEN, config, clock.clone());
+        bot.wait_settled(GATEWAY_WAIT).await;
         let store = Store::connect(&url, 2)
             .await
             .expect("the test opens the bot's database");

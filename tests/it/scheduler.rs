@@ -179,10 +179,9 @@ impl Scene {
         config.database.url = setup.bot_database_url;
         tweak(&mut config);
         let clock = ManualClock::new(at(start));
-        let bot = spawn_bot_with_clock(&fake, Mode::Proxy, TOKEN, config.clone(), clock.clone());
-        fake.wait_ready(GATEWAY_WAIT)
-            .await
-            .expect("the bot connects");
+        let mut bot =
+            spawn_bot_with_clock(&fake, Mode::Proxy, TOKEN, config.clone(), clock.clone());
+        bot.wait_settled(GATEWAY_WAIT).await;
         let store = Store::connect(&setup.test_database_url, 2)
             .await
             .expect("the test opens the bot's database");
@@ -202,17 +201,16 @@ impl Scene {
             bot.stop().await.expect("the bot stops cleanly");
         }
         let before = self.fake.identify_count();
-        self.bot = Some(spawn_bot_with_clock(
+        let mut bot = spawn_bot_with_clock(
             &self.fake,
             Mode::Proxy,
             TOKEN,
             self.config.clone(),
             self.clock.clone(),
-        ));
-        self.fake
-            .wait_identify_count(before + 1, GATEWAY_WAIT)
-            .await
-            .expect("the new bot connects");
+        );
+        bot.wait_settled(GATEWAY_WAIT).await;
+        assert!(self.fake.identify_count() > before, "the new bot connected");
+        self.bot = Some(bot);
     }
 
     pub async fn finish(mut self) {
