@@ -30,5 +30,32 @@ CREATE TABLE usage_events (
 CREATE INDEX usage_events_week ON usage_events (week);
 CREATE INDEX usage_events_person ON usage_events (person);
 
+-- Two summaries of usage_events, kept as each record arrives so that /insights counts distinct
+-- people without sorting a year of records: usage_weeks holds each person once per week and kind
+-- (whatever the theme), for the weekly totals; usage_people holds, per kind and theme, the last
+-- week each person was counted ('*' for any theme), for the totals over the weeks shown, which
+-- always end with the current week. Deleted with the records they summarise: by /forget-me,
+-- after 53 weeks (by their week, or last week) and with a departed server.
+CREATE TABLE usage_weeks (
+    guild_id BIGINT NOT NULL,
+    person   BLOB  NOT NULL,
+    week     BIGINT NOT NULL,
+    kind     TEXT   NOT NULL,
+    PRIMARY KEY (guild_id, kind, week, person)
+);
+CREATE INDEX usage_weeks_week ON usage_weeks (week);
+CREATE INDEX usage_weeks_person ON usage_weeks (person);
+
+CREATE TABLE usage_people (
+    guild_id  BIGINT NOT NULL,
+    person    BLOB  NOT NULL,
+    kind      TEXT   NOT NULL,
+    theme     TEXT   NOT NULL,
+    last_week BIGINT NOT NULL,
+    PRIMARY KEY (guild_id, kind, theme, person)
+);
+CREATE INDEX usage_people_last_week ON usage_people (last_week);
+CREATE INDEX usage_people_person ON usage_people (person);
+
 -- The DMs sent for a server's posts are found from the posts.
 CREATE INDEX dm_deliveries_delivery ON dm_deliveries (delivery_id);

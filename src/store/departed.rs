@@ -112,6 +112,12 @@ impl Store {
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
+            for summary in ["usage_weeks", "usage_people"] {
+                sqlx::query(&format!("DELETE FROM {summary} WHERE guild_id IN ({gone})"))
+                    .bind(cutoff)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             sqlx::query(&format!("DELETE FROM insight_secrets WHERE guild_id IN ({gone})"))
                 .bind(cutoff)
                 .execute(&mut *tx)

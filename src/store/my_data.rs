@@ -191,12 +191,17 @@ impl Store {
             let mut tx = pool.begin().await?;
             let mut erased = Erased::default();
             for chunk in hashes.chunks(HASHES_PER_STATEMENT) {
-                let sql = erase_usage_sql(chunk.len());
-                let mut query = sqlx::query(&sql);
-                for hash in chunk {
-                    query = query.bind(hash);
+                let [records, weeks, people] = erase_usage_sql(chunk.len());
+                for (sql, counted) in [(records, true), (weeks, false), (people, false)] {
+                    let mut query = sqlx::query(&sql);
+                    for hash in chunk {
+                        query = query.bind(hash);
+                    }
+                    let gone = query.execute(&mut *tx).await?.rows_affected();
+                    if counted {
+                        erased.usage_records += gone;
+                    }
                 }
-                erased.usage_records += query.execute(&mut *tx).await?.rows_affected();
             }
             for (table, count) in [
                 ("bookmarks", &mut erased.bookmarks),

@@ -1354,6 +1354,14 @@ async fn departed_servers_are_forgotten_after_the_retention(store: &Store, url: 
         0,
         "the server's secret goes with its usage records"
     );
+    for summary in ["usage_weeks", "usage_people"] {
+        assert_eq!(
+            raw.count(&left(summary, format!("guild_id = {GUILD}")))
+                .await,
+            0,
+            "{summary} goes with the records"
+        );
+    }
     assert_eq!(
         store.usage_records_of(ALICE).await.expect("count"),
         1,
@@ -1569,6 +1577,11 @@ async fn usage_records_are_erased_on_request_and_after_53_weeks(store: &Store, u
     );
     assert_eq!(store.usage_records_of(ALICE).await.expect("count"), 2);
     assert_eq!(store.usage_records_of(BOB).await.expect("count"), 1);
+    assert_eq!(
+        raw.count("SELECT COUNT(*) FROM usage_weeks").await,
+        3,
+        "the weeks summarised go with their records"
+    );
     let erased = store.erase_user(ALICE).await.expect("erase");
     assert_eq!(erased.usage_records, 2);
     assert_eq!(store.usage_records_of(ALICE).await.expect("count"), 0);
@@ -1577,6 +1590,14 @@ async fn usage_records_are_erased_on_request_and_after_53_weeks(store: &Store, u
         raw.count("SELECT COUNT(*) FROM usage_events").await,
         1,
         "only Bob's record is left"
+    );
+    assert_eq!(
+        (
+            raw.count("SELECT COUNT(*) FROM usage_weeks").await,
+            raw.count("SELECT COUNT(*) FROM usage_people").await
+        ),
+        (1, 2),
+        "only Bob's summaries are left: his week, and his last week in the theme and in any"
     );
     raw.close().await;
 }
