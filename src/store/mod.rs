@@ -47,6 +47,7 @@ mod my_data;
 mod optins;
 mod redact;
 mod schedules;
+mod sessions;
 mod shards;
 mod workers;
 
@@ -63,6 +64,7 @@ pub use redact::redact_url;
 pub use schedules::{
     CreatedSchedule, DueSchedules, GuildSchedules, NewSchedule, ScheduleRecord, UnreadableSchedule,
 };
+pub use sessions::{session_nonce, NewSession, SessionRecord, SessionStart, StagePost};
 pub use workers::{Worker, WorkerRecord};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -1,4 +1,5 @@
-//! DM channels, threads on posts, and whether the bot can see a channel.
+//! DM channels, threads (on posts, and for reflective sessions), and whether the bot can see a
+//! channel.
 
 use poise::serenity_prelude as serenity;
 use serde::de::IgnoredAny;
@@ -29,6 +30,49 @@ impl Rest {
                 message_id: serenity::MessageId::new(message_id.max(1)),
             },
             LightMethod::Post,
+        )
+        .body(Some(body));
+        self.send(request).await.map(|_| ())
+    }
+
+    /// Opens a public thread in a channel, not on any message, and returns its id.
+    pub async fn create_thread(&self, channel_id: u64, name: &str) -> Result<u64, RestError> {
+        let body = serde_json::to_vec(
+            &serenity::CreateThread::new(name)
+                .kind(serenity::ChannelType::PublicThread)
+                .auto_archive_duration(serenity::AutoArchiveDuration::OneDay),
+        )
+        .map_err(|err| RestError::Decode {
+            method: "POST",
+            route: "/channels/{id}/threads".into(),
+            reason: err.to_string(),
+        })?;
+        let request = Request::new(
+            Route::ChannelThreads {
+                channel_id: serenity::ChannelId::new(channel_id.max(1)),
+            },
+            LightMethod::Post,
+        )
+        .body(Some(body));
+        let thread: WithId<serenity::ChannelId> = self.send_json(request).await?;
+        Ok(thread.id.get())
+    }
+
+    /// Archives a thread, which keeps what was said but closes it to new replies until someone
+    /// writes in it again.
+    pub async fn archive_thread(&self, thread_id: u64) -> Result<(), RestError> {
+        let body = serde_json::to_vec(&serde_json::json!({"archived": true})).map_err(|err| {
+            RestError::Decode {
+                method: "PATCH",
+                route: "/channels/{id}".into(),
+                reason: err.to_string(),
+            }
+        })?;
+        let request = Request::new(
+            Route::Channel {
+                channel_id: serenity::ChannelId::new(thread_id.max(1)),
+            },
+            LightMethod::Patch,
         )
         .body(Some(body));
         self.send(request).await.map(|_| ())
