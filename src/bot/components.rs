@@ -91,7 +91,7 @@ async fn session_click(
             SessionControl::Next if usize::try_from(stage).unwrap_or(usize::MAX) < last => {
                 // The answer takes the old card's controls away, so it cannot move the session
                 // on twice; the next stage follows in the thread.
-                update(data, click, card(CardState::Done)?).await?;
+                replace_card(data, click, card(CardState::Done)?).await?;
                 data.scheduler.next_stage(&session, stage).await?;
                 return Ok(());
             }
@@ -107,7 +107,7 @@ async fn session_click(
                     .pause_session(id, stage, Some(left), None)
                     .await?
                 {
-                    return update(data, click, card(CardState::Paused)?).await;
+                    return replace_card(data, click, card(CardState::Paused)?).await;
                 }
                 private("The session had just changed; try again.")
             }
@@ -117,7 +117,7 @@ async fn session_click(
                 });
                 if data.store.pause_session(id, stage, None, deadline).await? {
                     data.scheduler.wake();
-                    return update(data, click, card(CardState::Live)?).await;
+                    return replace_card(data, click, card(CardState::Live)?).await;
                 }
                 private("The session had just changed; try again.")
             }
@@ -127,6 +127,19 @@ async fn session_click(
     };
     data.rest
         .respond(click.id, &click.token, answer, true)
+        .await
+        .map_err(ReplyFailed)?;
+    Ok(())
+}
+
+/// Answers a click on a stage card (a public message) by replacing the card in place.
+async fn replace_card(
+    data: &Data,
+    click: &serenity::ComponentInteraction,
+    card: Card,
+) -> Result<(), Error> {
+    data.rest
+        .update_message(click.id, &click.token, card)
         .await
         .map_err(ReplyFailed)?;
     Ok(())
