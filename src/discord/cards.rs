@@ -627,6 +627,21 @@ pub fn forgotten_card(erased: &Erased) -> Card {
             }
         ));
     }
+    if erased.sessions_anonymised > 0 {
+        text.push_str(&format!(
+            "\n{} you ran {} for your team, without your name; any still running has ended.",
+            count(
+                erased.sessions_anonymised,
+                "reflective session",
+                "reflective sessions"
+            ),
+            if erased.sessions_anonymised == 1 {
+                "stays"
+            } else {
+                "stay"
+            }
+        ));
+    }
     text.push_str("\nIf you use careprompt again, it starts from nothing.");
     text_card(&text)
 }

@@ -58,7 +58,7 @@ pub use deliveries::{
 };
 pub use departed::Purged;
 pub use dms::{DmDelivery, DmState, DmStatus, PendingFanOut};
-pub use my_data::{Erased, UserExport};
+pub use my_data::{Erased, SessionRun, UserExport};
 pub use optins::{DmOptIn, ThemeMute};
 pub use redact::redact_url;
 pub use schedules::{

@@ -417,6 +417,19 @@ impl Store {
         Ok(u32::try_from(count).unwrap_or(u32::MAX))
     }
 
+    /// Deletes sessions that ended before `cutoff` (`[privacy] retention` ago), with their
+    /// ledgers; returns how many.
+    pub async fn purge_old_sessions(&self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
+        let purged = with_pool!(self, pool => {
+            sqlx::query("DELETE FROM sessions WHERE state = 'ended' AND ended_at < $1")
+                .bind(time_to_db(cutoff))
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(purged)
+    }
+
     /// Sets (or with `None`, clears) the role whose members may run sessions in a server.
     pub async fn set_facilitator_role(
         &self,

@@ -1121,6 +1121,7 @@ async fn export_holds_exactly_the_persons_data(store: &Store, url: &str) {
                 created_at: alices_schedule.created_at,
             }],
             usage_records: 3,
+            sessions_run: vec![],
         }
     );
     // Every row about Alice in every table is accounted for by the export.
@@ -1167,6 +1168,7 @@ async fn export_holds_exactly_the_persons_data(store: &Store, url: &str) {
             dm_records: 0,
             schedules_created: vec![],
             usage_records: 0,
+            sessions_run: vec![],
         }
     );
     raw.close().await;
@@ -1217,6 +1219,7 @@ async fn erase_forgets_the_person_and_keeps_the_team_schedule(store: &Store, url
             dm_deliveries: 3,
             schedules_anonymised: 1,
             usage_records: 3,
+            sessions_anonymised: 0,
         }
     );
     assert_eq!(
@@ -1236,6 +1239,7 @@ async fn erase_forgets_the_person_and_keeps_the_team_schedule(store: &Store, url
             dm_records: 0,
             schedules_created: vec![],
             usage_records: 0,
+            sessions_run: vec![],
         },
         "nothing about Alice is left"
     );
@@ -2748,4 +2752,57 @@ on_both_backends!(
     sqlite_a_server_s_facilitator_role_is_set_and_cleared,
     postgres_a_server_s_facilitator_role_is_set_and_cleared,
     a_server_s_facilitator_role_is_set_and_cleared
+);
+
+async fn a_facilitator_s_sessions_are_exported_then_kept_without_them(store: &Store) {
+    use careprompt::store::{SessionRun, SessionStart};
+    let SessionStart::Started(session) = store
+        .start_session(&new_session(10, ALICE), None, at(NOW))
+        .await
+        .expect("start")
+    else {
+        panic!("the channel was free");
+    };
+    assert_eq!(
+        store.export_user(ALICE).await.expect("export").sessions_run,
+        vec![SessionRun {
+            guild_id: GUILD,
+            channel_id: 10,
+            theme: "resilience".to_string(),
+            started_at: at(NOW),
+            ended_at: None,
+        }]
+    );
+    assert_eq!(
+        store
+            .erase_user(ALICE)
+            .await
+            .expect("erase")
+            .sessions_anonymised,
+        1
+    );
+    let kept = store
+        .session(session.id)
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!((kept.facilitator_id, kept.running), (0, false));
+    assert!(store
+        .export_user(ALICE)
+        .await
+        .expect("export")
+        .sessions_run
+        .is_empty());
+    // Sessions are deleted once they ended longer ago than the retention.
+    assert_eq!(store.purge_old_sessions(at(NOW)).await.expect("purge"), 0);
+    assert_eq!(
+        store.purge_old_sessions(at(NOW + 1)).await.expect("purge"),
+        1
+    );
+    assert!(store.session(session.id).await.expect("read").is_none());
+}
+on_both_backends!(
+    sqlite_a_facilitator_s_sessions_are_exported_then_kept_without_them,
+    postgres_a_facilitator_s_sessions_are_exported_then_kept_without_them,
+    a_facilitator_s_sessions_are_exported_then_kept_without_them
 );
