@@ -12,7 +12,7 @@ use crate::domain::content::Library;
 /// - View Channel, Send Messages, Embed Links: to post the card.
 /// - Read Message History: after a crash, to look for a post before sending it again.
 /// - Create Public Threads, Send Messages in Threads: for a thread of replies on each post,
-///   when an admin asks for one.
+///   when an admin asks for one, and for the thread a reflective session runs in (/session).
 pub const INVITE_PERMISSIONS: u64 = VIEW_CHANNEL
     | SEND_MESSAGES
     | EMBED_LINKS
