@@ -369,19 +369,10 @@ impl Store {
         stage: u32,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        with_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE session_posts SET claimed_at = $1 \
-                 WHERE session_id = $2 AND stage = $3 AND message_id IS NULL",
-            )
-            .bind(time_to_db(now))
-            .bind(session_id)
-            .bind(i64::from(stage))
-            .execute(pool)
-            .await?
-            .rows_affected()
-        });
-        Ok(())
+        let sql = "UPDATE session_posts SET claimed_at = $1 \
+                   WHERE session_id = $2 AND stage = $3 AND message_id IS NULL";
+        self.update_stage_post(sql, time_to_db(now), session_id, stage)
+            .await
     }
 
     pub async fn record_stage_post(
@@ -390,16 +381,27 @@ impl Store {
         stage: u32,
         message_id: u64,
     ) -> Result<(), StoreError> {
+        let sql = "UPDATE session_posts SET message_id = $1 WHERE session_id = $2 AND stage = $3";
+        self.update_stage_post(sql, id_to_db(message_id), session_id, stage)
+            .await
+    }
+
+    /// Sets one column (`$1`) of a stage's ledger row.
+    async fn update_stage_post(
+        &self,
+        sql: &str,
+        value: i64,
+        session_id: i64,
+        stage: u32,
+    ) -> Result<(), StoreError> {
         with_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE session_posts SET message_id = $1 WHERE session_id = $2 AND stage = $3",
-            )
-            .bind(id_to_db(message_id))
-            .bind(session_id)
-            .bind(i64::from(stage))
-            .execute(pool)
-            .await?
-            .rows_affected()
+            sqlx::query(sql)
+                .bind(value)
+                .bind(session_id)
+                .bind(i64::from(stage))
+                .execute(pool)
+                .await?
+                .rows_affected()
         });
         Ok(())
     }

@@ -2597,16 +2597,27 @@ fn new_session(channel: u64, facilitator: u64) -> careprompt::store::NewSession<
     }
 }
 
+/// Starts a session in a free channel.
+async fn started(
+    store: &Store,
+    channel: u64,
+    facilitator: u64,
+    deadline: Option<DateTime<Utc>>,
+) -> careprompt::store::SessionRecord {
+    match store
+        .start_session(&new_session(channel, facilitator), deadline, at(NOW))
+        .await
+        .expect("start")
+    {
+        careprompt::store::SessionStart::Started(session) => *session,
+        careprompt::store::SessionStart::Busy(_) => panic!("the channel was free"),
+    }
+}
+
 async fn one_running_session_per_channel(store: &Store) {
     use careprompt::store::SessionStart;
     let deadline = at(NOW) + chrono::Duration::minutes(5);
-    let SessionStart::Started(first) = store
-        .start_session(&new_session(10, ALICE), Some(deadline), at(NOW))
-        .await
-        .expect("start")
-    else {
-        panic!("the channel was free");
-    };
+    let first = started(store, 10, ALICE, Some(deadline)).await;
     assert_eq!(
         (first.stage, first.minutes, first.auto, first.running),
         (0, 45, true, true)
@@ -2626,13 +2637,7 @@ async fn one_running_session_per_channel(store: &Store) {
         }
         SessionStart::Started(_) => panic!("a second session started in the same channel"),
     }
-    assert!(matches!(
-        store
-            .start_session(&new_session(11, BOB), None, at(NOW))
-            .await
-            .expect("another channel"),
-        SessionStart::Started(_)
-    ));
+    started(store, 11, BOB, None).await;
     // /session end works from the thread as well as the channel.
     let from_thread = store.running_session_in(77).await.expect("read");
     assert_eq!(from_thread.map(|session| session.id), Some(first.id));
@@ -2644,13 +2649,7 @@ async fn one_running_session_per_channel(store: &Store) {
     assert!(store.end_session(first.id, at(NOW)).await.expect("end"));
     assert!(!store.end_session(first.id, at(NOW)).await.expect("once"));
     assert!(store.running_session_in(10).await.expect("read").is_none());
-    assert!(matches!(
-        store
-            .start_session(&new_session(10, BOB), None, at(NOW))
-            .await
-            .expect("free again"),
-        SessionStart::Started(_)
-    ));
+    started(store, 10, BOB, None).await;
 }
 on_both_backends!(
     sqlite_one_running_session_per_channel,
@@ -2659,14 +2658,8 @@ on_both_backends!(
 );
 
 async fn a_session_moves_pauses_and_posts_each_stage_once(store: &Store) {
-    use careprompt::store::{SessionStart, StagePost};
-    let SessionStart::Started(session) = store
-        .start_session(&new_session(10, ALICE), None, at(NOW))
-        .await
-        .expect("start")
-    else {
-        panic!("the channel was free");
-    };
+    use careprompt::store::StagePost;
+    let session = started(store, 10, ALICE, None).await;
     let id = session.id;
     assert_eq!(
         store.claim_stage_post(id, 0, at(NOW)).await.expect("claim"),
@@ -2755,14 +2748,8 @@ on_both_backends!(
 );
 
 async fn a_facilitator_s_sessions_are_exported_then_kept_without_them(store: &Store) {
-    use careprompt::store::{SessionRun, SessionStart};
-    let SessionStart::Started(session) = store
-        .start_session(&new_session(10, ALICE), None, at(NOW))
-        .await
-        .expect("start")
-    else {
-        panic!("the channel was free");
-    };
+    use careprompt::store::SessionRun;
+    let session = started(store, 10, ALICE, None).await;
     assert_eq!(
         store.export_user(ALICE).await.expect("export").sessions_run,
         vec![SessionRun {

@@ -230,15 +230,7 @@ async fn start(
         ),
         Err(reason) => reason,
     };
-    data.rest
-        .edit_original(
-            ctx.interaction.application_id,
-            &ctx.interaction.token,
-            note_card(text),
-        )
-        .await
-        .map_err(crate::bot::data::ReplyFailed)?;
-    Ok(())
+    data.answer_deferred(&ctx, note_card(text)).await
 }
 
 /// Opens the session's thread and posts its first stage; on a refusal, forgets the session so

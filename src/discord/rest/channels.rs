@@ -37,23 +37,13 @@ impl Rest {
 
     /// Opens a public thread in a channel, not on any message, and returns its id.
     pub async fn create_thread(&self, channel_id: u64, name: &str) -> Result<u64, RestError> {
-        let body = serde_json::to_vec(
-            &serenity::CreateThread::new(name)
-                .kind(serenity::ChannelType::PublicThread)
-                .auto_archive_duration(serenity::AutoArchiveDuration::OneDay),
-        )
-        .map_err(|err| RestError::Decode {
-            method: "POST",
-            route: "/channels/{id}/threads".into(),
-            reason: err.to_string(),
-        })?;
-        let request = Request::new(
-            Route::ChannelThreads {
-                channel_id: serenity::ChannelId::new(channel_id.max(1)),
-            },
-            LightMethod::Post,
-        )
-        .body(Some(body));
+        let thread = serenity::CreateThread::new(name)
+            .kind(serenity::ChannelType::PublicThread)
+            .auto_archive_duration(serenity::AutoArchiveDuration::OneDay);
+        let route = Route::ChannelThreads {
+            channel_id: serenity::ChannelId::new(channel_id.max(1)),
+        };
+        let request = with_body(Request::new(route, LightMethod::Post), &thread)?;
         let thread: WithId<serenity::ChannelId> = self.send_json(request).await?;
         Ok(thread.id.get())
     }
@@ -61,20 +51,11 @@ impl Rest {
     /// Archives a thread, which keeps what was said but closes it to new replies until someone
     /// writes in it again.
     pub async fn archive_thread(&self, thread_id: u64) -> Result<(), RestError> {
-        let body = serde_json::to_vec(&serde_json::json!({"archived": true})).map_err(|err| {
-            RestError::Decode {
-                method: "PATCH",
-                route: "/channels/{id}".into(),
-                reason: err.to_string(),
-            }
-        })?;
-        let request = Request::new(
-            Route::Channel {
-                channel_id: serenity::ChannelId::new(thread_id.max(1)),
-            },
-            LightMethod::Patch,
-        )
-        .body(Some(body));
+        let route = Route::Channel {
+            channel_id: serenity::ChannelId::new(thread_id.max(1)),
+        };
+        let archived = serde_json::json!({"archived": true});
+        let request = with_body(Request::new(route, LightMethod::Patch), &archived)?;
         self.send(request).await.map(|_| ())
     }
 
@@ -105,4 +86,17 @@ impl Rest {
             .await?;
         Ok(())
     }
+}
+
+/// The request with `body` as its JSON.
+fn with_body<'a>(
+    request: Request<'a>,
+    body: &impl serde::Serialize,
+) -> Result<Request<'a>, RestError> {
+    let bytes = serde_json::to_vec(body).map_err(|err| RestError::Decode {
+        method: super::method_name(*request.method_ref()),
+        route: super::route_label(request.route_ref()),
+        reason: err.to_string(),
+    })?;
+    Ok(request.body(Some(bytes)))
 }
