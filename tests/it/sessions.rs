@@ -272,3 +272,57 @@ async fn a_missing_thread_permission_is_named_and_leaves_nothing_behind() {
     assert!(reply_text(&started).contains("has started"));
     scene.finish().await;
 }
+
+#[tokio::test]
+async fn members_of_the_facilitator_role_may_run_sessions_and_an_admin_may_end_one() {
+    const ROLE: u64 = 444_000_000_000_000_444;
+    let mut scene = Scene::start_on(Backend::Sqlite, |_| {}).await;
+    // Only Manage Server chooses the role.
+    let refused = scene
+        .command(
+            CommandInvocation::guild("session")
+                .subcommand("role")
+                .option_role("role", ROLE)
+                .user(STRANGER),
+        )
+        .await;
+    assert!(reply_text(&refused).contains("Manage Server"));
+    let set = scene
+        .command(session_command("role").option_role("role", ROLE))
+        .await;
+    assert!(set.ephemeral());
+    assert!(reply_text(&set).contains(&format!("<@&{ROLE}>")));
+    assert_pings_nobody(&set);
+
+    // A member holding the role, without Manage Server, starts a session.
+    let invocation = CommandInvocation::guild("session")
+        .subcommand("start")
+        .option_str("theme", "whole-self")
+        .user(STRANGER);
+    let mut interaction = scene.fake.command_interaction(&invocation);
+    interaction["member"]["roles"] = json!([ROLE.to_string()]);
+    let started = scene
+        .fake
+        .run_interaction(interaction, crate::support::INTERACTION_TIMEOUT)
+        .await
+        .expect("answered");
+    assert!(
+        reply_text(&started).contains("has started"),
+        "{}",
+        reply_text(&started)
+    );
+    let thread = thread(&scene);
+    wait_stages(&scene, thread, 1).await;
+
+    // The facilitator's session is theirs to move on, but an admin may end it.
+    let ended = scene.command(session_command("end")).await;
+    assert!(ended.ephemeral());
+    assert!(reply_text(&ended).contains("has ended"));
+    assert_eq!(
+        scene
+            .count("SELECT COUNT(*) FROM sessions WHERE state = 'running'")
+            .await,
+        0
+    );
+    scene.finish().await;
+}

@@ -190,7 +190,9 @@ async fn start(
     let auto = auto.unwrap_or(false);
     let channel = ctx.interaction.channel_id.get();
     let now = data.clock.now();
-    let first = stages(minutes, story.is_some())[0];
+    let first_deadline = stages(minutes, story.is_some())
+        .first()
+        .map(|first| deadline(first, now));
     let started = data
         .store
         .start_session(
@@ -203,7 +205,7 @@ async fn start(
                 minutes,
                 auto,
             },
-            auto.then(|| deadline(&first, now)),
+            first_deadline.filter(|_| auto),
             now,
         )
         .await?;
@@ -310,7 +312,7 @@ pub async fn finish(data: &Data, session: &SessionRecord) -> Result<Option<Card>
     )))
 }
 
-/// End the reflective session running in this channel. You get a private summary.
+/// End the reflective session running in this channel; you get a private summary.
 #[poise::command(slash_command, guild_only)]
 async fn end(ctx: AppContext<'_>) -> Result<(), Error> {
     require_facilitator(&ctx).await?;
@@ -322,7 +324,9 @@ async fn end(ctx: AppContext<'_>) -> Result<(), Error> {
         )
         .into());
     };
-    if session.facilitator_id != ctx.interaction.user.id.get() {
+    // Someone with Manage Server may end another's session, so a channel is never stuck with
+    // one whose facilitator has gone.
+    if session.facilitator_id != ctx.interaction.user.id.get() && require_admin(&ctx).is_err() {
         return Err(UserError::NotFacilitator.into());
     }
     let card = finish(data, &session).await?.unwrap_or_else(|| {
