@@ -27,6 +27,8 @@ pub enum StagePosted {
     /// Not posted, and not to be risked twice, or not possible now; the next step tries again
     /// when it can.
     NotNow,
+    /// Discord refused it (a missing permission, or the thread is gone), with its status.
+    Refused(u16),
 }
 
 /// Whether the message carries a control of `session`'s stage `stage`.
@@ -128,7 +130,10 @@ impl Scheduler {
             }
             Err(err) => {
                 tracing::warn!(session = session.id, error = %err, "a session stage could not be posted yet; it will be tried again");
-                Ok(StagePosted::NotNow)
+                Ok(match err.status() {
+                    Some(status @ (403 | 404)) => StagePosted::Refused(status),
+                    _ => StagePosted::NotNow,
+                })
             }
         }
     }

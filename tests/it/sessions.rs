@@ -268,6 +268,19 @@ async fn a_missing_thread_permission_is_named_and_leaves_nothing_behind() {
     let refused = start(&scene, "resilience", false).await;
     assert!(reply_text(&refused).contains("Create Public Threads"));
     assert_eq!(scene.count("SELECT COUNT(*) FROM sessions").await, 0);
+
+    // The thread opens, but careprompt may not write in it: the empty thread is taken away.
+    scene.fake.inject(Fault::Status {
+        route: RouteMatch::new("POST", "/channels/{}/messages"),
+        status: 403,
+        body: json!({"message": "Missing Permissions", "code": 50013}),
+        times: 1,
+    });
+    let refused = start(&scene, "resilience", false).await;
+    assert!(reply_text(&refused).contains("Send Messages in Threads"));
+    assert!(scene.fake.threads().is_empty());
+    assert_eq!(scene.count("SELECT COUNT(*) FROM sessions").await, 0);
+
     let started = start(&scene, "resilience", false).await;
     assert!(reply_text(&started).contains("has started"));
     scene.finish().await;

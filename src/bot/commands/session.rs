@@ -15,6 +15,7 @@ use crate::discord::RestError;
 use crate::domain::content::{Story, Theme};
 use crate::domain::session::{deadline, describe_duration, length, stages};
 use crate::error::UserError;
+use crate::scheduler::StagePosted;
 use crate::store::{NewSession, SessionRecord, SessionStart};
 
 pub fn commands() -> Vec<super::Command> {
@@ -274,6 +275,18 @@ async fn open_and_post(
         ..session.clone()
     };
     match data.scheduler.post_stage(&opened).await {
+        Ok(StagePosted::Refused(status)) => {
+            // Without Send Messages in Threads the thread would stand empty: take it away.
+            if let Err(err) = data.rest.delete_thread(thread).await {
+                tracing::warn!(session = session.id, error = %err, "could not delete the thread of a session that did not start");
+            }
+            let reason = if status == 403 {
+                "careprompt needs the Send Messages in Threads permission there. Ask someone with Manage Server to give it, then try again".to_string()
+            } else {
+                "its thread was closed as it opened".to_string()
+            };
+            Err(undo(UserError::CannotPost(channel, reason).to_string()).await)
+        }
         Ok(_) => {
             data.scheduler.wake();
             Ok(thread)

@@ -59,6 +59,16 @@ impl Rest {
         self.send(request).await.map(|_| ())
     }
 
+    /// Deletes a thread careprompt opened, with what is in it.
+    pub async fn delete_thread(&self, thread_id: u64) -> Result<(), RestError> {
+        let route = Route::Channel {
+            channel_id: serenity::ChannelId::new(thread_id.max(1)),
+        };
+        self.send(Request::new(route, LightMethod::Delete))
+            .await
+            .map(|_| ())
+    }
+
     /// Opens (or finds) the DM channel with a person and returns its id.
     pub async fn open_dm(&self, user_id: u64) -> Result<u64, RestError> {
         let body = serde_json::to_vec(&serde_json::json!({"recipient_id": user_id.to_string()}))

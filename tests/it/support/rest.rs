@@ -841,6 +841,13 @@ fn route(s: &mut State, ctx: &mut Ctx<'_>, op: &Operation<'_>) -> Reply {
             None => Reply::error(404, 10003, "Unknown Channel"),
         },
         ("PATCH", "/channels/{channel_id}") => patch_channel(s, op, &body),
+        // The bot deletes only threads it opened; a text channel is left to the test's world.
+        ("DELETE", "/channels/{channel_id}") => {
+            match id_param(op, "channel_id").and_then(|id| s.threads.remove(&id)) {
+                Some(thread) => Reply::json(200, thread),
+                None => Reply::error(404, 10003, "Unknown Channel"),
+            }
+        }
         ("POST", "/channels/{channel_id}/typing") => Reply::empty(),
         ("PUT", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me")
         | ("DELETE", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me") => {
