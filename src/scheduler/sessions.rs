@@ -220,6 +220,15 @@ impl Scheduler {
             let outcome = self.post_stage(&session).await;
             match outcome {
                 Ok(StagePosted::Sent(_)) => posted += 1,
+                Ok(StagePosted::Refused(404)) => {
+                    // The thread was deleted: there is nowhere left to run the session.
+                    tracing::info!(
+                        session = session.id,
+                        "a session's thread is gone; the session is ended"
+                    );
+                    self.store.end_session(session.id, now).await?;
+                    continue;
+                }
                 Ok(_) => {}
                 Err(err) => {
                     tracing::warn!(session = session.id, error = %format!("{err:#}"), "could not carry a session on");
