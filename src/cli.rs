@@ -95,6 +95,9 @@ pub struct PreviewArgs {
     pub bank_holidays: Option<String>,
     pub include_bullying: bool,
     pub json: bool,
+    /// A theme whose reflective session outline to print, in place of the posts.
+    pub session: Option<String>,
+    pub minutes: u32,
 }
 
 /// `careprompt preview`: command-line values win over the configured schedule defaults.
@@ -107,6 +110,9 @@ pub fn preview(
         return Err(Failure::usage("--count must be at least 1"));
     }
     let Loaded { settings, library } = load(args.config.as_deref())?;
+    if let Some(theme) = &args.session {
+        return session_outline(&library, theme, args.minutes, out);
+    }
     let defaults = &settings.schedule;
     let bank_holidays = args
         .bank_holidays
@@ -165,6 +171,53 @@ pub fn preview(
         if let Some(text) = text {
             let _ = writeln!(out, "{text}");
         }
+    }
+    Ok(())
+}
+
+/// `careprompt preview --session THEME`: the session's stages with their timings and words, as a
+/// facilitator prepares with them.
+fn session_outline(
+    library: &Library,
+    slug: &str,
+    minutes: u32,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    use crate::domain::session::{length, stages, starts, StageKind};
+    let theme = library.theme(slug).ok_or_else(|| {
+        Failure::usage(format!(
+            "--session: no theme \"{slug}\"; use one of {}",
+            library.rotation(true).join(", ")
+        ))
+    })?;
+    let minutes = length(Some(minutes))
+        .ok_or_else(|| Failure::usage("--minutes: a session lasts 30, 45 or 60 minutes"))?;
+    let story = library.stories_for(&theme.slug).next();
+    let stages = stages(minutes, story.is_some());
+    let _ = writeln!(
+        out,
+        "{}: a {minutes}-minute reflective session",
+        theme.title
+    );
+    for (stage, start) in stages.iter().zip(starts(&stages)) {
+        let what = match stage.kind {
+            StageKind::Welcome => format!("welcome and ground rules: {}", theme.session.opening),
+            StageKind::Story => story.map_or_else(String::new, |story| {
+                format!("the story: {} ({})", story.title, story.url)
+            }),
+            StageKind::Question(index) => format!(
+                "question {}: {}",
+                index + 1,
+                theme
+                    .session
+                    .questions
+                    .get(index)
+                    .map_or("", String::as_str)
+            ),
+            StageKind::Close => format!("close: {}", theme.session.closing),
+        };
+        let end = start + stage.minutes;
+        let _ = writeln!(out, "minutes {start:>2} to {end:<2}  {what}");
     }
     Ok(())
 }

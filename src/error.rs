@@ -26,6 +26,10 @@ pub enum UserError {
     CannotPost(u64, String),
     #[error("That button is on someone else's private message, so it does nothing for you. /bookmarks list and /forget-me work on your own.")]
     NotYourButton,
+    #[error("Only the person running this session can move it on.")]
+    NotFacilitator,
+    #[error("To run a reflective session here you need the Manage Server permission{0}.")]
+    NotAllowedToFacilitate(String),
 }
 
 impl UserError {
@@ -43,6 +47,8 @@ impl UserError {
             UserError::Conflict(_) => "conflict",
             UserError::CannotPost(..) => "cannot post",
             UserError::NotYourButton => "not your button",
+            UserError::NotFacilitator => "not the facilitator",
+            UserError::NotAllowedToFacilitate(_) => "not allowed to facilitate",
         }
     }
 }

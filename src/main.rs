@@ -75,6 +75,12 @@ enum Command {
         /// One JSON object per line.
         #[arg(long)]
         json: bool,
+        /// Print the outline of a theme's reflective session (/session) instead.
+        #[arg(long, value_name = "THEME")]
+        session: Option<String>,
+        /// With --session: 30, 45 or 60 minutes.
+        #[arg(long, default_value_t = 30)]
+        minutes: u32,
     },
 }
 
@@ -113,6 +119,8 @@ fn main() -> ExitCode {
             bank_holidays,
             include_bullying,
             json,
+            session,
+            minutes,
         } => {
             let preview = PreviewArgs {
                 config: args.config,
@@ -124,6 +132,8 @@ fn main() -> ExitCode {
                 bank_holidays,
                 include_bullying,
                 json,
+                session,
+                minutes,
             };
             cli::preview(&preview, chrono::Utc::now(), &mut stdout)
         }

@@ -5,10 +5,12 @@
 
 use poise::serenity_prelude as serenity;
 
+use crate::bot::commands::session::{finish, may_facilitate};
 use crate::bot::data::ReplyFailed;
 use crate::bot::data::{Data, Error};
 use crate::discord::cards::{self, Card, BOOKMARKS_PER_PAGE};
-use crate::discord::custom_id::ButtonAction;
+use crate::discord::custom_id::{ButtonAction, SessionControl};
+use crate::discord::session_cards::{stage_card, CardState};
 use crate::domain::bookmark::{snapshot, BookmarkKind};
 use crate::domain::content::Library;
 use crate::domain::insights::UsageKind;
@@ -48,9 +50,96 @@ pub async fn handle(data: &Data, click: &serenity::ComponentInteraction) -> Resu
             let card = cards::text_card("Nothing was erased. Only you can see this.");
             return update(data, click, card).await;
         }
+        ButtonAction::Session {
+            session,
+            stage,
+            control,
+        } => return session_click(data, click, session, stage, control).await,
     };
     data.rest
         .respond(click.id, &click.token, card, true)
+        .await
+        .map_err(ReplyFailed)?;
+    Ok(())
+}
+
+/// The facilitator's Next, Pause, Resume and End on a stage card. Anyone else is told privately;
+/// a click on a card whose stage is over, or after the session ended, changes nothing.
+async fn session_click(
+    data: &Data,
+    click: &serenity::ComponentInteraction,
+    id: i64,
+    stage: u32,
+    control: SessionControl,
+) -> Result<(), Error> {
+    let session = data.store.session(id).await?.ok_or(StaleButton)?;
+    if session.facilitator_id != click.user.id.get() {
+        return Err(UserError::NotFacilitator.into());
+    }
+    may_facilitate(data, session.guild_id, click.member.as_ref()).await?;
+    let private = |text: &str| cards::text_card(&format!("{text} Only you can see this."));
+    let answer = if !session.running {
+        private("This session has ended.")
+    } else if session.stage != stage {
+        private("The session has moved on from this card: use the buttons on the latest one.")
+    } else {
+        let view = data.scheduler.session_view(&session).ok_or(StaleButton)?;
+        let last = view.stages().len().saturating_sub(1);
+        let now = data.clock.now();
+        let card = |state| stage_card(&view, stage, state).ok_or(StaleButton);
+        match control {
+            SessionControl::Next if usize::try_from(stage).unwrap_or(usize::MAX) < last => {
+                // The answer takes the old card's controls away, so it cannot move the session
+                // on twice; the next stage follows in the thread.
+                replace_card(data, click, card(CardState::Done)?).await?;
+                data.scheduler.next_stage(&session, stage).await?;
+                return Ok(());
+            }
+            SessionControl::Next | SessionControl::End => finish(data, &session)
+                .await?
+                .unwrap_or_else(|| private("This session has ended.")),
+            SessionControl::Pause if session.paused_left.is_none() => {
+                let left = session
+                    .stage_deadline
+                    .map_or(0, |deadline| (deadline - now).num_seconds().max(0));
+                if data
+                    .store
+                    .pause_session(id, stage, Some(left), None)
+                    .await?
+                {
+                    return replace_card(data, click, card(CardState::Paused)?).await;
+                }
+                private("The session had just changed; try again.")
+            }
+            SessionControl::Resume if session.paused_left.is_some() => {
+                let deadline = session.auto.then(|| {
+                    now + chrono::Duration::seconds(session.paused_left.unwrap_or_default())
+                });
+                if data.store.pause_session(id, stage, None, deadline).await? {
+                    data.scheduler.wake();
+                    return replace_card(data, click, card(CardState::Live)?).await;
+                }
+                private("The session had just changed; try again.")
+            }
+            SessionControl::Pause => private("The session is already paused."),
+            SessionControl::Resume => private("The session is not paused."),
+        }
+    };
+    data.rest
+        .respond(click.id, &click.token, answer, true)
+        .await
+        .map_err(ReplyFailed)?;
+    Ok(())
+}
+
+/// Answers a click on a stage card (a public message) by replacing the card in place.
+async fn replace_card(
+    data: &Data,
+    click: &serenity::ComponentInteraction,
+    card: Card,
+) -> Result<(), Error> {
+    data.rest
+        .update_message(click.id, &click.token, card)
         .await
         .map_err(ReplyFailed)?;
     Ok(())

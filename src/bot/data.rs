@@ -64,6 +64,15 @@ impl Data {
         crate::discord::cards::support_card(self.settings.org_support(), &lines)
     }
 
+    /// Gives a command's deferred answer (see `Rest::defer`) its card.
+    pub async fn answer_deferred(&self, ctx: &AppContext<'_>, card: Card) -> Result<(), Error> {
+        self.rest
+            .edit_original(ctx.interaction.application_id, &ctx.interaction.token, card)
+            .await
+            .map_err(ReplyFailed)?;
+        Ok(())
+    }
+
     /// Answers the command with a card; `ephemeral` replies are seen only by the person who asked.
     pub async fn reply(
         &self,

@@ -12,7 +12,7 @@ use crate::domain::content::Library;
 /// - View Channel, Send Messages, Embed Links: to post the card.
 /// - Read Message History: after a crash, to look for a post before sending it again.
 /// - Create Public Threads, Send Messages in Threads: for a thread of replies on each post,
-///   when an admin asks for one.
+///   when an admin asks for one, and for the thread a reflective session runs in (/session).
 pub const INVITE_PERMISSIONS: u64 = VIEW_CHANNEL
     | SEND_MESSAGES
     | EMBED_LINKS
@@ -45,15 +45,26 @@ pub fn registration_payload(library: &Library) -> Vec<serde_json::Value> {
                 .get_mut("options")
                 .and_then(serde_json::Value::as_array_mut)
             {
-                for option in options {
-                    if option.get("name").and_then(serde_json::Value::as_str) == Some("theme") {
-                        option["choices"] = serde_json::Value::Array(choices.clone());
-                    }
-                }
+                offer_themes(options, &choices);
             }
             command
         })
         .collect()
+}
+
+/// Gives every `theme` option the themes as choices, in subcommands (`/session start`) too.
+fn offer_themes(options: &mut [serde_json::Value], choices: &[serde_json::Value]) {
+    for option in options {
+        if option.get("name").and_then(serde_json::Value::as_str) == Some("theme") {
+            option["choices"] = serde_json::Value::Array(choices.to_vec());
+        }
+        if let Some(nested) = option
+            .get_mut("options")
+            .and_then(serde_json::Value::as_array_mut)
+        {
+            offer_themes(nested, choices);
+        }
+    }
 }
 
 /// Registers the commands, retrying within the policy; a registration that never succeeds ends

@@ -155,6 +155,7 @@ fn a_page_of_the_longest_bookmarks_fits_in_one_message() {
         dm_deliveries: 100_000,
         schedules_anonymised: 3,
         usage_records: 1_000,
+        sessions_anonymised: 2,
     };
     for card in [
         forget_me_card(),

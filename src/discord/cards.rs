@@ -91,7 +91,7 @@ fn save_button(delivery: Option<i64>, kind: BookmarkKind, item_id: &str) -> Crea
     .style(ButtonStyle::Primary)
 }
 
-fn story_line(story: &Story) -> String {
+pub(crate) fn story_line(story: &Story) -> String {
     format!(
         "[{}]({}), told by {}",
         story.title, story.url, story.storyteller
@@ -100,7 +100,7 @@ fn story_line(story: &Story) -> String {
 
 /// The fixed part of every card in a theme about bullying or harassment: where to raise a
 /// concern in the configured nation, and `/support`. Cards of other themes are unchanged.
-fn with_concern(embed: CreateEmbed, theme: &Theme) -> CreateEmbed {
+pub(crate) fn with_concern(embed: CreateEmbed, theme: &Theme) -> CreateEmbed {
     match &theme.concern {
         Some(concern) => embed.field(
             "Raising a concern",
@@ -114,7 +114,7 @@ fn with_concern(embed: CreateEmbed, theme: &Theme) -> CreateEmbed {
 /// The pack's link buttons. One page that holds both the guide and the presentation gets one
 /// button, so nobody clicks "Presentation" and lands where "Facilitator guide" took them; an
 /// organisation's own separate copies get one button each.
-fn pack_buttons(theme: &Theme, dna_of_care_url: &str) -> Vec<CreateButton> {
+pub(crate) fn pack_buttons(theme: &Theme, dna_of_care_url: &str) -> Vec<CreateButton> {
     match &theme.presentation_url {
         Some(presentation) if presentation != &theme.guide_url => vec![
             link_button("Facilitator guide", &theme.guide_url),
@@ -409,6 +409,7 @@ pub fn help_card() -> Card {
         ("/schedule", "For server admins (Manage Server): post a reflection prompt and a staff story in a channel on a schedule, weekly by default. set, list, preview, pause, resume, skip, remove and post-now. The buttons on a post let anyone save it, open the facilitator pack or find support, privately."),
         ("/bookmarks list", "What you saved with a Save button, newest first, ten a page, as each was when you saved it. /bookmarks remove takes one away. Only you see them."),
         ("/optin, /optout", "Get this server's scheduled posts by direct message as well, or stop. /mute and /unmute leave a theme out of your DMs."),
+        ("/session", "For facilitators (Manage Server, or the role set with /session role): run a reflective session on a theme in a thread, stage by stage. plan shows you the outline privately; start opens the thread (30, 45 or 60 minutes, add auto:true to move on by the clock); end finishes it."),
         ("/insights [weeks]", "For server admins (Manage Server): how careprompt is used here, per theme and week, as a summary, a chart and a CSV file, with small counts of people hidden. Only you see it."),
         ("/mydata", "A file with everything careprompt holds about you, in every server. Only you see it."),
         ("/forget-me", "Erase everything careprompt holds about you, in every server, after you confirm."),
@@ -626,6 +627,21 @@ pub fn forgotten_card(erased: &Erased) -> Card {
             }
         ));
     }
+    if erased.sessions_anonymised > 0 {
+        text.push_str(&format!(
+            "\n{} you ran {} for your team, without your name; any still running has ended.",
+            count(
+                erased.sessions_anonymised,
+                "reflective session",
+                "reflective sessions"
+            ),
+            if erased.sessions_anonymised == 1 {
+                "stays"
+            } else {
+                "stay"
+            }
+        ));
+    }
     text.push_str("\nIf you use careprompt again, it starts from nothing.");
     text_card(&text)
 }
@@ -689,6 +705,41 @@ pub fn all_cards(
     for theme in &library.themes {
         if library.stories_for(&theme.slug).next().is_none() {
             cards.push((format!("no story {}", theme.slug), no_story_card(theme)));
+        }
+    }
+    cards.extend(session_cards(library));
+    cards
+}
+
+/// Every session card of every theme at every length, with the longest story of the theme (a
+/// session shows one) and the longest session id a button can carry.
+fn session_cards(library: &Library) -> Vec<(String, Card)> {
+    use crate::discord::session_cards::{plan_card, stage_card, CardState, SessionView};
+    let mut cards = Vec::new();
+    for theme in &library.themes {
+        let story = library
+            .stories_for(&theme.slug)
+            .max_by_key(|story| story_line(story).chars().count());
+        for minutes in crate::domain::session::LENGTHS {
+            let view = SessionView {
+                id: i64::MAX,
+                theme,
+                story,
+                minutes,
+                auto: true,
+            };
+            cards.push((
+                format!("session plan {} ({minutes} minutes)", theme.slug),
+                plan_card(&view),
+            ));
+            let mut index = 0;
+            while let Some(card) = stage_card(&view, index, CardState::Paused) {
+                index += 1;
+                cards.push((
+                    format!("session {} ({minutes} minutes) stage {index}", theme.slug),
+                    card,
+                ));
+            }
         }
     }
     cards

@@ -31,6 +31,40 @@ pub enum ButtonAction {
     /// Erase everything about the clicker, who is always the one erased: the id names nobody.
     ForgetConfirm,
     ForgetCancel,
+    /// The facilitator's controls on a session's stage card: the session and the stage the card
+    /// shows, so a click on an older card does not move the session on twice.
+    Session {
+        session: i64,
+        stage: u32,
+        control: SessionControl,
+    },
+}
+
+/// What a button on a stage card does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionControl {
+    Next,
+    Pause,
+    Resume,
+    End,
+}
+
+impl SessionControl {
+    const ALL: [SessionControl; 4] = [
+        SessionControl::Next,
+        SessionControl::Pause,
+        SessionControl::Resume,
+        SessionControl::End,
+    ];
+
+    fn word(self) -> &'static str {
+        match self {
+            SessionControl::Next => "next",
+            SessionControl::Pause => "pause",
+            SessionControl::Resume => "resume",
+            SessionControl::End => "end",
+        }
+    }
 }
 
 /// Bookmarked items are written `<letter>.<id>` in a Save id; the letter names the kind.
@@ -101,6 +135,11 @@ impl ButtonAction {
             ButtonAction::BookmarksPage { page } => format!("{PREFIX}:bookmarks:-:{page}"),
             ButtonAction::ForgetConfirm => format!("{PREFIX}:forget:-:erase"),
             ButtonAction::ForgetCancel => format!("{PREFIX}:forget:-:cancel"),
+            ButtonAction::Session {
+                session,
+                stage,
+                control,
+            } => format!("{PREFIX}:session:{session}:{}.{stage}", control.word()),
         }
     }
 
@@ -147,6 +186,22 @@ impl ButtonAction {
                 theme: theme.to_string(),
             }),
             ("support", None) => Ok(ButtonAction::Support { delivery }),
+            ("session", Some(reference)) => {
+                let session = delivery.ok_or(UnknownButton)?;
+                let (word, stage) = reference.split_once('.').ok_or(UnknownButton)?;
+                let control = SessionControl::ALL
+                    .into_iter()
+                    .find(|control| control.word() == word)
+                    .ok_or(UnknownButton)?;
+                if !is_number(stage) {
+                    return Err(UnknownButton);
+                }
+                Ok(ButtonAction::Session {
+                    session,
+                    stage: stage.parse().map_err(|_| UnknownButton)?,
+                    control,
+                })
+            }
             _ => Err(UnknownButton),
         }
     }
@@ -159,7 +214,8 @@ impl ButtonAction {
             | ButtonAction::Support { delivery } => *delivery,
             ButtonAction::BookmarksPage { .. }
             | ButtonAction::ForgetConfirm
-            | ButtonAction::ForgetCancel => None,
+            | ButtonAction::ForgetCancel
+            | ButtonAction::Session { .. } => None,
         }
     }
 }
@@ -200,6 +256,16 @@ mod tests {
                 theme: "bullying-and-harassment".into(),
             },
             ButtonAction::Support { delivery: Some(7) },
+            ButtonAction::Session {
+                session: i64::MAX,
+                stage: 5,
+                control: SessionControl::Resume,
+            },
+            ButtonAction::Session {
+                session: 1,
+                stage: 0,
+                control: SessionControl::Next,
+            },
         ] {
             let id = action.custom_id();
             assert!(id.chars().count() <= 100, "{id}");
@@ -236,6 +302,11 @@ mod tests {
             "cp:forget:-:yes",
             "cp:forget:123:erase",
             "cp:forget:-:erase:123",
+            "cp:session:-:next.1",
+            "cp:session:3:next",
+            "cp:session:3:skip.1",
+            "cp:session:3:next.01",
+            "cp:session:3:next.-1",
         ] {
             assert_eq!(ButtonAction::parse(id), Err(UnknownButton), "{id}");
         }

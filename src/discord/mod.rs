@@ -1,5 +1,6 @@
 //! Talking to Discord: the REST client with its retries, the cards careprompt sends, and the
-//! limits every message must fit, and the /insights chart attached to one.
+//! limits every message must fit, the /insights chart attached to one, and the cards of a
+//! reflective session.
 
 pub mod cards;
 pub mod chart;
@@ -8,6 +9,7 @@ pub mod insights;
 pub mod limits;
 pub mod rest;
 pub mod schedule_cards;
+pub mod session_cards;
 
 pub use rest::{Rest, RestError, RetryPolicy};
 

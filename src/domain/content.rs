@@ -107,7 +107,21 @@ pub struct Theme {
     /// Where to raise a concern in the library's nation, for the themes in `CONCERN_THEMES`;
     /// every card of the theme carries it.
     pub concern: Option<String>,
+    /// What a facilitator says and asks in a reflective session on the theme (`/session`).
+    pub session: SessionPart,
 }
+
+/// A theme's reflective session: the opening, three questions in the order they build (from
+/// noticing, to meaning, to what we might do) and the closing question.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionPart {
+    pub opening: String,
+    pub questions: Vec<String>,
+    pub closing: String,
+}
+
+/// How many questions a session part holds: one each for noticing, meaning and doing.
+pub const SESSION_QUESTIONS: usize = 3;
 
 impl Theme {
     pub fn prompt(&self, id: &str) -> Option<&Prompt> {

@@ -1,7 +1,7 @@
 //! Pure logic with no I/O: the content model and what a bookmark keeps of it, crontab
 //! schedules, bank holidays, the rotation of themes and prompts, planning which post goes out
 //! when, which servers a shard owns, and the insights figures with the rule that keeps them
-//! from identifying anyone.
+//! from identifying anyone, and the stages and timings of a reflective session.
 
 pub mod bookmark;
 pub mod content;
@@ -10,6 +10,7 @@ pub mod insights;
 pub mod planning;
 pub mod rotation;
 pub mod schedule;
+pub mod session;
 pub mod settings;
 pub mod shards;
 pub mod suppression;

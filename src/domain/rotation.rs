@@ -187,6 +187,7 @@ mod tests {
                 })
                 .collect(),
             concern: None,
+            session: Default::default(),
         }
     }
 

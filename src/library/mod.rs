@@ -384,6 +384,57 @@ mod tests {
         );
     }
     #[test]
+    fn every_shipped_theme_has_a_session_of_three_questions_and_a_closing_one() {
+        for theme in &shipped().themes {
+            let session = &theme.session;
+            assert!(!session.opening.is_empty(), "{}", theme.slug);
+            assert_eq!(session.questions.len(), 3, "{}", theme.slug);
+            for question in session.questions.iter().chain([&session.closing]) {
+                assert!(question.ends_with('?'), "{}: {question}", theme.slug);
+            }
+            assert!(
+                !format!("{session:?}").contains("Schwartz"),
+                "a Schwartz Round is a licensed name and a different format"
+            );
+        }
+    }
+
+    #[test]
+    fn a_theme_without_a_session_or_with_a_long_or_unasked_one_is_refused() {
+        let theme = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts/resilience.toml"),
+        )
+        .expect("read");
+        let cut = theme.find("[session]").expect("a session part");
+        let dir = scratch("nosession", &[("resilience.toml", &theme[..cut])]);
+        let errors = load(&ContentSource::Dir(dir.clone()))
+            .expect_err("no session")
+            .to_string();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(errors.contains("has no [session] part"), "{errors}");
+
+        let long = format!(
+            "{}[session]\nopening = \"{}\"\nquestions = [\"One?\", \"Two.\"]\nclosing = \"Bye?\"\n",
+            &theme[..cut],
+            "a".repeat(401)
+        );
+        let dir = scratch("badsession", &[("resilience.toml", &long)]);
+        let errors = load(&ContentSource::Dir(dir.clone()))
+            .expect_err("three mistakes")
+            .to_string();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            errors.contains("session opening is 401 characters long; the limit is 400"),
+            "{errors}"
+        );
+        assert!(errors.contains("the session has 2 questions"), "{errors}");
+        assert!(
+            errors.contains("session question 2 should be a question"),
+            "{errors}"
+        );
+    }
+
+    #[test]
     fn the_shipped_support_lists_open_with_the_emergency_line() {
         let library = shipped();
         for nation in Nation::ALL {

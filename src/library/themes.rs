@@ -8,9 +8,12 @@ use toml::Spanned;
 
 use super::files::{ContentErrors, ContentSource, Text};
 use super::validate::{
-    is_slug, FileChecker, MAX_ABOUT_CHARS, MAX_PROMPT_CHARS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS,
+    is_slug, FileChecker, MAX_ABOUT_CHARS, MAX_PROMPT_CHARS, MAX_SESSION_OPENING_CHARS,
+    MAX_SUMMARY_CHARS, MAX_TITLE_CHARS,
 };
-use crate::domain::content::{parse_colour, ContentError, Prompt, Theme};
+use crate::domain::content::{
+    parse_colour, ContentError, Prompt, SessionPart, Theme, SESSION_QUESTIONS,
+};
 
 /// Two prompts in one theme at least this alike (Sørensen–Dice over pairs of letters, 0 to 1) are
 /// reported as near-duplicates. Distinct prompts in the shipped library stay below 0.6, while a
@@ -32,6 +35,16 @@ struct RawTheme {
     presentation_url: Option<Text>,
     #[serde(default, rename = "prompt")]
     prompts: Vec<RawPrompt>,
+    /// Optional to the parser so that a missing part is reported in plain words, not serde's.
+    session: Option<RawSession>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSession {
+    opening: Text,
+    questions: Spanned<Vec<Text>>,
+    closing: Text,
 }
 
 #[derive(Deserialize)]
@@ -117,6 +130,7 @@ pub(super) fn load_theme(
             }
             file.text(&format!("prompt \"{id}\""), &prompt.text, MAX_PROMPT_CHARS);
         }
+        check_session(file, raw.session.as_ref());
         colour.unwrap_or_default()
     })?;
     warnings.extend(near_duplicates(&file, &raw.prompts));
@@ -139,7 +153,57 @@ pub(super) fn load_theme(
             })
             .collect(),
         concern: None,
+        session: raw
+            .session
+            .map(|session| SessionPart {
+                opening: session.opening.into_inner(),
+                questions: session
+                    .questions
+                    .into_inner()
+                    .into_iter()
+                    .map(Spanned::into_inner)
+                    .collect(),
+                closing: session.closing.into_inner(),
+            })
+            .unwrap_or_default(),
     })
+}
+
+/// A theme's `[session]`: present, with three questions and a closing question, each a
+/// question and short enough for a stage card.
+fn check_session(file: &mut FileChecker, session: Option<&RawSession>) {
+    let Some(session) = session else {
+        file.error(
+            "the theme has no [session] part: add one with an opening, three questions and a closing question, for /session".to_string(),
+        );
+        return;
+    };
+    file.text(
+        "session opening",
+        &session.opening,
+        MAX_SESSION_OPENING_CHARS,
+    );
+    if session.questions.get_ref().len() != SESSION_QUESTIONS {
+        file.error_at(
+            session.questions.span().start,
+            format!(
+                "the session has {} questions; it needs {SESSION_QUESTIONS}: one on what we notice, one on what it means, one on what we might do",
+                session.questions.get_ref().len()
+            ),
+        );
+    }
+    let numbered = session.questions.get_ref().iter().enumerate();
+    let questions =
+        numbered.map(|(index, question)| (format!("session question {}", index + 1), question));
+    for (what, question) in questions.chain([("session closing".to_string(), &session.closing)]) {
+        file.text(&what, question, MAX_PROMPT_CHARS);
+        if !question.get_ref().trim_end().ends_with('?') {
+            file.error_at(
+                question.span().start,
+                format!("{what} should be a question, ending with '?'"),
+            );
+        }
+    }
 }
 
 /// Letters and digits only, lower case, so punctuation and capitals do not hide a repeat.

@@ -14,6 +14,10 @@ use crate::domain::content::{ContentError, Location, Nation};
 /// Limits on what facilitators write, chosen so every card stays readable on a phone and well
 /// inside Discord's own limits.
 pub const MAX_PROMPT_CHARS: usize = 280;
+/// A session's opening, which heads the welcome card above the ground rules. Kept short enough
+/// that, with the rules, the story and a concern part, every stage card stays inside Discord's
+/// limits (`check` proves it on the cards themselves).
+pub const MAX_SESSION_OPENING_CHARS: usize = 400;
 pub const MAX_SUMMARY_CHARS: usize = 200;
 pub const MAX_ABOUT_CHARS: usize = 600;
 pub const MAX_TITLE_CHARS: usize = 100;

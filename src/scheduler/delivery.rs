@@ -51,16 +51,16 @@ impl Delivered {
 const DISCORD_EPOCH_MS: i64 = 1_420_070_400_000;
 
 /// Clocks differ between careprompt and Discord; a lookup starts this much before the claim.
-const LOOKUP_MARGIN: chrono::Duration = chrono::Duration::minutes(2);
+pub(super) const LOOKUP_MARGIN: chrono::Duration = chrono::Duration::minutes(2);
 
 /// Discord returns at most 100 messages a page; a full page means more may be hidden.
-const LOOKUP_PAGE: u8 = 100;
+pub(super) const LOOKUP_PAGE: u8 = 100;
 
 /// A claim that keeps failing this often is given up as failed rather than tried for ever.
 const MAX_ATTEMPTS: i64 = 30;
 
 /// The first snowflake Discord could give a message sent at `at`.
-fn snowflake_at(at: DateTime<Utc>) -> u64 {
+pub(super) fn snowflake_at(at: DateTime<Utc>) -> u64 {
     let millis = (at.timestamp_millis() - DISCORD_EPOCH_MS).max(0);
     u64::try_from(millis).unwrap_or(0) << 22
 }

@@ -19,6 +19,7 @@
 mod delivery;
 mod dms;
 pub mod retention;
+mod sessions;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -39,6 +40,7 @@ use crate::store::{
 };
 
 pub use delivery::Delivered;
+pub use sessions::StagePosted;
 
 /// Tuning that production leaves at its defaults.
 #[derive(Debug, Clone)]
@@ -106,6 +108,8 @@ pub struct TickReport {
     pub left_open: usize,
     /// Cards sent by DM to people who opted in.
     pub dms: usize,
+    /// Stage cards of reflective sessions posted by the step (after a restart, or by the clock).
+    pub session_stages: usize,
 }
 
 #[derive(Debug)]
@@ -122,6 +126,8 @@ pub struct Scheduler {
     /// for, so a claim just made by `/schedule post-now` is never taken for an abandoned one.
     claiming: tokio::sync::Mutex<()>,
     sending: Semaphore,
+    /// Held while a session's stage card is claimed and sent.
+    session_posting: tokio::sync::Mutex<()>,
 }
 
 /// What one post's send came to, and whether it finished an open claim rather than a fresh one.
@@ -182,6 +188,7 @@ impl Scheduler {
             in_flight: Arc::new(Mutex::new(HashSet::new())),
             claiming: tokio::sync::Mutex::new(()),
             sending,
+            session_posting: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -253,6 +260,7 @@ impl Scheduler {
                         + report.missed
                         + report.holidays
                         + report.dms
+                        + report.session_stages
                         > 0;
                     if progress {
                         crate::memory::note_activity();
@@ -267,6 +275,7 @@ impl Scheduler {
                             holidays = report.holidays,
                             left_open = report.left_open,
                             dms = report.dms,
+                            session_stages = report.session_stages,
                             "scheduler step done"
                         );
                     }
@@ -284,6 +293,14 @@ impl Scheduler {
                         Ok(false) => {}
                         Err(err) => {
                             tracing::warn!(error = %err, "could not read whether other processes hold claims");
+                        }
+                    }
+                    // An automatic session's stage that is up moves on at its time.
+                    match self.store.next_session_deadline().await {
+                        Ok(Some(due)) => next = next.min(due.max(now)),
+                        Ok(None) => {}
+                        Err(err) => {
+                            tracing::warn!(error = %err, "could not read when a session moves on");
                         }
                     }
                     match self.store.next_wake(&self.options.shards).await {
@@ -417,6 +434,13 @@ impl Scheduler {
         let fanned_out = self.fan_out(shutdown).await?;
         report.dms += fanned_out.sent;
         report.left_open += fanned_out.left_open;
+        // Sessions after posts and DMs; a failure here is the sessions' own and holds up nothing.
+        match self.sessions_step().await {
+            Ok(posted) => report.session_stages += posted,
+            Err(err) => {
+                tracing::warn!(error = %format!("{err:#}"), "could not carry reflective sessions on");
+            }
+        }
         Ok(report)
     }
 

@@ -24,7 +24,7 @@ pub fn usage_cutoff(now: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// Erases the schedules, DM opt-ins and usage records of servers careprompt left more than
-/// `retention` ago, and usage records older than [`usage_cutoff`]: once
+/// `retention` ago, reflective sessions that ended more than `retention` ago, and usage records older than [`usage_cutoff`]: once
 /// at start-up, then daily, on the bot's clock (so tests move it, and a restart loses nothing: a
 /// server past its retention is caught by the next check, whenever that runs).
 pub async fn purge_departed_guilds(
@@ -39,6 +39,9 @@ pub async fn purge_departed_guilds(
         if let Some(cutoff) = now.checked_sub_signed(retention) {
             if let Err(err) = store.purge_departed_guilds(cutoff).await {
                 tracing::warn!(error = %err, "could not erase departed servers' data; trying again tomorrow");
+            }
+            if let Err(err) = store.purge_old_sessions(cutoff).await {
+                tracing::warn!(error = %err, "could not delete old reflective sessions; trying again tomorrow");
             }
         }
         if let Err(err) = store.purge_old_usage(usage_cutoff(now)).await {

@@ -86,7 +86,8 @@ impl Store {
 
     /// Forgets the servers careprompt left before `left_before`: their schedules (and with them
     /// their delivery ledger), their members' DM opt-ins for them, and
-    /// their usage records with the secret they were hashed under. Bookmarks belong to the
+    /// their usage records with the secret they were hashed under, and their reflective sessions
+    /// and facilitator role. Bookmarks belong to the
     /// person, not the server, so they stay.
     pub async fn purge_departed_guilds(
         &self,
@@ -112,16 +113,18 @@ impl Store {
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
-            for summary in ["usage_weeks", "usage_people"] {
-                sqlx::query(&format!("DELETE FROM {summary} WHERE guild_id IN ({gone})"))
+            for table in [
+                "usage_weeks",
+                "usage_people",
+                "insight_secrets",
+                "sessions",
+                "session_roles",
+            ] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE guild_id IN ({gone})"))
                     .bind(cutoff)
                     .execute(&mut *tx)
                     .await?;
             }
-            sqlx::query(&format!("DELETE FROM insight_secrets WHERE guild_id IN ({gone})"))
-                .bind(cutoff)
-                .execute(&mut *tx)
-                .await?;
             let guilds = sqlx::query("DELETE FROM departed_guilds WHERE left_at < $1")
                 .bind(cutoff)
                 .execute(&mut *tx)

@@ -47,6 +47,7 @@ mod my_data;
 mod optins;
 mod redact;
 mod schedules;
+mod sessions;
 mod shards;
 mod workers;
 
@@ -57,12 +58,13 @@ pub use deliveries::{
 };
 pub use departed::Purged;
 pub use dms::{DmDelivery, DmState, DmStatus, PendingFanOut};
-pub use my_data::{Erased, UserExport};
+pub use my_data::{Erased, SessionRun, UserExport};
 pub use optins::{DmOptIn, ThemeMute};
 pub use redact::redact_url;
 pub use schedules::{
     CreatedSchedule, DueSchedules, GuildSchedules, NewSchedule, ScheduleRecord, UnreadableSchedule,
 };
+pub use sessions::{session_nonce, NewSession, SessionRecord, SessionStart, StagePost};
 pub use workers::{Worker, WorkerRecord};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");

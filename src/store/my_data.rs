@@ -36,6 +36,21 @@ pub struct UserExport {
     /// `/insights` counts people by. Each holds a keyed hash of them, not their id, so only the
     /// number is shown: the records say nothing that could be read back as theirs.
     pub usage_records: u64,
+    /// Reflective sessions they ran (`/session`). Like schedules, they belong to the team:
+    /// erasing the person ends any still running and forgets who ran them.
+    pub sessions_run: Vec<SessionRun>,
+}
+
+/// A reflective session the person ran, as `/mydata` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionRun {
+    #[serde(serialize_with = "id_as_string")]
+    pub guild_id: u64,
+    #[serde(serialize_with = "id_as_string")]
+    pub channel_id: u64,
+    pub theme: String,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub ended_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// How many rows `erase_user` removed from each table.
@@ -50,6 +65,8 @@ pub struct Erased {
     pub schedules_anonymised: u64,
     /// Records `/insights` counted them by.
     pub usage_records: u64,
+    /// Reflective sessions kept for their team (ended, if still running), without their name.
+    pub sessions_anonymised: u64,
 }
 
 impl Erased {
@@ -70,6 +87,32 @@ type CreatedRow = (i64, i64, i64);
 type StatusRow = (Option<i64>, Option<i64>, Option<i64>);
 
 impl Store {
+    /// The sessions the person ran, oldest first.
+    async fn sessions_run_by(&self, user_id: u64) -> Result<Vec<SessionRun>, StoreError> {
+        let sql = "SELECT guild_id, channel_id, theme, started_at, ended_at FROM sessions \
+                   WHERE facilitator_id = $1 AND facilitator_id <> $2 ORDER BY id";
+        let rows: Vec<(i64, i64, String, i64, Option<i64>)> = with_pool!(self, pool => {
+            sqlx::query_as(sql)
+                .bind(id_to_db(user_id))
+                .bind(id_to_db(ERASED_USER))
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter()
+            .map(|(guild_id, channel_id, theme, started_at, ended_at)| {
+                Ok(SessionRun {
+                    guild_id: id_from_db(guild_id),
+                    channel_id: id_from_db(channel_id),
+                    theme,
+                    started_at: time_from_db(started_at, "sessions.started_at")?,
+                    ended_at: ended_at
+                        .map(|at| time_from_db(at, "sessions.ended_at"))
+                        .transpose()?,
+                })
+            })
+            .collect()
+    }
+
     /// Everything held about the person in every server, read at one moment.
     pub async fn export_user(&self, user_id: u64) -> Result<UserExport, StoreError> {
         let id = id_to_db(user_id);
@@ -165,6 +208,7 @@ impl Store {
             .collect::<Result<Vec<_>, StoreError>>()?;
         let (dm_records, dms_sent) = dms;
         let usage_records = self.usage_records_of(user_id).await?;
+        let sessions_run = self.sessions_run_by(user_id).await?;
         Ok(UserExport {
             user_id,
             dm_optins,
@@ -175,6 +219,7 @@ impl Store {
             dm_records: u64::try_from(dm_records).unwrap_or_default(),
             schedules_created,
             usage_records,
+            sessions_run,
         })
     }
 
@@ -218,6 +263,17 @@ impl Store {
             }
             erased.schedules_anonymised = sqlx::query(
                 "UPDATE schedules SET created_by = $1 WHERE created_by = $2 AND created_by <> $1",
+            )
+            .bind(id_to_db(ERASED_USER))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            // A running session with nobody to move it on is ended, so the channel is free.
+            erased.sessions_anonymised = sqlx::query(
+                "UPDATE sessions SET facilitator_id = $1, state = 'ended', \
+                 ended_at = COALESCE(ended_at, stage_started_at), stage_deadline = NULL \
+                 WHERE facilitator_id = $2 AND facilitator_id <> $1",
             )
             .bind(id_to_db(ERASED_USER))
             .bind(id)

@@ -826,7 +826,7 @@ async fn registration_is_global_and_valid_against_the_schema() {
         .iter()
         .filter_map(|command| command["name"].as_str())
         .collect();
-    assert_eq!(names.len(), 17, "{names:?}");
+    assert_eq!(names.len(), 18, "{names:?}");
     for personal in ["bookmarks", "mydata", "forget-me"] {
         assert!(names.contains(&personal), "{names:?}");
     }
@@ -850,6 +850,18 @@ async fn registration_is_global_and_valid_against_the_schema() {
         find("pack")["options"][0]["choices"]
             .as_array()
             .map(Vec::len),
+        Some(7)
+    );
+    // /session is offered to everyone (facilitators may hold a role rather than Manage
+    // Server), and its subcommands' theme options list the themes too.
+    let session = find("session");
+    assert!(session["default_member_permissions"].is_null());
+    let start = session["options"]
+        .as_array()
+        .and_then(|subcommands| subcommands.iter().find(|sub| sub["name"] == "start"))
+        .expect("/session start");
+    assert_eq!(
+        start["options"][0]["choices"].as_array().map(Vec::len),
         Some(7)
     );
     finish(fake, bot).await;

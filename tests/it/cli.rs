@@ -1002,3 +1002,56 @@ fn check_validates_the_built_in_library_from_any_folder_and_says_so() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn check_rejects_a_theme_whose_session_part_is_missing_or_too_long() {
+    let copy = ContentCopy::new("session");
+    copy.edit("compassion.toml", |text| {
+        let cut = text.find("[session]").expect("a session part");
+        text[..cut].to_string()
+    });
+    copy.edit("resilience.toml", |text| {
+        text.replacen(
+            "opening = \"",
+            &format!("opening = \"{}", "Long words. ".repeat(40)),
+            1,
+        )
+    });
+    let output = copy.check();
+    assert_eq!(output.status.code(), Some(1));
+    let errors = stderr(&output);
+    assert!(
+        errors.contains("prompts/compassion.toml: the theme has no [session] part"),
+        "{errors}"
+    );
+    let text = std::fs::read_to_string(copy.file("resilience.toml")).expect("read");
+    let (line, column) = line_col(&text, "\"Long words.", 0);
+    assert!(
+        errors.contains(&format!(
+            "prompts/resilience.toml:{line}:{column}: session opening is"
+        )) && errors.contains("the limit is 400"),
+        "{errors}"
+    );
+}
+
+#[test]
+fn preview_prints_a_session_outline_with_its_timings() {
+    let output = careprompt(&["preview", "--session", "compassion", "--minutes", "60"]);
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.starts_with("Compassion: a 60-minute reflective session"),
+        "{text}"
+    );
+    assert!(
+        text.contains("minutes  0 to 5   welcome and ground rules"),
+        "{text}"
+    );
+    assert!(
+        text.contains("close: What will you take with you"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 7, "{text}");
+    let refused = careprompt(&["preview", "--session", "compassion", "--minutes", "50"]);
+    assert_eq!(refused.status.code(), Some(2));
+}

@@ -11,5 +11,6 @@ mod personal;
 mod process;
 mod scale;
 mod scheduler;
+mod sessions;
 mod store;
 mod support;

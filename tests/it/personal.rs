@@ -56,6 +56,8 @@ pub(crate) struct Scene {
     raw: Option<Raw>,
     /// On PostgreSQL: the admin connection and the database to drop at the end.
     postgres: Option<(PgConnection, String)>,
+    /// The bot's database, for a restart.
+    url: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -101,7 +103,22 @@ impl Scene {
             store,
             raw: Some(raw),
             postgres,
+            url,
         }
+    }
+
+    /// Stops the bot and starts another on the same database, clock and fake, as after a
+    /// restart.
+    pub(crate) async fn restart(&mut self) {
+        if let Some(bot) = self.bot.take() {
+            bot.stop().await.expect("the bot shuts down cleanly");
+        }
+        let mut config = base_config(&self.fake, Mode::Proxy);
+        config.database.url = self.url.clone();
+        let mut bot =
+            spawn_bot_with_clock(&self.fake, Mode::Proxy, TOKEN, config, self.clock.clone());
+        bot.wait_settled(GATEWAY_WAIT).await;
+        self.bot = Some(bot);
     }
 
     fn raw(&mut self) -> &mut Raw {
@@ -175,7 +192,7 @@ impl Scene {
     }
 
     /// Polls the database until `sql` counts `expected`.
-    async fn wait_count(&mut self, sql: &str, expected: i64) {
+    pub(crate) async fn wait_count(&mut self, sql: &str, expected: i64) {
         let mut ticks = tokio::time::interval(Duration::from_millis(20));
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {

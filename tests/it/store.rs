@@ -1121,6 +1121,7 @@ async fn export_holds_exactly_the_persons_data(store: &Store, url: &str) {
                 created_at: alices_schedule.created_at,
             }],
             usage_records: 3,
+            sessions_run: vec![],
         }
     );
     // Every row about Alice in every table is accounted for by the export.
@@ -1167,6 +1168,7 @@ async fn export_holds_exactly_the_persons_data(store: &Store, url: &str) {
             dm_records: 0,
             schedules_created: vec![],
             usage_records: 0,
+            sessions_run: vec![],
         }
     );
     raw.close().await;
@@ -1217,6 +1219,7 @@ async fn erase_forgets_the_person_and_keeps_the_team_schedule(store: &Store, url
             dm_deliveries: 3,
             schedules_anonymised: 1,
             usage_records: 3,
+            sessions_anonymised: 0,
         }
     );
     assert_eq!(
@@ -1236,6 +1239,7 @@ async fn erase_forgets_the_person_and_keeps_the_team_schedule(store: &Store, url
             dm_records: 0,
             schedules_created: vec![],
             usage_records: 0,
+            sessions_run: vec![],
         },
         "nothing about Alice is left"
     );
@@ -2598,4 +2602,215 @@ on_both_backends!(
     sqlite_two_processes_fanning_out_one_post_never_share_a_dm,
     postgres_two_processes_fanning_out_one_post_never_share_a_dm,
     two_processes_fanning_out_one_post_never_share_a_dm
+);
+
+// ---- reflective sessions -------------------------------------------------------------------
+
+fn new_session(channel: u64, facilitator: u64) -> careprompt::store::NewSession<'static> {
+    careprompt::store::NewSession {
+        guild_id: GUILD,
+        channel_id: channel,
+        facilitator_id: facilitator,
+        theme: "resilience",
+        story_id: Some("story-1"),
+        minutes: 45,
+        auto: true,
+    }
+}
+
+/// Starts a session in a free channel.
+async fn started(
+    store: &Store,
+    channel: u64,
+    facilitator: u64,
+    deadline: Option<DateTime<Utc>>,
+) -> careprompt::store::SessionRecord {
+    match store
+        .start_session(&new_session(channel, facilitator), deadline, at(NOW))
+        .await
+        .expect("start")
+    {
+        careprompt::store::SessionStart::Started(session) => *session,
+        careprompt::store::SessionStart::Busy(_) => panic!("the channel was free"),
+    }
+}
+
+async fn one_running_session_per_channel(store: &Store) {
+    use careprompt::store::SessionStart;
+    let deadline = at(NOW) + chrono::Duration::minutes(5);
+    let first = started(store, 10, ALICE, Some(deadline)).await;
+    assert_eq!(
+        (first.stage, first.minutes, first.auto, first.running),
+        (0, 45, true, true)
+    );
+    assert_eq!(first.stage_deadline, Some(deadline));
+    store
+        .set_session_thread(first.id, 77)
+        .await
+        .expect("thread");
+    match store
+        .start_session(&new_session(10, BOB), None, at(NOW))
+        .await
+        .expect("second start")
+    {
+        SessionStart::Busy(running) => {
+            assert_eq!((running.id, running.thread_id), (first.id, Some(77)));
+        }
+        SessionStart::Started(_) => panic!("a second session started in the same channel"),
+    }
+    started(store, 11, BOB, None).await;
+    // /session end works from the thread as well as the channel.
+    let from_thread = store.running_session_in(77).await.expect("read");
+    assert_eq!(from_thread.map(|session| session.id), Some(first.id));
+    assert_eq!(
+        store.next_session_deadline().await.expect("read"),
+        Some(deadline)
+    );
+
+    assert!(store.end_session(first.id, at(NOW)).await.expect("end"));
+    assert!(!store.end_session(first.id, at(NOW)).await.expect("once"));
+    assert!(store.running_session_in(10).await.expect("read").is_none());
+    started(store, 10, BOB, None).await;
+}
+on_both_backends!(
+    sqlite_one_running_session_per_channel,
+    postgres_one_running_session_per_channel,
+    one_running_session_per_channel
+);
+
+async fn a_session_moves_pauses_and_posts_each_stage_once(store: &Store) {
+    use careprompt::store::StagePost;
+    let session = started(store, 10, ALICE, None).await;
+    let id = session.id;
+    assert_eq!(
+        store.claim_stage_post(id, 0, at(NOW)).await.expect("claim"),
+        StagePost::Fresh
+    );
+    assert_eq!(
+        store.claim_stage_post(id, 0, at(NOW)).await.expect("again"),
+        StagePost::Open(at(NOW))
+    );
+    store.record_stage_post(id, 0, 5_000).await.expect("record");
+    assert_eq!(
+        store
+            .claim_stage_post(id, 0, at(NOW))
+            .await
+            .expect("posted"),
+        StagePost::Posted(5_000)
+    );
+    assert_eq!(store.posted_stages(id).await.expect("count"), 1);
+
+    let later = at(NOW) + chrono::Duration::minutes(3);
+    assert!(store
+        .move_session(id, 0, 1, Some(later), at(NOW))
+        .await
+        .expect("move"));
+    assert!(
+        !store
+            .move_session(id, 0, 1, None, at(NOW))
+            .await
+            .expect("a second click"),
+        "only one click moves a stage on"
+    );
+    assert!(store
+        .pause_session(id, 1, Some(120), None)
+        .await
+        .expect("pause"));
+    assert!(!store
+        .pause_session(id, 1, Some(60), None)
+        .await
+        .expect("paused already"));
+    let paused = store.session(id).await.expect("read").expect("there");
+    assert_eq!(
+        (paused.stage, paused.paused_left, paused.stage_deadline),
+        (1, Some(120), None)
+    );
+    assert!(store
+        .pause_session(id, 1, None, Some(later))
+        .await
+        .expect("resume"));
+    let resumed = store.session(id).await.expect("read").expect("there");
+    assert_eq!(
+        (resumed.paused_left, resumed.stage_deadline),
+        (None, Some(later))
+    );
+}
+on_both_backends!(
+    sqlite_a_session_moves_pauses_and_posts_each_stage_once,
+    postgres_a_session_moves_pauses_and_posts_each_stage_once,
+    a_session_moves_pauses_and_posts_each_stage_once
+);
+
+async fn a_server_s_facilitator_role_is_set_and_cleared(store: &Store) {
+    assert_eq!(store.facilitator_role(GUILD).await.expect("read"), None);
+    store
+        .set_facilitator_role(GUILD, Some(42), at(NOW))
+        .await
+        .expect("set");
+    store
+        .set_facilitator_role(GUILD, Some(43), at(NOW))
+        .await
+        .expect("change");
+    assert_eq!(store.facilitator_role(GUILD).await.expect("read"), Some(43));
+    assert_eq!(
+        store.facilitator_role(OTHER_GUILD).await.expect("read"),
+        None
+    );
+    store
+        .set_facilitator_role(GUILD, None, at(NOW))
+        .await
+        .expect("clear");
+    assert_eq!(store.facilitator_role(GUILD).await.expect("read"), None);
+}
+on_both_backends!(
+    sqlite_a_server_s_facilitator_role_is_set_and_cleared,
+    postgres_a_server_s_facilitator_role_is_set_and_cleared,
+    a_server_s_facilitator_role_is_set_and_cleared
+);
+
+async fn a_facilitator_s_sessions_are_exported_then_kept_without_them(store: &Store) {
+    use careprompt::store::SessionRun;
+    let session = started(store, 10, ALICE, None).await;
+    assert_eq!(
+        store.export_user(ALICE).await.expect("export").sessions_run,
+        vec![SessionRun {
+            guild_id: GUILD,
+            channel_id: 10,
+            theme: "resilience".to_string(),
+            started_at: at(NOW),
+            ended_at: None,
+        }]
+    );
+    assert_eq!(
+        store
+            .erase_user(ALICE)
+            .await
+            .expect("erase")
+            .sessions_anonymised,
+        1
+    );
+    let kept = store
+        .session(session.id)
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!((kept.facilitator_id, kept.running), (0, false));
+    assert!(store
+        .export_user(ALICE)
+        .await
+        .expect("export")
+        .sessions_run
+        .is_empty());
+    // Sessions are deleted once they ended longer ago than the retention.
+    assert_eq!(store.purge_old_sessions(at(NOW)).await.expect("purge"), 0);
+    assert_eq!(
+        store.purge_old_sessions(at(NOW + 1)).await.expect("purge"),
+        1
+    );
+    assert!(store.session(session.id).await.expect("read").is_none());
+}
+on_both_backends!(
+    sqlite_a_facilitator_s_sessions_are_exported_then_kept_without_them,
+    postgres_a_facilitator_s_sessions_are_exported_then_kept_without_them,
+    a_facilitator_s_sessions_are_exported_then_kept_without_them
 );

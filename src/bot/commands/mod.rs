@@ -6,6 +6,7 @@ pub mod insights;
 pub mod optin;
 pub mod personal;
 pub mod schedule;
+pub mod session;
 
 use crate::bot::data::{Data, Error};
 
@@ -19,5 +20,6 @@ pub fn all() -> Vec<Command> {
     commands.extend(optin::commands());
     commands.extend(personal::commands());
     commands.extend(insights::commands());
+    commands.extend(session::commands());
     commands
 }

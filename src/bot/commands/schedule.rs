@@ -459,13 +459,5 @@ async fn post_now(
         ),
         PostNow::Failed { reason } => format!("The card could not be posted: {reason}."),
     };
-    data.rest
-        .edit_original(
-            ctx.interaction.application_id,
-            &ctx.interaction.token,
-            note_card(text),
-        )
-        .await
-        .map_err(crate::bot::data::ReplyFailed)?;
-    Ok(())
+    data.answer_deferred(&ctx, note_card(text)).await
 }

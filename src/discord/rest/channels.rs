@@ -1,4 +1,5 @@
-//! DM channels, threads on posts, and whether the bot can see a channel.
+//! DM channels, threads (on posts, and for reflective sessions), and whether the bot can see a
+//! channel.
 
 use poise::serenity_prelude as serenity;
 use serde::de::IgnoredAny;
@@ -34,6 +35,40 @@ impl Rest {
         self.send(request).await.map(|_| ())
     }
 
+    /// Opens a public thread in a channel, not on any message, and returns its id.
+    pub async fn create_thread(&self, channel_id: u64, name: &str) -> Result<u64, RestError> {
+        let thread = serenity::CreateThread::new(name)
+            .kind(serenity::ChannelType::PublicThread)
+            .auto_archive_duration(serenity::AutoArchiveDuration::OneDay);
+        let route = Route::ChannelThreads {
+            channel_id: serenity::ChannelId::new(channel_id.max(1)),
+        };
+        let request = with_body(Request::new(route, LightMethod::Post), &thread)?;
+        let thread: WithId<serenity::ChannelId> = self.send_json(request).await?;
+        Ok(thread.id.get())
+    }
+
+    /// Archives a thread, which keeps what was said but closes it to new replies until someone
+    /// writes in it again.
+    pub async fn archive_thread(&self, thread_id: u64) -> Result<(), RestError> {
+        let route = Route::Channel {
+            channel_id: serenity::ChannelId::new(thread_id.max(1)),
+        };
+        let archived = serde_json::json!({"archived": true});
+        let request = with_body(Request::new(route, LightMethod::Patch), &archived)?;
+        self.send(request).await.map(|_| ())
+    }
+
+    /// Deletes a thread careprompt opened, with what is in it.
+    pub async fn delete_thread(&self, thread_id: u64) -> Result<(), RestError> {
+        let route = Route::Channel {
+            channel_id: serenity::ChannelId::new(thread_id.max(1)),
+        };
+        self.send(Request::new(route, LightMethod::Delete))
+            .await
+            .map(|_| ())
+    }
+
     /// Opens (or finds) the DM channel with a person and returns its id.
     pub async fn open_dm(&self, user_id: u64) -> Result<u64, RestError> {
         let body = serde_json::to_vec(&serde_json::json!({"recipient_id": user_id.to_string()}))
@@ -61,4 +96,17 @@ impl Rest {
             .await?;
         Ok(())
     }
+}
+
+/// The request with `body` as its JSON.
+fn with_body<'a>(
+    request: Request<'a>,
+    body: &impl serde::Serialize,
+) -> Result<Request<'a>, RestError> {
+    let bytes = serde_json::to_vec(body).map_err(|err| RestError::Decode {
+        method: super::method_name(*request.method_ref()),
+        route: super::route_label(request.route_ref()),
+        reason: err.to_string(),
+    })?;
+    Ok(request.body(Some(bytes)))
 }

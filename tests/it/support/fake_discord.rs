@@ -174,12 +174,26 @@ impl RouteMatch {
     fn matches_parts(want_method: &str, prefix: &str, method: &str, path: &str) -> bool {
         let method_ok = want_method == "*" || want_method.eq_ignore_ascii_case(method);
         let path_ok = if prefix.starts_with("/api/") {
-            path.starts_with(prefix)
+            Self::starts_with(path, prefix)
         } else {
             path.strip_prefix("/api/v10")
-                .is_some_and(|rest| rest.starts_with(prefix))
+                .is_some_and(|rest| Self::starts_with(rest, prefix))
         };
         method_ok && path_ok
+    }
+
+    /// A plain prefix, or with `{}` standing for any one id (`/channels/{}/messages`), for a
+    /// channel whose id the test cannot know beforehand, such as a thread the bot opens.
+    fn starts_with(path: &str, prefix: &str) -> bool {
+        if !prefix.contains("{}") {
+            return path.starts_with(prefix);
+        }
+        let mut segments = path.split('/');
+        prefix.split('/').all(|want| {
+            segments
+                .next()
+                .is_some_and(|got| want == got || (want == "{}" && !got.is_empty()))
+        })
     }
 }
 

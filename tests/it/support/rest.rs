@@ -840,6 +840,14 @@ fn route(s: &mut State, ctx: &mut Ctx<'_>, op: &Operation<'_>) -> Reply {
             Some(c) => Reply::json(200, c),
             None => Reply::error(404, 10003, "Unknown Channel"),
         },
+        ("PATCH", "/channels/{channel_id}") => patch_channel(s, op, &body),
+        // The bot deletes only threads it opened; a text channel is left to the test's world.
+        ("DELETE", "/channels/{channel_id}") => {
+            match id_param(op, "channel_id").and_then(|id| s.threads.remove(&id)) {
+                Some(thread) => Reply::json(200, thread),
+                None => Reply::error(404, 10003, "Unknown Channel"),
+            }
+        }
         ("POST", "/channels/{channel_id}/typing") => Reply::empty(),
         ("PUT", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me")
         | ("DELETE", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me") => {
@@ -952,6 +960,30 @@ fn start_thread(s: &mut State, op: &Operation<'_>, body: &Value) -> Reply {
     let thread = payloads::thread_channel(guild_id, id, parent, name, kind, archive);
     s.threads.insert(id, thread.clone());
     Reply::json(201, thread)
+}
+
+/// `PATCH /channels/{id}`: on a thread, what the bot may change of its own thread (archived,
+/// locked, name, auto-archive time), as Discord applies it; other channels answer unchanged, as
+/// the bot changes nothing else about them.
+fn patch_channel(s: &mut State, op: &Operation<'_>, body: &Value) -> Reply {
+    let Some(id) = id_param(op, "channel_id") else {
+        return Reply::error(404, 10003, "Unknown Channel");
+    };
+    if let Some(thread) = s.threads.get_mut(&id) {
+        for key in ["archived", "locked", "auto_archive_duration"] {
+            if let Some(value) = body.get(key) {
+                thread["thread_metadata"][key] = value.clone();
+            }
+        }
+        if let Some(name) = body.get("name") {
+            thread["name"] = name.clone();
+        }
+        return Reply::json(200, thread.clone());
+    }
+    match channel_json(s, Some(id)) {
+        Some(channel) => Reply::json(200, channel),
+        None => Reply::error(404, 10003, "Unknown Channel"),
+    }
 }
 
 fn dm_user_of(channel_id: u64) -> Option<u64> {

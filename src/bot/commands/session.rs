@@ -1,0 +1,370 @@
+//! `/session` for facilitators: a theme's reflective session, planned privately, then run stage
+//! by stage in a public thread of the team's channel. Who may run one (Manage Server, or the
+//! server's facilitator role) is checked here on every command and in `components` on every
+//! button, not left to Discord's command permissions.
+
+use chrono::{DateTime, Utc};
+use poise::serenity_prelude as serenity;
+
+use crate::bot::commands::content::find_theme;
+use crate::bot::commands::schedule::require_admin;
+use crate::bot::data::{AppContext, Data, Error};
+use crate::discord::cards::{note_card, Card};
+use crate::discord::session_cards::{plan_card, summary_card, SessionView};
+use crate::discord::RestError;
+use crate::domain::content::{Story, Theme};
+use crate::domain::session::{deadline, describe_duration, length, stages};
+use crate::error::UserError;
+use crate::scheduler::StagePosted;
+use crate::store::{NewSession, SessionRecord, SessionStart};
+
+pub fn commands() -> Vec<super::Command> {
+    vec![session()]
+}
+
+/// How long a session runs.
+#[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
+pub enum Length {
+    #[name = "30 minutes"]
+    Thirty,
+    #[name = "45 minutes"]
+    FortyFive,
+    #[name = "60 minutes"]
+    Sixty,
+}
+
+impl Length {
+    fn minutes(self) -> u32 {
+        match self {
+            Length::Thirty => 30,
+            Length::FortyFive => 45,
+            Length::Sixty => 60,
+        }
+    }
+}
+
+/// Run a reflective session on a theme with your team, stage by stage, in a thread.
+#[poise::command(
+    slash_command,
+    guild_only,
+    subcommands("plan", "start", "end", "role"),
+    subcommand_required
+)]
+pub async fn session(_ctx: AppContext<'_>) -> Result<(), Error> {
+    Ok(())
+}
+
+/// Whether a member may run sessions in `guild`: Manage Server (or Administrator), or the
+/// server's facilitator role.
+pub async fn may_facilitate(
+    data: &Data,
+    guild: u64,
+    member: Option<&serenity::Member>,
+) -> Result<(), Error> {
+    let permissions = member
+        .and_then(|member| member.permissions)
+        .unwrap_or_default();
+    if permissions.administrator() || permissions.manage_guild() {
+        return Ok(());
+    }
+    let role = data.store.facilitator_role(guild).await?;
+    let holds_role = role.is_some_and(|role| {
+        member.is_some_and(|member| member.roles.iter().any(|held| held.get() == role))
+    });
+    if holds_role {
+        return Ok(());
+    }
+    let or_role = role.map_or_else(String::new, |role| format!(" or the <@&{role}> role"));
+    Err(UserError::NotAllowedToFacilitate(or_role).into())
+}
+
+/// The server, once the member is known to be allowed to run sessions there.
+async fn require_facilitator(ctx: &AppContext<'_>) -> Result<u64, Error> {
+    let guild = ctx.interaction.guild_id.ok_or(UserError::GuildOnly)?.get();
+    may_facilitate(ctx.data(), guild, ctx.interaction.member.as_deref()).await?;
+    Ok(guild)
+}
+
+/// The story a session shows: the one asked for (by id or title), or the theme's first.
+fn pick_story<'a>(
+    data: &'a Data,
+    theme: &'a Theme,
+    given: Option<&str>,
+) -> Result<Option<&'a Story>, UserError> {
+    let mut stories = data.library.stories_for(&theme.slug);
+    match given.map(str::trim).filter(|given| !given.is_empty()) {
+        None => Ok(stories.next()),
+        Some(given) => data
+            .library
+            .stories
+            .iter()
+            .find(|story| story.id == given || story.title.eq_ignore_ascii_case(given))
+            .map(Some)
+            .ok_or_else(|| {
+                let known: Vec<&str> = data
+                    .library
+                    .stories_for(&theme.slug)
+                    .map(|story| story.id.as_str())
+                    .collect();
+                UserError::BadInput(format!(
+                    "I don't know the story \"{}\"; for {} try {}",
+                    crate::domain::excerpt(given),
+                    theme.title,
+                    if known.is_empty() {
+                        "leaving it out".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ))
+            }),
+    }
+}
+
+/// A session's outline to prepare with: stages, story, questions and timings. Only you see it.
+#[poise::command(slash_command, guild_only)]
+async fn plan(
+    ctx: AppContext<'_>,
+    #[description = "Which theme"] theme: String,
+    #[description = "How long (30 minutes if you leave it out)"] minutes: Option<Length>,
+    #[description = "A story by its name (the theme's first if you leave it out)"]
+    #[max_length = 100]
+    story: Option<String>,
+) -> Result<(), Error> {
+    require_facilitator(&ctx).await?;
+    let data = ctx.data();
+    let theme = find_theme(&data.library, &theme)?;
+    let story = pick_story(data, theme, story.as_deref())?;
+    let view = SessionView {
+        id: 0,
+        theme,
+        story,
+        minutes: length(minutes.map(Length::minutes)).unwrap_or(30),
+        auto: false,
+    };
+    data.reply(&ctx, plan_card(&view), true).await
+}
+
+/// Why Discord refused to open the thread or post in it, in words a facilitator can act on.
+fn thread_refusal(err: &RestError, channel: u64) -> Option<UserError> {
+    match err.status()? {
+        403 => Some(UserError::CannotPost(
+            channel,
+            "careprompt needs the Create Public Threads and Send Messages in Threads permissions there. Ask someone with Manage Server to give them, then try again".to_string(),
+        )),
+        404 => Some(UserError::CannotPost(
+            channel,
+            "I can't see that channel".to_string(),
+        )),
+        _ => None,
+    }
+}
+
+/// The thread's name: the theme and the date, inside Discord's 100 characters.
+fn thread_name(theme: &Theme, now: DateTime<Utc>) -> String {
+    format!(
+        "Reflective session: {}, {}",
+        theme.title,
+        now.format("%-d %B %Y")
+    )
+    .chars()
+    .take(100)
+    .collect()
+}
+
+/// Start a reflective session in this channel: careprompt opens a thread and runs it stage by
+/// stage.
+#[poise::command(slash_command, guild_only)]
+async fn start(
+    ctx: AppContext<'_>,
+    #[description = "Which theme"] theme: String,
+    #[description = "How long (30 minutes if you leave it out)"] minutes: Option<Length>,
+    #[description = "A story by its name (the theme's first if you leave it out)"]
+    #[max_length = 100]
+    story: Option<String>,
+    #[description = "Move on by itself when each stage's time is up"] auto: Option<bool>,
+) -> Result<(), Error> {
+    let guild = require_facilitator(&ctx).await?;
+    let data = ctx.data();
+    let theme = find_theme(&data.library, &theme)?;
+    let story = pick_story(data, theme, story.as_deref())?;
+    let minutes = length(minutes.map(Length::minutes)).unwrap_or(30);
+    let auto = auto.unwrap_or(false);
+    let channel = ctx.interaction.channel_id.get();
+    let now = data.clock.now();
+    let first_deadline = stages(minutes, story.is_some())
+        .first()
+        .map(|first| deadline(first, now));
+    let started = data
+        .store
+        .start_session(
+            &NewSession {
+                guild_id: guild,
+                channel_id: channel,
+                facilitator_id: ctx.interaction.user.id.get(),
+                theme: &theme.slug,
+                story_id: story.map(|story| story.id.as_str()),
+                minutes,
+                auto,
+            },
+            first_deadline.filter(|_| auto),
+            now,
+        )
+        .await?;
+    let session = match started {
+        SessionStart::Started(session) => *session,
+        SessionStart::Busy(running) => {
+            let place = running.thread_id.unwrap_or(running.channel_id);
+            return Err(UserError::Conflict(format!(
+                "A reflective session is already running in this channel, in <#{place}>. End it with /session end (or its End button) before starting another."
+            ))
+            .into());
+        }
+    };
+    // Opening the thread and posting can wait their turn under Discord's limits, longer than
+    // the 3 seconds a first answer has.
+    data.rest
+        .defer(ctx.interaction.id, &ctx.interaction.token, true)
+        .await
+        .map_err(crate::bot::data::ReplyFailed)?;
+    let text = match open_and_post(data, &session, theme, now).await {
+        Ok(thread) => format!(
+            "Your reflective session on {} has started in <#{thread}>. Use the buttons on each card to move on, pause or end it; /session end ends it from anywhere in the channel.",
+            theme.title
+        ),
+        Err(reason) => reason,
+    };
+    data.answer_deferred(&ctx, note_card(text)).await
+}
+
+/// Opens the session's thread and posts its first stage; on a refusal, forgets the session so
+/// nothing is left half-made, and says why.
+async fn open_and_post(
+    data: &Data,
+    session: &SessionRecord,
+    theme: &Theme,
+    now: DateTime<Utc>,
+) -> Result<u64, String> {
+    let channel = session.channel_id;
+    let undo = |reason: String| async move {
+        if let Err(err) = data.store.delete_session(session.id).await {
+            tracing::warn!(session = session.id, error = %err, "could not forget a session that did not start");
+        }
+        reason
+    };
+    let thread = match data
+        .rest
+        .create_thread(channel, &thread_name(theme, now))
+        .await
+    {
+        Ok(thread) => thread,
+        Err(err) => {
+            tracing::warn!(session = session.id, error = %err, "could not open a session's thread");
+            let reason = thread_refusal(&err, channel).map_or_else(
+                || "The session could not start: Discord did not open its thread. Please try again in a minute.".to_string(),
+                |refusal| refusal.to_string(),
+            );
+            return Err(undo(reason).await);
+        }
+    };
+    if let Err(err) = data.store.set_session_thread(session.id, thread).await {
+        tracing::warn!(session = session.id, error = %err, "could not record a session's thread");
+        return Err(undo(crate::error::GENERIC_FAILURE.to_string()).await);
+    }
+    let opened = SessionRecord {
+        thread_id: Some(thread),
+        ..session.clone()
+    };
+    match data.scheduler.post_stage(&opened).await {
+        Ok(StagePosted::Refused(status)) => {
+            // Without Send Messages in Threads the thread would stand empty: take it away.
+            if let Err(err) = data.rest.delete_thread(thread).await {
+                tracing::warn!(session = session.id, error = %err, "could not delete the thread of a session that did not start");
+            }
+            let reason = if status == 403 {
+                "careprompt needs the Send Messages in Threads permission there. Ask someone with Manage Server to give it, then try again".to_string()
+            } else {
+                "its thread was closed as it opened".to_string()
+            };
+            Err(undo(UserError::CannotPost(channel, reason).to_string()).await)
+        }
+        Ok(_) => {
+            data.scheduler.wake();
+            Ok(thread)
+        }
+        Err(err) => {
+            tracing::warn!(session = session.id, error = %format!("{err:#}"), "could not post a session's first stage");
+            Ok(thread)
+        }
+    }
+}
+
+/// Ends a session: records it, archives its thread and returns the facilitator's private
+/// summary. `None` if it had ended already.
+pub async fn finish(data: &Data, session: &SessionRecord) -> Result<Option<Card>, Error> {
+    let now = data.clock.now();
+    if !data.store.end_session(session.id, now).await? {
+        return Ok(None);
+    }
+    tracing::info!(session = session.id, "a reflective session ended");
+    if let Some(thread) = session.thread_id {
+        if let Err(err) = data.rest.archive_thread(thread).await {
+            tracing::warn!(session = session.id, error = %err, "could not archive a session's thread");
+        }
+    }
+    let Some(view) = data.scheduler.session_view(session) else {
+        return Ok(Some(note_card(
+            "The session has ended. Only you can see this.".to_string(),
+        )));
+    };
+    Ok(Some(summary_card(
+        view.theme,
+        session.stage + 1,
+        u32::try_from(view.stages().len()).unwrap_or(u32::MAX),
+        &describe_duration(now - session.started_at),
+        session.thread_id,
+    )))
+}
+
+/// End the reflective session running in this channel; you get a private summary.
+#[poise::command(slash_command, guild_only)]
+async fn end(ctx: AppContext<'_>) -> Result<(), Error> {
+    require_facilitator(&ctx).await?;
+    let data = ctx.data();
+    let channel = ctx.interaction.channel_id.get();
+    let Some(session) = data.store.running_session_in(channel).await? else {
+        return Err(UserError::Conflict(
+            "There is no reflective session running in this channel.".to_string(),
+        )
+        .into());
+    };
+    // Someone with Manage Server may end another's session, so a channel is never stuck with
+    // one whose facilitator has gone.
+    if session.facilitator_id != ctx.interaction.user.id.get() && require_admin(&ctx).is_err() {
+        return Err(UserError::NotFacilitator.into());
+    }
+    let card = finish(data, &session).await?.unwrap_or_else(|| {
+        note_card("That session had already ended. Only you can see this.".to_string())
+    });
+    data.reply(&ctx, card, true).await
+}
+
+/// Choose the role, besides Manage Server, whose members may run reflective sessions here.
+#[poise::command(slash_command, guild_only)]
+async fn role(
+    ctx: AppContext<'_>,
+    #[description = "The facilitators' role (leave out to allow Manage Server only)"] role: Option<
+        serenity::RoleId,
+    >,
+) -> Result<(), Error> {
+    let guild = require_admin(&ctx)?;
+    let data = ctx.data();
+    let role = role.map(|role| role.get()).filter(|role| *role != guild);
+    data.store
+        .set_facilitator_role(guild, role, data.clock.now())
+        .await?;
+    let text = match role {
+        Some(role) => format!("Members with <@&{role}>, and anyone with Manage Server, can now run reflective sessions here."),
+        None => "Only members with Manage Server can now run reflective sessions here.".to_string(),
+    };
+    data.reply(&ctx, note_card(text), true).await
+}

@@ -1,0 +1,279 @@
+//! Reflective sessions (`/session`): posting each stage card exactly once, by the same rules as
+//! scheduled posts (claim, nonce, record, and look before sending again), and the step that
+//! carries running sessions on: after a restart from their current stage, and for automatic
+//! sessions when a stage's time is up.
+
+use chrono::{DateTime, Utc};
+
+use super::delivery::{snowflake_at, LOOKUP_MARGIN, LOOKUP_PAGE};
+use super::Scheduler;
+use crate::discord::cards::post_body;
+use crate::discord::custom_id::ButtonAction;
+use crate::discord::rest::{ChannelMessage, MessageComponent};
+use crate::discord::session_cards::{stage_card, CardState, SessionView};
+use crate::domain::session::{deadline, StageKind};
+use crate::store::{session_nonce, SessionRecord, StagePost};
+
+/// A session whose thread was never recorded this long after it started was cut short while
+/// starting (careprompt stopped between the two), and is ended so the channel is free again.
+const HALF_MADE_AFTER: chrono::Duration = chrono::Duration::minutes(5);
+
+/// What posting a stage card came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StagePosted {
+    Sent(u64),
+    /// It had been posted already; nothing was sent.
+    Already(u64),
+    /// Not posted, and not to be risked twice, or not possible now; the next step tries again
+    /// when it can.
+    NotNow,
+    /// Discord refused it (a missing permission, or the thread is gone), with its status.
+    Refused(u16),
+}
+
+/// Whether the message carries a control of `session`'s stage `stage`.
+fn carries_stage(message: &ChannelMessage, session: i64, stage: u32) -> bool {
+    fn walk(components: &[MessageComponent], session: i64, stage: u32) -> bool {
+        components.iter().any(|component| {
+            let own = component
+                .custom_id
+                .as_deref()
+                .and_then(|id| ButtonAction::parse(id).ok())
+                .is_some_and(|action| {
+                    matches!(action, ButtonAction::Session { session: s, stage: t, .. } if s == session && t == stage)
+                });
+            own || walk(&component.components, session, stage)
+        })
+    }
+    walk(&message.components, session, stage)
+}
+
+impl Scheduler {
+    /// The view the session's cards are drawn from; `None` if its theme has left the library.
+    pub fn session_view<'a>(&'a self, session: &SessionRecord) -> Option<SessionView<'a>> {
+        let theme = self.library.theme(&session.theme)?;
+        let story = session
+            .story_id
+            .as_deref()
+            .and_then(|id| self.library.story(id));
+        Some(SessionView {
+            id: session.id,
+            theme,
+            story,
+            minutes: session.minutes,
+            auto: session.auto,
+        })
+    }
+
+    /// Posts the session's current stage in its thread, once: a stage already recorded is not
+    /// sent again, and one claimed but not recorded (careprompt stopped while sending) is sent
+    /// again with the same nonce inside Discord's nonce window, and looked for first after it.
+    pub async fn post_stage(&self, session: &SessionRecord) -> anyhow::Result<StagePosted> {
+        let Some(thread) = session.thread_id else {
+            return Ok(StagePosted::NotNow);
+        };
+        let Some(view) = self.session_view(session) else {
+            anyhow::bail!("the session's theme is no longer in the library");
+        };
+        let state = if session.paused_left.is_some() {
+            CardState::Paused
+        } else {
+            CardState::Live
+        };
+        let Some(card) = stage_card(&view, session.stage, state) else {
+            anyhow::bail!("the session is at a stage it does not have");
+        };
+        // One stage card at a time in this process, so a click and the worker's step never both
+        // send the same one.
+        let _posting = self.session_posting.lock().await;
+        let now = self.clock.now();
+        let send = match self
+            .store
+            .claim_stage_post(session.id, session.stage, now)
+            .await?
+        {
+            StagePost::Posted(message) => return Ok(StagePosted::Already(message)),
+            StagePost::Fresh => true,
+            StagePost::Open(claimed_at) if now - claimed_at <= self.options.nonce_window => true,
+            StagePost::Open(claimed_at) => match self.find_stage(thread, session, claimed_at).await
+            {
+                Some(Some(message)) => {
+                    self.store
+                        .record_stage_post(session.id, session.stage, message)
+                        .await?;
+                    return Ok(StagePosted::Already(message));
+                }
+                Some(None) => {
+                    self.store
+                        .reclaim_stage_post(session.id, session.stage, now)
+                        .await?;
+                    true
+                }
+                None => false,
+            },
+        };
+        if !send {
+            return Ok(StagePosted::NotNow);
+        }
+        let body = post_body(card, &session_nonce(session.id, session.stage), None);
+        match self.rest.create_message(thread, &body).await {
+            Ok(message) => {
+                self.store
+                    .record_stage_post(session.id, session.stage, message)
+                    .await?;
+                tracing::info!(
+                    session = session.id,
+                    stage = session.stage,
+                    "posted a session stage"
+                );
+                Ok(StagePosted::Sent(message))
+            }
+            Err(err) => {
+                tracing::warn!(session = session.id, error = %err, "a session stage could not be posted yet; it will be tried again");
+                Ok(match err.status() {
+                    Some(status @ (403 | 404)) => StagePosted::Refused(status),
+                    _ => StagePosted::NotNow,
+                })
+            }
+        }
+    }
+
+    /// The stage card among the thread's messages since the claim: `Some(None)` when it is
+    /// surely not there, `None` when careprompt cannot tell.
+    async fn find_stage(
+        &self,
+        thread: u64,
+        session: &SessionRecord,
+        since: DateTime<Utc>,
+    ) -> Option<Option<u64>> {
+        let after = snowflake_at(since - LOOKUP_MARGIN);
+        match self.rest.messages_after(thread, after, LOOKUP_PAGE).await {
+            Ok(messages) => {
+                let found = messages
+                    .iter()
+                    .find(|message| carries_stage(message, session.id, session.stage))
+                    .map(|message| message.id.get());
+                if found.is_none() && messages.len() >= usize::from(LOOKUP_PAGE) {
+                    tracing::warn!(
+                        session = session.id,
+                        "cannot tell whether a session stage was posted; it is not sent again"
+                    );
+                    return None;
+                }
+                Some(found)
+            }
+            Err(err) => {
+                tracing::warn!(session = session.id, error = %err, "could not read a session's thread");
+                None
+            }
+        }
+    }
+
+    /// Moves a session on from `from` to the next stage and posts it; false if it had moved on
+    /// already (another click, or the clock), or there is no next stage.
+    pub async fn next_stage(&self, session: &SessionRecord, from: u32) -> anyhow::Result<bool> {
+        let Some(view) = self.session_view(session) else {
+            anyhow::bail!("the session's theme is no longer in the library");
+        };
+        let stages = view.stages();
+        let to = from + 1;
+        let Some(stage) = stages.get(usize::try_from(to).unwrap_or(usize::MAX)) else {
+            return Ok(false);
+        };
+        let now = self.clock.now();
+        let until = (session.auto && stage.kind != StageKind::Close).then(|| deadline(stage, now));
+        if !self
+            .store
+            .move_session(session.id, from, to, until, now)
+            .await?
+        {
+            return Ok(false);
+        }
+        let moved = SessionRecord {
+            stage: to,
+            stage_started_at: now,
+            stage_deadline: until,
+            paused_left: None,
+            ..session.clone()
+        };
+        self.post_stage(&moved).await?;
+        self.wake();
+        Ok(true)
+    }
+
+    /// One step over the running sessions of this process's servers: posts any current stage
+    /// not yet posted (after a restart), moves automatic sessions on whose time is up, and ends
+    /// sessions that never got their thread. Returns how many stage cards it posted.
+    pub async fn sessions_step(&self) -> anyhow::Result<usize> {
+        let now = self.clock.now();
+        let mut posted = 0;
+        for session in self.store.running_sessions().await? {
+            if !self.options.shards.owns(session.guild_id) {
+                continue;
+            }
+            if session.thread_id.is_none() {
+                if now - session.started_at > HALF_MADE_AFTER {
+                    self.store.end_session(session.id, now).await?;
+                }
+                continue;
+            }
+            let outcome = self.post_stage(&session).await;
+            match outcome {
+                Ok(StagePosted::Sent(_)) => posted += 1,
+                Ok(StagePosted::Refused(404)) => {
+                    // The thread was deleted: there is nowhere left to run the session.
+                    tracing::info!(
+                        session = session.id,
+                        "a session's thread is gone; the session is ended"
+                    );
+                    self.store.end_session(session.id, now).await?;
+                    continue;
+                }
+                Ok(_) => {}
+                Err(err) => {
+                    tracing::warn!(session = session.id, error = %format!("{err:#}"), "could not carry a session on");
+                    continue;
+                }
+            }
+            let due = session
+                .stage_deadline
+                .is_some_and(|deadline| deadline <= now);
+            let is_close = self
+                .session_view(&session)
+                .and_then(|view| {
+                    view.stages()
+                        .get(usize::try_from(session.stage).ok()?)
+                        .map(|stage| stage.kind == StageKind::Close)
+                })
+                .unwrap_or(true);
+            // The close waits for the facilitator, who gets the summary when they end it.
+            if session.auto && due && session.paused_left.is_none() && !is_close {
+                match self.next_stage(&session, session.stage).await {
+                    Ok(true) => posted += 1,
+                    Ok(false) => {}
+                    Err(err) => {
+                        tracing::warn!(session = session.id, error = %format!("{err:#}"), "could not move a session on");
+                    }
+                }
+            }
+        }
+        Ok(posted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stage_card_is_recognised_by_its_session_and_stage() {
+        let message = |json| serde_json::from_value::<ChannelMessage>(json).expect("a message");
+        let card = message(
+            serde_json::json!({"id": "5", "components": [{"type": 1, "components": [
+            {"type": 2, "custom_id": "cp:session:42:next.2"}]}]}),
+        );
+        assert!(carries_stage(&card, 42, 2));
+        assert!(!carries_stage(&card, 42, 1));
+        assert!(!carries_stage(&card, 4, 2));
+    }
+}
