@@ -215,6 +215,12 @@ async fn insights_benches(
                 "INSERT INTO usage_people (guild_id, person, kind, theme, last_week) \
                  SELECT guild_id, person, kind, '*', MAX(week) FROM usage_events \
                  GROUP BY guild_id, person, kind",
+                "INSERT INTO usage_counts (guild_id, kind, week, theme, people) \
+                 SELECT guild_id, kind, week, theme, COUNT(*) FROM usage_events \
+                 GROUP BY guild_id, kind, week, theme",
+                "INSERT INTO usage_counts (guild_id, kind, week, theme, people) \
+                 SELECT guild_id, kind, week, '*', COUNT(*) FROM usage_weeks \
+                 GROUP BY guild_id, kind, week",
             ] {
                 sqlx::query(summary)
                     .execute(&mut *tx)
@@ -225,7 +231,10 @@ async fn insights_benches(
             if backend == "postgres" {
                 // What autovacuum does on its own within a minute of this many inserts: without
                 // statistics PostgreSQL plans the query for an empty table, three times slower.
-                sqlx::query("ANALYZE").execute(&mut conn).await.expect("analyze");
+                sqlx::query("ANALYZE")
+                    .execute(&mut conn)
+                    .await
+                    .expect("analyze");
             }
             conn.close().await.expect("close");
         }};

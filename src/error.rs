@@ -30,6 +30,8 @@ pub enum UserError {
     NotFacilitator,
     #[error("To run a reflective session here you need the Manage Server permission{0}.")]
     NotAllowedToFacilitate(String),
+    #[error("To see insights here you need the Manage Server permission{0}.")]
+    NotAllowedToSeeInsights(String),
 }
 
 impl UserError {
@@ -49,6 +51,7 @@ impl UserError {
             UserError::NotYourButton => "not your button",
             UserError::NotFacilitator => "not the facilitator",
             UserError::NotAllowedToFacilitate(_) => "not allowed to facilitate",
+            UserError::NotAllowedToSeeInsights(_) => "not allowed to see insights",
         }
     }
 }

@@ -57,5 +57,19 @@ CREATE TABLE usage_people (
 CREATE INDEX usage_people_last_week ON usage_people (last_week);
 CREATE INDEX usage_people_person ON usage_people (person);
 
+-- How many people each week's cells and week totals hold ('*' for the week, whatever the theme),
+-- counted up as a record or a week is first written and down as a person's are erased, so a
+-- year's figures are a few hundred rows to read. Numbers only; deleted by week and with the
+-- server as the records are.
+CREATE TABLE usage_counts (
+    guild_id BIGINT NOT NULL,
+    kind     TEXT   NOT NULL,
+    week     BIGINT NOT NULL,
+    theme    TEXT   NOT NULL,
+    people   BIGINT NOT NULL,
+    PRIMARY KEY (guild_id, kind, week, theme)
+);
+CREATE INDEX usage_counts_week ON usage_counts (week);
+
 -- The DMs sent for a server's posts are found from the posts.
 CREATE INDEX dm_deliveries_delivery ON dm_deliveries (delivery_id);

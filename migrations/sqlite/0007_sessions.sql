@@ -47,3 +47,15 @@ CREATE TABLE session_roles (
     role_id  BIGINT NOT NULL,
     set_at   BIGINT NOT NULL
 );
+
+-- How many sessions a server ran, per week (of the first card posted) and theme, for /insights.
+-- Only numbers: kept like the usage records, for 53 weeks and until careprompt leaves the
+-- server, while the sessions themselves go after [privacy] retention.
+CREATE TABLE session_counts (
+    guild_id BIGINT NOT NULL,
+    week     BIGINT NOT NULL,
+    theme    TEXT   NOT NULL,
+    sessions BIGINT NOT NULL,
+    PRIMARY KEY (guild_id, week, theme)
+);
+CREATE INDEX session_counts_week ON session_counts (week);

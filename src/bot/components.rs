@@ -76,7 +76,13 @@ async fn session_click(
     if session.facilitator_id != click.user.id.get() {
         return Err(UserError::NotFacilitator.into());
     }
-    may_facilitate(data, session.guild_id, click.member.as_ref()).await?;
+    may_facilitate(
+        data,
+        session.guild_id,
+        click.member.as_ref(),
+        UserError::NotAllowedToFacilitate,
+    )
+    .await?;
     let private = |text: &str| cards::text_card(&format!("{text} Only you can see this."));
     let answer = if !session.running {
         private("This session has ended.")

@@ -410,7 +410,7 @@ pub fn help_card() -> Card {
         ("/bookmarks list", "What you saved with a Save button, newest first, ten a page, as each was when you saved it. /bookmarks remove takes one away. Only you see them."),
         ("/optin, /optout", "Get this server's scheduled posts by direct message as well, or stop. /mute and /unmute leave a theme out of your DMs."),
         ("/session", "For facilitators (Manage Server, or the role set with /session role): run a reflective session on a theme in a thread, stage by stage. plan shows you the outline privately; start opens the thread (30, 45 or 60 minutes, add auto:true to move on by the clock); end finishes it."),
-        ("/insights [weeks]", "For server admins (Manage Server): how careprompt is used here, per theme and week, as a summary, a chart and a CSV file, with small counts of people hidden. Only you see it."),
+        ("/insights [weeks]", "For server admins (Manage Server) and facilitators: how careprompt is used here, per theme and week, sessions included, as a summary, a chart and a CSV file, with small counts of people hidden. Only you see it."),
         ("/mydata", "A file with everything careprompt holds about you, in every server. Only you see it."),
         ("/forget-me", "Erase everything careprompt holds about you, in every server, after you confirm."),
         ("/about", "What careprompt is, what it keeps about you, for how long, and how to erase it."),

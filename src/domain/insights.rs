@@ -73,6 +73,8 @@ pub enum Measure {
     OptedInNow,
     /// Distinct people with any usage record kept for the server, whenever.
     PeopleEver,
+    /// Reflective sessions run (not people).
+    Sessions,
 }
 
 impl Measure {
@@ -85,6 +87,7 @@ impl Measure {
             Measure::OptedIn => "opted_in",
             Measure::OptedInNow => "opted_in_now",
             Measure::PeopleEver => "people_ever",
+            Measure::Sessions => "sessions",
         }
     }
 
@@ -97,6 +100,7 @@ impl Measure {
             Measure::OptedIn,
             Measure::OptedInNow,
             Measure::PeopleEver,
+            Measure::Sessions,
         ]
         .into_iter()
         .find(|measure| measure.as_str() == text)
@@ -180,6 +184,7 @@ pub struct Figures {
     pub savers: Grid,
     pub dm_people: Grid,
     pub dms: Grid,
+    pub sessions: Grid,
     pub opted_in: Figure,
     pub opted_in_now: Figure,
 }
@@ -240,6 +245,7 @@ pub fn build_view(
     let savers = table(Measure::Savers, false);
     let dm_people = table(Measure::DmPeople, false);
     let dms = table(Measure::Dms, true);
+    let sessions = table(Measure::Sessions, true);
     let nothing_hidden = vec![vec![Hidden::No; themes.len() + 1]; week_starts.len() + 1];
     let savers_hidden = suppress(&savers, min);
     let dm_hidden = suppress(&dm_people, min);
@@ -272,6 +278,7 @@ pub fn build_view(
         savers: grid(Measure::Savers, &savers, &savers_hidden, min_people),
         dm_people: grid(Measure::DmPeople, &dm_people, &dm_hidden, min_people),
         dms: grid(Measure::Dms, &dms, &dms_hidden, min_people),
+        sessions: grid(Measure::Sessions, &sessions, &nothing_hidden, min_people),
         opted_in: single_figure(Measure::OptedIn),
         opted_in_now: single_figure(Measure::OptedInNow),
     }))
@@ -349,8 +356,14 @@ pub fn week_label(week: i64) -> String {
 }
 
 impl Figures {
-    pub fn grids(&self) -> [&Grid; 4] {
-        [&self.posts, &self.savers, &self.dm_people, &self.dms]
+    pub fn grids(&self) -> [&Grid; 5] {
+        [
+            &self.posts,
+            &self.savers,
+            &self.dm_people,
+            &self.dms,
+            &self.sessions,
+        ]
     }
 
     /// The CSV of every figure: one line per measure, week and theme, "all" for a margin. A
@@ -393,20 +406,24 @@ impl Figures {
         );
         let _ = writeln!(
             out,
-            "In total: {} posts made, {} people saved a card, {} DMs sent to {} people. {} people opted in to DMs in these weeks; {} are opted in now.",
+            "In total: {} posts made, {} people saved a card, {} DMs sent to {} people, {} reflective sessions run. {} people opted in to DMs in these weeks; {} are opted in now.",
             self.posts.total,
             self.savers.total,
             self.dms.total,
             self.dm_people.total,
+            self.sessions.total,
             self.opted_in,
             self.opted_in_now
         );
-        out.push_str("By theme (posts; people who saved a card):\n");
+        out.push_str("By theme (posts; people who saved a card; sessions run):\n");
         for (col, theme) in self.themes.iter().enumerate() {
             let _ = writeln!(
                 out,
-                "- {}: {} posts; {} people",
-                theme.title, self.posts.theme_totals[col], self.savers.theme_totals[col]
+                "- {}: {} posts; {} people; {} sessions",
+                theme.title,
+                self.posts.theme_totals[col],
+                self.savers.theme_totals[col],
+                self.sessions.theme_totals[col]
             );
         }
         let busiest = self

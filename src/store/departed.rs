@@ -116,6 +116,8 @@ impl Store {
             for table in [
                 "usage_weeks",
                 "usage_people",
+                "usage_counts",
+                "session_counts",
                 "insight_secrets",
                 "sessions",
                 "session_roles",

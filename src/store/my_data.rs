@@ -236,8 +236,14 @@ impl Store {
             let mut tx = pool.begin().await?;
             let mut erased = Erased::default();
             for chunk in hashes.chunks(HASHES_PER_STATEMENT) {
-                let [records, weeks, people] = erase_usage_sql(chunk.len());
-                for (sql, counted) in [(records, true), (weeks, false), (people, false)] {
+                let [cells, weeks, records, in_weeks, people] = erase_usage_sql(chunk.len());
+                for (sql, counted) in [
+                    (cells, false),
+                    (weeks, false),
+                    (records, true),
+                    (in_weeks, false),
+                    (people, false),
+                ] {
                     let mut query = sqlx::query(&sql);
                     for hash in chunk {
                         query = query.bind(hash);

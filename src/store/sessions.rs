@@ -375,6 +375,8 @@ impl Store {
             .await
     }
 
+    /// Records a stage card as posted. The first card of a session, recorded the first time,
+    /// counts the session as run for `/insights`, in the week it started.
     pub async fn record_stage_post(
         &self,
         session_id: i64,
@@ -382,8 +384,40 @@ impl Store {
         message_id: u64,
     ) -> Result<(), StoreError> {
         let sql = "UPDATE session_posts SET message_id = $1 WHERE session_id = $2 AND stage = $3";
-        self.update_stage_post(sql, id_to_db(message_id), session_id, stage)
-            .await
+        if stage > 0 {
+            return self
+                .update_stage_post(sql, id_to_db(message_id), session_id, stage)
+                .await;
+        }
+        let first = "UPDATE session_posts SET message_id = $1 \
+                     WHERE session_id = $2 AND stage = 0 AND message_id IS NULL";
+        // Weeks as week_of counts them: FIRST_MONDAY plus whole weeks.
+        let count = "INSERT INTO session_counts (guild_id, week, theme, sessions) \
+                     SELECT guild_id, 345600 + ((started_at - 345600) / 604800) * 604800, theme, 1 \
+                     FROM sessions WHERE id = $1 \
+                     ON CONFLICT (guild_id, week, theme) \
+                     DO UPDATE SET sessions = session_counts.sessions + 1";
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let recorded = sqlx::query(first)
+                .bind(id_to_db(message_id))
+                .bind(session_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if recorded > 0 {
+                sqlx::query(count).bind(session_id).execute(&mut *tx).await?;
+            } else {
+                sqlx::query(sql)
+                    .bind(id_to_db(message_id))
+                    .bind(session_id)
+                    .bind(0i64)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
     }
 
     /// Sets one column (`$1`) of a stage's ledger row.

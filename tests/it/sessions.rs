@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use careprompt::clock::Clock;
+use careprompt::domain::insights::{week_of, Measure};
 use serde_json::{json, Value};
 
 use crate::bot::assert_pings_nobody;
@@ -337,5 +339,42 @@ async fn members_of_the_facilitator_role_may_run_sessions_and_an_admin_may_end_o
             .await,
         0
     );
+
+    // The role also shows /insights (private, and here too few people for figures), and the
+    // session is counted there, once, in its theme and week.
+    let invocation = CommandInvocation::guild("insights").user(STRANGER);
+    let mut interaction = scene.fake.command_interaction(&invocation);
+    interaction["member"]["roles"] = json!([ROLE.to_string()]);
+    let insights = scene
+        .fake
+        .run_interaction(interaction, crate::support::INTERACTION_TIMEOUT)
+        .await
+        .expect("answered");
+    assert!(insights.ephemeral());
+    assert!(
+        reply_text(&insights).contains("not enough people yet"),
+        "{}",
+        reply_text(&insights)
+    );
+    let refused = scene
+        .command(CommandInvocation::guild("insights").user(STRANGER))
+        .await;
+    assert!(
+        reply_text(&refused).contains("To see insights here you need the Manage Server"),
+        "{}",
+        reply_text(&refused)
+    );
+    let week = week_of(scene.clock.now().timestamp());
+    let tallies = scene
+        .store
+        .insight_tallies(crate::support::GUILD_ID, week, 1)
+        .await
+        .expect("tallies");
+    let sessions: Vec<_> = tallies
+        .iter()
+        .filter(|tally| tally.measure == Measure::Sessions)
+        .map(|tally| (tally.week, tally.theme.as_deref(), tally.count))
+        .collect();
+    assert_eq!(sessions, vec![(Some(week), Some("whole-self"), 1)]);
     scene.finish().await;
 }

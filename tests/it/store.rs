@@ -1603,6 +1603,22 @@ async fn usage_records_are_erased_on_request_and_after_53_weeks(store: &Store, u
         (1, 2),
         "only Bob's summaries are left: his week, and his last week in the theme and in any"
     );
+    // The counts forget Alice too: her week is empty again, Bob's still holds him.
+    let tallies = store
+        .insight_tallies(GUILD, kept_from, 53)
+        .await
+        .expect("tallies");
+    for week in [kept_from, week_of(now)] {
+        let bobs = u64::from(week == week_of(now));
+        assert_eq!(
+            (
+                tally(&tallies, Measure::Savers, Some(week), Some("compassion")),
+                tally(&tallies, Measure::Savers, Some(week), None)
+            ),
+            (bobs, bobs),
+            "week {week}"
+        );
+    }
     raw.close().await;
 }
 on_both_backends!(

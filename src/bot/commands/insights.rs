@@ -1,14 +1,15 @@
 //! `/insights` for OD and wellbeing leads: how careprompt is used in the server, per theme and
-//! week, in figures that identify nobody. Offered to members with Manage Server, checked again
-//! here, and always answered privately.
+//! week, in figures that identify nobody. For members with Manage Server or the server's
+//! facilitator role (set with /session role), checked here, and always answered privately.
 
 use poise::serenity_prelude as serenity;
 
-use crate::bot::commands::schedule::require_admin;
+use crate::bot::commands::session::may_facilitate;
 use crate::bot::data::{AppContext, Error, ReplyFailed};
 use crate::discord::cards::text_card;
 use crate::discord::insights::{report, CHART_ALT_TEXT, CHART_FILE, CSV_FILE};
 use crate::domain::insights::{View, NOT_ENOUGH_PEOPLE};
+use crate::error::UserError;
 
 pub fn commands() -> Vec<super::Command> {
     vec![insights()]
@@ -39,15 +40,24 @@ impl Period {
 }
 
 /// How careprompt is used here, per theme and week, without identifying anyone. Only you see it.
-#[poise::command(slash_command, guild_only, default_member_permissions = "MANAGE_GUILD")]
+// Offered to everyone, as /session is: Discord's command permissions cannot name the facilitator
+// role careprompt keeps, so who may see the figures is checked here.
+#[poise::command(slash_command, guild_only)]
 pub async fn insights(
     ctx: AppContext<'_>,
     #[description = "How many weeks, up to this one (12 if you leave it out)"] weeks: Option<
         Period,
     >,
 ) -> Result<(), Error> {
-    let guild = require_admin(&ctx)?;
     let data = ctx.data();
+    let guild = ctx.interaction.guild_id.ok_or(UserError::GuildOnly)?.get();
+    may_facilitate(
+        data,
+        guild,
+        ctx.interaction.member.as_deref(),
+        UserError::NotAllowedToSeeInsights,
+    )
+    .await?;
     let weeks = weeks.map_or(12, Period::weeks);
     let min_people = data.settings.insights.min_people;
     let report = report(

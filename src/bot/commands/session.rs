@@ -54,12 +54,13 @@ pub async fn session(_ctx: AppContext<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-/// Whether a member may run sessions in `guild`: Manage Server (or Administrator), or the
-/// server's facilitator role.
+/// Whether a member may run sessions (and see `/insights`) in `guild`: Manage Server (or
+/// Administrator), or the server's facilitator role. `refusal` words the answer to anyone else.
 pub async fn may_facilitate(
     data: &Data,
     guild: u64,
     member: Option<&serenity::Member>,
+    refusal: fn(String) -> UserError,
 ) -> Result<(), Error> {
     let permissions = member
         .and_then(|member| member.permissions)
@@ -75,13 +76,19 @@ pub async fn may_facilitate(
         return Ok(());
     }
     let or_role = role.map_or_else(String::new, |role| format!(" or the <@&{role}> role"));
-    Err(UserError::NotAllowedToFacilitate(or_role).into())
+    Err(refusal(or_role).into())
 }
 
 /// The server, once the member is known to be allowed to run sessions there.
 async fn require_facilitator(ctx: &AppContext<'_>) -> Result<u64, Error> {
     let guild = ctx.interaction.guild_id.ok_or(UserError::GuildOnly)?.get();
-    may_facilitate(ctx.data(), guild, ctx.interaction.member.as_deref()).await?;
+    may_facilitate(
+        ctx.data(),
+        guild,
+        ctx.interaction.member.as_deref(),
+        UserError::NotAllowedToFacilitate,
+    )
+    .await?;
     Ok(guild)
 }
 
