@@ -406,7 +406,13 @@ async fn sigkill_in_the_middle_of_200_due_schedules_posts_each_exactly_once() {
         counts.values().all(|count| *count == 1),
         "a channel got more than one: {counts:?}"
     );
-    fake.assert_no_violations();
+    // Restarted straight after a SIGKILL, the new process cannot know what the killed one sent
+    // in its last second: a global 429 at the restart is what a crash costs (see the SIGKILL
+    // drill). Nothing else may be refused.
+    assert_eq!(
+        crate::scale::violations_besides_the_global_rate_limit(&fake),
+        Vec::<String>::new()
+    );
 }
 
 #[tokio::test]
