@@ -13,3 +13,4 @@ mod scale;
 mod scheduler;
 mod store;
 mod support;
+mod try_page;
