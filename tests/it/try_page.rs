@@ -155,6 +155,13 @@ async fn act_as(client: &Client, who: &str) {
 
 async fn screenshot(client: &Client, width: u32, height: u32, name: &str) {
     client.set_window_size(width, height).await.expect("resize");
+    // The newest messages, as a person would look at them.
+    let _ = client
+        .execute(
+            "document.getElementById('messages').lastElementChild.scrollIntoView({block: 'end'})",
+            vec![],
+        )
+        .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let png = client.screenshot().await.expect("screenshot");
     std::fs::write(screenshots().join(name), png).expect("save screenshot");
@@ -204,6 +211,21 @@ async fn try_page_runs_the_whole_journey_in_chromium() {
     wait_for_text(&client, "Saved to your bookmarks").await;
     type_command(&client, "/bookmarks list").await;
     wait_for_text(&client, "Your bookmarks").await;
+    // The next post reaches Alex by DM too, now Alex has opted in.
+    click(
+        &client,
+        "//button[normalize-space()='Jump to the next post']",
+    )
+    .await;
+    let dm_card = "//ol[@id='dm-messages']//h3[contains(., 'Time to reflect')]";
+    let deadline = Instant::now() + PAGE_WAIT;
+    while client.find(Locator::XPath(dm_card)).await.is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "Alex's DM pane never showed the card"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     screenshot(&client, 360, 800, "try-phone.png").await;
     screenshot(&client, 1280, 900, "try-desktop.png").await;
 
