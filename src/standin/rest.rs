@@ -913,7 +913,7 @@ fn route(s: &mut State, ctx: &mut Ctx<'_>, op: &Operation) -> Reply {
         (method, template) => {
             ctx.violate(format!(
                 "UNIMPLEMENTED: the fake does not implement {method} {template} (a real Discord \
-                 route); extend tests/it/support/rest.rs"
+                 route); extend src/standin/rest.rs"
             ));
             Reply::not_found()
         }

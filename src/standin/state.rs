@@ -1,11 +1,11 @@
-//! `StandIn`: Discord's REST API (plain HTTP for serenity's proxy mode, HTTPS as
-//! `discord.com` for its default mode) and gateway (plain `ws://`) on 127.0.0.1, for the
-//! real serenity / poise client.
+//! `StandIn`: Discord's REST API (plain HTTP for serenity's proxy mode; with the
+//! `standin-faults` feature also HTTPS as `discord.com` for its default mode) and gateway (plain
+//! `ws://`) on 127.0.0.1, for the real serenity / poise client.
 //!
-//! Every REST request is recorded and checked against Discord's OpenAPI schema and the
-//! documented limits; a violation is answered as Discord answers it (400, code 50035, the
-//! field path) and also kept in [`StandIn::violations`], so a test fails even if the bot
-//! swallows the error.
+//! Every REST request is recorded and checked against Discord's documented limits (and, with a
+//! [`RequestChecker`] as the tests install, Discord's OpenAPI schema); a violation is answered as
+//! Discord answers it (400, code 50035, the field path) and also kept in
+//! [`StandIn::violations`], so a test fails even if the bot swallows the error.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -658,7 +658,7 @@ impl Drop for Tasks {
     }
 }
 
-/// A fake Discord on 127.0.0.1; clones share it. Its listeners stop when the last clone is
+/// The stand-in for Discord on 127.0.0.1; clones share it. Its listeners stop when the last clone is
 /// dropped.
 #[derive(Clone)]
 pub struct StandIn {

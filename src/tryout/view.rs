@@ -32,6 +32,8 @@ pub enum PageError {
     NoSuchMessage,
     #[error("#wellbeing has no schedule yet. As Sam, set one with /schedule set.")]
     NoSchedule,
+    #[error("The schedule of #wellbeing is paused. As Sam, /schedule resume starts it again.")]
+    Paused,
     #[error("careprompt did not answer: {0}")]
     NoAnswer(String),
     #[error("careprompt's store could not be read: {0}")]
@@ -47,7 +49,7 @@ impl PageError {
             PageError::NotFound | PageError::NoSuchFile | PageError::NoSuchMessage => {
                 StatusCode::NOT_FOUND
             }
-            PageError::NoSchedule => StatusCode::CONFLICT,
+            PageError::NoSchedule | PageError::Paused => StatusCode::CONFLICT,
             PageError::NoAnswer(_) | PageError::Store(_) => StatusCode::BAD_GATEWAY,
         }
     }
@@ -359,20 +361,46 @@ fn attached_files(discord: &StandIn, token: &str) -> Vec<(String, Vec<u8>)> {
     found
 }
 
-/// Moves careprompt's clock to the channel's next slot; the scheduler then posts the card.
+/// Moves careprompt's clock to the channel's next slot, and on past slots that post nothing (a
+/// bank holiday), so that one press shows a card as a person expects.
 pub async fn jump(state: &TryState) -> Result<Value, PageError> {
+    for _ in 0..MOST_SLOTS_SKIPPED {
+        let due = next_due(state).await?;
+        let posts = state.discord.messages_in(CHANNEL).len();
+        let now = crate::clock::Clock::now(&state.clock);
+        let at = due.max(now);
+        state.clock.set(at);
+        state.nudged.send_modify(|n| *n = n.wrapping_add(1));
+        // The scheduler moves the schedule on once it has posted (or skipped) the slot.
+        let deadline = tokio::time::Instant::now() + SLOT_WAIT;
+        while next_due(state).await? == due && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        if state.discord.messages_in(CHANNEL).len() > posts {
+            return Ok(json!({"now": at.to_rfc3339()}));
+        }
+    }
+    let now = crate::clock::Clock::now(&state.clock);
+    Ok(json!({"now": now.to_rfc3339()}))
+}
+
+/// Slots a jump passes over at most: a run of bank holidays is shorter.
+const MOST_SLOTS_SKIPPED: usize = 8;
+/// How long a jump waits for the scheduler to act on a slot.
+const SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn next_due(state: &TryState) -> Result<chrono::DateTime<chrono::Utc>, PageError> {
     let schedule = state
         .store
         .schedule_for_channel(CHANNEL)
         .await
         .map_err(|err| PageError::Store(err.to_string()))?
         .ok_or(PageError::NoSchedule)?;
-    let due = schedule.next_due.ok_or(PageError::NoSchedule)?;
-    let now = crate::clock::Clock::now(&state.clock);
-    let at = due.max(now);
-    state.clock.set(at);
-    state.nudged.send_modify(|n| *n = n.wrapping_add(1));
-    Ok(json!({"now": at.to_rfc3339()}))
+    // A paused schedule posts nothing however far the clock moves.
+    if schedule.paused || schedule.disabled {
+        return Err(PageError::Paused);
+    }
+    schedule.next_due.ok_or(PageError::NoSchedule)
 }
 
 /// A file careprompt attached, by its address on the page: `/files/{interaction}/{index}`.

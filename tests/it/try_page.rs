@@ -143,6 +143,7 @@ async fn click(client: &Client, xpath: &str) {
     }
 }
 
+/// Switches the person and waits for the page to show that person's DMs.
 async fn act_as(client: &Client, who: &str) {
     client
         .find(Locator::Css("select[aria-label='Acting as']"))
@@ -151,6 +152,18 @@ async fn act_as(client: &Client, who: &str) {
         .select_by_value(who)
         .await
         .expect("switch person");
+    let name = format!(
+        "Direct messages to {}{}",
+        who[..1].to_uppercase(),
+        &who[1..]
+    );
+    wait_for_text(client, &name).await;
+}
+
+/// Types `command` and waits for the page to show `wanted`.
+async fn command_shows(client: &Client, command: &str, wanted: &str) {
+    type_command(client, command).await;
+    wait_for_text(client, wanted).await;
 }
 
 async fn screenshot(client: &Client, width: u32, height: u32, name: &str) {
@@ -182,8 +195,12 @@ async fn try_page_runs_the_whole_journey_in_chromium() {
 
     // Sam, an admin, sets the schedule and jumps to its first post.
     act_as(&client, "sam").await;
-    type_command(&client, "/schedule set channel:#wellbeing").await;
-    wait_for_text(&client, "Scheduled: reflection posts").await;
+    command_shows(
+        &client,
+        "/schedule set channel:#wellbeing",
+        "Scheduled: reflection posts",
+    )
+    .await;
     let jump = client
         .find(Locator::XPath(
             "//button[normalize-space()='Jump to the next post']",
@@ -200,17 +217,14 @@ async fn try_page_runs_the_whole_journey_in_chromium() {
 
     // Alex, staff, opts in and saves the card.
     act_as(&client, "alex").await;
-    wait_for_text(&client, "Direct messages to Alex").await;
-    type_command(&client, "/optin").await;
-    wait_for_text(&client, "From now on").await;
+    command_shows(&client, "/optin", "From now on").await;
     click(
         &client,
         "//ol[@id='messages']/li[.//h3[contains(., 'Time to reflect')]]//button[normalize-space()='Save']",
     )
     .await;
     wait_for_text(&client, "Saved to your bookmarks").await;
-    type_command(&client, "/bookmarks list").await;
-    wait_for_text(&client, "Your bookmarks").await;
+    command_shows(&client, "/bookmarks list", "Your bookmarks").await;
     // The next post reaches Alex by DM too, now Alex has opted in.
     click(
         &client,
@@ -231,7 +245,6 @@ async fn try_page_runs_the_whole_journey_in_chromium() {
 
     // Sam sees neither Alex's bookmarks nor Alex's private answers.
     act_as(&client, "sam").await;
-    wait_for_text(&client, "Direct messages to Sam").await;
     let sams = page_text(&client).await;
     assert!(!sams.contains("Your bookmarks"), "{sams}");
     assert!(!sams.contains("Saved to your bookmarks"), "{sams}");
@@ -239,13 +252,10 @@ async fn try_page_runs_the_whole_journey_in_chromium() {
 
     // Alex erases everything, and the bookmark with it.
     act_as(&client, "alex").await;
-    wait_for_text(&client, "Direct messages to Alex").await;
-    type_command(&client, "/forget-me").await;
-    wait_for_text(&client, "Erase my data").await;
+    command_shows(&client, "/forget-me", "Erase my data").await;
     click(&client, "//button[normalize-space()='Erase my data']").await;
     wait_for_text(&client, "1 bookmark").await;
-    type_command(&client, "/bookmarks list").await;
-    wait_for_text(&client, "You have no bookmarks yet").await;
+    command_shows(&client, "/bookmarks list", "You have no bookmarks yet").await;
 
     client.close().await.expect("close chromium");
     drop(driver);

@@ -891,6 +891,33 @@ mod tests {
 
     use super::*;
 
+    /// Moved from the stand-in's payload tests, which cannot read Discord's API description.
+    #[test]
+    fn serenity_builders_make_a_valid_message_create_request() {
+        use serenity::builder::{
+            CreateActionRow, CreateButton, CreateEmbed, CreateEmbedFooter, CreateMessage,
+        };
+        let msg = CreateMessage::new()
+            .content("hello")
+            .embed(
+                CreateEmbed::new()
+                    .title("t")
+                    .description("d")
+                    .field("a", "b", true)
+                    .footer(CreateEmbedFooter::new("f"))
+                    .colour(0x00ff00)
+                    .timestamp(serenity::model::Timestamp::now()),
+            )
+            .components(vec![CreateActionRow::Buttons(vec![
+                CreateButton::new("b1").label("One"),
+                CreateButton::new_link("https://example.org").label("Link"),
+            ])]);
+        let body = serde_json::to_value(&msg).expect("serialise");
+        assert!(spec()
+            .validate_component("MessageCreateRequest", &body)
+            .is_empty());
+    }
+
     fn callback_schema() -> &'static Value {
         let RouteLookup::Found(op) = spec().lookup("POST", "/interactions/3001/itok/callback")
         else {
