@@ -223,13 +223,18 @@
   });
   box.addEventListener("input", hint);
   acting.addEventListener("change", draw);
+  // One jump at a time: a double click must not skip a post.
   jump.addEventListener("click", async () => {
-    jumpResult.textContent = "";
+    if (jump.getAttribute("aria-disabled") === "true") return;
+    jump.setAttribute("aria-disabled", "true");
+    jumpResult.textContent = "Moving careprompt's clock…";
     try {
       await post("/api/jump", {});
       jumpResult.textContent = "careprompt's clock moved to the next post.";
     } catch (err) {
       jumpResult.textContent = err.message;
+    } finally {
+      jump.removeAttribute("aria-disabled");
     }
     draw();
   });

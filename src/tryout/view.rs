@@ -371,13 +371,22 @@ pub async fn jump(state: &TryState) -> Result<Value, PageError> {
         let at = due.max(now);
         state.clock.set(at);
         state.nudged.send_modify(|n| *n = n.wrapping_add(1));
-        // The scheduler moves the schedule on once it has posted (or skipped) the slot.
+        // The scheduler claims the slot (moving the schedule on) before it posts, and claims a
+        // bank holiday's slot without posting: so the card is waited for, and a slot that has
+        // been claimed without a card for a while is taken for a holiday.
         let deadline = tokio::time::Instant::now() + SLOT_WAIT;
-        while next_due(state).await? == due && tokio::time::Instant::now() < deadline {
+        let mut claimed_at = None;
+        while tokio::time::Instant::now() < deadline {
+            if state.discord.messages_in(CHANNEL).len() > posts {
+                return Ok(json!({"now": at.to_rfc3339()}));
+            }
+            let now = tokio::time::Instant::now();
+            match claimed_at {
+                None if next_due(state).await? != due => claimed_at = Some(now),
+                Some(claimed) if now.duration_since(claimed) > HOLIDAY_WAIT => break,
+                _ => {}
+            }
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
-        if state.discord.messages_in(CHANNEL).len() > posts {
-            return Ok(json!({"now": at.to_rfc3339()}));
         }
     }
     let now = crate::clock::Clock::now(&state.clock);
@@ -386,6 +395,9 @@ pub async fn jump(state: &TryState) -> Result<Value, PageError> {
 
 /// Slots a jump passes over at most: a run of bank holidays is shorter.
 const MOST_SLOTS_SKIPPED: usize = 8;
+/// How long after claiming a slot without a card the slot is taken for a holiday: the post
+/// itself takes tens of milliseconds here.
+const HOLIDAY_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 /// How long a jump waits for the scheduler to act on a slot.
 const SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
