@@ -407,6 +407,19 @@ pub fn run_bot(
     })
 }
 
+/// `careprompt try`: careprompt against the stand-in for Discord, with its page, until Ctrl-C.
+pub fn try_out(listen: std::net::SocketAddr, database: Option<String>) -> Result<(), Failure> {
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|err| Failure::invalid(format!("cannot start the runtime: {err}")))?;
+    runtime.block_on(async {
+        let shutdown = shutdown_signal()
+            .map_err(|err| Failure::invalid(format!("cannot listen for signals: {err}")))?;
+        crate::tryout::run(crate::tryout::TryOptions { listen, database }, shutdown)
+            .await
+            .map_err(|err| Failure::invalid(format!("{err:#}")))
+    })
+}
+
 /// Starts listening for SIGINT (Ctrl-C) and SIGTERM (what service managers send) at once, and
 /// returns a future that completes on the first of them.
 #[cfg(unix)]

@@ -28,6 +28,21 @@ enum Command {
         #[arg(long, env = "CAREPROMPT_TOTAL_SHARDS", requires = "shards")]
         total_shards: Option<u32>,
     },
+    /// See careprompt working first, with no Discord account: careprompt runs on this machine
+    /// against a stand-in for Discord, and a web page (http://127.0.0.1:8700) shows a server
+    /// with one channel, #wellbeing, where you type its commands as two people. It is the real
+    /// careprompt; only Discord is stood in for. It never contacts Discord (DISCORD_TOKEN is
+    /// not read), keeps its data in a temporary file removed when it stops (unless --database),
+    /// and is not a way to run careprompt for a team: use `run` for that.
+    Try {
+        /// Where the page listens. Anything but a loopback address lets other machines use it.
+        #[arg(long, default_value = careprompt::tryout::DEFAULT_LISTEN)]
+        listen: std::net::SocketAddr,
+        /// Keep the try-out's data in this database (sqlite://... or postgres://...) instead of
+        /// a temporary file.
+        #[arg(long)]
+        database: Option<String>,
+    },
     /// Bring the database's tables up to date, then exit.
     Migrate,
     /// Validate the configuration and the prompts, and prove every card fits Discord's limits.
@@ -94,6 +109,7 @@ fn main() -> ExitCode {
             shards,
             total_shards,
         } => cli::run_bot(args.config, shards.as_deref(), total_shards),
+        Command::Try { listen, database } => cli::try_out(listen, database),
         Command::Migrate => cli::migrate(args.config, &mut stdout),
         Command::Insights { guild, weeks, out } => cli::insights(
             args.config,

@@ -417,7 +417,7 @@ pub fn help_card() -> Card {
     ];
     let embed = CreateEmbed::new()
         .title("careprompt: how to use it")
-        .description("careprompt brings the DNA of Care programme into your team chat: a reflection prompt and a staff story in your channel on a regular schedule, rotating through the themes, and the facilitator packs when you want to run a session. Replying to a post is always optional.")
+        .description("careprompt brings the DNA of Care programme into your team chat: a reflection prompt and a staff story in your channel on a regular schedule, rotating through the themes, and the facilitator packs when you want to run a session. Replying to a post is always optional.\n\nWant to show someone before they join Discord? `careprompt try` runs the real careprompt on one computer with a web page standing in for Discord: nothing leaves that computer, and it is a try-out, not a way to run careprompt for a team (see the README).")
         .colour(NEUTRAL_COLOUR)
         .fields(commands.iter().map(|(name, text)| (*name, *text, false)));
     Card {

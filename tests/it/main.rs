@@ -14,3 +14,4 @@ mod scheduler;
 mod sessions;
 mod store;
 mod support;
+mod try_page;

@@ -1,5 +1,6 @@
-//! Test bed: a fake Discord (REST + gateway) for end-to-end tests of the bot with the real
-//! serenity / poise client. See `fake_discord.rs` for the API.
+//! Test bed: careprompt's stand-in for Discord (`careprompt::standin`), with every request also
+//! checked against Discord's OpenAPI file (`schema.rs`), for end-to-end tests of the bot with the
+//! real serenity / poise client.
 //!
 //! ```ignore
 //! let fake = FakeDiscord::start().await;            // before building the serenity Client
@@ -10,31 +11,50 @@
 //! assert!(reply.ephemeral());
 //! fake.assert_no_violations();
 //! ```
-//!
-//! The fake's world starts with one guild ([`GUILD_ID`], channel [`CHANNEL_ID`]); `add_guild`
-//! adds more. Clients may shard (`FakeConfig::shards` is what `/gateway/bot` recommends): each
-//! session gets the guilds and events of its shard, `(guild_id >> 22) % num_shards`, DMs on
-//! shard 0, and `CommandInvocation::guild(..).in_guild(guild, channel)` reaches that guild's
-//! shard.
 #![allow(dead_code)]
 
-pub mod fake_discord;
-pub mod gateway;
-pub mod limits;
 pub mod outage;
-pub mod payloads;
-pub mod rest;
 pub mod schema;
-pub mod tls;
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use careprompt::standin::StandIn;
 
 #[allow(unused_imports)]
-pub use fake_discord::{
-    discord_error, CallbackEvent, FakeConfig, FakeDiscord, Fault, InteractionReply,
-    RecordedRequest, RouteBuckets, RouteMatch, GATEWAY_WAIT, INTERACTION_TIMEOUT,
+pub use careprompt::standin::{
+    discord_error, dm_channel_id, shard_of_guild, ButtonClick, CallbackEvent, CommandInvocation,
+    FakeGuild, Fault, InteractionReply, Place, RecordedRequest, RouteBuckets, RouteMatch,
+    ADMIN_PERMISSIONS, APP_ID, BAD_TOKEN, BOT_USER_ID, CHANNEL_ID, GATEWAY_WAIT, GUILD_ID,
+    GUILD_NAME, INTERACTION_TIMEOUT, TOKEN, USER_ID,
 };
 #[allow(unused_imports)]
-pub use payloads::{
-    dm_channel_id, shard_of_guild, ButtonClick, CommandInvocation, FakeGuild, Place,
-    ADMIN_PERMISSIONS, APP_ID, BAD_TOKEN, BOT_USER_ID, CHANNEL_ID, GUILD_ID, GUILD_NAME, TOKEN,
-    USER_ID,
-};
+pub use careprompt::standin::{limits, payloads};
+
+/// The stand-in's knobs; the tests' [`FakeDiscord`] adds the OpenAPI check to them.
+pub type FakeConfig = careprompt::standin::StandInConfig;
+
+/// careprompt's stand-in for Discord, checking every request against Discord's OpenAPI file
+/// too; clones share it.
+#[derive(Clone)]
+pub struct FakeDiscord(StandIn);
+
+impl FakeDiscord {
+    /// Starts the stand-in with Discord's default behaviour.
+    pub async fn start() -> FakeDiscord {
+        FakeDiscord::start_with(FakeConfig::default()).await
+    }
+
+    pub async fn start_with(mut cfg: FakeConfig) -> FakeDiscord {
+        cfg.checker = Some(Arc::new(schema::SpecChecker));
+        FakeDiscord(StandIn::start_with(cfg).await)
+    }
+}
+
+impl Deref for FakeDiscord {
+    type Target = StandIn;
+
+    fn deref(&self) -> &StandIn {
+        &self.0
+    }
+}

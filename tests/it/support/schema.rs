@@ -13,6 +13,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use careprompt::standin::{self, RequestChecker};
+
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::paths::{Location, LocationSegment};
 use jsonschema::{Draft, JsonType, Keyword, Registry, ValidationError, Validator};
@@ -24,40 +26,7 @@ pub const SPEC_PATH: &str = concat!(
     "/../shared/discord-api-spec/openapi.json"
 );
 
-/// One failed check, with its place in the request body (field names and array indices).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SchemaError {
-    pub path: Vec<String>,
-    /// Discord's error code for the failure, e.g. `BASE_TYPE_MAX_LENGTH`.
-    pub code: String,
-    pub message: String,
-}
-
-impl SchemaError {
-    pub fn new(path: &[String], code: &str, message: impl Into<String>) -> SchemaError {
-        SchemaError {
-            path: path.to_vec(),
-            code: code.to_string(),
-            message: message.into(),
-        }
-    }
-
-    /// The dotted path, e.g. `embeds.0.title` (empty for the body itself).
-    pub fn dotted_path(&self) -> String {
-        self.path.join(".")
-    }
-}
-
-impl std::fmt::Display for SchemaError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let path = if self.path.is_empty() {
-            "(body)".to_string()
-        } else {
-            self.dotted_path()
-        };
-        write!(f, "{path}: {} ({})", self.message, self.code)
-    }
-}
+pub use careprompt::standin::SchemaError;
 
 /// The parsed spec (with the leniencies written in), its path templates, and the
 /// compiled validators.
@@ -851,11 +820,103 @@ fn fragment_encode(pointer: &str) -> String {
     out
 }
 
+/// The tests' check of the stand-in's requests: routes as Discord's OpenAPI file lists them,
+/// bodies and queries validated against it.
+#[derive(Debug)]
+pub struct SpecChecker;
+
+impl SpecChecker {
+    fn operation(&self, op: &standin::Operation) -> Option<Operation<'static>> {
+        // The stand-in's operation came from this spec, so its template is one of the spec's.
+        let path = op
+            .template
+            .split('/')
+            .map(|seg| {
+                if seg.starts_with('{') {
+                    op.param(&seg[1..seg.len() - 1]).unwrap_or("0")
+                } else {
+                    seg
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        match spec().lookup(&op.method, &path) {
+            RouteLookup::Found(found) => Some(found),
+            _ => None,
+        }
+    }
+}
+
+impl RequestChecker for SpecChecker {
+    fn lookup(&self, method: &str, path: &str) -> standin::RouteLookup {
+        match spec().lookup(method, path) {
+            RouteLookup::NotFound => standin::RouteLookup::NotFound,
+            RouteLookup::MethodNotAllowed { template } => standin::RouteLookup::MethodNotAllowed {
+                template: template.to_string(),
+            },
+            RouteLookup::Found(op) => standin::RouteLookup::Found(standin::Operation {
+                template: op.template.to_string(),
+                method: op.method,
+                params: op.params,
+            }),
+        }
+    }
+
+    fn check_body(&self, op: &standin::Operation, body: Option<&Value>) -> Vec<SchemaError> {
+        let Some(op) = self.operation(op) else {
+            return Vec::new();
+        };
+        match (body, op.json_body_schema()) {
+            (None, Some(_)) if op.body_required() => vec![SchemaError::new(
+                &[],
+                "BASE_TYPE_REQUIRED",
+                "A request body is required",
+            )],
+            (Some(body), Some(schema)) => spec().validate(schema, body),
+            _ => Vec::new(),
+        }
+    }
+
+    fn check_query(&self, op: &standin::Operation, query: &str) -> Vec<SchemaError> {
+        match self.operation(op) {
+            Some(op) => spec().validate_query(&op, query),
+            None => Vec::new(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
+
+    /// Moved from the stand-in's payload tests, which cannot read Discord's API description.
+    #[test]
+    fn serenity_builders_make_a_valid_message_create_request() {
+        use serenity::builder::{
+            CreateActionRow, CreateButton, CreateEmbed, CreateEmbedFooter, CreateMessage,
+        };
+        let msg = CreateMessage::new()
+            .content("hello")
+            .embed(
+                CreateEmbed::new()
+                    .title("t")
+                    .description("d")
+                    .field("a", "b", true)
+                    .footer(CreateEmbedFooter::new("f"))
+                    .colour(0x00ff00)
+                    .timestamp(serenity::model::Timestamp::now()),
+            )
+            .components(vec![CreateActionRow::Buttons(vec![
+                CreateButton::new("b1").label("One"),
+                CreateButton::new_link("https://example.org").label("Link"),
+            ])]);
+        let body = serde_json::to_value(&msg).expect("serialise");
+        assert!(spec()
+            .validate_component("MessageCreateRequest", &body)
+            .is_empty());
+    }
 
     fn callback_schema() -> &'static Value {
         let RouteLookup::Found(op) = spec().lookup("POST", "/interactions/3001/itok/callback")

@@ -17,7 +17,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::schema::SchemaError;
+use super::routes::SchemaError;
 
 /// Code of the pseudo form error that the fake answers with Discord's
 /// `{"code": 50006, "message": "Cannot send an empty message"}`.

@@ -612,7 +612,7 @@ impl CommandInvocation {
         self
     }
 
-    /// Invoked in `channel_id` of another guild (one added with `FakeDiscord::add_guild`); its
+    /// Invoked in `channel_id` of another guild (one added with `StandIn::add_guild`); its
     /// INTERACTION_CREATE goes to that guild's shard. Makes the invocation a guild one, so call
     /// it before `option_user` on a DM invocation.
     pub fn in_guild(mut self, guild_id: u64, channel_id: u64) -> CommandInvocation {
@@ -700,7 +700,7 @@ impl ButtonClick {
         self
     }
 
-    /// The clicked message, e.g. one returned by `FakeDiscord::created_messages`.
+    /// The clicked message, e.g. one returned by `StandIn::created_messages`.
     pub fn message(mut self, message: Value) -> ButtonClick {
         self.message = Some(message);
         self
@@ -711,7 +711,7 @@ impl ButtonClick {
         self
     }
 
-    /// Clicked in `channel_id` of another guild (one added with `FakeDiscord::add_guild`); its
+    /// Clicked in `channel_id` of another guild (one added with `StandIn::add_guild`); its
     /// INTERACTION_CREATE goes to that guild's shard.
     pub fn in_guild(mut self, guild_id: u64, channel_id: u64) -> ButtonClick {
         self.place = Place::Guild;
@@ -779,7 +779,7 @@ fn interaction_base(
             d["guild_locale"] = json!("en-GB");
             d["guild"] = json!({"id": sf(guild_id), "locale": "en-GB", "features": []});
             d["member"] = member(user_id, permissions);
-            // `FakeDiscord` puts in the channel's real name and position when it knows them.
+            // `StandIn` puts in the channel's real name and position when it knows them.
             d["channel"] = guild_text_channel(guild_id, channel, CHANNEL_NAME, 0);
             d["context"] = json!(0);
             d["authorizing_integration_owners"] = json!({"0": sf(guild_id)});
@@ -1065,9 +1065,6 @@ mod tests {
                 CreateButton::new_link("https://example.org").label("Link"),
             ])]);
         let body = serde_json::to_value(&msg).expect("serialise");
-        assert!(crate::support::schema::spec()
-            .validate_component("MessageCreateRequest", &body)
-            .is_empty());
         let stored = message_from_request(9001, CHANNEL_ID, Author::Bot, &body, None);
         let parsed: Message = de(stored.clone());
         assert_eq!(parsed.embeds.len(), 1);

@@ -25,8 +25,8 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::fake_discord::{Conn, Inner, Outgoing, Session, State, GUILDS_INTENT};
 use super::payloads::{self, shard_of_guild, TOKEN};
+use super::state::{Conn, Inner, Outgoing, Session, State, GUILDS_INTENT};
 
 /// Discord's reason text for its close codes.
 pub fn close_reason(code: u16) -> &'static str {
@@ -69,6 +69,7 @@ pub(crate) async fn serve(
 /// Whether Discord forgets the session after closing with `code`: after an invalid seq (4007)
 /// or a timed-out session (4009) it wants a new IDENTIFY, and after 4004 or 4010 to 4014 the
 /// client must not reconnect at all.
+#[cfg_attr(not(feature = "standin-faults"), allow(dead_code))]
 pub fn close_ends_session(code: u16) -> bool {
     matches!(code, 4004 | 4007 | 4009 | 4010..=4014)
 }

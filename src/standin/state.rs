@@ -1,11 +1,11 @@
-//! `FakeDiscord`: Discord's REST API (plain HTTP for serenity's proxy mode, HTTPS as
-//! `discord.com` for its default mode) and gateway (plain `ws://`) on 127.0.0.1, for the
-//! real serenity / poise client.
+//! `StandIn`: Discord's REST API (plain HTTP for serenity's proxy mode; with the
+//! `standin-faults` feature also HTTPS as `discord.com` for its default mode) and gateway (plain
+//! `ws://`) on 127.0.0.1, for the real serenity / poise client.
 //!
-//! Every REST request is recorded and checked against Discord's OpenAPI schema and the
-//! documented limits; a violation is answered as Discord answers it (400, code 50035, the
-//! field path) and also kept in [`FakeDiscord::violations`], so a test fails even if the bot
-//! swallows the error.
+//! Every REST request is recorded and checked against Discord's documented limits (and, with a
+//! [`RequestChecker`] as the tests install, Discord's OpenAPI schema); a violation is answered as
+//! Discord answers it (400, code 50035, the field path) and also kept in
+//! [`StandIn::violations`], so a test fails even if the bot swallows the error.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -20,7 +20,10 @@ use tokio::task::JoinHandle;
 use super::payloads::{
     self, shard_of_guild, ButtonClick, CommandInvocation, FakeGuild, APP_ID, CHANNEL_ID, GUILD_ID,
 };
-use super::{gateway, rest, tls};
+use super::routes::RequestChecker;
+#[cfg(feature = "standin-faults")]
+use super::tls;
+use super::{gateway, rest};
 
 /// How long `run_command` / `click_button` wait for the bot's answer.
 pub const INTERACTION_TIMEOUT: Duration = Duration::from_secs(10);
@@ -31,7 +34,7 @@ pub(crate) const GUILDS_INTENT: u64 = 1;
 
 /// Knobs of the fake; `Default` is Discord's behaviour.
 #[derive(Clone, Debug)]
-pub struct FakeConfig {
+pub struct StandInConfig {
     /// `heartbeat_interval` in HELLO (Discord: 41250 ms).
     pub heartbeat_interval_ms: u64,
     /// The first response to an interaction must come within this time (Discord: 3 s), or
@@ -59,6 +62,9 @@ pub struct FakeConfig {
     /// times callbacks switches it off, so that the fake's own checking does not compete with
     /// the bot for the CPU.
     pub validate_interaction_answers: bool,
+    /// Checks requests beyond Discord's limits; the tests check them against Discord's OpenAPI
+    /// file. Without one, the stand-in finds routes in its own list.
+    pub checker: Option<Arc<dyn RequestChecker>>,
 }
 
 /// Discord's per-route buckets as the fake enforces them. Each bucket counts requests in a fixed
@@ -98,9 +104,9 @@ pub struct CallbackEvent {
     pub accepted: bool,
 }
 
-impl Default for FakeConfig {
+impl Default for StandInConfig {
     fn default() -> Self {
-        FakeConfig {
+        StandInConfig {
             heartbeat_interval_ms: 41_250,
             interaction_deadline: Some(Duration::from_secs(3)),
             interaction_token_lifetime: Duration::from_secs(15 * 60),
@@ -110,6 +116,7 @@ impl Default for FakeConfig {
             shards: 1,
             route_buckets: None,
             validate_interaction_answers: true,
+            checker: None,
         }
     }
 }
@@ -199,6 +206,7 @@ impl RouteMatch {
 
 /// A failure to inject into the next `times` matching REST requests. The request is still
 /// recorded and schema-checked.
+#[cfg(feature = "standin-faults")]
 #[derive(Clone, Debug)]
 pub enum Fault {
     /// 429 with `retry-after` (whole seconds, rounded up, as Discord sends it),
@@ -238,6 +246,7 @@ pub enum Fault {
     },
 }
 
+#[cfg(feature = "standin-faults")]
 impl Fault {
     pub(crate) fn route(&self) -> &RouteMatch {
         match self {
@@ -347,6 +356,7 @@ impl InteractionReply {
 
 // ----- shared state -----
 
+#[cfg_attr(not(feature = "standin-faults"), allow(dead_code))]
 pub(crate) enum Outgoing {
     Frame(Value),
     /// A text frame as is, JSON or not.
@@ -454,6 +464,7 @@ pub(crate) struct InteractionState {
 pub(crate) struct State {
     pub requests: Vec<RecordedRequest>,
     pub violations: Vec<String>,
+    #[cfg(feature = "standin-faults")]
     pub faults: Vec<Fault>,
     pub registrations: Vec<(Option<u64>, Value)>,
     pub commands: HashMap<Option<u64>, Vec<Value>>,
@@ -482,6 +493,7 @@ impl State {
         State {
             requests: Vec::new(),
             violations: Vec::new(),
+            #[cfg(feature = "standin-faults")]
             faults: Vec::new(),
             registrations: Vec::new(),
             commands: HashMap::new(),
@@ -579,8 +591,9 @@ impl State {
 }
 
 pub(crate) struct Inner {
-    pub cfg: FakeConfig,
+    pub cfg: StandInConfig,
     pub http_addr: SocketAddr,
+    #[cfg(feature = "standin-faults")]
     pub https_addr: SocketAddr,
     pub ws_addr: SocketAddr,
     state: Mutex<State>,
@@ -659,50 +672,66 @@ impl Drop for Tasks {
     }
 }
 
-/// A fake Discord on 127.0.0.1; clones share it. Its listeners stop when the last clone is
+/// The stand-in for Discord on 127.0.0.1; clones share it. Its listeners stop when the last clone is
 /// dropped.
 #[derive(Clone)]
-pub struct FakeDiscord {
+pub struct StandIn {
     inner: Arc<Inner>,
     _tasks: Arc<Tasks>,
 }
 
-impl FakeDiscord {
+impl StandIn {
     /// Starts the HTTP, HTTPS and WebSocket listeners with Discord's default behaviour.
-    pub async fn start() -> FakeDiscord {
-        FakeDiscord::start_with(FakeConfig::default()).await
+    pub async fn start() -> StandIn {
+        StandIn::start_with(StandInConfig::default()).await
     }
 
-    pub async fn start_with(cfg: FakeConfig) -> FakeDiscord {
+    /// Starts the stand-in; panics if it cannot listen, which only a test should want.
+    pub async fn start_with(cfg: StandInConfig) -> StandIn {
+        StandIn::listen(cfg)
+            .await
+            .expect("the stand-in listens on 127.0.0.1")
+    }
+
+    /// Starts the listeners on 127.0.0.1, on ports the system picks.
+    pub async fn listen(cfg: StandInConfig) -> std::io::Result<StandIn> {
         let bind = || TcpListener::bind(("127.0.0.1", 0));
-        let http = bind().await.expect("bind HTTP listener");
-        let https = bind().await.expect("bind HTTPS listener");
-        let ws = bind().await.expect("bind WebSocket listener");
+        let http = bind().await?;
+        #[cfg(feature = "standin-faults")]
+        let https = bind().await?;
+        let ws = bind().await?;
         let (changed, _) = watch::channel(0u64);
         let inner = Arc::new(Inner {
             cfg,
-            http_addr: http.local_addr().expect("addr"),
-            https_addr: https.local_addr().expect("addr"),
-            ws_addr: ws.local_addr().expect("addr"),
+            http_addr: http.local_addr()?,
+            #[cfg(feature = "standin-faults")]
+            https_addr: https.local_addr()?,
+            ws_addr: ws.local_addr()?,
             state: Mutex::new(State::new()),
             changed,
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let acceptor = tls::acceptor();
-        let handles = vec![
+        #[allow(unused_mut)]
+        let mut handles = vec![
             tokio::spawn(rest::serve_http(inner.clone(), http, shutdown_rx.clone())),
-            tokio::spawn(rest::serve_https(
-                inner.clone(),
-                https,
-                acceptor,
-                shutdown_rx.clone(),
-            )),
-            tokio::spawn(gateway::serve(inner.clone(), ws, shutdown_rx)),
+            tokio::spawn(gateway::serve(inner.clone(), ws, shutdown_rx.clone())),
         ];
-        FakeDiscord {
+        #[cfg(feature = "standin-faults")]
+        handles.push(tokio::spawn(rest::serve_https(
+            inner.clone(),
+            https,
+            tls::acceptor(),
+            shutdown_rx,
+        )));
+        Ok(StandIn {
             inner,
             _tasks: Arc::new(Tasks { handles, shutdown }),
-        }
+        })
+    }
+
+    /// Ticks on every change of the stand-in's state: a page following it redraws on each.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.inner.changed.subscribe()
     }
 
     // ----- addresses and clients -----
@@ -717,10 +746,12 @@ impl FakeDiscord {
         self.inner.ws_url()
     }
 
+    #[cfg(feature = "standin-faults")]
     pub fn https_addr(&self) -> SocketAddr {
         self.inner.https_addr
     }
 
+    #[cfg(feature = "standin-faults")]
     /// A reqwest client for which `https://discord.com` is this fake (for
     /// `HttpBuilder::client`, serenity's default mode with its own rate limiter).
     pub fn default_mode_client(&self) -> reqwest::Client {
@@ -736,6 +767,7 @@ impl FakeDiscord {
             .build()
     }
 
+    #[cfg(feature = "standin-faults")]
     /// A serenity `Http` in default mode (https://discord.com, serenity's rate limiter).
     pub fn default_mode_http(&self, token: &str) -> serenity::http::Http {
         serenity::http::HttpBuilder::new(token)
@@ -904,134 +936,6 @@ impl FakeDiscord {
                 return Ok(());
             }
         }
-    }
-
-    /// Sends any frame as is on every live connection.
-    pub async fn gateway_send_raw(&self, frame: Value) {
-        for (_, tx) in self.live_connections(None).await {
-            let _ = tx.send(Outgoing::Frame(frame.clone()));
-        }
-    }
-
-    /// Sends a text frame as is (garbage included) on every live connection.
-    pub async fn gateway_send_text(&self, text: &str) {
-        for (_, tx) in self.live_connections(None).await {
-            let _ = tx.send(Outgoing::Text(text.to_string()));
-        }
-    }
-
-    /// The live connections of `shard` (any if `None`); waits up to [`GATEWAY_WAIT`] for one.
-    async fn live_connections(
-        &self,
-        shard: Option<u32>,
-    ) -> Vec<(u64, mpsc::UnboundedSender<Outgoing>)> {
-        let what = match shard {
-            Some(id) => format!("a live gateway connection on shard {id}"),
-            None => "a live gateway connection".to_string(),
-        };
-        self.inner
-            .wait_for(GATEWAY_WAIT, &what, |s| {
-                let live = s.gw.live_connections(shard);
-                (!live.is_empty()).then_some(live)
-            })
-            .await
-            .expect("no live gateway connection")
-    }
-
-    /// Sends what `make` builds to each live connection of `shard` (all if `None`) and waits
-    /// until each has acted on it. With `ends_session`, Discord forgets those connections'
-    /// sessions: a RESUME of them gets op 9.
-    async fn disturb(
-        &self,
-        shard: Option<u32>,
-        ends_session: bool,
-        make: impl Fn(oneshot::Sender<()>) -> Outgoing,
-    ) {
-        let live = self.live_connections(shard).await;
-        self.inner.update(|s| {
-            s.gw.resumed_baseline = s.gw.resumed_count;
-            s.gw.resumes_expected = if ends_session { 0 } else { live.len() };
-            if ends_session {
-                s.gw.sessions
-                    .retain(|x| !live.iter().any(|(conn_id, _)| x.is_on(*conn_id)));
-            }
-        });
-        let mut acks = Vec::new();
-        for (_, tx) in &live {
-            let (ack, done) = oneshot::channel();
-            let _ = tx.send(make(ack));
-            acks.push(done);
-        }
-        let _ = tokio::time::timeout(GATEWAY_WAIT, futures_util::future::join_all(acks)).await;
-    }
-
-    /// Closes every live connection with `code` (e.g. 4000, 1000, 4004, 4009). Codes after
-    /// which Discord wants a new session (4004, 4007, 4009, 4010 to 4014) end the sessions.
-    pub async fn gateway_close(&self, code: u16) {
-        self.close_shard(None, code).await;
-    }
-
-    /// Closes the live connections of one shard with `code`, as [`Self::gateway_close`].
-    pub async fn gateway_close_shard(&self, shard_id: u32, code: u16) {
-        self.close_shard(Some(shard_id), code).await;
-    }
-
-    async fn close_shard(&self, shard: Option<u32>, code: u16) {
-        let reason = gateway::close_reason(code).to_string();
-        self.disturb(shard, gateway::close_ends_session(code), |ack| {
-            Outgoing::Close(code, reason.clone(), Some(ack))
-        })
-        .await;
-    }
-
-    /// Sends op 7 Reconnect on every live connection.
-    pub async fn gateway_reconnect_op7(&self) {
-        self.reconnect_op7(None).await;
-    }
-
-    /// Sends op 7 Reconnect on the live connections of one shard.
-    pub async fn gateway_reconnect_op7_shard(&self, shard_id: u32) {
-        self.reconnect_op7(Some(shard_id)).await;
-    }
-
-    async fn reconnect_op7(&self, shard: Option<u32>) {
-        self.disturb(shard, false, |ack| {
-            // The frame goes first; the ack only says it was queued behind earlier frames.
-            let _ = ack.send(());
-            Outgoing::Frame(payloads::reconnect())
-        })
-        .await;
-    }
-
-    /// Drops every live connection's TCP socket without a close frame.
-    pub async fn gateway_drop_tcp(&self) {
-        self.disturb(None, false, |ack| Outgoing::Drop(Some(ack)))
-            .await;
-    }
-
-    /// Drops the TCP sockets of one shard's live connections.
-    pub async fn gateway_drop_tcp_shard(&self, shard_id: u32) {
-        self.disturb(Some(shard_id), false, |ack| Outgoing::Drop(Some(ack)))
-            .await;
-    }
-
-    /// Sends op 9 Invalid Session on every live connection; unless `resumable`, their sessions
-    /// end.
-    pub async fn gateway_invalidate_session(&self, resumable: bool) {
-        self.invalidate(None, resumable).await;
-    }
-
-    /// Sends op 9 Invalid Session on the live connections of one shard.
-    pub async fn gateway_invalidate_session_shard(&self, shard_id: u32, resumable: bool) {
-        self.invalidate(Some(shard_id), resumable).await;
-    }
-
-    async fn invalidate(&self, shard: Option<u32>, resumable: bool) {
-        self.disturb(shard, !resumable, |ack| {
-            let _ = ack.send(());
-            Outgoing::Frame(payloads::invalid_session(resumable))
-        })
-        .await;
     }
 
     // ----- interactions -----
@@ -1351,15 +1255,6 @@ impl FakeDiscord {
 
     // ----- scenario setup -----
 
-    /// Queues a fault for the next matching request(s).
-    pub fn inject(&self, fault: Fault) {
-        self.inner.update(|s| s.faults.push(fault));
-    }
-
-    pub fn clear_faults(&self) {
-        self.inner.update(|s| s.faults.clear());
-    }
-
     /// Adds a text channel to the default guild ([`GUILD_ID`]), in GUILD_CREATE and for REST.
     pub fn add_guild_channel(&self, id: u64, name: &str) {
         self.add_channel_to_guild(GUILD_ID, id, name);
@@ -1479,4 +1374,145 @@ fn register_interaction(s: &mut State, d: &Value) {
 /// A JSON body of Discord's error shape.
 pub fn discord_error(code: u64, message: &str) -> Value {
     json!({"message": message, "code": code})
+}
+
+/// The tests' controls: faults to inject into REST answers, and gateway disturbances.
+#[cfg(feature = "standin-faults")]
+impl StandIn {
+    /// Queues a fault for the next matching request(s).
+    pub fn inject(&self, fault: Fault) {
+        self.inner.update(|s| s.faults.push(fault));
+    }
+
+    pub fn clear_faults(&self) {
+        self.inner.update(|s| s.faults.clear());
+    }
+
+    /// Sends any frame as is on every live connection.
+    pub async fn gateway_send_raw(&self, frame: Value) {
+        for (_, tx) in self.live_connections(None).await {
+            let _ = tx.send(Outgoing::Frame(frame.clone()));
+        }
+    }
+
+    /// Sends a text frame as is (garbage included) on every live connection.
+    pub async fn gateway_send_text(&self, text: &str) {
+        for (_, tx) in self.live_connections(None).await {
+            let _ = tx.send(Outgoing::Text(text.to_string()));
+        }
+    }
+
+    /// The live connections of `shard` (any if `None`); waits up to [`GATEWAY_WAIT`] for one.
+    async fn live_connections(
+        &self,
+        shard: Option<u32>,
+    ) -> Vec<(u64, mpsc::UnboundedSender<Outgoing>)> {
+        let what = match shard {
+            Some(id) => format!("a live gateway connection on shard {id}"),
+            None => "a live gateway connection".to_string(),
+        };
+        self.inner
+            .wait_for(GATEWAY_WAIT, &what, |s| {
+                let live = s.gw.live_connections(shard);
+                (!live.is_empty()).then_some(live)
+            })
+            .await
+            .expect("no live gateway connection")
+    }
+
+    /// Sends what `make` builds to each live connection of `shard` (all if `None`) and waits
+    /// until each has acted on it. With `ends_session`, Discord forgets those connections'
+    /// sessions: a RESUME of them gets op 9.
+    async fn disturb(
+        &self,
+        shard: Option<u32>,
+        ends_session: bool,
+        make: impl Fn(oneshot::Sender<()>) -> Outgoing,
+    ) {
+        let live = self.live_connections(shard).await;
+        self.inner.update(|s| {
+            s.gw.resumed_baseline = s.gw.resumed_count;
+            s.gw.resumes_expected = if ends_session { 0 } else { live.len() };
+            if ends_session {
+                s.gw.sessions
+                    .retain(|x| !live.iter().any(|(conn_id, _)| x.is_on(*conn_id)));
+            }
+        });
+        let mut acks = Vec::new();
+        for (_, tx) in &live {
+            let (ack, done) = oneshot::channel();
+            let _ = tx.send(make(ack));
+            acks.push(done);
+        }
+        let _ = tokio::time::timeout(GATEWAY_WAIT, futures_util::future::join_all(acks)).await;
+    }
+
+    /// Closes every live connection with `code` (e.g. 4000, 1000, 4004, 4009). Codes after
+    /// which Discord wants a new session (4004, 4007, 4009, 4010 to 4014) end the sessions.
+    pub async fn gateway_close(&self, code: u16) {
+        self.close_shard(None, code).await;
+    }
+
+    /// Closes the live connections of one shard with `code`, as [`Self::gateway_close`].
+    pub async fn gateway_close_shard(&self, shard_id: u32, code: u16) {
+        self.close_shard(Some(shard_id), code).await;
+    }
+
+    async fn close_shard(&self, shard: Option<u32>, code: u16) {
+        let reason = gateway::close_reason(code).to_string();
+        self.disturb(shard, gateway::close_ends_session(code), |ack| {
+            Outgoing::Close(code, reason.clone(), Some(ack))
+        })
+        .await;
+    }
+
+    /// Sends op 7 Reconnect on every live connection.
+    pub async fn gateway_reconnect_op7(&self) {
+        self.reconnect_op7(None).await;
+    }
+
+    /// Sends op 7 Reconnect on the live connections of one shard.
+    pub async fn gateway_reconnect_op7_shard(&self, shard_id: u32) {
+        self.reconnect_op7(Some(shard_id)).await;
+    }
+
+    async fn reconnect_op7(&self, shard: Option<u32>) {
+        self.disturb(shard, false, |ack| {
+            // The frame goes first; the ack only says it was queued behind earlier frames.
+            let _ = ack.send(());
+            Outgoing::Frame(payloads::reconnect())
+        })
+        .await;
+    }
+
+    /// Drops every live connection's TCP socket without a close frame.
+    pub async fn gateway_drop_tcp(&self) {
+        self.disturb(None, false, |ack| Outgoing::Drop(Some(ack)))
+            .await;
+    }
+
+    /// Drops the TCP sockets of one shard's live connections.
+    pub async fn gateway_drop_tcp_shard(&self, shard_id: u32) {
+        self.disturb(Some(shard_id), false, |ack| Outgoing::Drop(Some(ack)))
+            .await;
+    }
+
+    /// Sends op 9 Invalid Session on every live connection; unless `resumable`, their sessions
+    /// end.
+    pub async fn gateway_invalidate_session(&self, resumable: bool) {
+        self.invalidate(None, resumable).await;
+    }
+
+    /// Sends op 9 Invalid Session on the live connections of one shard.
+    pub async fn gateway_invalidate_session_shard(&self, shard_id: u32, resumable: bool) {
+        self.invalidate(Some(shard_id), resumable).await;
+    }
+
+    async fn invalidate(&self, shard: Option<u32>, resumable: bool) {
+        self.disturb(shard, !resumable, |ack| {
+            let _ = ack.send(());
+            Outgoing::Frame(payloads::invalid_session(resumable))
+        })
+        .await;
+    }
 }

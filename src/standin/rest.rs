@@ -15,15 +15,17 @@ use serde_json::{json, Map, Value};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+#[cfg(feature = "standin-faults")]
 use tokio_rustls::TlsAcceptor;
 
-use super::fake_discord::{
-    discord_error, BucketWindow, CallbackEvent, Fault, Inner, InteractionState, RecordedRequest,
-    State,
-};
 use super::limits::{self, MessageUse, EMPTY_MESSAGE};
 use super::payloads::{self, sf, Author, APP_ID, BOT_USER_ID, TOKEN};
-use super::schema::{spec, Operation, RouteLookup, SchemaError};
+use super::routes::{self, Operation, RouteLookup, SchemaError};
+#[cfg(feature = "standin-faults")]
+use super::state::Fault;
+use super::state::{
+    discord_error, BucketWindow, CallbackEvent, Inner, InteractionState, RecordedRequest, State,
+};
 
 /// Returned by the service to make hyper close the connection without an answer.
 #[derive(Debug)]
@@ -53,6 +55,7 @@ pub(crate) async fn serve_http(
     }
 }
 
+#[cfg(feature = "standin-faults")]
 pub(crate) async fn serve_https(
     inner: Arc<Inner>,
     listener: TcpListener,
@@ -89,6 +92,7 @@ where
     }
 }
 
+#[cfg_attr(not(feature = "standin-faults"), allow(dead_code))]
 enum Body {
     Json(Value),
     Html(String),
@@ -127,6 +131,7 @@ impl Reply {
     }
 }
 
+#[cfg_attr(not(feature = "standin-faults"), allow(dead_code))]
 enum Outcome {
     Reply(Reply),
     Drop,
@@ -368,7 +373,11 @@ fn process(s: &mut State, ctx: &mut Ctx<'_>) -> Outcome {
         return Outcome::Reply(Reply::not_found());
     };
     let api_path = if api_path.is_empty() { "/" } else { api_path };
-    let op = match spec().lookup(ctx.method, api_path) {
+    let found = match &ctx.inner.cfg.checker {
+        Some(checker) => checker.lookup(ctx.method, api_path),
+        None => routes::lookup(ctx.method, api_path),
+    };
+    let op = match found {
         RouteLookup::NotFound => {
             ctx.violate("unknown route: no such path in Discord's API");
             return Outcome::Reply(Reply::not_found());
@@ -416,14 +425,18 @@ fn process(s: &mut State, ctx: &mut Ctx<'_>) -> Outcome {
     } else {
         validate(&op, ctx)
     };
-    errors.extend(spec().validate_query(&op, ctx.query));
+    if let Some(checker) = &ctx.inner.cfg.checker {
+        errors.extend(checker.check_query(&op, ctx.query));
+    }
     for e in &errors {
         ctx.violate(e.to_string());
     }
 
     // Injected faults take precedence over everything Discord would say next, except those that
     // let Discord act on the request and only lose its answer.
+    #[allow(unused_mut)]
     let mut after_processing = None;
+    #[cfg(feature = "standin-faults")]
     if let Some(fault) = take_fault(s, ctx.method, ctx.path) {
         match fault {
             Fault::LoseAnswer { .. } => after_processing = Some(Outcome::Drop),
@@ -431,7 +444,7 @@ fn process(s: &mut State, ctx: &mut Ctx<'_>) -> Outcome {
                 processed: true, ..
             } => after_processing = Some(Outcome::Stall),
             Fault::Stall { .. } => return Outcome::Stall,
-            other => return fault_outcome(other, op.template),
+            other => return fault_outcome(other, &op.template),
         }
     }
 
@@ -450,7 +463,7 @@ fn process(s: &mut State, ctx: &mut Ctx<'_>) -> Outcome {
                 ctx.violate(format!(
                     "more than {limit} requests in one second (global rate limit)"
                 ));
-                return Outcome::Reply(rate_limited(0.25, true, op.template));
+                return Outcome::Reply(rate_limited(0.25, true, &op.template));
             }
             s.recent_requests.push_back(now);
         }
@@ -458,7 +471,7 @@ fn process(s: &mut State, ctx: &mut Ctx<'_>) -> Outcome {
 
     // Per-route buckets, when switched on.
     let mut bucket_headers = None;
-    if let Some((key, limit, window)) = route_bucket(ctx, op.template, &op) {
+    if let Some((key, limit, window)) = route_bucket(ctx, &op.template, &op) {
         let now = Instant::now();
         let w = s.buckets.entry(key).or_insert(BucketWindow {
             started: now,
@@ -478,12 +491,12 @@ fn process(s: &mut State, ctx: &mut Ctx<'_>) -> Outcome {
             return Outcome::Reply(rate_limited_bucket(
                 reset_after.as_secs_f64(),
                 limit,
-                op.template,
+                &op.template,
             ));
         }
         w.used += 1;
         bucket_headers = Some(counted_headers(
-            op.template,
+            &op.template,
             limit,
             limit - w.used,
             reset_after.as_secs_f64(),
@@ -504,27 +517,20 @@ fn process(s: &mut State, ctx: &mut Ctx<'_>) -> Outcome {
     if (200..300).contains(&reply.status) {
         reply
             .headers
-            .extend(bucket_headers.unwrap_or_else(|| ratelimit_headers(op.template)));
+            .extend(bucket_headers.unwrap_or_else(|| ratelimit_headers(&op.template)));
     }
     Outcome::Reply(reply)
 }
 
 /// Schema errors plus limit errors at paths the schema did not already report.
-fn validate(op: &Operation<'_>, ctx: &Ctx<'_>) -> Vec<SchemaError> {
+fn validate(op: &Operation, ctx: &Ctx<'_>) -> Vec<SchemaError> {
+    let checker = ctx.inner.cfg.checker.as_ref();
     let Some(body) = ctx.body.json.as_ref() else {
-        if op.body_required() && op.json_body_schema().is_some() {
-            return vec![SchemaError::new(
-                &[],
-                "BASE_TYPE_REQUIRED",
-                "A request body is required",
-            )];
-        }
-        return Vec::new();
+        return checker.map(|c| c.check_body(op, None)).unwrap_or_default();
     };
-    let mut errors = match op.json_body_schema() {
-        Some(schema) => spec().validate(schema, body),
-        None => Vec::new(),
-    };
+    let mut errors = checker
+        .map(|c| c.check_body(op, Some(body)))
+        .unwrap_or_default();
     let mut extra = Vec::new();
     let creating = MessageUse {
         creating: true,
@@ -534,7 +540,7 @@ fn validate(op: &Operation<'_>, ctx: &Ctx<'_>) -> Vec<SchemaError> {
         creating: false,
         has_files: ctx.body.has_files,
     };
-    match (op.method.as_str(), op.template) {
+    match (op.method.as_str(), op.template.as_str()) {
         ("POST", "/channels/{channel_id}/messages") => {
             limits::check_message(body, creating, &[], &mut extra)
         }
@@ -564,7 +570,7 @@ fn validate(op: &Operation<'_>, ctx: &Ctx<'_>) -> Vec<SchemaError> {
         _ => {}
     }
     if ctx.body.has_files {
-        match (op.method.as_str(), op.template) {
+        match (op.method.as_str(), op.template.as_str()) {
             ("POST", "/interactions/{interaction_id}/{interaction_token}/callback") => {
                 let data = body.get("data").unwrap_or(&Value::Null);
                 limits::check_files(data, &ctx.body.files, &["data".to_string()], &mut extra)
@@ -601,6 +607,7 @@ pub fn form_error(errors: &[SchemaError]) -> Value {
     json!({"code": 50035, "errors": root, "message": "Invalid Form Body"})
 }
 
+#[cfg(feature = "standin-faults")]
 fn take_fault(s: &mut State, method: &str, path: &str) -> Option<Fault> {
     let i = s
         .faults
@@ -635,11 +642,7 @@ fn epoch_after(secs: f64) -> String {
 
 /// The bucket a request counts against, when the fake enforces per-route buckets: its key (route
 /// and major parameter, as Discord keys buckets), limit and window.
-fn route_bucket(
-    ctx: &Ctx<'_>,
-    template: &str,
-    op: &Operation<'_>,
-) -> Option<(String, u32, Duration)> {
+fn route_bucket(ctx: &Ctx<'_>, template: &str, op: &Operation) -> Option<(String, u32, Duration)> {
     let buckets = ctx.inner.cfg.route_buckets.as_ref()?;
     match (ctx.method, template) {
         ("POST", "/channels/{channel_id}/messages") => {
@@ -731,6 +734,7 @@ fn rate_limited(retry_after: f64, global: bool, template: &str) -> Reply {
     }
 }
 
+#[cfg(feature = "standin-faults")]
 fn html_error(status: u16) -> Reply {
     let title = match status {
         500 => "500 Internal Server Error",
@@ -750,6 +754,7 @@ fn html_error(status: u16) -> Reply {
     }
 }
 
+#[cfg(feature = "standin-faults")]
 fn fault_outcome(fault: Fault, template: &str) -> Outcome {
     match fault {
         Fault::RateLimit {
@@ -764,14 +769,14 @@ fn fault_outcome(fault: Fault, template: &str) -> Outcome {
     }
 }
 
-fn id_param(op: &Operation<'_>, name: &str) -> Option<u64> {
+fn id_param(op: &Operation, name: &str) -> Option<u64> {
     op.param(name).and_then(|v| v.parse().ok())
 }
 
-fn route(s: &mut State, ctx: &mut Ctx<'_>, op: &Operation<'_>) -> Reply {
+fn route(s: &mut State, ctx: &mut Ctx<'_>, op: &Operation) -> Reply {
     let ws_url = ctx.inner.ws_url();
     let body = ctx.body().clone();
-    match (op.method.as_str(), op.template) {
+    match (op.method.as_str(), op.template.as_str()) {
         ("GET", "/gateway") => Reply::json(200, json!({"url": ws_url})),
         ("GET", "/gateway/bot") => {
             Reply::json(200, payloads::gateway_bot(&ws_url, ctx.inner.cfg.shards))
@@ -916,7 +921,7 @@ fn route(s: &mut State, ctx: &mut Ctx<'_>, op: &Operation<'_>) -> Reply {
         (method, template) => {
             ctx.violate(format!(
                 "UNIMPLEMENTED: the fake does not implement {method} {template} (a real Discord \
-                 route); extend tests/it/support/rest.rs"
+                 route); extend src/standin/rest.rs"
             ));
             Reply::not_found()
         }
@@ -924,7 +929,7 @@ fn route(s: &mut State, ctx: &mut Ctx<'_>, op: &Operation<'_>) -> Reply {
 }
 
 /// The guild of the route's `{guild_id}`, if the bot is in it.
-fn known_guild<'s>(s: &'s State, op: &Operation<'_>) -> Option<&'s payloads::FakeGuild> {
+fn known_guild<'s>(s: &'s State, op: &Operation) -> Option<&'s payloads::FakeGuild> {
     id_param(op, "guild_id").and_then(|id| s.guild(id))
 }
 
@@ -941,7 +946,7 @@ fn channel_json(s: &State, id: Option<u64>) -> Option<Value> {
     dm_user_of(id).map(payloads::dm_channel)
 }
 
-fn start_thread(s: &mut State, op: &Operation<'_>, body: &Value) -> Reply {
+fn start_thread(s: &mut State, op: &Operation, body: &Value) -> Reply {
     let Some((parent, guild_id)) =
         id_param(op, "channel_id").and_then(|c| s.guild_of_channel(c).map(|g| (c, g.id)))
     else {
@@ -992,7 +997,7 @@ fn dm_user_of(channel_id: u64) -> Option<u64> {
         .filter(|u| *u > 0 && payloads::dm_channel_id(*u) == channel_id && *u < 100_000_000)
 }
 
-fn stored_message(s: &State, op: &Operation<'_>) -> Option<u64> {
+fn stored_message(s: &State, op: &Operation) -> Option<u64> {
     let id = id_param(op, "message_id")?;
     let channel = op.param("channel_id")?;
     s.messages
@@ -1001,7 +1006,7 @@ fn stored_message(s: &State, op: &Operation<'_>) -> Option<u64> {
         .map(|_| id)
 }
 
-fn post_channel_message(s: &mut State, op: &Operation<'_>, body: &Value) -> Reply {
+fn post_channel_message(s: &mut State, op: &Operation, body: &Value) -> Reply {
     let Some(channel_id) = id_param(op, "channel_id") else {
         return Reply::error(404, 10003, "Unknown Channel");
     };
@@ -1035,12 +1040,7 @@ fn post_channel_message(s: &mut State, op: &Operation<'_>, body: &Value) -> Repl
     Reply::json(200, msg)
 }
 
-fn interaction_callback(
-    s: &mut State,
-    ctx: &mut Ctx<'_>,
-    op: &Operation<'_>,
-    body: &Value,
-) -> Reply {
+fn interaction_callback(s: &mut State, ctx: &mut Ctx<'_>, op: &Operation, body: &Value) -> Reply {
     let token = op.param("interaction_token").unwrap_or("").to_string();
     let id = id_param(op, "interaction_id");
     let deadline = ctx.inner.cfg.interaction_deadline;
@@ -1157,7 +1157,7 @@ fn interaction_callback(
 fn webhook_interaction<'s>(
     s: &'s mut State,
     ctx: &mut Ctx<'_>,
-    op: &Operation<'_>,
+    op: &Operation,
 ) -> Result<&'s mut InteractionState, Reply> {
     let token = op.param("webhook_token").unwrap_or("").to_string();
     let lifetime = ctx.inner.cfg.interaction_token_lifetime;
@@ -1177,7 +1177,7 @@ fn webhook_interaction<'s>(
     Ok(it)
 }
 
-fn followup(s: &mut State, ctx: &mut Ctx<'_>, op: &Operation<'_>, body: &Value) -> Reply {
+fn followup(s: &mut State, ctx: &mut Ctx<'_>, op: &Operation, body: &Value) -> Reply {
     let new_id = s.new_id();
     let it = match webhook_interaction(s, ctx, op) {
         Ok(it) => it,
@@ -1213,7 +1213,7 @@ fn followup(s: &mut State, ctx: &mut Ctx<'_>, op: &Operation<'_>, body: &Value) 
 fn webhook_message(
     s: &mut State,
     ctx: &mut Ctx<'_>,
-    op: &Operation<'_>,
+    op: &Operation,
     method: &str,
     body: &Value,
 ) -> Reply {
@@ -1290,13 +1290,7 @@ fn upsert_command(s: &mut State, scope: Option<u64>, body: &Value) -> (Value, bo
     )
 }
 
-fn commands(
-    s: &mut State,
-    op: &Operation<'_>,
-    method: &str,
-    template: &str,
-    body: &Value,
-) -> Reply {
+fn commands(s: &mut State, op: &Operation, method: &str, template: &str, body: &Value) -> Reply {
     let scope = id_param(op, "guild_id");
     if template.contains("{guild_id}") && scope.and_then(|g| s.guild(g)).is_none() {
         return Reply::error(403, 50001, "Missing Access");
