@@ -970,7 +970,7 @@ fn start_thread(s: &mut State, op: &Operation, body: &Value) -> Reply {
 /// `PATCH /channels/{id}`: on a thread, what the bot may change of its own thread (archived,
 /// locked, name, auto-archive time), as Discord applies it; other channels answer unchanged, as
 /// the bot changes nothing else about them.
-fn patch_channel(s: &mut State, op: &Operation<'_>, body: &Value) -> Reply {
+fn patch_channel(s: &mut State, op: &Operation, body: &Value) -> Reply {
     let Some(id) = id_param(op, "channel_id") else {
         return Reply::error(404, 10003, "Unknown Channel");
     };
