@@ -414,9 +414,16 @@ pub fn try_out(listen: std::net::SocketAddr, database: Option<String>) -> Result
     runtime.block_on(async {
         let shutdown = shutdown_signal()
             .map_err(|err| Failure::invalid(format!("cannot listen for signals: {err}")))?;
-        crate::tryout::run(crate::tryout::TryOptions { listen, database }, shutdown)
-            .await
-            .map_err(|err| Failure::invalid(format!("{err:#}")))
+        crate::tryout::run(
+            crate::tryout::TryOptions {
+                listen,
+                database,
+                starts_at: None,
+            },
+            shutdown,
+        )
+        .await
+        .map_err(|err| Failure::invalid(format!("{err:#}")))
     })
 }
 

@@ -102,7 +102,10 @@ enum Command {
 fn main() -> ExitCode {
     careprompt::memory::hold_less_when_idle();
     let args = Cli::parse();
-    careprompt::telemetry::init();
+    careprompt::telemetry::init_with_default(match args.command {
+        Command::Try { .. } => careprompt::telemetry::TRY_FILTER,
+        _ => careprompt::telemetry::DEFAULT_FILTER,
+    });
     let mut stdout = std::io::stdout().lock();
     let result: Result<(), Failure> = match args.command {
         Command::Run {

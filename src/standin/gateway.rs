@@ -169,6 +169,9 @@ async fn connection(inner: Arc<Inner>, tcp: TcpStream, mut shutdown: watch::Rece
                     if matches!(code, Some(1000 | 1001)) {
                         inner.update(|s| s.gw.sessions.retain(|x| !x.is_on(conn_id)));
                     }
+                    // Discord answers a close frame with its own before hanging up; tungstenite
+                    // has queued that answer, and flushing sends it.
+                    let _ = sink.flush().await;
                     break;
                 }
                 None | Some(Err(_)) => break,

@@ -30,8 +30,8 @@ mod tls;
 
 pub use payloads::{
     dm_channel_id, shard_of_guild, ButtonClick, CommandInvocation, FakeGuild, Place,
-    ADMIN_PERMISSIONS, APP_ID, BAD_TOKEN, BOT_USER_ID, CHANNEL_ID, GUILD_ID, GUILD_NAME, TOKEN,
-    USER_ID,
+    ADMIN_PERMISSIONS, APP_ID, BAD_TOKEN, BOT_USER_ID, CHANNEL_ID, CHANNEL_NAME, GUILD_ID,
+    GUILD_NAME, TOKEN, USER_ID,
 };
 pub use rest::form_error;
 pub use routes::{Operation, RequestChecker, RouteLookup, SchemaError};

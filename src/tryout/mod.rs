@@ -38,6 +38,8 @@ pub struct TryOptions {
     pub listen: SocketAddr,
     /// Keep the data in this database; otherwise a temporary SQLite file, removed at the end.
     pub database: Option<String>,
+    /// careprompt's clock at the start; now unless a test needs a particular week.
+    pub starts_at: Option<chrono::DateTime<Utc>>,
 }
 
 /// A temporary SQLite file, removed (with its journal files) when dropped.
@@ -135,7 +137,7 @@ impl TryOut {
         let loaded = config::LoadedConfig::from_config(config);
         let Loaded { settings, library } = load_content(&loaded)
             .map_err(|errors| anyhow::anyhow!("the built-in content: {}", errors.join("; ")))?;
-        let clock = ManualClock::new(Utc::now());
+        let clock = ManualClock::new(options.starts_at.unwrap_or_else(Utc::now));
         let options = StartOptions {
             clock: Arc::new(clock.clone()),
             ..StartOptions::default()

@@ -12,6 +12,8 @@
   const jump = document.getElementById("jump");
   const jumpResult = document.getElementById("jump-result");
   let calls = [];
+  // Channel and thread names by id, for <#id> mentions.
+  let channelNames = {};
   let drawing = false;
   let again = false;
 
@@ -36,10 +38,11 @@
     return answer;
   }
 
-  // Discord's markdown as careprompt uses it: [links](url), **bold**, `code` and <#channel>.
+  // Discord's markdown as careprompt uses it: [links](url), **bold**, *italics*, `code` and
+  // <#channel>.
   function inline(text) {
     const out = document.createDocumentFragment();
-    const pattern = /\[([^\]]+)\]\((https?:\/\/[^)\s]+)\)|\*\*([^*]+)\*\*|`([^`]+)`|<#(\d+)>/g;
+    const pattern = /\[([^\]]+)\]\((https?:\/\/[^)\s]+)\)|\*\*([^*]+)\*\*|`([^`]+)`|<#(\d+)>|\*([^*\n]+)\*/g;
     let at = 0;
     let match;
     while ((match = pattern.exec(text)) !== null) {
@@ -47,7 +50,8 @@
       if (match[1]) out.appendChild(el("a", { href: match[2], target: "_blank", rel: "noopener", text: match[1] }));
       else if (match[3]) out.appendChild(el("strong", { text: match[3] }));
       else if (match[4]) out.appendChild(el("code", { text: match[4] }));
-      else out.appendChild(el("span", { class: "mention", text: "#wellbeing" }));
+      else if (match[6]) out.appendChild(el("em", { text: match[6] }));
+      else out.appendChild(el("span", { class: "mention", text: "#" + (channelNames[match[5]] || "unknown-channel") }));
       at = pattern.lastIndex;
     }
     if (at < text.length) out.appendChild(document.createTextNode(text.slice(at)));
@@ -136,6 +140,21 @@
     return item;
   }
 
+  // A thread careprompt opened (a reflective session) shows where it started, with its own
+  // messages inside, as Discord shows a thread under its channel.
+  function drawThread(entry) {
+    const thread = entry.thread;
+    const name = thread.name + (thread.archived ? " (archived)" : "");
+    const list = el("ol", { class: "messages thread-messages", "aria-label": "Messages in the thread " + name });
+    list.replaceChildren(...(thread.messages.length ? thread.messages.map(drawMessage) : [el("li", { class: "empty", text: "No messages in this thread yet." })]));
+    const heading = el("p", { class: "thread-name", text: "Thread: " + name });
+    return el("li", { class: "thread" + (thread.archived ? " archived" : "") }, [heading, list]);
+  }
+
+  function drawItem(item) {
+    return item.thread ? drawThread(item) : drawMessage(item);
+  }
+
   // Redraws a list only when what it shows changed, and gives focus back to the button that
   // had it, so a keyboard user is not thrown to the top of the page by someone else's post.
   function fill(list, items, empty) {
@@ -143,7 +162,7 @@
     if (list.dataset.shown === shown) return;
     list.dataset.shown = shown;
     const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.key : null;
-    list.replaceChildren(...(items.length ? items.map(drawMessage) : [el("li", { class: "empty", text: empty })]));
+    list.replaceChildren(...(items.length ? items.map(drawItem) : [el("li", { class: "empty", text: empty })]));
     if (focused) {
       const again = list.querySelector('[data-key="' + CSS.escape(focused) + '"]');
       if (again) { again.focus(); return; }
@@ -161,6 +180,7 @@
         const response = await fetch("/api/view?as=" + encodeURIComponent(acting.value));
         if (!response.ok) break;
         const view = await response.json();
+        channelNames = view.channel_names || {};
         document.getElementById("server-name").textContent = view.server;
         document.getElementById("now").textContent = view.now;
         document.getElementById("next-post").textContent = view.next_post || "no schedule yet";

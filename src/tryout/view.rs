@@ -264,9 +264,21 @@ pub async fn click(
             .into_iter()
             .find(|m| m["id"].as_str() == Some(message_id))
     };
+    let in_a_thread = || {
+        channel_threads(&state.discord)
+            .into_iter()
+            .find_map(|(thread, _)| in_channel(thread).map(|message| (thread, message)))
+    };
     let click = if let Some(message) = in_channel(CHANNEL) {
         let mut click = ButtonClick::guild(custom_id)
             .user(person.user_id)
+            .message(message);
+        click.permissions = person.permissions;
+        click
+    } else if let Some((thread, message)) = in_a_thread() {
+        let mut click = ButtonClick::guild(custom_id)
+            .user(person.user_id)
+            .channel(thread)
             .message(message);
         click.permissions = person.permissions;
         click
@@ -365,26 +377,26 @@ fn attached_files(discord: &StandIn, token: &str) -> Vec<(String, Vec<u8>)> {
 /// bank holiday), so that one press shows a card as a person expects.
 pub async fn jump(state: &TryState) -> Result<Value, PageError> {
     for _ in 0..MOST_SLOTS_SKIPPED {
-        let due = next_due(state).await?;
+        let (schedule_id, due) = next_due(state).await?;
         let posts = state.discord.messages_in(CHANNEL).len();
         let now = crate::clock::Clock::now(&state.clock);
         let at = due.max(now);
         state.clock.set(at);
         state.nudged.send_modify(|n| *n = n.wrapping_add(1));
-        // The scheduler claims the slot (moving the schedule on) before it posts, and claims a
-        // bank holiday's slot without posting: so the card is waited for, and a slot that has
-        // been claimed without a card for a while is taken for a holiday.
+        // The scheduler claims the slot (moving the schedule on) before it posts; a slot that
+        // posts nothing, such as a bank holiday, is recorded as such in the same claim.
         let deadline = tokio::time::Instant::now() + SLOT_WAIT;
-        let mut claimed_at = None;
-        while tokio::time::Instant::now() < deadline {
+        loop {
             if state.discord.messages_in(CHANNEL).len() > posts {
                 return Ok(json!({"now": at.to_rfc3339()}));
             }
-            let now = tokio::time::Instant::now();
-            match claimed_at {
-                None if next_due(state).await? != due => claimed_at = Some(now),
-                Some(claimed) if now.duration_since(claimed) > HOLIDAY_WAIT => break,
-                _ => {}
+            if tokio::time::Instant::now() > deadline {
+                return Err(PageError::NoAnswer(
+                    "the scheduler did not post the next card in time".to_string(),
+                ));
+            }
+            if slot_posts_nothing(state, schedule_id, due).await? {
+                break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
@@ -395,13 +407,34 @@ pub async fn jump(state: &TryState) -> Result<Value, PageError> {
 
 /// Slots a jump passes over at most: a run of bank holidays is shorter.
 const MOST_SLOTS_SKIPPED: usize = 8;
-/// How long after claiming a slot without a card the slot is taken for a holiday: the post
-/// itself takes tens of milliseconds here.
-const HOLIDAY_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 /// How long a jump waits for the scheduler to act on a slot.
 const SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
-async fn next_due(state: &TryState) -> Result<chrono::DateTime<chrono::Utc>, PageError> {
+/// Whether the scheduler has claimed the slot at `due` and recorded that it posts nothing.
+async fn slot_posts_nothing(
+    state: &TryState,
+    schedule_id: i64,
+    due: chrono::DateTime<chrono::Utc>,
+) -> Result<bool, PageError> {
+    use crate::store::DeliveryState;
+    let recent = state
+        .store
+        .recent_deliveries(schedule_id, RECENT_SLOTS)
+        .await
+        .map_err(|err| PageError::Store(err.to_string()))?;
+    Ok(recent.iter().any(|delivery| {
+        delivery.slot_at == due
+            && matches!(
+                delivery.state,
+                DeliveryState::Holiday | DeliveryState::Missed | DeliveryState::Skipped
+            )
+    }))
+}
+
+/// Ledger rows read to find a jump's slot: the claim records it among the newest.
+const RECENT_SLOTS: u32 = 4;
+
+async fn next_due(state: &TryState) -> Result<(i64, chrono::DateTime<chrono::Utc>), PageError> {
     let schedule = state
         .store
         .schedule_for_channel(CHANNEL)
@@ -412,7 +445,26 @@ async fn next_due(state: &TryState) -> Result<chrono::DateTime<chrono::Utc>, Pag
     if schedule.paused || schedule.disabled {
         return Err(PageError::Paused);
     }
-    schedule.next_due.ok_or(PageError::NoSchedule)
+    let due = schedule.next_due.ok_or(PageError::NoSchedule)?;
+    Ok((schedule.id, due))
+}
+
+/// The threads started in the page's channel, by id, with what Discord says of each.
+fn channel_threads(discord: &StandIn) -> Vec<(u64, Value)> {
+    let parent = CHANNEL.to_string();
+    discord
+        .threads()
+        .into_iter()
+        .filter(|thread| thread["parent_id"].as_str() == Some(parent.as_str()))
+        .map(|thread| (snowflake(&thread["id"]), thread))
+        .collect()
+}
+
+/// Discord's ids are strings of a number, and the stand-in's grow with time.
+fn snowflake(id: &Value) -> u64 {
+    id.as_str()
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_default()
 }
 
 /// A file careprompt attached, by its address on the page: `/files/{interaction}/{index}`.
@@ -471,12 +523,30 @@ pub async fn view(state: &TryState, person: Person) -> Result<Value, PageError> 
                     "thinking": flags & 128 != 0, "used": used, "files": files}),
         )
     };
-    let channel: Vec<Value> = state
+    let mut channel: Vec<Value> = state
         .discord
         .messages_in(CHANNEL)
         .iter()
         .filter_map(shown)
         .collect();
+    // A thread shows where it was started, among the channel's messages, as Discord shows it.
+    for (thread, about) in channel_threads(&state.discord) {
+        let messages: Vec<Value> = state
+            .discord
+            .messages_in(thread)
+            .iter()
+            .filter_map(shown)
+            .collect();
+        channel.push(json!({"id": thread.to_string(), "thread": {
+            "name": about["name"], "archived": about["thread_metadata"]["archived"].as_bool().unwrap_or(false),
+            "messages": messages}}));
+    }
+    channel.sort_by_key(|item| snowflake(&item["id"]));
+    let mut channel_names = serde_json::Map::new();
+    channel_names.insert(CHANNEL.to_string(), json!(crate::standin::CHANNEL_NAME));
+    for (thread, about) in channel_threads(&state.discord) {
+        channel_names.insert(thread.to_string(), about["name"].clone());
+    }
     let dms: Vec<Value> = state
         .discord
         .messages_in(dm_channel_id(person.user_id))
@@ -500,6 +570,7 @@ pub async fn view(state: &TryState, person: Person) -> Result<Value, PageError> 
         "now": now,
         "next_post": next,
         "channel": channel,
+        "channel_names": channel_names,
         "dms": dms,
     }))
 }

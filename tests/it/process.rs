@@ -506,7 +506,12 @@ async fn sigkill_in_the_middle_of_the_dms_sends_each_person_one() {
         );
     }
     assert_eq!(counts.len(), 1 + people.len());
-    fake.assert_no_violations();
+    // As in the schedules' SIGKILL test: a global 429 straight after the restart is what the
+    // crash costs; nothing else may be refused.
+    assert_eq!(
+        crate::scale::violations_besides_the_global_rate_limit(&fake),
+        Vec::<String>::new()
+    );
 }
 
 /// The value of the Prometheus sample `name{labels}` in `text`, or 0 when it is absent.
@@ -609,4 +614,81 @@ async fn metrics_health_and_readiness_match_what_discord_received() {
     let output = wait_exit(child).await;
     assert_eq!(output.status.code(), Some(0));
     fake.assert_no_violations();
+}
+
+#[tokio::test]
+async fn try_logs_one_line_with_its_address_and_leaves_nothing_behind() {
+    use std::io::BufRead as _;
+    let scratch =
+        std::env::temp_dir().join(format!("careprompt-try-process-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).expect("scratch folder");
+    let secret = "a-real-looking-token-that-must-never-be-read";
+    let mut child = Command::new(env!("CARGO_BIN_EXE_careprompt"))
+        .args(["try", "--listen", "127.0.0.1:0"])
+        .current_dir(&scratch)
+        .env("DISCORD_TOKEN", secret)
+        .env("TMPDIR", &scratch)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("careprompt try starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let (lines_tx, mut lines) = tokio::sync::mpsc::unbounded_channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let first = tokio::time::timeout(GATEWAY_WAIT, lines.recv())
+        .await
+        .expect("try logs in time")
+        .expect("a line");
+    let address = first
+        .split("open http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("the first line gives the address: {first}"))
+        .to_string();
+    assert!(address.starts_with("127.0.0.1:"), "{first}");
+    let page = reqwest::get(format!("http://{address}/"))
+        .await
+        .expect("the page answers")
+        .text()
+        .await
+        .expect("text");
+    assert!(page.contains("nothing leaves this machine"), "{page}");
+    assert!(
+        std::fs::read_dir(&scratch).expect("scratch").count() > 0,
+        "the temporary database is in TMPDIR while try runs"
+    );
+
+    send_sigterm(&child);
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .expect("join")
+        .expect("exit status");
+    assert_eq!(status.code(), Some(0));
+    let mut rest = Vec::new();
+    while let Some(line) = lines.recv().await {
+        rest.push(line);
+    }
+    assert_eq!(
+        rest,
+        Vec::<String>::new(),
+        "one line only; then:\n{rest:#?}"
+    );
+    assert!(!first.contains(secret));
+    let left: Vec<_> = std::fs::read_dir(&scratch)
+        .expect("scratch")
+        .map_while(Result::ok)
+        .map(|entry| entry.file_name())
+        .collect();
+    assert!(left.is_empty(), "try left {left:?} behind");
+    let _ = std::fs::remove_dir_all(&scratch);
 }

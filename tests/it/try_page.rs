@@ -16,9 +16,14 @@ use crate::support::{FakeDiscord, CHANNEL_ID, TOKEN};
 const PAGE_WAIT: Duration = Duration::from_secs(60);
 
 async fn start_try() -> TryOut {
+    start_try_at(None).await
+}
+
+async fn start_try_at(starts_at: Option<chrono::DateTime<chrono::Utc>>) -> TryOut {
     let options = TryOptions {
         listen: "127.0.0.1:0".parse().expect("address"),
         database: None,
+        starts_at,
     };
     TryOut::start(options).await.expect("try starts")
 }
@@ -180,6 +185,47 @@ async fn screenshot(client: &Client, width: u32, height: u32, name: &str) {
     std::fs::write(screenshots().join(name), png).expect("save screenshot");
 }
 
+/// Every piece of text on the page whose contrast with what is behind it, as chromium drew it,
+/// is below WCAG AA (4.5:1, or 3:1 for large text). Disabled controls are exempt, as in WCAG.
+async fn low_contrast_text(client: &Client) -> Vec<Value> {
+    const SCRIPT: &str = r##"
+        const rgba = (text) => (text.match(/[\d.]+/g) || []).map(Number);
+        const luminance = ([r, g, b]) => {
+            const channel = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+            return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+        };
+        const background = (node) => {
+            for (let at = node; at && at.nodeType === 1; at = at.parentElement) {
+                const colour = rgba(getComputedStyle(at).backgroundColor);
+                if (colour.length === 3 || (colour.length === 4 && colour[3] > 0)) return colour.slice(0, 3);
+            }
+            return [255, 255, 255];
+        };
+        const low = [];
+        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+            const node = text.parentElement;
+            if (!text.textContent.trim() || !node || node.closest(":disabled, .visually-hidden, script")) continue;
+            const style = getComputedStyle(node);
+            if (style.visibility === "hidden" || style.display === "none") continue;
+            const fore = luminance(rgba(style.color).slice(0, 3));
+            const back = luminance(background(node));
+            const ratio = (Math.max(fore, back) + 0.05) / (Math.min(fore, back) + 0.05);
+            const size = parseFloat(style.fontSize);
+            const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+            if (ratio < (large ? 3 : 4.5)) {
+                low.push({ text: text.textContent.trim().slice(0, 40), ratio: Math.round(ratio * 100) / 100, colour: style.color });
+            }
+        }
+        return low;
+    "##;
+    let found = client
+        .execute(SCRIPT, vec![])
+        .await
+        .expect("the contrast script");
+    found.as_array().cloned().unwrap_or_default()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn try_page_runs_the_whole_journey_in_chromium() {
     let running = start_try().await;
@@ -256,6 +302,26 @@ async fn try_page_runs_the_whole_journey_in_chromium() {
     click(&client, "//button[normalize-space()='Erase my data']").await;
     wait_for_text(&client, "1 bookmark").await;
     command_shows(&client, "/bookmarks list", "You have no bookmarks yet").await;
+
+    // Sam runs a reflective session: its thread shows in the channel, and moves on with Next.
+    act_as(&client, "sam").await;
+    command_shows(
+        &client,
+        "/session start theme:compassion",
+        "Welcome and ground rules",
+    )
+    .await;
+    wait_for_text(&client, "Thread: ").await;
+    click(
+        &client,
+        "//li[contains(@class, 'thread')]//button[normalize-space()='Next']",
+    )
+    .await;
+    wait_for_text(&client, "The story").await;
+    screenshot(&client, 1280, 900, "try-session.png").await;
+    let low = low_contrast_text(&client).await;
+    assert!(low.is_empty(), "text below WCAG AA contrast: {low:#?}");
+    command_shows(&client, "/session end", "(archived)").await;
 
     client.close().await.expect("close chromium");
     drop(driver);
@@ -345,5 +411,39 @@ async fn try_bad_input_gets_a_private_clear_answer_and_changes_nothing() {
     let (status, _) = page_call(address, "/api/jump", json!({})).await;
     assert_eq!(status, 409);
     assert!(running.discord().created_messages().is_empty());
+    running.stop().await.expect("try stops");
+}
+
+#[tokio::test]
+async fn try_jump_passes_over_a_bank_holiday_to_the_next_card() {
+    // Monday 21 December 2026, after that week's post: the next Monday, 28 December, is the
+    // substitute Boxing Day bank holiday in England and Wales.
+    let monday = chrono::DateTime::parse_from_rfc3339("2026-12-21T12:00:00Z")
+        .expect("a time")
+        .with_timezone(&chrono::Utc);
+    let running = start_try_at(Some(monday)).await;
+    let address = running.address();
+    let (status, answer) = page_call(
+        address,
+        "/api/command",
+        json!({"as": "sam", "text": "/schedule set channel:#wellbeing"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, jumped) = page_call(address, "/api/jump", json!({})).await;
+    assert_eq!(status, 200, "{jumped}");
+    assert!(
+        jumped["now"]
+            .as_str()
+            .is_some_and(|now| now.starts_with("2027-01-04T09:00:00")),
+        "{jumped}"
+    );
+    let cards: Vec<Value> = running
+        .discord()
+        .created_messages()
+        .into_iter()
+        .filter(|message| message["embeds"].as_array().is_some_and(|e| !e.is_empty()))
+        .collect();
+    assert_eq!(cards.len(), 1, "one card, on 4 January: {cards:?}");
     running.stop().await.expect("try stops");
 }
