@@ -28,9 +28,11 @@ enum Command {
         #[arg(long, env = "CAREPROMPT_TOTAL_SHARDS", requires = "shards")]
         total_shards: Option<u32>,
     },
-    /// See careprompt working first, with no Discord account: careprompt runs on this machine
-    /// against a stand-in for Discord, and a web page (http://127.0.0.1:8700) shows a server
-    /// with one channel, #wellbeing, where you type its commands as two people. It is the real
+    /// See careprompt working first, in a web page, with no Discord account
+    ///
+    /// careprompt runs on this machine against a stand-in for Discord, and a web page
+    /// (http://127.0.0.1:8700) shows a server with one channel, #wellbeing, where you type its
+    /// commands as two people and run a reflective session. It is the real
     /// careprompt; only Discord is stood in for. It never contacts Discord (DISCORD_TOKEN is
     /// not read), keeps its data in a temporary file removed when it stops (unless --database),
     /// and is not a way to run careprompt for a team: use `run` for that.
