@@ -40,7 +40,7 @@ use crate::store::{
 };
 
 pub use delivery::Delivered;
-pub use sessions::StagePosted;
+pub use sessions::{SessionsStep, StagePosted};
 
 /// Tuning that production leaves at its defaults.
 #[derive(Debug, Clone)]
@@ -436,7 +436,10 @@ impl Scheduler {
         report.left_open += fanned_out.left_open;
         // Sessions after posts and DMs; a failure here is the sessions' own and holds up nothing.
         match self.sessions_step().await {
-            Ok(posted) => report.session_stages += posted,
+            Ok(step) => {
+                report.session_stages += step.posted;
+                report.left_open += step.left_open;
+            }
             Err(err) => {
                 tracing::warn!(error = %format!("{err:#}"), "could not carry reflective sessions on");
             }

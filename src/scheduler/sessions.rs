@@ -1,5 +1,6 @@
 //! Reflective sessions (`/session`): posting each stage card exactly once, by the same rules as
-//! scheduled posts (claim, nonce, record, and look before sending again), and the step that
+//! scheduled posts (claim, nonce, record, look before sending again, and take over another
+//! process's claim only once it has gone unheard for the takeover time), and the step that
 //! carries running sessions on: after a restart from their current stage, and for automatic
 //! sessions when a stage's time is up.
 
@@ -27,6 +28,8 @@ pub enum StagePosted {
     /// Not posted, and not to be risked twice, or not possible now; the next step tries again
     /// when it can.
     NotNow,
+    /// Another process that is alive is posting it.
+    Elsewhere,
     /// Discord refused it (a missing permission, or the thread is gone), with its status.
     Refused(u16),
 }
@@ -87,30 +90,32 @@ impl Scheduler {
         // send the same one.
         let _posting = self.session_posting.lock().await;
         let now = self.clock.now();
+        let worker = self.worker(now);
         let send = match self
             .store
-            .claim_stage_post(session.id, session.stage, now)
+            .claim_stage_post(session.id, session.stage, &worker, now)
             .await?
         {
             StagePost::Posted(message) => return Ok(StagePosted::Already(message)),
+            StagePost::Held => return Ok(StagePosted::Elsewhere),
             StagePost::Fresh => true,
-            StagePost::Open(claimed_at) if now - claimed_at <= self.options.nonce_window => true,
-            StagePost::Open(claimed_at) => match self.find_stage(thread, session, claimed_at).await
-            {
-                Some(Some(message)) => {
-                    self.store
-                        .record_stage_post(session.id, session.stage, message)
-                        .await?;
-                    return Ok(StagePosted::Already(message));
+            StagePost::Taken(claimed_at) if now - claimed_at <= self.options.nonce_window => true,
+            StagePost::Taken(claimed_at) => {
+                match self.find_stage(thread, session, claimed_at).await {
+                    Some(Some(message)) => {
+                        self.store
+                            .record_stage_post(session.id, session.stage, message)
+                            .await?;
+                        return Ok(StagePosted::Already(message));
+                    }
+                    Some(None) => {
+                        self.store
+                            .reclaim_stage_post(session.id, session.stage, worker.claimer, now)
+                            .await?
+                    }
+                    None => false,
                 }
-                Some(None) => {
-                    self.store
-                        .reclaim_stage_post(session.id, session.stage, now)
-                        .await?;
-                    true
-                }
-                None => false,
-            },
+            }
         };
         if !send {
             return Ok(StagePosted::NotNow);
@@ -202,11 +207,11 @@ impl Scheduler {
     }
 
     /// One step over the running sessions of this process's servers: posts any current stage
-    /// not yet posted (after a restart), moves automatic sessions on whose time is up, and ends
-    /// sessions that never got their thread. Returns how many stage cards it posted.
-    pub async fn sessions_step(&self) -> anyhow::Result<usize> {
+    /// not yet posted (after a restart, or a process that died), moves automatic sessions on
+    /// whose time is up, and ends sessions that never got their thread.
+    pub async fn sessions_step(&self) -> anyhow::Result<SessionsStep> {
         let now = self.clock.now();
-        let mut posted = 0;
+        let mut step = SessionsStep::default();
         for session in self.store.running_sessions().await? {
             if !self.options.shards.owns(session.guild_id) {
                 continue;
@@ -219,7 +224,7 @@ impl Scheduler {
             }
             let outcome = self.post_stage(&session).await;
             match outcome {
-                Ok(StagePosted::Sent(_)) => posted += 1,
+                Ok(StagePosted::Sent(_)) => step.posted += 1,
                 Ok(StagePosted::Refused(404)) => {
                     // The thread was deleted: there is nowhere left to run the session.
                     tracing::info!(
@@ -229,6 +234,7 @@ impl Scheduler {
                     self.store.end_session(session.id, now).await?;
                     continue;
                 }
+                Ok(StagePosted::NotNow) => step.left_open += 1,
                 Ok(_) => {}
                 Err(err) => {
                     tracing::warn!(session = session.id, error = %format!("{err:#}"), "could not carry a session on");
@@ -249,7 +255,7 @@ impl Scheduler {
             // The close waits for the facilitator, who gets the summary when they end it.
             if session.auto && due && session.paused_left.is_none() && !is_close {
                 match self.next_stage(&session, session.stage).await {
-                    Ok(true) => posted += 1,
+                    Ok(true) => step.posted += 1,
                     Ok(false) => {}
                     Err(err) => {
                         tracing::warn!(session = session.id, error = %format!("{err:#}"), "could not move a session on");
@@ -257,8 +263,17 @@ impl Scheduler {
                 }
             }
         }
-        Ok(posted)
+        Ok(step)
     }
+}
+
+/// What one step over the running sessions did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionsStep {
+    /// Stage cards posted.
+    pub posted: usize,
+    /// Stage cards claimed but not posted (Discord unreachable), to try again soon.
+    pub left_open: usize,
 }
 
 #[cfg(test)]
