@@ -1,8 +1,9 @@
 //! Reflective sessions (`/session`): posting each stage card exactly once, by the same rules as
 //! scheduled posts (claim, nonce, record, look before sending again, and take over another
 //! process's claim only once it has gone unheard for the takeover time), and the step that
-//! carries running sessions on: after a restart from their current stage, and for automatic
-//! sessions when a stage's time is up.
+//! carries running sessions on: after a restart from their current stage, for automatic
+//! sessions when a stage's time is up, and ending a session still running `[sessions]
+//! archive_after` after it started.
 
 use chrono::{DateTime, Utc};
 
@@ -206,9 +207,29 @@ impl Scheduler {
         Ok(true)
     }
 
-    /// One step over the running sessions of this process's servers: posts any current stage
-    /// not yet posted (after a restart, or a process that died), moves automatic sessions on
-    /// whose time is up, and ends sessions that never got their thread.
+    /// Ends a running session as `/session end` does: recorded as ended, and its thread
+    /// archived, which keeps what was said but closes it to new replies. False if it had ended
+    /// already.
+    pub async fn end_session(
+        &self,
+        session: &SessionRecord,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        if !self.store.end_session(session.id, now).await? {
+            return Ok(false);
+        }
+        if let Some(thread) = session.thread_id {
+            if let Err(err) = self.rest.archive_thread(thread).await {
+                tracing::warn!(session = session.id, error = %err, "could not archive a session's thread");
+            }
+        }
+        Ok(true)
+    }
+
+    /// One step over the running sessions of this process's servers: ends sessions running for
+    /// longer than `session_archive_after` and those that never got their thread, posts any
+    /// current stage not yet posted (after a restart, or a process that died), and moves
+    /// automatic sessions on whose time is up.
     pub async fn sessions_step(&self) -> anyhow::Result<SessionsStep> {
         let now = self.clock.now();
         let mut step = SessionsStep::default();
@@ -219,6 +240,23 @@ impl Scheduler {
             if session.thread_id.is_none() {
                 if now - session.started_at > HALF_MADE_AFTER {
                     self.store.end_session(session.id, now).await?;
+                }
+                continue;
+            }
+            if now - session.started_at >= self.options.session_archive_after {
+                // Nobody asked for this end, so there is nobody to give the summary to.
+                match self.end_session(&session, now).await {
+                    Ok(true) => {
+                        tracing::info!(
+                            session = session.id,
+                            "a reflective session was still running long after it started; it is ended and its thread archived"
+                        );
+                        step.ended += 1;
+                    }
+                    Ok(false) => {}
+                    Err(err) => {
+                        tracing::warn!(session = session.id, error = %format!("{err:#}"), "could not end a session that ran too long");
+                    }
                 }
                 continue;
             }
@@ -272,6 +310,8 @@ impl Scheduler {
 pub struct SessionsStep {
     /// Stage cards posted.
     pub posted: usize,
+    /// Sessions ended for running longer than `session_archive_after`.
+    pub ended: usize,
     /// Stage cards claimed but not posted (Discord unreachable), to try again soon.
     pub left_open: usize,
 }

@@ -5,9 +5,11 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::shards::{on_shards, BindShards};
 use super::{
     id_as_string, id_from_db, id_to_db, time_from_db, time_to_db, Pool, Store, StoreError, Worker,
 };
+use crate::domain::shards::ShardRange;
 
 /// A session, as careprompt keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -215,17 +217,30 @@ impl Store {
         rows.into_iter().map(SessionRow::into_record).collect()
     }
 
-    /// When the next automatic stage is up, across every running session.
-    pub async fn next_session_deadline(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let next: Option<i64> = with_pool!(self, pool => {
-            sqlx::query_scalar(
-                "SELECT MIN(stage_deadline) FROM sessions WHERE state = 'running'",
-            )
-            .fetch_one(pool)
-            .await?
+    /// When the worker next has something to do for the running sessions of these shards'
+    /// servers: an automatic stage whose time is up, or a session reaching `archive_after` since
+    /// it started.
+    pub async fn next_session_wake(
+        &self,
+        shards: &ShardRange,
+        archive_after: chrono::Duration,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let sql = format!(
+            "SELECT MIN(stage_deadline), MIN(started_at) FROM sessions \
+             WHERE state = 'running' AND {}",
+            on_shards("guild_id", 1)
+        );
+        let (deadline, started): (Option<i64>, Option<i64>) = with_pool!(self, pool => {
+            sqlx::query_as(&sql).bind_shards(shards).fetch_one(pool).await?
         });
-        next.map(|secs| time_from_db(secs, "sessions.stage_deadline"))
-            .transpose()
+        let deadline = deadline
+            .map(|secs| time_from_db(secs, "sessions.stage_deadline"))
+            .transpose()?;
+        let too_long = started
+            .map(|secs| time_from_db(secs, "sessions.started_at"))
+            .transpose()?
+            .map(|started| started + archive_after);
+        Ok(deadline.into_iter().chain(too_long).min())
     }
 
     pub async fn set_session_thread(&self, id: i64, thread_id: u64) -> Result<(), StoreError> {

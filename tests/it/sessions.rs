@@ -1,7 +1,8 @@
 //! Reflective sessions (`/session`) end to end against the fake Discord: planning, starting in a
 //! thread, the facilitator's buttons and a stranger's, ending with a summary, one session per
-//! channel, a restart mid-session, an automatic session on the test's clock, and a missing
-//! thread permission. The clock only moves when a test moves it.
+//! channel, a restart mid-session, an automatic session on the test's clock, a forgotten session
+//! ended after `[sessions] archive_after`, and a missing thread permission. The clock only moves
+//! when a test moves it.
 
 use std::time::Duration;
 
@@ -154,6 +155,11 @@ async fn a_session_runs_from_plan_to_summary(backend: Backend) {
         name.contains("Resilience") && name.contains("2027"),
         "{name}"
     );
+    assert_eq!(
+        scene.fake.threads()[0]["thread_metadata"]["auto_archive_duration"],
+        json!(1440),
+        "the default four hours' session fits in Discord's day of quiet"
+    );
     let stages = wait_stages(&scene, thread, 1).await;
     assert!(text_of(&stages[0]).contains("Ground rules"));
     assert!(stages[0]["allowed_mentions"]["parse"]
@@ -255,6 +261,59 @@ async fn an_automatic_session_moves_on_by_the_clock_and_speaks_up_on_every_stage
     }
     let summary = click(&scene, FACILITATOR, &button(&stages[5], "End")).await;
     assert!(reply_text(&summary).contains("stage 6 of 6"));
+    scene.finish().await;
+}
+
+/// Waits until the fake shows the session's thread archived.
+async fn wait_archived(scene: &Scene) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while scene.fake.threads()[0]["thread_metadata"]["archived"] != json!(true) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the thread was never archived"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_session_still_running_after_archive_after_is_ended_and_its_thread_archived() {
+    let mut scene = Scene::start_on(Backend::Sqlite, |config| {
+        config.sessions.archive_after = "2d".to_string();
+    })
+    .await;
+    start(&scene, "compassion", false).await;
+    let thread = thread(&scene);
+    assert_eq!(
+        scene.fake.threads()[0]["thread_metadata"]["auto_archive_duration"],
+        json!(4320),
+        "Discord does not archive the thread by itself while the session may still run"
+    );
+    let stages = wait_stages(&scene, thread, 1).await;
+
+    // A minute short of two days, the session still runs and moves on.
+    scene
+        .clock
+        .advance(chrono::Duration::days(2) - chrono::Duration::minutes(1));
+    click(&scene, FACILITATOR, &button(&stages[0], "Next")).await;
+    let stages = wait_stages(&scene, thread, 2).await;
+
+    scene.clock.advance(chrono::Duration::minutes(1));
+    scene
+        .wait_count("SELECT COUNT(*) FROM sessions WHERE state = 'ended'", 1)
+        .await;
+    wait_archived(&scene).await;
+    // Ended as /session end ends it, with no summary, which nobody asked for.
+    assert_eq!(scene.fake.messages_in(thread).len(), 2);
+    assert_eq!(scene.fake.created_messages().len(), 2, "nothing else posted");
+    let late = click(&scene, FACILITATOR, &button(&stages[1], "Next")).await;
+    assert!(late.ephemeral());
+    assert!(reply_text(&late).contains("This session has ended"));
+    assert_eq!(scene.fake.messages_in(thread).len(), 2);
+
+    // The channel is free for the next session.
+    let again = start(&scene, "compassion", false).await;
+    assert!(reply_text(&again).contains("has started"));
     scene.finish().await;
 }
 

@@ -2678,14 +2678,39 @@ async fn one_running_session_per_channel(store: &Store) {
     // /session end works from the thread as well as the channel.
     let from_thread = store.running_session_in(77).await.expect("read");
     assert_eq!(from_thread.map(|session| session.id), Some(first.id));
+    let archive_after = chrono::Duration::hours(4);
     assert_eq!(
-        store.next_session_deadline().await.expect("read"),
-        Some(deadline)
+        store
+            .next_session_wake(&ShardRange::ALL, archive_after)
+            .await
+            .expect("read"),
+        Some(deadline),
+        "the automatic stage is up before any session has run too long"
     );
 
     assert!(store.end_session(first.id, at(NOW)).await.expect("end"));
     assert!(!store.end_session(first.id, at(NOW)).await.expect("once"));
     assert!(store.running_session_in(10).await.expect("read").is_none());
+    assert_eq!(
+        store
+            .next_session_wake(&ShardRange::ALL, archive_after)
+            .await
+            .expect("read"),
+        Some(at(NOW) + archive_after),
+        "a session moved on by hand wakes the worker when it has run too long"
+    );
+    let elsewhere = (0..4)
+        .map(|shard| ShardRange::new(shard, shard, 4).expect("range"))
+        .find(|range| !range.owns(GUILD))
+        .expect("a shard without the server");
+    assert_eq!(
+        store
+            .next_session_wake(&elsewhere, archive_after)
+            .await
+            .expect("read"),
+        None,
+        "another process's server"
+    );
     started(store, 10, BOB, None).await;
 }
 on_both_backends!(
