@@ -43,8 +43,8 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ProcessSettings {
-    /// A process not heard from for this long is taken to be dead, and another finishes the posts
-    /// and DMs it had started, such as "1m".
+    /// A process not heard from for this long is taken to be dead, and another finishes the
+    /// posts, DMs and session stage cards it had started, such as "1m".
     pub takeover_after: String,
 }
 
