@@ -13,15 +13,15 @@ use serde_json::{json, Value};
 use crate::bot::assert_pings_nobody;
 use crate::personal::{Backend, Scene};
 use crate::support::{
-    ButtonClick, CommandInvocation, Fault, InteractionReply, RouteMatch, ADMIN_PERMISSIONS,
-    CHANNEL_ID,
+    ButtonClick, CommandInvocation, FakeDiscord, Fault, InteractionReply, RouteMatch,
+    ADMIN_PERMISSIONS, CHANNEL_ID,
 };
 
-const FACILITATOR: u64 = 555_000_000_000_000_555;
+pub(crate) const FACILITATOR: u64 = 555_000_000_000_000_555;
 const STRANGER: u64 = 666_000_000_000_000_666;
 const WAIT: Duration = Duration::from_secs(20);
 
-fn session_command(sub: &str) -> CommandInvocation {
+pub(crate) fn session_command(sub: &str) -> CommandInvocation {
     CommandInvocation::guild("session")
         .subcommand(sub)
         .permissions(ADMIN_PERMISSIONS)
@@ -29,7 +29,7 @@ fn session_command(sub: &str) -> CommandInvocation {
 }
 
 /// Everything a reply or message says, in its content and embeds.
-fn text_of(message: &Value) -> String {
+pub(crate) fn text_of(message: &Value) -> String {
     let mut text = message["content"].as_str().unwrap_or_default().to_string();
     for embed in message["embeds"].as_array().into_iter().flatten() {
         text.push_str(embed["title"].as_str().unwrap_or_default());
@@ -47,7 +47,7 @@ fn reply_text(reply: &InteractionReply) -> String {
 }
 
 /// The custom id of the button labelled `label` on a message.
-fn button(message: &Value, label: &str) -> String {
+pub(crate) fn button(message: &Value, label: &str) -> String {
     message["components"]
         .as_array()
         .into_iter()
@@ -59,8 +59,8 @@ fn button(message: &Value, label: &str) -> String {
 }
 
 /// The one thread careprompt opened.
-fn thread(scene: &Scene) -> u64 {
-    let threads = scene.fake.threads();
+pub(crate) fn thread(fake: &FakeDiscord) -> u64 {
+    let threads = fake.threads();
     assert_eq!(threads.len(), 1, "{threads:?}");
     threads[0]["id"]
         .as_str()
@@ -69,10 +69,10 @@ fn thread(scene: &Scene) -> u64 {
 }
 
 /// Waits until the thread holds `count` messages, and returns them oldest first.
-async fn wait_stages(scene: &Scene, thread: u64, count: usize) -> Vec<Value> {
+pub(crate) async fn wait_stages(fake: &FakeDiscord, thread: u64, count: usize) -> Vec<Value> {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let mut messages = scene.fake.messages_in(thread);
+        let mut messages = fake.messages_in(thread);
         if messages.len() >= count {
             messages.sort_by_key(|message| {
                 message["id"].as_str().and_then(|id| id.parse::<u64>().ok())
@@ -89,13 +89,13 @@ async fn wait_stages(scene: &Scene, thread: u64, count: usize) -> Vec<Value> {
     }
 }
 
-async fn click(scene: &Scene, user: u64, custom_id: &str) -> InteractionReply {
+pub(crate) async fn click(fake: &FakeDiscord, user: u64, custom_id: &str) -> InteractionReply {
     let mut click = ButtonClick::guild(custom_id).user(user);
     click.permissions = ADMIN_PERMISSIONS;
-    if let Some(message) = scene.fake.message_with_button(custom_id) {
+    if let Some(message) = fake.message_with_button(custom_id) {
         click = click.message(message);
     }
-    scene.fake.click_button(click).await.expect("answered")
+    fake.click_button(click).await.expect("answered")
 }
 
 async fn start(scene: &Scene, theme: &str, auto: bool) -> InteractionReply {
@@ -145,7 +145,7 @@ async fn a_session_runs_from_plan_to_summary(backend: Backend) {
     assert!(scene.fake.threads().is_empty());
 
     let started = start(&scene, "resilience", false).await;
-    let thread = thread(&scene);
+    let thread = thread(&scene.fake);
     assert!(reply_text(&started).contains(&format!("<#{thread}>")));
     let name = scene.fake.threads()[0]["name"]
         .as_str()
@@ -160,25 +160,25 @@ async fn a_session_runs_from_plan_to_summary(backend: Backend) {
         json!(1440),
         "the default four hours' session fits in Discord's day of quiet"
     );
-    let stages = wait_stages(&scene, thread, 1).await;
+    let stages = wait_stages(&scene.fake, thread, 1).await;
     assert!(text_of(&stages[0]).contains("Ground rules"));
     assert!(stages[0]["allowed_mentions"]["parse"]
         .as_array()
         .is_none_or(Vec::is_empty));
 
     let next = button(&stages[0], "Next");
-    let stranger = click(&scene, STRANGER, &next).await;
+    let stranger = click(&scene.fake, STRANGER, &next).await;
     assert!(stranger.ephemeral());
     assert!(reply_text(&stranger).contains("Only the person running this session can move it on"));
     assert_eq!(scene.fake.messages_in(thread).len(), 1);
 
-    let moved = click(&scene, FACILITATOR, &next).await;
+    let moved = click(&scene.fake, FACILITATOR, &next).await;
     assert_eq!(moved.callback_type, 7, "the old card loses its controls");
     assert_pings_nobody(&moved);
-    let stages = wait_stages(&scene, thread, 2).await;
+    let stages = wait_stages(&scene.fake, thread, 2).await;
     assert!(text_of(&stages[1]).contains("The story"));
 
-    let paused = click(&scene, FACILITATOR, &button(&stages[1], "Pause")).await;
+    let paused = click(&scene.fake, FACILITATOR, &button(&stages[1], "Pause")).await;
     assert_eq!(paused.callback_type, 7);
     let resume = paused
         .buttons()
@@ -186,7 +186,7 @@ async fn a_session_runs_from_plan_to_summary(backend: Backend) {
         .find(|button| button["label"] == "Resume")
         .and_then(|button| button["custom_id"].as_str().map(str::to_string))
         .expect("a Resume button");
-    let resumed = click(&scene, FACILITATOR, &resume).await;
+    let resumed = click(&scene.fake, FACILITATOR, &resume).await;
     assert!(resumed
         .buttons()
         .iter()
@@ -197,7 +197,7 @@ async fn a_session_runs_from_plan_to_summary(backend: Backend) {
     assert!(refusal.contains(&format!("<#{thread}>")), "{refusal}");
     assert_eq!(scene.fake.threads().len(), 1);
 
-    let ended = click(&scene, FACILITATOR, &button(&stages[1], "End")).await;
+    let ended = click(&scene.fake, FACILITATOR, &button(&stages[1], "End")).await;
     assert!(ended.ephemeral());
     let summary = reply_text(&ended);
     assert!(summary.contains("stage 2 of 6"), "{summary}");
@@ -217,10 +217,10 @@ async fn a_session_runs_from_plan_to_summary(backend: Backend) {
 async fn a_restart_mid_session_carries_on_without_posting_a_stage_twice() {
     let mut scene = Scene::start_on(Backend::Sqlite, |_| {}).await;
     start(&scene, "compassion", false).await;
-    let thread = thread(&scene);
-    let stages = wait_stages(&scene, thread, 1).await;
-    click(&scene, FACILITATOR, &button(&stages[0], "Next")).await;
-    wait_stages(&scene, thread, 2).await;
+    let thread = thread(&scene.fake);
+    let stages = wait_stages(&scene.fake, thread, 1).await;
+    click(&scene.fake, FACILITATOR, &button(&stages[0], "Next")).await;
+    wait_stages(&scene.fake, thread, 2).await;
     // careprompt stopped after Discord took the story card but before it was recorded; long
     // enough ago that the nonce no longer protects it, so it must look before sending.
     scene
@@ -234,9 +234,9 @@ async fn a_restart_mid_session_carries_on_without_posting_a_stage_twice() {
             1,
         )
         .await;
-    let stages = wait_stages(&scene, thread, 2).await;
-    click(&scene, FACILITATOR, &button(&stages[1], "Next")).await;
-    let stages = wait_stages(&scene, thread, 3).await;
+    let stages = wait_stages(&scene.fake, thread, 2).await;
+    click(&scene.fake, FACILITATOR, &button(&stages[1], "Next")).await;
+    let stages = wait_stages(&scene.fake, thread, 3).await;
     assert!(text_of(&stages[2]).contains("question 1 of 3"));
     scene.finish().await;
 }
@@ -245,29 +245,29 @@ async fn a_restart_mid_session_carries_on_without_posting_a_stage_twice() {
 async fn an_automatic_session_moves_on_by_the_clock_and_speaks_up_on_every_stage() {
     let scene = Scene::start_on(Backend::Sqlite, |_| {}).await;
     start(&scene, "bullying-and-harassment", true).await;
-    let thread = thread(&scene);
-    wait_stages(&scene, thread, 1).await;
+    let thread = thread(&scene.fake);
+    wait_stages(&scene.fake, thread, 1).await;
     // Welcome, story and three questions each move on when their time is up; the close waits
     // for the facilitator.
     for count in 2..=6 {
         scene.clock.advance(chrono::Duration::minutes(15));
-        wait_stages(&scene, thread, count).await;
+        wait_stages(&scene.fake, thread, count).await;
     }
     scene.clock.advance(chrono::Duration::minutes(15));
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let stages = wait_stages(&scene, thread, 6).await;
+    let stages = wait_stages(&scene.fake, thread, 6).await;
     for stage in &stages {
         assert!(text_of(stage).contains("Raising a concern"), "{stage}");
     }
-    let summary = click(&scene, FACILITATOR, &button(&stages[5], "End")).await;
+    let summary = click(&scene.fake, FACILITATOR, &button(&stages[5], "End")).await;
     assert!(reply_text(&summary).contains("stage 6 of 6"));
     scene.finish().await;
 }
 
 /// Waits until the fake shows the session's thread archived.
-async fn wait_archived(scene: &Scene) {
+pub(crate) async fn wait_archived(fake: &FakeDiscord) {
     let deadline = tokio::time::Instant::now() + WAIT;
-    while scene.fake.threads()[0]["thread_metadata"]["archived"] != json!(true) {
+    while fake.threads()[0]["thread_metadata"]["archived"] != json!(true) {
         assert!(
             tokio::time::Instant::now() < deadline,
             "the thread was never archived"
@@ -283,30 +283,34 @@ async fn a_session_still_running_after_archive_after_is_ended_and_its_thread_arc
     })
     .await;
     start(&scene, "compassion", false).await;
-    let thread = thread(&scene);
+    let thread = thread(&scene.fake);
     assert_eq!(
         scene.fake.threads()[0]["thread_metadata"]["auto_archive_duration"],
         json!(4320),
         "Discord does not archive the thread by itself while the session may still run"
     );
-    let stages = wait_stages(&scene, thread, 1).await;
+    let stages = wait_stages(&scene.fake, thread, 1).await;
 
     // A minute short of two days, the session still runs and moves on.
     scene
         .clock
         .advance(chrono::Duration::days(2) - chrono::Duration::minutes(1));
-    click(&scene, FACILITATOR, &button(&stages[0], "Next")).await;
-    let stages = wait_stages(&scene, thread, 2).await;
+    click(&scene.fake, FACILITATOR, &button(&stages[0], "Next")).await;
+    let stages = wait_stages(&scene.fake, thread, 2).await;
 
     scene.clock.advance(chrono::Duration::minutes(1));
     scene
         .wait_count("SELECT COUNT(*) FROM sessions WHERE state = 'ended'", 1)
         .await;
-    wait_archived(&scene).await;
+    wait_archived(&scene.fake).await;
     // Ended as /session end ends it, with no summary, which nobody asked for.
     assert_eq!(scene.fake.messages_in(thread).len(), 2);
-    assert_eq!(scene.fake.created_messages().len(), 2, "nothing else posted");
-    let late = click(&scene, FACILITATOR, &button(&stages[1], "Next")).await;
+    assert_eq!(
+        scene.fake.created_messages().len(),
+        2,
+        "nothing else posted"
+    );
+    let late = click(&scene.fake, FACILITATOR, &button(&stages[1], "Next")).await;
     assert!(late.ephemeral());
     assert!(reply_text(&late).contains("This session has ended"));
     assert_eq!(scene.fake.messages_in(thread).len(), 2);
@@ -385,8 +389,8 @@ async fn members_of_the_facilitator_role_may_run_sessions_and_an_admin_may_end_o
         "{}",
         reply_text(&started)
     );
-    let thread = thread(&scene);
-    wait_stages(&scene, thread, 1).await;
+    let thread = thread(&scene.fake);
+    wait_stages(&scene.fake, thread, 1).await;
 
     // The facilitator's session is theirs to move on, but an admin may end it.
     let ended = scene.command(session_command("end")).await;

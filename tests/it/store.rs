@@ -667,6 +667,23 @@ impl Raw {
         counted.unwrap_or_else(|err| panic!("{sql}: {err}"))
     }
 
+    /// Polls until `sql` counts `expected`, for `within` at most.
+    pub(crate) async fn wait_count(&mut self, sql: &str, expected: i64, within: Duration) {
+        let mut ticks = tokio::time::interval(Duration::from_millis(20));
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            ticks.tick().await;
+            let got = self.count(sql).await;
+            if got == expected {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{sql} stayed at {got}, not {expected}"
+            );
+        }
+    }
+
     /// Every column of every table careprompt made, read from the database itself, so a table
     /// added later is checked without anyone remembering to list it here.
     async fn columns(&mut self) -> Vec<(String, String)> {
@@ -2908,10 +2925,7 @@ async fn a_dead_process_s_stage_claim_is_taken_over_by_exactly_one_other(store: 
             .expect("claim"),
         StagePost::Posted(5_000)
     );
-    assert!(!store
-        .claims_held_elsewhere(&winner)
-        .await
-        .expect("read"));
+    assert!(!store.claims_held_elsewhere(&winner).await.expect("read"));
 }
 on_both_backends!(
     sqlite_a_dead_process_s_stage_claim_is_taken_over_by_exactly_one_other,
