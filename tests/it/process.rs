@@ -619,7 +619,8 @@ async fn metrics_health_and_readiness_match_what_discord_received() {
 /// third carries the session on to its end. Every stage is posted exactly once.
 async fn session_killed_mid_stage_then_restarted(processed: bool) {
     use crate::sessions::{
-        button, click, session_command, text_of, thread, wait_archived, wait_stages, FACILITATOR,
+        assert_each_stage_once, carry_on_to_the_end, session_command, text_of, thread,
+        wait_stage_sent, wait_stages,
     };
     let fake = FakeDiscord::start().await;
     let database = temp_database();
@@ -673,26 +674,13 @@ async fn session_killed_mid_stage_then_restarted(processed: bool) {
     ))
     .await;
 
-    let story_nonce = careprompt::store::session_nonce(session.id, 1);
-    let in_thread = format!("/channels/{thread}/messages");
     fake.inject(Fault::Stall {
-        route: RouteMatch::new("POST", in_thread.clone()),
+        route: RouteMatch::new("POST", format!("/channels/{thread}/messages")),
         processed,
         times: 1,
     });
     let child = spawn_careprompt_on(&fake, TOKEN, &database);
-    fake.wait_request(
-        |request| {
-            request.is("POST", &in_thread)
-                && request
-                    .body
-                    .as_ref()
-                    .is_some_and(|body| body["nonce"] == story_nonce.as_str())
-        },
-        wait,
-    )
-    .await
-    .expect("the story card was being posted");
+    wait_stage_sent(&fake, thread, session.id, 1).await;
     sigkill(&child);
     assert_eq!(wait_exit(child).await.status.code(), None, "killed");
     let killed = store
@@ -719,7 +707,7 @@ async fn session_killed_mid_stage_then_restarted(processed: bool) {
         wait,
     )
     .await;
-    let mut stages = wait_stages(&fake, thread, 2).await;
+    let stages = wait_stages(&fake, thread, 2).await;
     assert!(text_of(&stages[1]).contains("The story"), "{}", stages[1]);
     let carried = store
         .session(session.id)
@@ -737,27 +725,11 @@ async fn session_killed_mid_stage_then_restarted(processed: bool) {
     fake.wait_identify_count(3, GATEWAY_WAIT)
         .await
         .expect("the third process connected");
-    for count in 3..=6 {
-        let next = button(&stages[count - 2], "Next");
-        click(&fake, FACILITATOR, &next).await;
-        stages = wait_stages(&fake, thread, count).await;
-    }
-    let ended = click(&fake, FACILITATOR, &button(&stages[5], "End")).await;
-    assert!(text_of(&ended.data).contains("stage 6 of 6"));
-    wait_archived(&fake).await;
+    carry_on_to_the_end(&fake, thread, 2).await;
     send_sigterm(&child);
     assert_eq!(wait_exit(child).await.status.code(), Some(0));
 
-    let mut nonces: Vec<String> = fake
-        .messages_in(thread)
-        .iter()
-        .map(|message| message["nonce"].as_str().unwrap_or_default().to_string())
-        .collect();
-    nonces.sort();
-    let every: Vec<String> = (0..6)
-        .map(|stage| careprompt::store::session_nonce(session.id, stage))
-        .collect();
-    assert_eq!(nonces, every, "each stage exactly once");
+    assert_each_stage_once(&fake, thread, session.id);
     assert_eq!(
         posts_per_channel(&fake).into_values().sum::<usize>(),
         6,

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use careprompt::clock::Clock;
 use careprompt::domain::insights::{week_of, Measure};
+use careprompt::store::session_nonce;
 use serde_json::{json, Value};
 
 use crate::bot::assert_pings_nobody;
@@ -274,6 +275,65 @@ pub(crate) async fn wait_archived(fake: &FakeDiscord) {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// The stages of a session on a theme with a story: welcome, story, three questions, close.
+const STAGES: usize = 6;
+
+/// The facilitator clicks Next on each card from the `posted`th to the close, then End; returns
+/// once the thread is archived, with End's answer.
+pub(crate) async fn carry_on_to_the_end(
+    fake: &FakeDiscord,
+    thread: u64,
+    posted: usize,
+) -> InteractionReply {
+    let mut stages = wait_stages(fake, thread, posted).await;
+    for count in posted + 1..=STAGES {
+        click(fake, FACILITATOR, &button(&stages[count - 2], "Next")).await;
+        stages = wait_stages(fake, thread, count).await;
+    }
+    let ended = click(fake, FACILITATOR, &button(&stages[STAGES - 1], "End")).await;
+    assert!(
+        reply_text(&ended).contains(&format!("stage {STAGES} of {STAGES}")),
+        "{}",
+        reply_text(&ended)
+    );
+    wait_archived(fake).await;
+    ended
+}
+
+/// The thread holds exactly one card of each of the session's stages, told apart by the nonce
+/// each was sent with.
+pub(crate) fn assert_each_stage_once(fake: &FakeDiscord, thread: u64, session: i64) {
+    let mut nonces: Vec<String> = fake
+        .messages_in(thread)
+        .iter()
+        .map(|message| message["nonce"].as_str().unwrap_or_default().to_string())
+        .collect();
+    nonces.sort();
+    let every: Vec<String> = (0..STAGES)
+        .map(|stage| session_nonce(session, u32::try_from(stage).expect("small")))
+        .collect();
+    assert_eq!(nonces, every, "each stage exactly once");
+}
+
+/// Waits until careprompt has sent (or is sending) the session's stage `stage` in its thread.
+pub(crate) async fn wait_stage_sent(fake: &FakeDiscord, thread: u64, session: i64, stage: u32) {
+    let nonce = session_nonce(session, stage);
+    let in_thread = format!("/channels/{thread}/messages");
+    fake.wait_request(
+        |request| {
+            request.is("POST", &in_thread)
+                && request
+                    .body
+                    .as_ref()
+                    .is_some_and(|body| body["nonce"] == nonce.as_str())
+        },
+        // Long enough for a careprompt process to start first.
+        Duration::from_secs(60),
+    )
+    .await
+    .unwrap_or_else(|err| panic!("stage {stage} was never sent: {err}"));
 }
 
 #[tokio::test]
