@@ -26,9 +26,13 @@ pub enum StagePosted {
     Sent(u64),
     /// It had been posted already; nothing was sent.
     Already(u64),
-    /// Not posted, and not to be risked twice, or not possible now; the next step tries again
-    /// when it can.
+    /// Not posted now (Discord could not take it, or the thread is not open yet); the next step
+    /// tries again soon.
     NotNow,
+    /// Claimed earlier and perhaps posted, which careprompt cannot tell from the thread: not
+    /// risked twice. A later step looks again, at its usual pace, as retrying sooner would not
+    /// tell it more.
+    Uncertain,
     /// Another process that is alive is posting it.
     Elsewhere,
     /// Discord refused it (a missing permission, or the thread is gone), with its status.
@@ -119,7 +123,7 @@ impl Scheduler {
             }
         };
         if !send {
-            return Ok(StagePosted::NotNow);
+            return Ok(StagePosted::Uncertain);
         }
         let body = post_body(card, &session_nonce(session.id, session.stage), None);
         match self.rest.create_message(thread, &body).await {
