@@ -16,7 +16,7 @@ mod locate;
 mod settings;
 
 use locate::{key_at, locate_key};
-pub use settings::{Insights, Privacy, Processes, Scheduling, Settings};
+pub use settings::{Insights, Privacy, Processes, Scheduling, Sessions, Settings};
 
 pub const DEFAULT_CONFIG_FILE: &str = "careprompt.toml";
 pub const ENV_PREFIX: &str = "CAREPROMPT_";
@@ -34,6 +34,7 @@ pub struct Config {
     pub support: SupportSettings,
     pub privacy: PrivacySettings,
     pub insights: InsightsSettings,
+    pub sessions: SessionSettings,
     pub metrics: MetricsSettings,
     pub processes: ProcessSettings,
 }
@@ -42,8 +43,8 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ProcessSettings {
-    /// A process not heard from for this long is taken to be dead, and another finishes the posts
-    /// and DMs it had started, such as "1m".
+    /// A process not heard from for this long is taken to be dead, and another finishes the
+    /// posts, DMs and session stage cards it had started, such as "1m".
     pub takeover_after: String,
 }
 
@@ -65,6 +66,50 @@ impl ProcessSettings {
             return Err(format!(
                 "\"{}\" is too short: a process must have at least a second to say it is alive",
                 self.takeover_after
+            ));
+        }
+        Ok(period)
+    }
+}
+
+/// Reflective sessions (`/session`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionSettings {
+    /// A session still running this long after it started is ended and its thread archived, so
+    /// a forgotten one does not hold its channel, such as "4h".
+    pub archive_after: String,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        SessionSettings {
+            archive_after: humantime::format_duration(
+                crate::domain::session::DEFAULT_ARCHIVE_AFTER
+                    .to_std()
+                    .unwrap_or_default(),
+            )
+            .to_string(),
+        }
+    }
+}
+
+impl SessionSettings {
+    pub fn archive_period(&self) -> Result<chrono::Duration, String> {
+        use crate::domain::session::{LONGEST_ARCHIVE_AFTER, SHORTEST_ARCHIVE_AFTER};
+        let period = parse_duration(&self.archive_after)?;
+        if period < SHORTEST_ARCHIVE_AFTER {
+            return Err(format!(
+                "\"{}\" is too short: a 60-minute session would be ended before its close; \
+                 give at least \"1h\"",
+                self.archive_after
+            ));
+        }
+        if period > LONGEST_ARCHIVE_AFTER {
+            return Err(format!(
+                "\"{}\" is too long: Discord archives a quiet thread after a week at most, and a \
+                 forgotten session would hold its channel after that; give at most \"7d\"",
+                self.archive_after
             ));
         }
         Ok(period)
@@ -508,6 +553,8 @@ impl LoadedConfig {
         check("metrics.listen", metrics_listen.clone().map(drop));
         let takeover_after = config.processes.takeover_period();
         check("processes.takeover_after", takeover_after.clone().map(drop));
+        let archive_after = config.sessions.archive_period();
+        check("sessions.archive_after", archive_after.clone().map(drop));
         if let Some(url) = &config.discord.proxy_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 check(
@@ -572,33 +619,37 @@ impl LoadedConfig {
             retention,
             metrics_listen,
             takeover_after,
+            archive_after,
         ) {
-            (Ok(defaults), Ok(catch_up), Ok(retention), Ok(metrics_listen), Ok(takeover_after))
-                if errors.is_empty() =>
-            {
-                Ok(Settings {
-                    discord: config.discord.clone(),
-                    database: config.database.clone(),
-                    schedule: Scheduling {
-                        defaults,
-                        catch_up,
-                        extra_holidays: config.schedule.extra_holidays.clone(),
-                    },
-                    content: config.content.clone(),
-                    packs: config.packs.clone(),
-                    support: config.support.clone(),
-                    privacy: Privacy { retention },
-                    insights: Insights {
-                        min_people: min_people
-                            .unwrap_or(crate::domain::insights::DEFAULT_MIN_PEOPLE),
-                    },
-                    metrics_listen,
-                    processes: Processes {
-                        takeover_after,
-                        shards: None,
-                    },
-                })
-            }
+            (
+                Ok(defaults),
+                Ok(catch_up),
+                Ok(retention),
+                Ok(metrics_listen),
+                Ok(takeover_after),
+                Ok(archive_after),
+            ) if errors.is_empty() => Ok(Settings {
+                discord: config.discord.clone(),
+                database: config.database.clone(),
+                schedule: Scheduling {
+                    defaults,
+                    catch_up,
+                    extra_holidays: config.schedule.extra_holidays.clone(),
+                },
+                content: config.content.clone(),
+                packs: config.packs.clone(),
+                support: config.support.clone(),
+                privacy: Privacy { retention },
+                insights: Insights {
+                    min_people: min_people.unwrap_or(crate::domain::insights::DEFAULT_MIN_PEOPLE),
+                },
+                sessions: Sessions { archive_after },
+                metrics_listen,
+                processes: Processes {
+                    takeover_after,
+                    shards: None,
+                },
+            }),
             _ if errors.len() == 1 => Err(errors.remove(0)),
             _ => Err(ConfigError::Many(errors)),
         }
@@ -1003,6 +1054,45 @@ mod tests {
             .to_string();
         assert!(
             text.starts_with("careprompt.toml:3:1: privacy.retention"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn archive_after_defaults_to_four_hours_within_an_hour_and_a_week() {
+        let settings = parse("", &[])
+            .expect("parses")
+            .validate(&[])
+            .expect("valid");
+        assert_eq!(settings.sessions.archive_after, chrono::Duration::hours(4));
+        let settings = parse("[sessions]\narchive_after = \"2d\"\n", &[])
+            .expect("parses")
+            .validate(&[])
+            .expect("valid");
+        assert_eq!(settings.sessions.archive_after, chrono::Duration::days(2));
+
+        let loaded =
+            parse("# ours\n[sessions]\narchive_after = \"all day\"\n", &[]).expect("parses");
+        let text = loaded
+            .validate(&[])
+            .expect_err("not a duration")
+            .to_string();
+        assert!(
+            text.starts_with("careprompt.toml:3:1: sessions.archive_after"),
+            "{text}"
+        );
+        let loaded = parse("[sessions]\narchive_after = \"45m\"\n", &[]).expect("parses");
+        let text = loaded.validate(&[]).expect_err("too short").to_string();
+        assert!(
+            text.starts_with("careprompt.toml:2:1: sessions.archive_after")
+                && text.contains("at least \"1h\""),
+            "{text}"
+        );
+        let loaded = parse("", &[("CAREPROMPT_SESSIONS__ARCHIVE_AFTER", "30d")]).expect("env");
+        let text = loaded.validate(&[]).expect_err("too long").to_string();
+        assert!(
+            text.starts_with("environment variable CAREPROMPT_SESSIONS__ARCHIVE_AFTER")
+                && text.contains("at most \"7d\""),
             "{text}"
         );
     }

@@ -23,6 +23,7 @@ pub struct Settings {
     pub support: SupportSettings,
     pub privacy: Privacy,
     pub insights: Insights,
+    pub sessions: Sessions,
     /// Where `/metrics`, `/healthz` and `/readyz` are served; `None` leaves the listener off.
     pub metrics_listen: Option<SocketAddr>,
     pub processes: Processes,
@@ -48,6 +49,13 @@ pub struct Privacy {
 pub struct Insights {
     /// Counts of fewer people than this are not shown; at least 3.
     pub min_people: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sessions {
+    /// A reflective session still running this long after it started is ended and its thread
+    /// archived; between an hour and a week.
+    pub archive_after: chrono::Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,6 +11,33 @@ pub const LENGTHS: [u32; 3] = [30, 45, 60];
 /// The length when the facilitator does not choose one: a protected half hour.
 pub const DEFAULT_MINUTES: u32 = 30;
 
+/// A session still running this long after it started is ended by careprompt (`[sessions]
+/// archive_after`): a 60-minute session that runs late or is paused is not cut short, and a
+/// forgotten one frees its channel the same day.
+pub const DEFAULT_ARCHIVE_AFTER: Duration = Duration::hours(4);
+
+/// The shortest `archive_after`: the longest session careprompt offers, so that none is ended
+/// before its close.
+pub const SHORTEST_ARCHIVE_AFTER: Duration = Duration::minutes(60);
+
+/// The longest `archive_after`: Discord's longest wait before it archives a quiet thread itself.
+/// Longer, a forgotten session would hold its channel after Discord had closed its thread.
+pub const LONGEST_ARCHIVE_AFTER: Duration = Duration::days(7);
+
+/// The quiet times, in minutes, after which Discord can archive a thread by itself; it takes no
+/// others.
+pub const THREAD_ARCHIVE_MINUTES: [u16; 4] = [60, 1440, 4320, 10080];
+
+/// The quiet time to give a session's thread: the shortest Discord takes that is no shorter than
+/// `archive_after`, so Discord never archives the thread under a session still running, and a
+/// thread someone writes in again after the session closes itself as soon as Discord allows.
+pub fn thread_archive_minutes(archive_after: Duration) -> u16 {
+    THREAD_ARCHIVE_MINUTES
+        .into_iter()
+        .find(|minutes| Duration::minutes(i64::from(*minutes)) >= archive_after)
+        .unwrap_or(THREAD_ARCHIVE_MINUTES[THREAD_ARCHIVE_MINUTES.len() - 1])
+}
+
 /// One stage of a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StageKind {
@@ -167,6 +194,20 @@ mod tests {
                 .expect("time")
         );
         assert_eq!(starts(&stages), [0, 3, 10, 16, 21, 26]);
+    }
+
+    #[test]
+    fn archive_bounds_hold_every_session_and_fit_discord_s_thread_times() {
+        for minutes in LENGTHS {
+            assert!(Duration::minutes(i64::from(minutes)) <= SHORTEST_ARCHIVE_AFTER);
+        }
+        assert!(SHORTEST_ARCHIVE_AFTER <= DEFAULT_ARCHIVE_AFTER);
+        assert!(DEFAULT_ARCHIVE_AFTER <= LONGEST_ARCHIVE_AFTER);
+        assert_eq!(thread_archive_minutes(SHORTEST_ARCHIVE_AFTER), 60);
+        assert_eq!(thread_archive_minutes(Duration::minutes(61)), 1440);
+        assert_eq!(thread_archive_minutes(DEFAULT_ARCHIVE_AFTER), 1440);
+        assert_eq!(thread_archive_minutes(Duration::days(2)), 4320);
+        assert_eq!(thread_archive_minutes(LONGEST_ARCHIVE_AFTER), 10080);
     }
 
     #[test]

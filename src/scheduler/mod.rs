@@ -40,7 +40,7 @@ use crate::store::{
 };
 
 pub use delivery::Delivered;
-pub use sessions::StagePosted;
+pub use sessions::{SessionsStep, StagePosted};
 
 /// Tuning that production leaves at its defaults.
 #[derive(Debug, Clone)]
@@ -66,6 +66,8 @@ pub struct SchedulerOptions {
     pub retry_every: chrono::Duration,
     /// Schedules claimed in one step at most; the rest are taken by the next.
     pub batch: u32,
+    /// A reflective session still running this long after it started is ended.
+    pub session_archive_after: chrono::Duration,
 }
 
 impl Default for SchedulerOptions {
@@ -81,6 +83,7 @@ impl Default for SchedulerOptions {
             poll_every: chrono::Duration::minutes(5),
             retry_every: chrono::Duration::seconds(20),
             batch: 500,
+            session_archive_after: crate::domain::session::DEFAULT_ARCHIVE_AFTER,
         }
     }
 }
@@ -110,6 +113,9 @@ pub struct TickReport {
     pub dms: usize,
     /// Stage cards of reflective sessions posted by the step (after a restart, or by the clock).
     pub session_stages: usize,
+    /// Reflective sessions ended because they were still running `session_archive_after` after
+    /// they started.
+    pub sessions_ended: usize,
 }
 
 #[derive(Debug)]
@@ -261,6 +267,7 @@ impl Scheduler {
                         + report.holidays
                         + report.dms
                         + report.session_stages
+                        + report.sessions_ended
                         > 0;
                     if progress {
                         crate::memory::note_activity();
@@ -276,6 +283,7 @@ impl Scheduler {
                             left_open = report.left_open,
                             dms = report.dms,
                             session_stages = report.session_stages,
+                            sessions_ended = report.sessions_ended,
                             "scheduler step done"
                         );
                     }
@@ -295,8 +303,13 @@ impl Scheduler {
                             tracing::warn!(error = %err, "could not read whether other processes hold claims");
                         }
                     }
-                    // An automatic session's stage that is up moves on at its time.
-                    match self.store.next_session_deadline().await {
+                    // An automatic session's stage that is up moves on at its time, and a session
+                    // running too long is ended at its time.
+                    match self
+                        .store
+                        .next_session_wake(&self.options.shards, self.options.session_archive_after)
+                        .await
+                    {
                         Ok(Some(due)) => next = next.min(due.max(now)),
                         Ok(None) => {}
                         Err(err) => {
@@ -436,7 +449,11 @@ impl Scheduler {
         report.left_open += fanned_out.left_open;
         // Sessions after posts and DMs; a failure here is the sessions' own and holds up nothing.
         match self.sessions_step().await {
-            Ok(posted) => report.session_stages += posted,
+            Ok(step) => {
+                report.session_stages += step.posted;
+                report.sessions_ended += step.ended;
+                report.left_open += step.left_open;
+            }
             Err(err) => {
                 tracing::warn!(error = %format!("{err:#}"), "could not carry reflective sessions on");
             }

@@ -1,7 +1,9 @@
 //! Reflective sessions (`/session`): posting each stage card exactly once, by the same rules as
-//! scheduled posts (claim, nonce, record, and look before sending again), and the step that
-//! carries running sessions on: after a restart from their current stage, and for automatic
-//! sessions when a stage's time is up.
+//! scheduled posts (claim, nonce, record, look before sending again, and take over another
+//! process's claim only once it has gone unheard for the takeover time), and the step that
+//! carries running sessions on: after a restart from their current stage, for automatic
+//! sessions when a stage's time is up, and ending a session still running `[sessions]
+//! archive_after` after it started.
 
 use chrono::{DateTime, Utc};
 
@@ -24,9 +26,15 @@ pub enum StagePosted {
     Sent(u64),
     /// It had been posted already; nothing was sent.
     Already(u64),
-    /// Not posted, and not to be risked twice, or not possible now; the next step tries again
-    /// when it can.
+    /// Not posted now (Discord could not take it, or the thread is not open yet); the next step
+    /// tries again soon.
     NotNow,
+    /// Claimed earlier and perhaps posted, which careprompt cannot tell from the thread: not
+    /// risked twice. A later step looks again, at its usual pace, as retrying sooner would not
+    /// tell it more.
+    Uncertain,
+    /// Another process that is alive is posting it.
+    Elsewhere,
     /// Discord refused it (a missing permission, or the thread is gone), with its status.
     Refused(u16),
 }
@@ -87,33 +95,35 @@ impl Scheduler {
         // send the same one.
         let _posting = self.session_posting.lock().await;
         let now = self.clock.now();
+        let worker = self.worker(now);
         let send = match self
             .store
-            .claim_stage_post(session.id, session.stage, now)
+            .claim_stage_post(session.id, session.stage, &worker, now)
             .await?
         {
             StagePost::Posted(message) => return Ok(StagePosted::Already(message)),
+            StagePost::Held => return Ok(StagePosted::Elsewhere),
             StagePost::Fresh => true,
-            StagePost::Open(claimed_at) if now - claimed_at <= self.options.nonce_window => true,
-            StagePost::Open(claimed_at) => match self.find_stage(thread, session, claimed_at).await
-            {
-                Some(Some(message)) => {
-                    self.store
-                        .record_stage_post(session.id, session.stage, message)
-                        .await?;
-                    return Ok(StagePosted::Already(message));
+            StagePost::Taken(claimed_at) if now - claimed_at <= self.options.nonce_window => true,
+            StagePost::Taken(claimed_at) => {
+                match self.find_stage(thread, session, claimed_at).await {
+                    Some(Some(message)) => {
+                        self.store
+                            .record_stage_post(session.id, session.stage, message)
+                            .await?;
+                        return Ok(StagePosted::Already(message));
+                    }
+                    Some(None) => {
+                        self.store
+                            .reclaim_stage_post(session.id, session.stage, worker.claimer, now)
+                            .await?
+                    }
+                    None => false,
                 }
-                Some(None) => {
-                    self.store
-                        .reclaim_stage_post(session.id, session.stage, now)
-                        .await?;
-                    true
-                }
-                None => false,
-            },
+            }
         };
         if !send {
-            return Ok(StagePosted::NotNow);
+            return Ok(StagePosted::Uncertain);
         }
         let body = post_body(card, &session_nonce(session.id, session.stage), None);
         match self.rest.create_message(thread, &body).await {
@@ -201,12 +211,32 @@ impl Scheduler {
         Ok(true)
     }
 
-    /// One step over the running sessions of this process's servers: posts any current stage
-    /// not yet posted (after a restart), moves automatic sessions on whose time is up, and ends
-    /// sessions that never got their thread. Returns how many stage cards it posted.
-    pub async fn sessions_step(&self) -> anyhow::Result<usize> {
+    /// Ends a running session as `/session end` does: recorded as ended, and its thread
+    /// archived, which keeps what was said but closes it to new replies. False if it had ended
+    /// already.
+    pub async fn end_session(
+        &self,
+        session: &SessionRecord,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        if !self.store.end_session(session.id, now).await? {
+            return Ok(false);
+        }
+        if let Some(thread) = session.thread_id {
+            if let Err(err) = self.rest.archive_thread(thread).await {
+                tracing::warn!(session = session.id, error = %err, "could not archive a session's thread");
+            }
+        }
+        Ok(true)
+    }
+
+    /// One step over the running sessions of this process's servers: ends sessions running for
+    /// longer than `session_archive_after` and those that never got their thread, posts any
+    /// current stage not yet posted (after a restart, or a process that died), and moves
+    /// automatic sessions on whose time is up.
+    pub async fn sessions_step(&self) -> anyhow::Result<SessionsStep> {
         let now = self.clock.now();
-        let mut posted = 0;
+        let mut step = SessionsStep::default();
         for session in self.store.running_sessions().await? {
             if !self.options.shards.owns(session.guild_id) {
                 continue;
@@ -217,9 +247,26 @@ impl Scheduler {
                 }
                 continue;
             }
+            if now - session.started_at >= self.options.session_archive_after {
+                // Nobody asked for this end, so there is nobody to give the summary to.
+                match self.end_session(&session, now).await {
+                    Ok(true) => {
+                        tracing::info!(
+                            session = session.id,
+                            "a reflective session was still running long after it started; it is ended and its thread archived"
+                        );
+                        step.ended += 1;
+                    }
+                    Ok(false) => {}
+                    Err(err) => {
+                        tracing::warn!(session = session.id, error = %format!("{err:#}"), "could not end a session that ran too long");
+                    }
+                }
+                continue;
+            }
             let outcome = self.post_stage(&session).await;
             match outcome {
-                Ok(StagePosted::Sent(_)) => posted += 1,
+                Ok(StagePosted::Sent(_)) => step.posted += 1,
                 Ok(StagePosted::Refused(404)) => {
                     // The thread was deleted: there is nowhere left to run the session.
                     tracing::info!(
@@ -229,6 +276,7 @@ impl Scheduler {
                     self.store.end_session(session.id, now).await?;
                     continue;
                 }
+                Ok(StagePosted::NotNow) => step.left_open += 1,
                 Ok(_) => {}
                 Err(err) => {
                     tracing::warn!(session = session.id, error = %format!("{err:#}"), "could not carry a session on");
@@ -249,7 +297,7 @@ impl Scheduler {
             // The close waits for the facilitator, who gets the summary when they end it.
             if session.auto && due && session.paused_left.is_none() && !is_close {
                 match self.next_stage(&session, session.stage).await {
-                    Ok(true) => posted += 1,
+                    Ok(true) => step.posted += 1,
                     Ok(false) => {}
                     Err(err) => {
                         tracing::warn!(session = session.id, error = %format!("{err:#}"), "could not move a session on");
@@ -257,8 +305,19 @@ impl Scheduler {
                 }
             }
         }
-        Ok(posted)
+        Ok(step)
     }
+}
+
+/// What one step over the running sessions did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionsStep {
+    /// Stage cards posted.
+    pub posted: usize,
+    /// Sessions ended for running longer than `session_archive_after`.
+    pub ended: usize,
+    /// Stage cards claimed but not posted (Discord unreachable), to try again soon.
+    pub left_open: usize,
 }
 
 #[cfg(test)]

@@ -49,8 +49,8 @@ pub struct StartOptions {
     pub clock: Arc<dyn Clock>,
     /// How long shutdown waits for commands already received before closing the connection.
     pub shutdown_grace: Duration,
-    /// The scheduler's tuning; its catch-up window, holidays, shards and takeover time come from
-    /// the settings.
+    /// The scheduler's tuning; its catch-up window, holidays, shards, takeover time and how long
+    /// a session may run come from the settings.
     pub scheduler: SchedulerOptions,
 }
 
@@ -160,6 +160,7 @@ impl Application {
                 extra_holidays: settings.schedule.extra_holidays.clone(),
                 shards: plan.owned,
                 takeover_after: settings.processes.takeover_after,
+                session_archive_after: settings.sessions.archive_after,
                 ..options.scheduler
             },
         ));

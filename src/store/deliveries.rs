@@ -388,8 +388,9 @@ impl Store {
         rows.into_iter().map(DeliveryRow::into_delivery).collect()
     }
 
-    /// Whether another process holds open claims (posts or DMs) for servers of these shards:
-    /// if that process has died, they are this one's to finish once the takeover time passes.
+    /// Whether another process holds open claims (posts, DMs or the current stage card of a
+    /// running session) for servers of these shards: if that process has died, they are this
+    /// one's to finish once the takeover time passes.
     pub async fn claims_held_elsewhere(&self, worker: &Worker<'_>) -> Result<bool, StoreError> {
         let on_shards = on_shards("s.guild_id", 2);
         let posts = format!(
@@ -402,9 +403,14 @@ impl Store {
              WHERE m.state = 'claimed' AND (m.claimed_by IS NULL OR m.claimed_by <> $1) \
              AND {on_shards} LIMIT 1"
         );
+        let stages = format!(
+            "SELECT p.session_id FROM session_posts p JOIN sessions s ON s.id = p.session_id \
+             WHERE p.message_id IS NULL AND s.state = 'running' AND p.stage = s.stage \
+             AND (p.claimed_by IS NULL OR p.claimed_by <> $1) AND {on_shards} LIMIT 1"
+        );
         let held = with_pool!(self, pool => {
             let mut held = false;
-            for sql in [&posts, &dms] {
+            for sql in [&posts, &dms, &stages] {
                 let found: Option<i64> = sqlx::query_scalar(sql)
                     .bind(worker.claimer)
                     .bind_shards(&worker.shards)

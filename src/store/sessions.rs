@@ -5,9 +5,11 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::shards::{on_shards, BindShards};
 use super::{
-    id_as_string, id_from_db, id_to_db, time_from_db, time_to_db, Pool, Store, StoreError,
+    id_as_string, id_from_db, id_to_db, time_from_db, time_to_db, Pool, Store, StoreError, Worker,
 };
+use crate::domain::shards::ShardRange;
 
 /// A session, as careprompt keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -59,8 +61,12 @@ pub enum SessionStart {
 pub enum StagePost {
     /// Claimed now, by this call: send it.
     Fresh,
-    /// Claimed at this time by an earlier attempt that did not record a message.
-    Open(DateTime<Utc>),
+    /// Claimed at this time by an earlier attempt that did not record a message (this process's,
+    /// or one gone unheard for the takeover time), and now taken by this call: anything that
+    /// attempt sent was sent since then.
+    Taken(DateTime<Utc>),
+    /// Claimed by another process that is alive, which finishes it: leave it alone.
+    Held,
     /// Posted already, as this message.
     Posted(u64),
 }
@@ -211,17 +217,30 @@ impl Store {
         rows.into_iter().map(SessionRow::into_record).collect()
     }
 
-    /// When the next automatic stage is up, across every running session.
-    pub async fn next_session_deadline(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let next: Option<i64> = with_pool!(self, pool => {
-            sqlx::query_scalar(
-                "SELECT MIN(stage_deadline) FROM sessions WHERE state = 'running'",
-            )
-            .fetch_one(pool)
-            .await?
+    /// When the worker next has something to do for the running sessions of these shards'
+    /// servers: an automatic stage whose time is up, or a session reaching `archive_after` since
+    /// it started.
+    pub async fn next_session_wake(
+        &self,
+        shards: &ShardRange,
+        archive_after: chrono::Duration,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let sql = format!(
+            "SELECT MIN(stage_deadline), MIN(started_at) FROM sessions \
+             WHERE state = 'running' AND {}",
+            on_shards("guild_id", 1)
+        );
+        let (deadline, started): (Option<i64>, Option<i64>) = with_pool!(self, pool => {
+            sqlx::query_as(&sql).bind_shards(shards).fetch_one(pool).await?
         });
-        next.map(|secs| time_from_db(secs, "sessions.stage_deadline"))
-            .transpose()
+        let deadline = deadline
+            .map(|secs| time_from_db(secs, "sessions.stage_deadline"))
+            .transpose()?;
+        let too_long = started
+            .map(|secs| time_from_db(secs, "sessions.started_at"))
+            .transpose()?
+            .map(|started| started + archive_after);
+        Ok(deadline.into_iter().chain(too_long).min())
     }
 
     pub async fn set_session_thread(&self, id: i64, thread_id: u64) -> Result<(), StoreError> {
@@ -319,60 +338,98 @@ impl Store {
         Ok(ended > 0)
     }
 
-    /// Claims a stage card before it is sent, or says where an earlier claim of it stands.
+    /// Claims a stage card for `worker` before it is sent, or says where an earlier claim of it
+    /// stands. An open claim is taken over as a post's is ([`Store::take_claim`]): only if it is
+    /// the worker's own, or its process has gone unheard since `worker.alive_since`, and by
+    /// compare and swap on its attempts, so of two processes taking it exactly one goes on.
     pub async fn claim_stage_post(
         &self,
         session_id: i64,
         stage: u32,
+        worker: &Worker<'_>,
         now: DateTime<Utc>,
     ) -> Result<StagePost, StoreError> {
-        let row: Option<(i64, Option<i64>)> = with_pool!(self, pool => {
+        let stage = i64::from(stage);
+        with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let claimed = sqlx::query(
-                "INSERT INTO session_posts (session_id, stage, claimed_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (session_id, stage) DO NOTHING",
+                "INSERT INTO session_posts (session_id, stage, claimed_at, claimed_by) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (session_id, stage) DO NOTHING",
             )
             .bind(session_id)
-            .bind(i64::from(stage))
+            .bind(stage)
             .bind(time_to_db(now))
+            .bind(worker.claimer)
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            let row = if claimed > 0 {
-                None
-            } else {
-                sqlx::query_as(
-                    "SELECT claimed_at, message_id FROM session_posts \
-                     WHERE session_id = $1 AND stage = $2",
-                )
-                .bind(session_id)
-                .bind(i64::from(stage))
-                .fetch_optional(&mut *tx)
-                .await?
+            if claimed > 0 {
+                tx.commit().await?;
+                return Ok(StagePost::Fresh);
+            }
+            let row: Option<(i64, Option<i64>, i64)> = sqlx::query_as(
+                "SELECT claimed_at, message_id, attempts FROM session_posts \
+                 WHERE session_id = $1 AND stage = $2",
+            )
+            .bind(session_id)
+            .bind(stage)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let outcome = match row {
+                // The session was deleted meanwhile: there is nothing to post.
+                None => Ok(StagePost::Held),
+                Some((_, Some(message_id), _)) => Ok(StagePost::Posted(id_from_db(message_id))),
+                Some((claimed_at, None, attempts)) => {
+                    let taken = sqlx::query(
+                        "UPDATE session_posts SET claimed_by = $1, attempts = attempts + 1 \
+                         WHERE session_id = $2 AND stage = $3 AND message_id IS NULL \
+                         AND attempts = $4 AND (claimed_by = $1 OR claimed_by IS NULL \
+                         OR NOT EXISTS (SELECT 1 FROM workers w \
+                         WHERE w.claimer = session_posts.claimed_by AND w.seen_at >= $5))",
+                    )
+                    .bind(worker.claimer)
+                    .bind(session_id)
+                    .bind(stage)
+                    .bind(attempts)
+                    .bind(time_to_db(worker.alive_since))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if taken == 1 {
+                        time_from_db(claimed_at, "session_posts.claimed_at").map(StagePost::Taken)
+                    } else {
+                        Ok(StagePost::Held)
+                    }
+                }
             };
             tx.commit().await?;
-            row
-        });
-        Ok(match row {
-            None => StagePost::Fresh,
-            Some((_, Some(message_id))) => StagePost::Posted(id_from_db(message_id)),
-            Some((claimed_at, None)) => {
-                StagePost::Open(time_from_db(claimed_at, "session_posts.claimed_at")?)
-            }
+            outcome
         })
     }
 
-    /// Starts a claim's nonce window again, before a card found missing is sent anew.
+    /// Starts a taken claim's nonce window again, before a card found missing is sent anew;
+    /// false if it is no longer this process's.
     pub async fn reclaim_stage_post(
         &self,
         session_id: i64,
         stage: u32,
+        claimer: &str,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let sql = "UPDATE session_posts SET claimed_at = $1 \
-                   WHERE session_id = $2 AND stage = $3 AND message_id IS NULL";
-        self.update_stage_post(sql, time_to_db(now), session_id, stage)
-            .await
+    ) -> Result<bool, StoreError> {
+        let done = with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE session_posts SET claimed_at = $1 WHERE session_id = $2 AND stage = $3 \
+                 AND message_id IS NULL AND claimed_by = $4",
+            )
+            .bind(time_to_db(now))
+            .bind(session_id)
+            .bind(i64::from(stage))
+            .bind(claimer)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(done == 1)
     }
 
     /// Records a stage card as posted. The first card of a session, recorded the first time,

@@ -1,6 +1,7 @@
 //! `workers`: the careprompt processes sharing this database, each saying every few seconds that
-//! it is alive. A post or DM claimed by a process not heard from within the takeover time is
-//! finished by another; a process that stops cleanly leaves at once, so nothing waits for it.
+//! it is alive. A post, DM or session stage card claimed by a process not heard from within the
+//! takeover time is finished by another; a process that stops cleanly leaves at once, so nothing
+//! waits for it.
 
 use chrono::{DateTime, Utc};
 

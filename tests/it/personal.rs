@@ -193,19 +193,7 @@ impl Scene {
 
     /// Polls the database until `sql` counts `expected`.
     pub(crate) async fn wait_count(&mut self, sql: &str, expected: i64) {
-        let mut ticks = tokio::time::interval(Duration::from_millis(20));
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            ticks.tick().await;
-            let got = self.count(sql).await;
-            if got == expected {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{sql} stayed at {got}, not {expected}"
-            );
-        }
+        self.raw().wait_count(sql, expected, WAIT).await;
     }
 
     async fn seed_bookmarks(&self, user: u64, count: u32) {

@@ -692,3 +692,146 @@ async fn try_logs_one_line_with_its_address_and_leaves_nothing_behind() {
     assert!(left.is_empty(), "try left {left:?} behind");
     let _ = std::fs::remove_dir_all(&scratch);
 }
+
+// ---- a reflective session across SIGKILL -----------------------------------------------------
+
+/// An automatic session is started by one process, which is then stopped for the welcome's
+/// minutes; the next process finds the welcome's time up at its first step, moves the session on
+/// and is killed while the story card is on its way (before Discord acted on it, or after); a
+/// third carries the session on to its end. Every stage is posted exactly once.
+async fn session_killed_mid_stage_then_restarted(processed: bool) {
+    use crate::sessions::{
+        assert_each_stage_once, carry_on_to_the_end, session_command, text_of, thread,
+        wait_stage_sent, wait_stages,
+    };
+    let fake = FakeDiscord::start().await;
+    let database = temp_database();
+    let store = Store::connect(&database, 2)
+        .await
+        .expect("the test opens the database");
+    let mut raw = crate::store::Raw::open(&database).await;
+    let wait = Duration::from_secs(60);
+
+    let child = spawn_careprompt_on(&fake, TOKEN, &database);
+    fake.wait_ready(GATEWAY_WAIT).await.expect("connected");
+    let started = fake
+        .run_command(
+            session_command("start")
+                .option_str("theme", "compassion")
+                .option_bool("auto", true),
+        )
+        .await
+        .expect("answered");
+    assert!(started.ephemeral());
+    let thread = thread(&fake);
+    wait_stages(&fake, thread, 1).await;
+    raw.wait_count(
+        "SELECT COUNT(*) FROM session_posts WHERE stage = 0 AND message_id IS NOT NULL",
+        1,
+        wait,
+    )
+    .await;
+    send_sigterm(&child);
+    assert_eq!(wait_exit(child).await.status.code(), Some(0));
+
+    // The binary runs on the real clock, so the welcome's minutes pass while careprompt is
+    // stopped by moving the session's times back by them.
+    let session = store
+        .running_session_in(crate::support::CHANNEL_ID)
+        .await
+        .expect("read")
+        .expect("running");
+    let welcome = session
+        .stage_deadline
+        .expect("an automatic stage has a deadline")
+        - session.stage_started_at;
+    let back = welcome.num_seconds();
+    raw.execute(&format!(
+        "UPDATE sessions SET started_at = started_at - {back}, \
+         stage_started_at = stage_started_at - {back}, stage_deadline = stage_deadline - {back}"
+    ))
+    .await;
+    raw.execute(&format!(
+        "UPDATE session_posts SET claimed_at = claimed_at - {back}"
+    ))
+    .await;
+
+    fake.inject(Fault::Stall {
+        route: RouteMatch::new("POST", format!("/channels/{thread}/messages")),
+        processed,
+        times: 1,
+    });
+    let child = spawn_careprompt_on(&fake, TOKEN, &database);
+    wait_stage_sent(&fake, thread, session.id, 1).await;
+    sigkill(&child);
+    assert_eq!(wait_exit(child).await.status.code(), None, "killed");
+    let killed = store
+        .session(session.id)
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(killed.stage, 1, "moved on by the clock");
+    assert!(killed.stage_deadline.is_some(), "the story is timed");
+    assert_eq!(
+        raw.count("SELECT COUNT(*) FROM session_posts WHERE stage = 1 AND message_id IS NULL")
+            .await,
+        1,
+        "claimed, and not recorded"
+    );
+    assert_eq!(fake.messages_in(thread).len(), 1 + usize::from(processed));
+
+    // The next process takes the dead one's claim over once it has gone unheard for the takeover
+    // time, and finishes it.
+    let child = spawn_careprompt_on(&fake, TOKEN, &database);
+    raw.wait_count(
+        "SELECT COUNT(*) FROM session_posts WHERE stage = 1 AND message_id IS NOT NULL",
+        1,
+        wait,
+    )
+    .await;
+    let stages = wait_stages(&fake, thread, 2).await;
+    assert!(text_of(&stages[1]).contains("The story"), "{}", stages[1]);
+    let carried = store
+        .session(session.id)
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(
+        (carried.stage, carried.stage_deadline),
+        (1, killed.stage_deadline),
+        "the story keeps the time it was given, and is not moved on again"
+    );
+
+    // The facilitator carries it on to the close and ends it, through this process: its clicks
+    // reach the shard once it has identified (the first two processes did before it).
+    fake.wait_identify_count(3, GATEWAY_WAIT)
+        .await
+        .expect("the third process connected");
+    carry_on_to_the_end(&fake, thread, 2).await;
+    send_sigterm(&child);
+    assert_eq!(wait_exit(child).await.status.code(), Some(0));
+
+    assert_each_stage_once(&fake, thread, session.id);
+    assert_eq!(
+        posts_per_channel(&fake).into_values().sum::<usize>(),
+        6,
+        "nothing else posted"
+    );
+    // As for posts: a restart straight after a SIGKILL may draw a global 429, and nothing else.
+    assert_eq!(
+        crate::scale::violations_besides_the_global_rate_limit(&fake),
+        Vec::<String>::new()
+    );
+    raw.close().await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn sigkill_after_a_stage_is_claimed_and_before_it_is_sent_posts_it_once_after_a_restart() {
+    session_killed_mid_stage_then_restarted(false).await;
+}
+
+#[tokio::test]
+async fn sigkill_after_a_stage_is_sent_and_before_it_is_recorded_posts_it_once_after_a_restart() {
+    session_killed_mid_stage_then_restarted(true).await;
+}

@@ -1,6 +1,7 @@
 //! careprompt as several real processes on one PostgreSQL database, each running a range of the
-//! bot's gateway shards: every post and every DM goes out exactly once, whether a process is
-//! killed, two are given the same shards, or the database goes away for a while.
+//! bot's gateway shards: every post, every DM and every stage card of a reflective session goes
+//! out exactly once, whether a process is killed, two are given the same shards, or the database
+//! goes away for a while.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -510,4 +511,97 @@ async fn the_database_going_away_mid_fan_out_loses_and_repeats_nothing() {
     world.assert_exactly_once();
     world.fake.assert_no_violations();
     world.finish(vec![process]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_on_a_killed_process_s_shard_is_finished_by_the_process_that_takes_it_over() {
+    use crate::sessions::{
+        assert_each_stage_once, button, carry_on_to_the_end, click, session_command, thread,
+        wait_stage_sent, wait_stages, FACILITATOR,
+    };
+    use crate::support::{Fault, RouteMatch, GATEWAY_WAIT};
+    let mut world = World::new(4).await;
+    let mut lower = world.start_on_shards(Some("0-1"));
+    let upper = world.start_on_shards(Some("2-3"));
+    world.wait_delivered(&[&lower, &upper]).await;
+    world
+        .fake
+        .wait_shards_ready(&[0, 1], SHARDS, GATEWAY_WAIT)
+        .await
+        .expect("the lower shards connected");
+    let mut raw = crate::store::Raw::open(&world.database_url).await;
+
+    // The test's server is on shard 0: the lower process runs its session, and is killed while
+    // the story card, after Next, is on its way and Discord has posted it.
+    let started = world
+        .fake
+        .run_command(session_command("start").option_str("theme", "compassion"))
+        .await
+        .expect("answered");
+    assert!(started.ephemeral());
+    let thread = thread(&world.fake);
+    let stages = wait_stages(&world.fake, thread, 1).await;
+    let session = world
+        .store
+        .running_session_in(thread)
+        .await
+        .expect("read")
+        .expect("running");
+    world.fake.inject(Fault::Stall {
+        route: RouteMatch::new("POST", format!("/channels/{thread}/messages")),
+        processed: true,
+        times: 1,
+    });
+    click(&world.fake, FACILITATOR, &button(&stages[0], "Next")).await;
+    wait_stage_sent(&world.fake, thread, session.id, 1).await;
+    lower.kill();
+    assert_eq!(
+        raw.count("SELECT COUNT(*) FROM session_posts WHERE stage = 1 AND message_id IS NULL")
+            .await,
+        1,
+        "claimed, and not recorded"
+    );
+
+    // A process given every shard takes the killed one's claim over once it has gone unheard,
+    // while the upper process, whose shards the server is not on, leaves the session alone.
+    let whole = world.start_on_shards(Some("0-3"));
+    raw.wait_count(
+        "SELECT COUNT(*) FROM session_posts WHERE stage = 1 AND message_id IS NOT NULL",
+        1,
+        DELIVERY_WAIT,
+    )
+    .await;
+    // The facilitator's clicks reach the server's shard once the new process has identified it
+    // (the killed process did so before).
+    let deadline = tokio::time::Instant::now() + DELIVERY_WAIT;
+    let shard_0 = [0, SHARDS];
+    while world
+        .fake
+        .identified_shards()
+        .iter()
+        .filter(|shard| **shard == shard_0)
+        .count()
+        < 2
+        || !world.fake.connected_shards().contains(&shard_0)
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "shard 0 never connected again"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    carry_on_to_the_end(&world.fake, thread, 2).await;
+    assert_each_stage_once(&world.fake, thread, session.id);
+    assert!(whole.logs().contains("posted a session stage"));
+    assert!(
+        !upper.logs().contains("posted a session stage"),
+        "{}",
+        upper.logs()
+    );
+    assert_eq!(
+        violations_besides_the_global_rate_limit(&world.fake),
+        Vec::<String>::new()
+    );
+    raw.close().await;
+    world.finish(vec![upper, whole]).await;
 }

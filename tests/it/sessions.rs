@@ -1,26 +1,28 @@
 //! Reflective sessions (`/session`) end to end against the fake Discord: planning, starting in a
 //! thread, the facilitator's buttons and a stranger's, ending with a summary, one session per
-//! channel, a restart mid-session, an automatic session on the test's clock, and a missing
-//! thread permission. The clock only moves when a test moves it.
+//! channel, a restart mid-session, an automatic session on the test's clock, a forgotten session
+//! ended after `[sessions] archive_after`, and a missing thread permission. The clock only moves
+//! when a test moves it.
 
 use std::time::Duration;
 
 use careprompt::clock::Clock;
 use careprompt::domain::insights::{week_of, Measure};
+use careprompt::store::session_nonce;
 use serde_json::{json, Value};
 
 use crate::bot::assert_pings_nobody;
 use crate::personal::{Backend, Scene};
 use crate::support::{
-    ButtonClick, CommandInvocation, Fault, InteractionReply, RouteMatch, ADMIN_PERMISSIONS,
-    CHANNEL_ID,
+    ButtonClick, CommandInvocation, FakeDiscord, Fault, InteractionReply, RouteMatch,
+    ADMIN_PERMISSIONS, CHANNEL_ID,
 };
 
-const FACILITATOR: u64 = 555_000_000_000_000_555;
+pub(crate) const FACILITATOR: u64 = 555_000_000_000_000_555;
 const STRANGER: u64 = 666_000_000_000_000_666;
 const WAIT: Duration = Duration::from_secs(20);
 
-fn session_command(sub: &str) -> CommandInvocation {
+pub(crate) fn session_command(sub: &str) -> CommandInvocation {
     CommandInvocation::guild("session")
         .subcommand(sub)
         .permissions(ADMIN_PERMISSIONS)
@@ -28,7 +30,7 @@ fn session_command(sub: &str) -> CommandInvocation {
 }
 
 /// Everything a reply or message says, in its content and embeds.
-fn text_of(message: &Value) -> String {
+pub(crate) fn text_of(message: &Value) -> String {
     let mut text = message["content"].as_str().unwrap_or_default().to_string();
     for embed in message["embeds"].as_array().into_iter().flatten() {
         text.push_str(embed["title"].as_str().unwrap_or_default());
@@ -46,7 +48,7 @@ fn reply_text(reply: &InteractionReply) -> String {
 }
 
 /// The custom id of the button labelled `label` on a message.
-fn button(message: &Value, label: &str) -> String {
+pub(crate) fn button(message: &Value, label: &str) -> String {
     message["components"]
         .as_array()
         .into_iter()
@@ -58,8 +60,8 @@ fn button(message: &Value, label: &str) -> String {
 }
 
 /// The one thread careprompt opened.
-fn thread(scene: &Scene) -> u64 {
-    let threads = scene.fake.threads();
+pub(crate) fn thread(fake: &FakeDiscord) -> u64 {
+    let threads = fake.threads();
     assert_eq!(threads.len(), 1, "{threads:?}");
     threads[0]["id"]
         .as_str()
@@ -68,10 +70,10 @@ fn thread(scene: &Scene) -> u64 {
 }
 
 /// Waits until the thread holds `count` messages, and returns them oldest first.
-async fn wait_stages(scene: &Scene, thread: u64, count: usize) -> Vec<Value> {
+pub(crate) async fn wait_stages(fake: &FakeDiscord, thread: u64, count: usize) -> Vec<Value> {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let mut messages = scene.fake.messages_in(thread);
+        let mut messages = fake.messages_in(thread);
         if messages.len() >= count {
             messages.sort_by_key(|message| {
                 message["id"].as_str().and_then(|id| id.parse::<u64>().ok())
@@ -88,13 +90,13 @@ async fn wait_stages(scene: &Scene, thread: u64, count: usize) -> Vec<Value> {
     }
 }
 
-async fn click(scene: &Scene, user: u64, custom_id: &str) -> InteractionReply {
+pub(crate) async fn click(fake: &FakeDiscord, user: u64, custom_id: &str) -> InteractionReply {
     let mut click = ButtonClick::guild(custom_id).user(user);
     click.permissions = ADMIN_PERMISSIONS;
-    if let Some(message) = scene.fake.message_with_button(custom_id) {
+    if let Some(message) = fake.message_with_button(custom_id) {
         click = click.message(message);
     }
-    scene.fake.click_button(click).await.expect("answered")
+    fake.click_button(click).await.expect("answered")
 }
 
 async fn start(scene: &Scene, theme: &str, auto: bool) -> InteractionReply {
@@ -144,7 +146,7 @@ async fn a_session_runs_from_plan_to_summary(backend: Backend) {
     assert!(scene.fake.threads().is_empty());
 
     let started = start(&scene, "resilience", false).await;
-    let thread = thread(&scene);
+    let thread = thread(&scene.fake);
     assert!(reply_text(&started).contains(&format!("<#{thread}>")));
     let name = scene.fake.threads()[0]["name"]
         .as_str()
@@ -154,25 +156,30 @@ async fn a_session_runs_from_plan_to_summary(backend: Backend) {
         name.contains("Resilience") && name.contains("2027"),
         "{name}"
     );
-    let stages = wait_stages(&scene, thread, 1).await;
+    assert_eq!(
+        scene.fake.threads()[0]["thread_metadata"]["auto_archive_duration"],
+        json!(1440),
+        "the default four hours' session fits in Discord's day of quiet"
+    );
+    let stages = wait_stages(&scene.fake, thread, 1).await;
     assert!(text_of(&stages[0]).contains("Ground rules"));
     assert!(stages[0]["allowed_mentions"]["parse"]
         .as_array()
         .is_none_or(Vec::is_empty));
 
     let next = button(&stages[0], "Next");
-    let stranger = click(&scene, STRANGER, &next).await;
+    let stranger = click(&scene.fake, STRANGER, &next).await;
     assert!(stranger.ephemeral());
     assert!(reply_text(&stranger).contains("Only the person running this session can move it on"));
     assert_eq!(scene.fake.messages_in(thread).len(), 1);
 
-    let moved = click(&scene, FACILITATOR, &next).await;
+    let moved = click(&scene.fake, FACILITATOR, &next).await;
     assert_eq!(moved.callback_type, 7, "the old card loses its controls");
     assert_pings_nobody(&moved);
-    let stages = wait_stages(&scene, thread, 2).await;
+    let stages = wait_stages(&scene.fake, thread, 2).await;
     assert!(text_of(&stages[1]).contains("The story"));
 
-    let paused = click(&scene, FACILITATOR, &button(&stages[1], "Pause")).await;
+    let paused = click(&scene.fake, FACILITATOR, &button(&stages[1], "Pause")).await;
     assert_eq!(paused.callback_type, 7);
     let resume = paused
         .buttons()
@@ -180,7 +187,7 @@ async fn a_session_runs_from_plan_to_summary(backend: Backend) {
         .find(|button| button["label"] == "Resume")
         .and_then(|button| button["custom_id"].as_str().map(str::to_string))
         .expect("a Resume button");
-    let resumed = click(&scene, FACILITATOR, &resume).await;
+    let resumed = click(&scene.fake, FACILITATOR, &resume).await;
     assert!(resumed
         .buttons()
         .iter()
@@ -191,7 +198,7 @@ async fn a_session_runs_from_plan_to_summary(backend: Backend) {
     assert!(refusal.contains(&format!("<#{thread}>")), "{refusal}");
     assert_eq!(scene.fake.threads().len(), 1);
 
-    let ended = click(&scene, FACILITATOR, &button(&stages[1], "End")).await;
+    let ended = click(&scene.fake, FACILITATOR, &button(&stages[1], "End")).await;
     assert!(ended.ephemeral());
     let summary = reply_text(&ended);
     assert!(summary.contains("stage 2 of 6"), "{summary}");
@@ -211,10 +218,10 @@ async fn a_session_runs_from_plan_to_summary(backend: Backend) {
 async fn a_restart_mid_session_carries_on_without_posting_a_stage_twice() {
     let mut scene = Scene::start_on(Backend::Sqlite, |_| {}).await;
     start(&scene, "compassion", false).await;
-    let thread = thread(&scene);
-    let stages = wait_stages(&scene, thread, 1).await;
-    click(&scene, FACILITATOR, &button(&stages[0], "Next")).await;
-    wait_stages(&scene, thread, 2).await;
+    let thread = thread(&scene.fake);
+    let stages = wait_stages(&scene.fake, thread, 1).await;
+    click(&scene.fake, FACILITATOR, &button(&stages[0], "Next")).await;
+    wait_stages(&scene.fake, thread, 2).await;
     // careprompt stopped after Discord took the story card but before it was recorded; long
     // enough ago that the nonce no longer protects it, so it must look before sending.
     scene
@@ -228,9 +235,9 @@ async fn a_restart_mid_session_carries_on_without_posting_a_stage_twice() {
             1,
         )
         .await;
-    let stages = wait_stages(&scene, thread, 2).await;
-    click(&scene, FACILITATOR, &button(&stages[1], "Next")).await;
-    let stages = wait_stages(&scene, thread, 3).await;
+    let stages = wait_stages(&scene.fake, thread, 2).await;
+    click(&scene.fake, FACILITATOR, &button(&stages[1], "Next")).await;
+    let stages = wait_stages(&scene.fake, thread, 3).await;
     assert!(text_of(&stages[2]).contains("question 1 of 3"));
     scene.finish().await;
 }
@@ -239,22 +246,138 @@ async fn a_restart_mid_session_carries_on_without_posting_a_stage_twice() {
 async fn an_automatic_session_moves_on_by_the_clock_and_speaks_up_on_every_stage() {
     let scene = Scene::start_on(Backend::Sqlite, |_| {}).await;
     start(&scene, "bullying-and-harassment", true).await;
-    let thread = thread(&scene);
-    wait_stages(&scene, thread, 1).await;
+    let thread = thread(&scene.fake);
+    wait_stages(&scene.fake, thread, 1).await;
     // Welcome, story and three questions each move on when their time is up; the close waits
     // for the facilitator.
     for count in 2..=6 {
         scene.clock.advance(chrono::Duration::minutes(15));
-        wait_stages(&scene, thread, count).await;
+        wait_stages(&scene.fake, thread, count).await;
     }
     scene.clock.advance(chrono::Duration::minutes(15));
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let stages = wait_stages(&scene, thread, 6).await;
+    let stages = wait_stages(&scene.fake, thread, 6).await;
     for stage in &stages {
         assert!(text_of(stage).contains("Raising a concern"), "{stage}");
     }
-    let summary = click(&scene, FACILITATOR, &button(&stages[5], "End")).await;
+    let summary = click(&scene.fake, FACILITATOR, &button(&stages[5], "End")).await;
     assert!(reply_text(&summary).contains("stage 6 of 6"));
+    scene.finish().await;
+}
+
+/// Waits until the fake shows the session's thread archived.
+pub(crate) async fn wait_archived(fake: &FakeDiscord) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while fake.threads()[0]["thread_metadata"]["archived"] != json!(true) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the thread was never archived"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The stages of a session on a theme with a story: welcome, story, three questions, close.
+const STAGES: usize = 6;
+
+/// The facilitator clicks Next on each card from the `posted`th to the close, then End; returns
+/// once the thread is archived, with End's answer.
+pub(crate) async fn carry_on_to_the_end(
+    fake: &FakeDiscord,
+    thread: u64,
+    posted: usize,
+) -> InteractionReply {
+    let mut stages = wait_stages(fake, thread, posted).await;
+    for count in posted + 1..=STAGES {
+        click(fake, FACILITATOR, &button(&stages[count - 2], "Next")).await;
+        stages = wait_stages(fake, thread, count).await;
+    }
+    let ended = click(fake, FACILITATOR, &button(&stages[STAGES - 1], "End")).await;
+    assert!(
+        reply_text(&ended).contains(&format!("stage {STAGES} of {STAGES}")),
+        "{}",
+        reply_text(&ended)
+    );
+    wait_archived(fake).await;
+    ended
+}
+
+/// The thread holds exactly one card of each of the session's stages, told apart by the nonce
+/// each was sent with.
+pub(crate) fn assert_each_stage_once(fake: &FakeDiscord, thread: u64, session: i64) {
+    let mut nonces: Vec<String> = fake
+        .messages_in(thread)
+        .iter()
+        .map(|message| message["nonce"].as_str().unwrap_or_default().to_string())
+        .collect();
+    nonces.sort();
+    let every: Vec<String> = (0..STAGES)
+        .map(|stage| session_nonce(session, u32::try_from(stage).expect("small")))
+        .collect();
+    assert_eq!(nonces, every, "each stage exactly once");
+}
+
+/// Waits until careprompt has sent (or is sending) the session's stage `stage` in its thread.
+pub(crate) async fn wait_stage_sent(fake: &FakeDiscord, thread: u64, session: i64, stage: u32) {
+    let nonce = session_nonce(session, stage);
+    let in_thread = format!("/channels/{thread}/messages");
+    fake.wait_request(
+        |request| {
+            request.is("POST", &in_thread)
+                && request
+                    .body
+                    .as_ref()
+                    .is_some_and(|body| body["nonce"] == nonce.as_str())
+        },
+        // Long enough for a careprompt process to start first.
+        Duration::from_secs(60),
+    )
+    .await
+    .unwrap_or_else(|err| panic!("stage {stage} was never sent: {err}"));
+}
+
+#[tokio::test]
+async fn a_session_still_running_after_archive_after_is_ended_and_its_thread_archived() {
+    let mut scene = Scene::start_on(Backend::Sqlite, |config| {
+        config.sessions.archive_after = "2d".to_string();
+    })
+    .await;
+    start(&scene, "compassion", false).await;
+    let thread = thread(&scene.fake);
+    assert_eq!(
+        scene.fake.threads()[0]["thread_metadata"]["auto_archive_duration"],
+        json!(4320),
+        "Discord does not archive the thread by itself while the session may still run"
+    );
+    let stages = wait_stages(&scene.fake, thread, 1).await;
+
+    // A minute short of two days, the session still runs and moves on.
+    scene
+        .clock
+        .advance(chrono::Duration::days(2) - chrono::Duration::minutes(1));
+    click(&scene.fake, FACILITATOR, &button(&stages[0], "Next")).await;
+    let stages = wait_stages(&scene.fake, thread, 2).await;
+
+    scene.clock.advance(chrono::Duration::minutes(1));
+    scene
+        .wait_count("SELECT COUNT(*) FROM sessions WHERE state = 'ended'", 1)
+        .await;
+    wait_archived(&scene.fake).await;
+    // Ended as /session end ends it, with no summary, which nobody asked for.
+    assert_eq!(scene.fake.messages_in(thread).len(), 2);
+    assert_eq!(
+        scene.fake.created_messages().len(),
+        2,
+        "nothing else posted"
+    );
+    let late = click(&scene.fake, FACILITATOR, &button(&stages[1], "Next")).await;
+    assert!(late.ephemeral());
+    assert!(reply_text(&late).contains("This session has ended"));
+    assert_eq!(scene.fake.messages_in(thread).len(), 2);
+
+    // The channel is free for the next session.
+    let again = start(&scene, "compassion", false).await;
+    assert!(reply_text(&again).contains("has started"));
     scene.finish().await;
 }
 
@@ -326,8 +449,8 @@ async fn members_of_the_facilitator_role_may_run_sessions_and_an_admin_may_end_o
         "{}",
         reply_text(&started)
     );
-    let thread = thread(&scene);
-    wait_stages(&scene, thread, 1).await;
+    let thread = thread(&scene.fake);
+    wait_stages(&scene.fake, thread, 1).await;
 
     // The facilitator's session is theirs to move on, but an admin may end it.
     let ended = scene.command(session_command("end")).await;

@@ -667,6 +667,23 @@ impl Raw {
         counted.unwrap_or_else(|err| panic!("{sql}: {err}"))
     }
 
+    /// Polls until `sql` counts `expected`, for `within` at most.
+    pub(crate) async fn wait_count(&mut self, sql: &str, expected: i64, within: Duration) {
+        let mut ticks = tokio::time::interval(Duration::from_millis(20));
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            ticks.tick().await;
+            let got = self.count(sql).await;
+            if got == expected {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{sql} stayed at {got}, not {expected}"
+            );
+        }
+    }
+
     /// Every column of every table careprompt made, read from the database itself, so a table
     /// added later is checked without anyone remembering to list it here.
     async fn columns(&mut self) -> Vec<(String, String)> {
@@ -2678,14 +2695,39 @@ async fn one_running_session_per_channel(store: &Store) {
     // /session end works from the thread as well as the channel.
     let from_thread = store.running_session_in(77).await.expect("read");
     assert_eq!(from_thread.map(|session| session.id), Some(first.id));
+    let archive_after = chrono::Duration::hours(4);
     assert_eq!(
-        store.next_session_deadline().await.expect("read"),
-        Some(deadline)
+        store
+            .next_session_wake(&ShardRange::ALL, archive_after)
+            .await
+            .expect("read"),
+        Some(deadline),
+        "the automatic stage is up before any session has run too long"
     );
 
     assert!(store.end_session(first.id, at(NOW)).await.expect("end"));
     assert!(!store.end_session(first.id, at(NOW)).await.expect("once"));
     assert!(store.running_session_in(10).await.expect("read").is_none());
+    assert_eq!(
+        store
+            .next_session_wake(&ShardRange::ALL, archive_after)
+            .await
+            .expect("read"),
+        Some(at(NOW) + archive_after),
+        "a session moved on by hand wakes the worker when it has run too long"
+    );
+    let elsewhere = (0..4)
+        .map(|shard| ShardRange::new(shard, shard, 4).expect("range"))
+        .find(|range| !range.owns(GUILD))
+        .expect("a shard without the server");
+    assert_eq!(
+        store
+            .next_session_wake(&elsewhere, archive_after)
+            .await
+            .expect("read"),
+        None,
+        "another process's server"
+    );
     started(store, 10, BOB, None).await;
 }
 on_both_backends!(
@@ -2698,18 +2740,26 @@ async fn a_session_moves_pauses_and_posts_each_stage_once(store: &Store) {
     use careprompt::store::StagePost;
     let session = started(store, 10, ALICE, None).await;
     let id = session.id;
+    let me = worker("one", at(NOW));
     assert_eq!(
-        store.claim_stage_post(id, 0, at(NOW)).await.expect("claim"),
+        store
+            .claim_stage_post(id, 0, &me, at(NOW))
+            .await
+            .expect("claim"),
         StagePost::Fresh
     );
     assert_eq!(
-        store.claim_stage_post(id, 0, at(NOW)).await.expect("again"),
-        StagePost::Open(at(NOW))
+        store
+            .claim_stage_post(id, 0, &me, at(NOW + 5))
+            .await
+            .expect("again"),
+        StagePost::Taken(at(NOW)),
+        "its own claim, from when it was first made"
     );
     store.record_stage_post(id, 0, 5_000).await.expect("record");
     assert_eq!(
         store
-            .claim_stage_post(id, 0, at(NOW))
+            .claim_stage_post(id, 0, &me, at(NOW))
             .await
             .expect("posted"),
         StagePost::Posted(5_000)
@@ -2755,6 +2805,132 @@ on_both_backends!(
     sqlite_a_session_moves_pauses_and_posts_each_stage_once,
     postgres_a_session_moves_pauses_and_posts_each_stage_once,
     a_session_moves_pauses_and_posts_each_stage_once
+);
+
+async fn a_dead_process_s_stage_claim_is_taken_over_by_exactly_one_other(store: &Store) {
+    use careprompt::store::StagePost;
+    let session = started(store, 10, ALICE, None).await;
+    store
+        .set_session_thread(session.id, 77)
+        .await
+        .expect("thread");
+    let id = session.id;
+    store
+        .heartbeat("gone", &ShardRange::ALL, at(NOW), at(NOW))
+        .await
+        .expect("alive");
+    assert_eq!(
+        store
+            .claim_stage_post(id, 0, &worker("gone", at(NOW)), at(NOW))
+            .await
+            .expect("claim"),
+        StagePost::Fresh
+    );
+
+    let soon = at(NOW + 30);
+    store
+        .heartbeat("two", &ShardRange::ALL, soon, soon)
+        .await
+        .expect("alive");
+    assert_eq!(
+        store
+            .claim_stage_post(id, 0, &worker("two", soon), soon)
+            .await
+            .expect("claim"),
+        StagePost::Held,
+        "heard from 30 seconds ago: alive, its claim is its own"
+    );
+    assert!(store
+        .claims_held_elsewhere(&worker("two", soon))
+        .await
+        .expect("read"));
+    assert!(
+        !store
+            .claims_held_elsewhere(&worker("gone", soon))
+            .await
+            .expect("read"),
+        "its own claim is not held elsewhere"
+    );
+    let elsewhere = (0..4)
+        .map(|shard| ShardRange::new(shard, shard, 4).expect("range"))
+        .find(|range| !range.owns(GUILD))
+        .expect("a shard without the server");
+    let other_shards = Worker {
+        shards: elsewhere,
+        ..worker("two", soon)
+    };
+    assert!(
+        !store
+            .claims_held_elsewhere(&other_shards)
+            .await
+            .expect("read"),
+        "another process's server"
+    );
+
+    let much_later = at(NOW + 600);
+    for name in ["two", "three"] {
+        store
+            .heartbeat(name, &ShardRange::ALL, much_later, much_later)
+            .await
+            .expect("alive");
+    }
+    let (two, three) = (worker("two", much_later), worker("three", much_later));
+    let (by_two, by_three) = tokio::join!(
+        store.claim_stage_post(id, 0, &two, much_later),
+        store.claim_stage_post(id, 0, &three, much_later)
+    );
+    let (by_two, by_three) = (by_two.expect("claim"), by_three.expect("claim"));
+    let (winner, loser) = match (by_two, by_three) {
+        (StagePost::Taken(since), StagePost::Held) => {
+            assert_eq!(since, at(NOW));
+            (two, three)
+        }
+        (StagePost::Held, StagePost::Taken(since)) => {
+            assert_eq!(since, at(NOW));
+            (three, two)
+        }
+        other => panic!("not exactly one taker: {other:?}"),
+    };
+    assert!(!store
+        .reclaim_stage_post(id, 0, loser.claimer, much_later)
+        .await
+        .expect("reclaim"));
+    assert!(store
+        .reclaim_stage_post(id, 0, winner.claimer, much_later)
+        .await
+        .expect("reclaim"));
+    assert_eq!(
+        store
+            .claim_stage_post(id, 0, &loser, much_later)
+            .await
+            .expect("claim"),
+        StagePost::Held,
+        "the winner is alive: the claim is not the loser's to take"
+    );
+
+    // A process that stops cleanly hands its claim over at once, from when it sent last.
+    store.retire(winner.claimer).await.expect("retire");
+    assert_eq!(
+        store
+            .claim_stage_post(id, 0, &loser, much_later)
+            .await
+            .expect("claim"),
+        StagePost::Taken(much_later)
+    );
+    store.record_stage_post(id, 0, 5_000).await.expect("record");
+    assert_eq!(
+        store
+            .claim_stage_post(id, 0, &winner, much_later)
+            .await
+            .expect("claim"),
+        StagePost::Posted(5_000)
+    );
+    assert!(!store.claims_held_elsewhere(&winner).await.expect("read"));
+}
+on_both_backends!(
+    sqlite_a_dead_process_s_stage_claim_is_taken_over_by_exactly_one_other,
+    postgres_a_dead_process_s_stage_claim_is_taken_over_by_exactly_one_other,
+    a_dead_process_s_stage_claim_is_taken_over_by_exactly_one_other
 );
 
 async fn a_server_s_facilitator_role_is_set_and_cleared(store: &Store) {

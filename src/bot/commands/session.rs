@@ -13,7 +13,7 @@ use crate::discord::cards::{note_card, Card};
 use crate::discord::session_cards::{plan_card, summary_card, SessionView};
 use crate::discord::RestError;
 use crate::domain::content::{Story, Theme};
-use crate::domain::session::{deadline, describe_duration, length, stages};
+use crate::domain::session::{deadline, describe_duration, length, stages, thread_archive_minutes};
 use crate::error::UserError;
 use crate::scheduler::StagePosted;
 use crate::store::{NewSession, SessionRecord, SessionStart};
@@ -258,9 +258,12 @@ async fn open_and_post(
         }
         reason
     };
+    // Discord is not to archive the thread by itself while careprompt may still run the
+    // session in it.
+    let archive_minutes = thread_archive_minutes(data.settings.sessions.archive_after);
     let thread = match data
         .rest
-        .create_thread(channel, &thread_name(theme, now))
+        .create_thread(channel, &thread_name(theme, now), archive_minutes)
         .await
     {
         Ok(thread) => thread,
@@ -309,15 +312,10 @@ async fn open_and_post(
 /// summary. `None` if it had ended already.
 pub async fn finish(data: &Data, session: &SessionRecord) -> Result<Option<Card>, Error> {
     let now = data.clock.now();
-    if !data.store.end_session(session.id, now).await? {
+    if !data.scheduler.end_session(session, now).await? {
         return Ok(None);
     }
     tracing::info!(session = session.id, "a reflective session ended");
-    if let Some(thread) = session.thread_id {
-        if let Err(err) = data.rest.archive_thread(thread).await {
-            tracing::warn!(session = session.id, error = %err, "could not archive a session's thread");
-        }
-    }
     let Some(view) = data.scheduler.session_view(session) else {
         return Ok(Some(note_card(
             "The session has ended. Only you can see this.".to_string(),

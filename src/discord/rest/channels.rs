@@ -35,11 +35,18 @@ impl Rest {
         self.send(request).await.map(|_| ())
     }
 
-    /// Opens a public thread in a channel, not on any message, and returns its id.
-    pub async fn create_thread(&self, channel_id: u64, name: &str) -> Result<u64, RestError> {
+    /// Opens a public thread in a channel, not on any message, and returns its id. Discord
+    /// archives it after `archive_minutes` of quiet, which must be one of the times it takes
+    /// (`domain::session::THREAD_ARCHIVE_MINUTES`).
+    pub async fn create_thread(
+        &self,
+        channel_id: u64,
+        name: &str,
+        archive_minutes: u16,
+    ) -> Result<u64, RestError> {
         let thread = serenity::CreateThread::new(name)
             .kind(serenity::ChannelType::PublicThread)
-            .auto_archive_duration(serenity::AutoArchiveDuration::OneDay);
+            .auto_archive_duration(serenity::AutoArchiveDuration::from(archive_minutes));
         let route = Route::ChannelThreads {
             channel_id: serenity::ChannelId::new(channel_id.max(1)),
         };
