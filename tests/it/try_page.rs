@@ -271,12 +271,17 @@ async fn try_page_runs_the_whole_journey_in_chromium() {
     .await;
     wait_for_text(&client, "Saved to your bookmarks").await;
     command_shows(&client, "/bookmarks list", "Your bookmarks").await;
-    // The next post reaches Alex by DM too, now Alex has opted in.
-    click(
-        &client,
-        "//button[normalize-space()='Jump to the next post']",
-    )
-    .await;
+    // The next post reaches Alex by DM too, now Alex has opted in. This jump is made from the
+    // keyboard: Enter on the focused button, as a person who does not use a mouse would.
+    let jump = client
+        .find(Locator::XPath(
+            "//button[normalize-space()='Jump to the next post']",
+        ))
+        .await
+        .expect("the jump button");
+    jump.send_keys("\u{E007}")
+        .await
+        .expect("press Enter on the jump button");
     let dm_card = "//ol[@id='dm-messages']//h3[contains(., 'Time to reflect')]";
     let deadline = Instant::now() + PAGE_WAIT;
     while client.find(Locator::XPath(dm_card)).await.is_err() {
