@@ -3,9 +3,11 @@
 //! payloads quiet whatever `RUST_LOG` says.
 
 use tracing_subscriber::filter::{FilterExt as _, LevelFilter, Targets};
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt as _;
-use tracing_subscriber::{EnvFilter, Layer as _};
+use tracing_subscriber::{EnvFilter, Layer};
 
 /// serenity and the HTTP stack are chatty at info; careprompt's own lines are what an operator
 /// wants to see.
@@ -53,28 +55,85 @@ pub fn init() {
 /// As [`init`], with `default` in place of [`DEFAULT_FILTER`] when `RUST_LOG` is not set.
 pub fn init_with_default(default: &str) {
     let levels = filter_or(std::env::var("RUST_LOG").ok().as_deref(), default);
-    let lines = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_filter(levels.and(privacy_caps()));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     // A second call (as in tests) leaves the first subscriber in place.
-    let _ = tracing_subscriber::registry().with(lines).try_init();
+    let _ = tracing_subscriber::registry()
+        .with(lines(levels, std::io::stderr, ansi))
+        .try_init();
+}
+
+/// careprompt's log lines: what `levels` lets through that the privacy caps also let through,
+/// written to `writer`.
+pub fn lines<S, W>(levels: EnvFilter, writer: W, ansi: bool) -> impl Layer<S>
+where
+    S: tracing::Subscriber + for<'span> LookupSpan<'span>,
+    W: for<'writer> MakeWriter<'writer> + 'static,
+{
+    tracing_subscriber::fmt::layer()
+        .with_writer(writer)
+        .with_ansi(ansi)
+        .with_filter(levels.and(privacy_caps()))
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex};
+
     use super::*;
+
+    /// Everything written, shared with the test.
+    #[derive(Clone, Default)]
+    struct Written(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Written {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            if let Ok(mut written) = self.0.lock() {
+                written.extend_from_slice(bytes);
+            }
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// What careprompt's log lines would show of a few events, with `levels`.
+    fn logged_with(levels: EnvFilter) -> String {
+        let written = Written::default();
+        let writer = written.clone();
+        let subscriber =
+            tracing_subscriber::registry().with(lines(levels, move || writer.clone(), false));
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::warn!(target: "serenity::gateway::ws", "gateway payload");
+            tracing::info!(target: "serenity::http::client", "request body");
+            tracing::debug!(target: "tungstenite::protocol", "tungstenite debug");
+            tracing::trace!(target: "tungstenite::protocol", "tungstenite frame");
+            tracing::trace!(target: "careprompt::scheduler", "careprompt trace");
+            tracing::info!(target: "careprompt::tryout", "careprompt info");
+        });
+        let bytes = written.0.lock().map(|w| w.clone()).unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
 
     #[test]
     fn rust_log_cannot_lift_the_privacy_caps() {
-        let caps = privacy_caps();
-        assert!(!caps.would_enable("serenity::gateway::ws", &tracing::Level::WARN));
-        assert!(!caps.would_enable("serenity::http::client", &tracing::Level::INFO));
-        assert!(!caps.would_enable("tungstenite::protocol", &tracing::Level::TRACE));
-        assert!(caps.would_enable("careprompt::scheduler", &tracing::Level::TRACE));
-        assert!(filter(None).to_string().contains("serenity=warn"));
+        let logged = logged_with(filter(Some("trace")));
+        for capped in ["gateway payload", "request body", "tungstenite frame"] {
+            assert!(!logged.contains(capped), "{capped} logged:\n{logged}");
+        }
+        for allowed in ["tungstenite debug", "careprompt trace", "careprompt info"] {
+            assert!(logged.contains(allowed), "{allowed} missing:\n{logged}");
+        }
         assert!(filter(Some("not a filter ==="))
             .to_string()
             .contains("serenity=warn"));
+    }
+
+    #[test]
+    fn the_caps_never_lift_what_the_levels_keep_quiet() {
+        let logged = logged_with(filter_or(None, TRY_FILTER));
+        assert_eq!(logged.lines().count(), 1, "{logged}");
+        assert!(logged.contains("careprompt info"), "{logged}");
     }
 }

@@ -107,18 +107,20 @@ impl Scheduler {
             StagePost::Taken(claimed_at) if now - claimed_at <= self.options.nonce_window => true,
             StagePost::Taken(claimed_at) => {
                 match self.find_stage(thread, session, claimed_at).await {
-                    Some(Some(message)) => {
+                    StageLookup::Found(message) => {
                         self.store
                             .record_stage_post(session.id, session.stage, message)
                             .await?;
                         return Ok(StagePosted::Already(message));
                     }
-                    Some(None) => {
+                    StageLookup::Absent => {
                         self.store
                             .reclaim_stage_post(session.id, session.stage, worker.claimer, now)
                             .await?
                     }
-                    None => false,
+                    // Discord did not answer the look: a look soon may, as for a failed send.
+                    StageLookup::Unread => return Ok(StagePosted::NotNow),
+                    StageLookup::Undecided => false,
                 }
             }
         };
@@ -148,14 +150,13 @@ impl Scheduler {
         }
     }
 
-    /// The stage card among the thread's messages since the claim: `Some(None)` when it is
-    /// surely not there, `None` when careprompt cannot tell.
+    /// Looks for the stage card among the thread's messages since the claim.
     async fn find_stage(
         &self,
         thread: u64,
         session: &SessionRecord,
         since: DateTime<Utc>,
-    ) -> Option<Option<u64>> {
+    ) -> StageLookup {
         let after = snowflake_at(since - LOOKUP_MARGIN);
         match self.rest.messages_after(thread, after, LOOKUP_PAGE).await {
             Ok(messages) => {
@@ -163,18 +164,21 @@ impl Scheduler {
                     .iter()
                     .find(|message| carries_stage(message, session.id, session.stage))
                     .map(|message| message.id.get());
-                if found.is_none() && messages.len() >= usize::from(LOOKUP_PAGE) {
-                    tracing::warn!(
-                        session = session.id,
-                        "cannot tell whether a session stage was posted; it is not sent again"
-                    );
-                    return None;
+                match found {
+                    Some(message) => StageLookup::Found(message),
+                    None if messages.len() >= usize::from(LOOKUP_PAGE) => {
+                        tracing::warn!(
+                            session = session.id,
+                            "cannot tell whether a session stage was posted; it is not sent again"
+                        );
+                        StageLookup::Undecided
+                    }
+                    None => StageLookup::Absent,
                 }
-                Some(found)
             }
             Err(err) => {
                 tracing::warn!(session = session.id, error = %err, "could not read a session's thread");
-                None
+                StageLookup::Unread
             }
         }
     }
@@ -307,6 +311,18 @@ impl Scheduler {
         }
         Ok(step)
     }
+}
+
+/// What looking for a stage card in its thread found.
+enum StageLookup {
+    Found(u64),
+    /// Surely not there: it may be sent.
+    Absent,
+    /// A full page of messages since the claim without it: more than a session posts, so
+    /// careprompt cannot tell, and does not risk it twice.
+    Undecided,
+    /// Discord did not answer.
+    Unread,
 }
 
 /// What one step over the running sessions did.

@@ -65,7 +65,8 @@ pub enum StagePost {
     /// or one gone unheard for the takeover time), and now taken by this call: anything that
     /// attempt sent was sent since then.
     Taken(DateTime<Utc>),
-    /// Claimed by another process that is alive, which finishes it: leave it alone.
+    /// Claimed by another process that is alive, which finishes it, or the session has ended:
+    /// leave it alone.
     Held,
     /// Posted already, as this message.
     Posted(u64),
@@ -352,9 +353,13 @@ impl Store {
         let stage = i64::from(stage);
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            // Only for a session still running: a card posted into an ended session's thread
+            // would open the archived thread again.
             let claimed = sqlx::query(
                 "INSERT INTO session_posts (session_id, stage, claimed_at, claimed_by) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (session_id, stage) DO NOTHING",
+                 SELECT $1, $2, $3, $4 WHERE EXISTS \
+                 (SELECT 1 FROM sessions WHERE id = $1 AND state = 'running') \
+                 ON CONFLICT (session_id, stage) DO NOTHING",
             )
             .bind(session_id)
             .bind(stage)
@@ -376,7 +381,7 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             let outcome = match row {
-                // The session was deleted meanwhile: there is nothing to post.
+                // The session ended or was deleted meanwhile: there is nothing to post.
                 None => Ok(StagePost::Held),
                 Some((_, Some(message_id), _)) => Ok(StagePost::Posted(id_from_db(message_id))),
                 Some((claimed_at, None, attempts)) => {
@@ -385,7 +390,9 @@ impl Store {
                          WHERE session_id = $2 AND stage = $3 AND message_id IS NULL \
                          AND attempts = $4 AND (claimed_by = $1 OR claimed_by IS NULL \
                          OR NOT EXISTS (SELECT 1 FROM workers w \
-                         WHERE w.claimer = session_posts.claimed_by AND w.seen_at >= $5))",
+                         WHERE w.claimer = session_posts.claimed_by AND w.seen_at >= $5)) \
+                         AND EXISTS (SELECT 1 FROM sessions s \
+                         WHERE s.id = session_posts.session_id AND s.state = 'running')",
                     )
                     .bind(worker.claimer)
                     .bind(session_id)

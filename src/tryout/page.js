@@ -14,6 +14,8 @@
   let calls = [];
   // Channel and thread names by id, for <#id> mentions.
   let channelNames = {};
+  // The button last pressed, until focus has been given back after the redraw.
+  let pressed = null;
   let drawing = false;
   let again = false;
 
@@ -42,7 +44,7 @@
   // <#channel>.
   function inline(text) {
     const out = document.createDocumentFragment();
-    const pattern = /\[([^\]]+)\]\((https?:\/\/[^)\s]+)\)|\*\*([^*]+)\*\*|`([^`]+)`|<#(\d+)>|\*([^*\n]+)\*/g;
+    const pattern = /\[([^\]]+)\]\((https?:\/\/[^)\s]+)\)|\*\*([^*]+)\*\*|`([^`]+)`|<#(\d+)>|\*(?![\s*])([^*\n]+?)(?<!\s)\*/g;
     let at = 0;
     let match;
     while ((match = pattern.exec(text)) !== null) {
@@ -105,7 +107,8 @@
           if (c.style === 5 && c.url) {
             row.appendChild(el("a", { class: "link-button", href: c.url, target: "_blank", rel: "noopener", text: (c.label || "Open") + " ↗" }));
           } else {
-            const button = el("button", { type: "button", class: "style-" + c.style, "data-key": message.id + ":" + c.custom_id, text: c.label || (c.emoji && c.emoji.name) || "Button" });
+            const label = c.label || (c.emoji && c.emoji.name) || "Button";
+            const button = el("button", { type: "button", class: "style-" + c.style, "data-key": message.id + ":" + c.custom_id, "data-label": label, text: label });
             if (c.disabled) button.disabled = true;
             button.addEventListener("click", () => click(message.id, c.custom_id, button));
             row.appendChild(button);
@@ -167,6 +170,15 @@
       const again = list.querySelector('[data-key="' + CSS.escape(focused) + '"]');
       if (again) { again.focus(); return; }
     }
+    // A pressed button is disabled while careprompt answers, which takes focus from it. Give it
+    // back to that button, or, where its card was replaced by the next one (a session's Next),
+    // to the same button on the newest card, so a keyboard user carries on from there.
+    if (pressed && list.contains(pressed.list)) {
+      const same = list.querySelector('[data-key="' + CSS.escape(pressed.key) + '"]');
+      const alike = [...list.querySelectorAll("button[data-label]")].filter((b) => b.dataset.label === pressed.label && !b.disabled);
+      const target = same && !same.disabled ? same : alike[alike.length - 1];
+      if (target) { pressed = null; target.focus(); return; }
+    }
     // Like Discord, show the newest message; the command box keeps the focus it had.
     if (list.lastElementChild && list === messages) list.lastElementChild.scrollIntoView({ block: "nearest" });
   }
@@ -195,6 +207,7 @@
   }
 
   async function click(messageId, customId, button) {
+    pressed = { key: button.dataset.key, label: button.dataset.label, list: button.closest("#messages, #dm-messages") };
     button.disabled = true;
     try {
       await post("/api/click", { as: acting.value, message_id: messageId, custom_id: customId });

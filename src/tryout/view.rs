@@ -395,8 +395,14 @@ pub async fn jump(state: &TryState) -> Result<Value, PageError> {
                     "the scheduler did not post the next card in time".to_string(),
                 ));
             }
-            if slot_posts_nothing(state, schedule_id, due).await? {
-                break;
+            match slot_outcome(state, schedule_id, due).await? {
+                SlotOutcome::Pending => {}
+                SlotOutcome::PostsNothing => break,
+                SlotOutcome::NotPosted(why) => {
+                    return Err(PageError::NoAnswer(format!(
+                        "the scheduler could not post this slot's card: {why}"
+                    )))
+                }
             }
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
@@ -410,25 +416,41 @@ const MOST_SLOTS_SKIPPED: usize = 8;
 /// How long a jump waits for the scheduler to act on a slot.
 const SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Whether the scheduler has claimed the slot at `due` and recorded that it posts nothing.
-async fn slot_posts_nothing(
+/// Where the scheduler's ledger has the slot at `due`.
+enum SlotOutcome {
+    /// Not claimed yet, or claimed and on its way.
+    Pending,
+    /// Recorded as a slot that posts nothing, such as a bank holiday.
+    PostsNothing,
+    /// Recorded as failed, or as uncertain whether it was posted, with why.
+    NotPosted(String),
+}
+
+async fn slot_outcome(
     state: &TryState,
     schedule_id: i64,
     due: chrono::DateTime<chrono::Utc>,
-) -> Result<bool, PageError> {
+) -> Result<SlotOutcome, PageError> {
     use crate::store::DeliveryState;
     let recent = state
         .store
         .recent_deliveries(schedule_id, RECENT_SLOTS)
         .await
         .map_err(|err| PageError::Store(err.to_string()))?;
-    Ok(recent.iter().any(|delivery| {
-        delivery.slot_at == due
-            && matches!(
-                delivery.state,
-                DeliveryState::Holiday | DeliveryState::Missed | DeliveryState::Skipped
-            )
-    }))
+    let Some(slot) = recent.iter().find(|delivery| delivery.slot_at == due) else {
+        return Ok(SlotOutcome::Pending);
+    };
+    Ok(match slot.state {
+        DeliveryState::Holiday | DeliveryState::Missed | DeliveryState::Skipped => {
+            SlotOutcome::PostsNothing
+        }
+        DeliveryState::Failed | DeliveryState::Uncertain => SlotOutcome::NotPosted(
+            slot.detail
+                .clone()
+                .unwrap_or_else(|| slot.state.as_str().to_string()),
+        ),
+        DeliveryState::Claimed | DeliveryState::Sent => SlotOutcome::Pending,
+    })
 }
 
 /// Ledger rows read to find a jump's slot: the claim records it among the newest.

@@ -243,6 +243,55 @@ async fn a_restart_mid_session_carries_on_without_posting_a_stage_twice() {
 }
 
 #[tokio::test]
+async fn a_thread_that_cannot_be_read_after_a_restart_is_looked_at_again_soon() {
+    let mut scene = Scene::start_on(Backend::Sqlite, |_| {}).await;
+    start(&scene, "compassion", false).await;
+    let thread = thread(&scene.fake);
+    let stages = wait_stages(&scene.fake, thread, 1).await;
+    click(&scene.fake, FACILITATOR, &button(&stages[0], "Next")).await;
+    wait_stages(&scene.fake, thread, 2).await;
+    scene
+        .execute("UPDATE session_posts SET message_id = NULL WHERE stage = 1")
+        .await;
+    // Every attempt of the first look into the thread fails (the tests' REST client tries four
+    // times); the next look would succeed. careprompt is stopped while the clock moves on past
+    // the nonce window, so the restarted one is the first to look.
+    let messages = format!("/channels/{thread}/messages");
+    scene.fake.inject(Fault::ServerError {
+        route: RouteMatch::new("GET", messages.clone()),
+        status: 503,
+        times: 4,
+    });
+    scene.restart_later(chrono::Duration::minutes(10)).await;
+    let failed_looks = || {
+        scene
+            .fake
+            .requests()
+            .iter()
+            .filter(|request| request.method == "GET" && request.path.ends_with(&messages))
+            .count()
+    };
+    let deadline = std::time::Instant::now() + WAIT;
+    while failed_looks() < 4 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "careprompt never looked"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Well within the scheduler's five-minute poll: only a retry soon finds the card.
+    scene.clock.advance(chrono::Duration::seconds(30));
+    scene
+        .wait_count(
+            "SELECT COUNT(*) FROM session_posts WHERE stage = 1 AND message_id IS NOT NULL",
+            1,
+        )
+        .await;
+    wait_stages(&scene.fake, thread, 2).await;
+    scene.finish().await;
+}
+
+#[tokio::test]
 async fn an_automatic_session_moves_on_by_the_clock_and_speaks_up_on_every_stage() {
     let scene = Scene::start_on(Backend::Sqlite, |_| {}).await;
     start(&scene, "bullying-and-harassment", true).await;

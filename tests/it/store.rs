@@ -2933,6 +2933,105 @@ on_both_backends!(
     a_dead_process_s_stage_claim_is_taken_over_by_exactly_one_other
 );
 
+/// Two processes whose first step comes before their first heartbeat race for a dead process's
+/// stage claim. Neither is known to be alive, so only the compare and swap on the claim's
+/// attempts keeps the second out: the claim's row is held locked until both have read it and
+/// wait to take it, so both read the same attempts.
+#[tokio::test]
+async fn postgres_two_unheard_takers_of_a_stage_claim_are_decided_by_its_attempts() {
+    run(Backend::Postgres, |store, url| async move {
+        use careprompt::store::StagePost;
+        let session = started(&store, 10, ALICE, None).await;
+        let id = session.id;
+        assert_eq!(
+            store
+                .claim_stage_post(id, 0, &worker("gone", at(NOW)), at(NOW))
+                .await
+                .expect("claim"),
+            StagePost::Fresh
+        );
+        let mut holder = PgConnection::connect(&url).await.expect("connect");
+        sqlx::query("BEGIN")
+            .execute(&mut holder)
+            .await
+            .expect("begin");
+        sqlx::query(&format!(
+            "SELECT 1 FROM session_posts WHERE session_id = {id} AND stage = 0 FOR UPDATE"
+        ))
+        .execute(&mut holder)
+        .await
+        .expect("lock the claim");
+        let mut watcher = Raw::open(&url).await;
+        let much_later = at(NOW + 600);
+        let (two, three) = (worker("two", much_later), worker("three", much_later));
+        let (by_two, by_three, ()) = tokio::join!(
+            store.claim_stage_post(id, 0, &two, much_later),
+            store.claim_stage_post(id, 0, &three, much_later),
+            async {
+                watcher
+                    .wait_count(
+                        "SELECT COUNT(*) FROM pg_stat_activity \
+                         WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                        2,
+                        Duration::from_secs(30),
+                    )
+                    .await;
+                sqlx::query("COMMIT")
+                    .execute(&mut holder)
+                    .await
+                    .expect("release");
+            }
+        );
+        let outcomes = [by_two.expect("claim"), by_three.expect("claim")];
+        let taken = outcomes
+            .iter()
+            .filter(|outcome| **outcome == StagePost::Taken(at(NOW)))
+            .count();
+        let held = outcomes
+            .iter()
+            .filter(|outcome| **outcome == StagePost::Held)
+            .count();
+        assert_eq!((taken, held), (1, 1), "{outcomes:?}");
+    })
+    .await;
+}
+
+async fn an_ended_session_s_stage_is_never_claimed(store: &Store) {
+    use careprompt::store::StagePost;
+    let session = started(store, 10, ALICE, None).await;
+    let id = session.id;
+    let me = worker("one", at(NOW));
+    assert_eq!(
+        store
+            .claim_stage_post(id, 0, &me, at(NOW))
+            .await
+            .expect("claim"),
+        StagePost::Fresh
+    );
+    assert!(store.end_session(id, at(NOW + 5)).await.expect("end"));
+    assert_eq!(
+        store
+            .claim_stage_post(id, 0, &me, at(NOW + 10))
+            .await
+            .expect("claim"),
+        StagePost::Held,
+        "an open claim of an ended session is not taken again"
+    );
+    assert_eq!(
+        store
+            .claim_stage_post(id, 1, &me, at(NOW + 10))
+            .await
+            .expect("claim"),
+        StagePost::Held,
+        "nor is a new stage of it claimed"
+    );
+}
+on_both_backends!(
+    sqlite_an_ended_session_s_stage_is_never_claimed,
+    postgres_an_ended_session_s_stage_is_never_claimed,
+    an_ended_session_s_stage_is_never_claimed
+);
+
 async fn a_server_s_facilitator_role_is_set_and_cleared(store: &Store) {
     assert_eq!(store.facilitator_role(GUILD).await.expect("read"), None);
     store

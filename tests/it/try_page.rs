@@ -323,6 +323,27 @@ async fn try_page_runs_the_whole_journey_in_chromium() {
     )
     .await;
     wait_for_text(&client, "The story").await;
+    // Focus follows to the new card's Next, so a keyboard user carries on from there.
+    let deadline = Instant::now() + PAGE_WAIT;
+    loop {
+        let focused = client
+            .execute(
+                "const b = document.activeElement; \
+                 return !!b && b.dataset.label === 'Next' && \
+                 b.closest('li.message').textContent.includes('The story');",
+                vec![],
+            )
+            .await
+            .expect("read the focus");
+        if focused == json!(true) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "focus did not follow to the story card's Next"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     screenshot(&client, 1280, 900, "try-session.png").await;
     let low = low_contrast_text(&client).await;
     assert!(low.is_empty(), "text below WCAG AA contrast: {low:#?}");
