@@ -214,21 +214,26 @@ async fn a_session_runs_from_plan_to_summary(backend: Backend) {
     scene.finish().await;
 }
 
-#[tokio::test]
-async fn a_restart_mid_session_carries_on_without_posting_a_stage_twice() {
-    let mut scene = Scene::start_on(Backend::Sqlite, |_| {}).await;
-    start(&scene, "compassion", false).await;
+/// A session moved on to its story card, which Discord took but careprompt did not record, as
+/// when careprompt stopped between the two; returns the session's thread.
+async fn story_card_unrecorded(scene: &mut Scene) -> u64 {
+    start(scene, "compassion", false).await;
     let thread = thread(&scene.fake);
     let stages = wait_stages(&scene.fake, thread, 1).await;
     click(&scene.fake, FACILITATOR, &button(&stages[0], "Next")).await;
     wait_stages(&scene.fake, thread, 2).await;
-    // careprompt stopped after Discord took the story card but before it was recorded; long
-    // enough ago that the nonce no longer protects it, so it must look before sending.
     scene
         .execute("UPDATE session_posts SET message_id = NULL WHERE stage = 1")
         .await;
-    scene.clock.advance(chrono::Duration::minutes(10));
-    scene.restart().await;
+    thread
+}
+
+#[tokio::test]
+async fn a_restart_mid_session_carries_on_without_posting_a_stage_twice() {
+    let mut scene = Scene::start_on(Backend::Sqlite, |_| {}).await;
+    let thread = story_card_unrecorded(&mut scene).await;
+    // Long enough ago that the nonce no longer protects it, so it must look before sending.
+    scene.restart_later(chrono::Duration::minutes(10)).await;
     scene
         .wait_count(
             "SELECT COUNT(*) FROM session_posts WHERE stage = 1 AND message_id IS NOT NULL",
@@ -245,14 +250,7 @@ async fn a_restart_mid_session_carries_on_without_posting_a_stage_twice() {
 #[tokio::test]
 async fn a_thread_that_cannot_be_read_after_a_restart_is_looked_at_again_soon() {
     let mut scene = Scene::start_on(Backend::Sqlite, |_| {}).await;
-    start(&scene, "compassion", false).await;
-    let thread = thread(&scene.fake);
-    let stages = wait_stages(&scene.fake, thread, 1).await;
-    click(&scene.fake, FACILITATOR, &button(&stages[0], "Next")).await;
-    wait_stages(&scene.fake, thread, 2).await;
-    scene
-        .execute("UPDATE session_posts SET message_id = NULL WHERE stage = 1")
-        .await;
+    let thread = story_card_unrecorded(&mut scene).await;
     // Every attempt of the first look into the thread fails (the tests' REST client tries four
     // times); the next look would succeed. careprompt is stopped while the clock moves on past
     // the nonce window, so the restarted one is the first to look.
