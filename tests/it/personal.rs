@@ -108,12 +108,7 @@ impl Scene {
     }
 
     /// Stops the bot and starts another on the same database, clock and fake, as after a
-    /// restart.
-    pub(crate) async fn restart(&mut self) {
-        self.restart_later(chrono::Duration::zero()).await;
-    }
-
-    /// As [`Scene::restart`], with the clock moved on by `by` while careprompt is stopped.
+    /// restart; the clock moves on by `by` while careprompt is stopped.
     pub(crate) async fn restart_later(&mut self, by: chrono::Duration) {
         if let Some(bot) = self.bot.take() {
             bot.stop().await.expect("the bot shuts down cleanly");
