@@ -552,6 +552,8 @@ pub async fn view(state: &TryState, person: Person) -> Result<Value, PageError> 
         .filter_map(shown)
         .collect();
     // A thread shows where it was started, among the channel's messages, as Discord shows it.
+    let mut channel_names = serde_json::Map::new();
+    channel_names.insert(CHANNEL.to_string(), json!(crate::standin::CHANNEL_NAME));
     for (thread, about) in channel_threads(&state.discord) {
         let messages: Vec<Value> = state
             .discord
@@ -562,13 +564,9 @@ pub async fn view(state: &TryState, person: Person) -> Result<Value, PageError> 
         channel.push(json!({"id": thread.to_string(), "thread": {
             "name": about["name"], "archived": about["thread_metadata"]["archived"].as_bool().unwrap_or(false),
             "messages": messages}}));
-    }
-    channel.sort_by_key(|item| snowflake(&item["id"]));
-    let mut channel_names = serde_json::Map::new();
-    channel_names.insert(CHANNEL.to_string(), json!(crate::standin::CHANNEL_NAME));
-    for (thread, about) in channel_threads(&state.discord) {
         channel_names.insert(thread.to_string(), about["name"].clone());
     }
+    channel.sort_by_key(|item| snowflake(&item["id"]));
     let dms: Vec<Value> = state
         .discord
         .messages_in(dm_channel_id(person.user_id))
