@@ -435,7 +435,7 @@ pub fn about_card(dna_of_care_url: &str) -> Card {
         .colour(NEUTRAL_COLOUR)
         .field(
             "What it keeps about your team",
-            "Each channel's schedule (when to post, its place in the themes, and who set it up) and a record of each scheduled post, so nothing is posted twice or lost. When careprompt is removed from a server, that server's schedules and its members' DM opt-ins for it are erased after 30 days (or the period whoever runs careprompt set).",
+            "Each channel's schedule (when to post, its place in the themes, and who set it up) and a record of each scheduled post, so nothing is posted twice or lost. For a reflective session: its channel, thread, theme, stage and times, and who runs it, never what anyone writes in the thread; it is deleted 30 days after it ends (or the period whoever runs careprompt set). When careprompt is removed from a server, that server's schedules and its members' DM opt-ins for it are erased after 30 days (or the period whoever runs careprompt set).",
             false,
         )
         .field(
@@ -445,7 +445,7 @@ pub fn about_card(dna_of_care_url: &str) -> Card {
         )
         .field(
             "How long, and how to erase it",
-            "Until you remove it: /bookmarks remove, /optout and /unmute take single things away, /mydata shows you all of it, and /forget-me erases all of it at once, in every server. Usage records go by themselves after 53 weeks. Schedules you set up stay for your team without your name.",
+            "Until you remove it: /bookmarks remove, /optout and /unmute take single things away, /mydata shows you all of it, and /forget-me erases all of it at once, in every server. Usage records go by themselves after 53 weeks. Schedules you set up stay for your team without your name; a session you are running is ended, and the sessions you ran no longer say who ran them.",
             false,
         )
         .field(
