@@ -356,6 +356,8 @@ async fn try_page_runs_the_whole_journey_in_chromium() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     screenshot(&client, 1280, 900, "try-session.png").await;
+    screenshot(&client, 360, 800, "try-session-phone.png").await;
+    client.set_window_size(1280, 900).await.expect("resize");
     let low = low_contrast_text(&client).await;
     assert!(low.is_empty(), "text below WCAG AA contrast: {low:#?}");
     command_shows(&client, "/session end", "(archived)").await;
