@@ -1,7 +1,7 @@
 //! `careprompt check`: the content library and the configuration that refers to it, loaded as
 //! the bot loads them, and every card the bot could build from them.
 
-use crate::config::{LoadedConfig, OrgSupport};
+use crate::config::{LoadedConfig, OrgSupport, Origin};
 use crate::discord::cards;
 use crate::discord::limits;
 use crate::domain::content::{Library, Theme, DNA_OF_CARE_URL};
@@ -54,6 +54,22 @@ pub fn theme_summary(library: &Library, theme: &Theme) -> String {
     )
 }
 
+/// A warning when `[support] nation` was left to its default: an organisation in Wales, Scotland
+/// or Northern Ireland that never set it would show its staff England's lines and routes for
+/// raising a concern, and none of its own.
+pub fn nation_warning(loaded: &LoadedConfig) -> Option<String> {
+    let nation = loaded.config.support.nation;
+    (loaded.origin("support.nation") == Origin::Default).then(|| {
+        format!(
+            "warning: [support] nation is not set, so /support and the bullying and harassment cards show the lines and routes for {} (the default). Set it to the nation you work in: {}",
+            nation.name(),
+            crate::domain::content::Nation::ALL
+                .map(|nation| format!("\"{}\"", nation.slug()))
+                .join(", ")
+        )
+    })
+}
+
 /// The whole of `careprompt check`: a summary on success, every problem on failure.
 pub fn run(loaded: &LoadedConfig) -> Result<Vec<String>, Vec<String>> {
     let Loaded { settings, library } = load_content(loaded)?;
@@ -77,6 +93,7 @@ pub fn run(loaded: &LoadedConfig) -> Result<Vec<String>, Vec<String>> {
             .iter()
             .map(|warning| format!("warning: {warning}")),
     );
+    lines.extend(nation_warning(loaded));
     lines.push(format!(
         "ok: {}: {} themes, {} prompts, {} stories, {} support lines; every card and the slash commands fit Discord's limits",
         settings.content.source().describe(),

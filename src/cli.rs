@@ -111,7 +111,7 @@ pub fn preview(
     }
     let Loaded { settings, library } = load(args.config.as_deref())?;
     if let Some(theme) = &args.session {
-        return session_outline(&library, theme, args.minutes, out);
+        return session_outline(&library, &settings, theme, args.minutes, out);
     }
     let defaults = &settings.schedule;
     let bank_holidays = args
@@ -179,11 +179,12 @@ pub fn preview(
 /// facilitator prepares with them.
 fn session_outline(
     library: &Library,
+    settings: &crate::config::Settings,
     slug: &str,
     minutes: u32,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
-    use crate::domain::session::{length, stages, starts, StageKind};
+    use crate::domain::session::{facilitator_brief, length, stages, starts, StageKind};
     let theme = library.theme(slug).ok_or_else(|| {
         Failure::usage(format!(
             "--session: no theme \"{slug}\"; use one of {}",
@@ -218,6 +219,13 @@ fn session_outline(
         };
         let end = start + stage.minutes;
         let _ = writeln!(out, "minutes {start:>2} to {end:<2}  {what}");
+    }
+    let own_support = settings
+        .org_support()
+        .map(|org| format!("{}, {}", org.name, org.how));
+    let _ = writeln!(out, "for you only, before you start:");
+    for point in facilitator_brief(&theme.session, own_support.as_deref()) {
+        let _ = writeln!(out, "- {point}");
     }
     Ok(())
 }

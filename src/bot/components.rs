@@ -5,7 +5,7 @@
 
 use poise::serenity_prelude as serenity;
 
-use crate::bot::commands::session::{finish, may_facilitate};
+use crate::bot::commands::session::{answer_question, finish, may_facilitate};
 use crate::bot::data::ReplyFailed;
 use crate::bot::data::{Data, Error};
 use crate::discord::cards::{self, Card, BOOKMARKS_PER_PAGE};
@@ -55,6 +55,10 @@ pub async fn handle(data: &Data, click: &serenity::ComponentInteraction) -> Resu
             stage,
             control,
         } => return session_click(data, click, session, stage, control).await,
+        ButtonAction::SessionBegin(begin) => {
+            return answer_question(data, click, Some(begin)).await;
+        }
+        ButtonAction::SessionCancel => return answer_question(data, click, None).await,
     };
     data.rest
         .respond(click.id, &click.token, card, true)
@@ -151,13 +155,16 @@ async fn replace_card(
     Ok(())
 }
 
-/// The buttons that act on the clicker's own data in place of a private answer.
+/// The buttons of a private answer, which act for the person it answered: paging their
+/// bookmarks, erasing their data, and answering the question asked before their session.
 fn is_private(action: &ButtonAction) -> bool {
     matches!(
         action,
         ButtonAction::BookmarksPage { .. }
             | ButtonAction::ForgetConfirm
             | ButtonAction::ForgetCancel
+            | ButtonAction::SessionBegin(_)
+            | ButtonAction::SessionCancel
     )
 }
 

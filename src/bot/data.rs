@@ -60,8 +60,9 @@ impl Data {
 
     /// Where to get support, for the nation the organisation works in, its own contact first.
     pub fn support_card(&self) -> Card {
-        let lines = self.library.support_lines_for(self.library.nation);
-        crate::discord::cards::support_card(self.settings.org_support(), &lines)
+        let nation = self.library.nation;
+        let lines = self.library.support_lines_for(nation);
+        crate::discord::cards::support_card(self.settings.org_support(), &lines, nation)
     }
 
     /// Gives a command's deferred answer (see `Rest::defer`) its card.

@@ -52,6 +52,8 @@ fn a_story_tagged_with_the_bullying_theme_carries_the_concern_part() {
     library.stories[0]
         .themes
         .push("bullying-and-harassment".to_string());
+    // The tag is read when the library is pointed at its nation, as at start-up.
+    library.set_nation(library.nation);
     let story = library.stories[0].clone();
     assert!(text(&story_card(&library, &story)).contains("Freedom to Speak Up Guardian"));
     let other = library.stories[1].clone();
@@ -166,5 +168,132 @@ fn a_page_of_the_longest_bookmarks_fits_in_one_message() {
             crate::discord::limits::check_message(&card.to_json()),
             Vec::<String>::new()
         );
+    }
+}
+
+/// Every card the bot can build, in every nation, and every scheduled post.
+fn every_card_in_every_nation() -> Vec<(String, Card)> {
+    let mut library = shipped();
+    let mut cards = Vec::new();
+    for nation in Nation::ALL {
+        library.set_nation(nation);
+        for (label, card) in all_cards(&library, None, DNA_OF_CARE_URL)
+            .into_iter()
+            .chain(all_posts(&library))
+        {
+            cards.push((format!("{nation} {label}"), card));
+        }
+    }
+    cards
+}
+
+#[test]
+fn no_card_promises_the_thread_is_private_or_tells_people_not_to_raise_complaints() {
+    for (label, card) in every_card_in_every_nation() {
+        let text = text(&card).to_lowercase();
+        for wrong in [
+            "stays here",
+            "stays in the room",
+            "complaint",
+            "these services are confidential",
+            "a few minutes long",
+        ] {
+            assert!(!text.contains(wrong), "{label} says \"{wrong}\"");
+        }
+    }
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README")
+        .to_lowercase();
+    for wrong in ["stays in the room", "stays here", "raise complaints"] {
+        assert!(!readme.contains(wrong), "README says \"{wrong}\"");
+    }
+}
+
+#[test]
+fn any_card_that_shows_a_story_tagged_for_a_concern_theme_carries_the_concern_part() {
+    let library = shipped();
+    let choice = library.story("choice").expect("story");
+    let quiet = library.story("making-a-difference").expect("story");
+    assert!(choice.concern.is_some() && quiet.concern.is_none());
+    for theme in &library.themes {
+        let prompt = &theme.prompts[0];
+        let with_choice = text(&post_card(theme, prompt, Some(choice), Some(1)));
+        assert!(
+            with_choice.contains("Freedom to Speak Up Guardian"),
+            "{}",
+            theme.slug
+        );
+        let with_other = text(&post_card(theme, prompt, Some(quiet), Some(1)));
+        assert_eq!(
+            with_other.contains("Freedom to Speak Up Guardian"),
+            theme.concern.is_some(),
+            "{}",
+            theme.slug
+        );
+    }
+    let leadership = library.theme("compassionate-leadership").expect("theme");
+    assert!(text(&pack_card(&library, leadership)).contains("Raising a concern"));
+    assert!(text(&story_card(&library, choice)).contains("Raising a concern"));
+    assert!(!text(&story_card(&library, quiet)).contains("Raising a concern"));
+    assert!(!text(&prompt_card(leadership, &leadership.prompts[0])).contains("Raising a concern"));
+    // The leadership session opens with another story unless Choice is asked for.
+    let default = library
+        .stories_for("compassionate-leadership")
+        .next()
+        .expect("a story");
+    assert_ne!(default.id, "choice");
+}
+
+#[test]
+fn prompt_and_story_cards_offer_a_way_out_and_a_content_note_not_a_length() {
+    let library = shipped();
+    for theme in &library.themes {
+        for prompt in &theme.prompts {
+            let card = text(&prompt_card(theme, prompt));
+            assert!(card.contains(OPTIONAL_AND_SUPPORT), "{}", prompt.id);
+        }
+    }
+    for story in &library.stories {
+        let card = text(&story_card(&library, story));
+        assert!(card.contains(OPTIONAL_AND_SUPPORT), "{}", story.id);
+        assert!(
+            card.contains(crate::domain::session::STORY_NOTE),
+            "{}",
+            story.id
+        );
+    }
+    let theme = library.theme("compassion").expect("theme");
+    let post = text(&post_card(
+        theme,
+        &theme.prompts[0],
+        library.stories_for("compassion").next(),
+        Some(1),
+    ));
+    assert!(post.contains(crate::domain::session::STORY_NOTE), "{post}");
+    let pack = text(&pack_card(&library, theme));
+    assert!(
+        pack.contains("Stories careprompt pairs with this theme"),
+        "{pack}"
+    );
+}
+
+#[test]
+fn the_support_card_names_its_nation_and_puts_999_in_its_first_words() {
+    let library = shipped();
+    for nation in Nation::ALL {
+        let card = support_card(None, &library.support_lines_for(nation), nation);
+        let json = card.to_json();
+        assert_eq!(
+            json["embeds"][0]["title"],
+            format!("Support when you need it (lines for {})", nation.name())
+        );
+        let description = json["embeds"][0]["description"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            description.contains("If someone's life is at risk, call 999."),
+            "{description}"
+        );
+        assert!(!description.contains("confidential"), "{description}");
     }
 }

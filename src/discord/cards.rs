@@ -12,6 +12,7 @@ use crate::store::{Bookmark, BookmarkKind, Erased};
 
 use crate::config::OrgSupport;
 use crate::domain::content::{Library, Nation, Prompt, Story, SupportLine, Theme, DNA_OF_CARE_URL};
+use crate::domain::session::STORY_NOTE;
 
 /// NHS blue, for cards that belong to no single theme.
 pub const NEUTRAL_COLOUR: u32 = 0x005EB8;
@@ -25,6 +26,11 @@ pub const STORY_CREDIT: &str = "A Patient Voices digital story by Pilgrim Projec
 // in the one `https://patientvoices.org.uk/...` form the facts file asks for. It is not in
 // `prompts/`, so `check --links` does not fetch it: check it by hand before a release.
 pub const PATIENT_VOICES_DNA_OF_CARE_URL: &str = "https://patientvoices.org.uk/dnaoc.htm";
+
+/// The way out on every card that asks something of a reader or shows a story, whether it came
+/// as a post, by `/prompt` or `/story`, or was shared in the channel: a card fetched at 4 a.m.
+/// needs it as much as a scheduled one.
+pub const OPTIONAL_AND_SUPPORT: &str = "Replying is optional. If this brings something up, /support is always there, and only you see it.";
 
 /// Discord allows at most 5 buttons in a row.
 const BUTTONS_PER_ROW: usize = 5;
@@ -98,17 +104,36 @@ pub(crate) fn story_line(story: &Story) -> String {
     )
 }
 
-/// The fixed part of every card in a theme about bullying or harassment: where to raise a
-/// concern in the configured nation, and `/support`. Cards of other themes are unchanged.
-pub(crate) fn with_concern(embed: CreateEmbed, theme: &Theme) -> CreateEmbed {
-    match &theme.concern {
+/// The field that heads where to raise a concern, in full or as a pointer.
+pub(crate) const CONCERN_FIELD: &str = "Raising a concern";
+
+/// The fixed part of every card of a theme about bullying or harassment, and of every card that
+/// shows a story tagged for one: where to raise a concern in the configured nation, and
+/// `/support`. Other cards are unchanged.
+pub(crate) fn with_concern(embed: CreateEmbed, concern: Option<&str>) -> CreateEmbed {
+    match concern {
         Some(concern) => embed.field(
-            "Raising a concern",
+            CONCERN_FIELD,
             format!("{concern}\n/support lists people who can help, whenever you need it."),
             false,
         ),
         None => embed,
     }
+}
+
+/// The concern part a card carries: its theme's, or else that of any story it shows.
+pub(crate) fn concern_of<'a>(
+    theme: Option<&'a Theme>,
+    mut stories: impl Iterator<Item = &'a Story>,
+) -> Option<&'a str> {
+    theme
+        .and_then(|theme| theme.concern.as_deref())
+        .or_else(|| stories.find_map(|story| story.concern.as_deref()))
+}
+
+/// The way out, last on the card: replying is optional, and `/support` is there.
+fn optional_field(embed: CreateEmbed) -> CreateEmbed {
+    embed.field("\u{200b}", OPTIONAL_AND_SUPPORT, false)
 }
 
 /// The pack's link buttons. One page that holds both the guide and the presentation gets one
@@ -153,16 +178,14 @@ pub fn post_card(
         ))
         .colour(theme.colour);
     if let Some(story) = story {
-        embed = embed.field("A story to watch", story_line(story), false);
-    }
-    embed = with_concern(embed, theme);
-    embed = embed
-        .field(
-            "\u{200b}",
-            "Replying is optional. If this brings something up, /support is always there, and only you see it.",
+        embed = embed.field(
+            "A story to watch",
+            format!("{}\n{STORY_NOTE}", story_line(story)),
             false,
-        )
-        .footer(dna_of_care_footer(&format!("prompt {}", prompt.id)));
+        );
+    }
+    embed = with_concern(embed, concern_of(Some(theme), story.into_iter()));
+    embed = optional_field(embed).footer(dna_of_care_footer(&format!("prompt {}", prompt.id)));
     let mut buttons = vec![
         save_button(delivery, BookmarkKind::Prompt, &prompt.id),
         CreateButton::new(
@@ -216,6 +239,7 @@ pub fn post_body(card: Card, nonce: &str, role_ping: Option<u64>) -> serde_json:
 /// A theme's facilitator pack, for sharing in a channel before a session.
 pub fn pack_card(library: &Library, theme: &Theme) -> Card {
     let stories: Vec<String> = library.stories_for(&theme.slug).map(story_line).collect();
+    let concern = concern_of(Some(theme), library.stories_for(&theme.slug));
     let mut embed = CreateEmbed::new()
         .title(format!("Facilitator pack: {}", theme.title))
         .description(format!("{}\n\n{}", theme.summary, theme.about))
@@ -233,9 +257,14 @@ pub fn pack_card(library: &Library, theme: &Theme) -> Card {
     };
     embed = embed.field("What is in the pack", resources, false);
     if !stories.is_empty() {
-        embed = embed.field("Stories for this theme", stories.join("\n"), false);
+        // No source says which story fits which theme: the pairing is ours, and says so.
+        embed = embed.field(
+            "Stories careprompt pairs with this theme",
+            format!("{}\n{STORY_NOTE}", stories.join("\n")),
+            false,
+        );
     }
-    embed = with_concern(embed, theme);
+    embed = with_concern(embed, concern);
     buttons.push(save_button(None, BookmarkKind::Pack, &theme.slug));
     Card {
         content: None,
@@ -251,7 +280,7 @@ pub fn prompt_card(theme: &Theme, prompt: &Prompt) -> Card {
         .description(prompt.text.clone())
         .colour(theme.colour)
         .footer(dna_of_care_footer(&format!("prompt {}", prompt.id)));
-    let embed = with_concern(embed, theme);
+    let embed = optional_field(with_concern(embed, theme.concern.as_deref()));
     Card {
         content: None,
         embeds: vec![embed],
@@ -277,23 +306,13 @@ pub fn story_card(library: &Library, story: &Story) -> Card {
     let embed = CreateEmbed::new()
         .title(story.title.clone())
         .url(story.url.clone())
-        .description(format!(
-            "Told by {}. A few minutes long: watch it when you have a quiet moment.",
-            story.storyteller
-        ))
+        .description(format!("Told by {}. {STORY_NOTE}", story.storyteller))
         .field("Themes", themes.join(", "), false)
         .colour(colour)
         .footer(CreateEmbedFooter::new(STORY_CREDIT));
-    // A story told about bullying carries the same safe next step as the theme's other cards.
-    let embed = match story
-        .themes
-        .iter()
-        .filter_map(|slug| library.theme(slug))
-        .find(|theme| theme.concern.is_some())
-    {
-        Some(theme) => with_concern(embed, theme),
-        None => embed,
-    };
+    // A story tagged for a theme about bullying carries the same safe next step as that theme's
+    // cards.
+    let embed = optional_field(with_concern(embed, story.concern.as_deref()));
     Card {
         content: None,
         embeds: vec![embed],
@@ -314,7 +333,7 @@ pub fn no_story_card(theme: &Theme) -> Card {
             theme.title
         ))
         .colour(theme.colour);
-    let embed = with_concern(embed, theme);
+    let embed = with_concern(embed, theme.concern.as_deref());
     Card {
         content: None,
         embeds: vec![embed],
@@ -366,8 +385,10 @@ fn support_field(
     (name.to_string(), value, false)
 }
 
-/// Where to get help, for `/support`. The organisation's own service comes first.
-pub fn support_card(org: Option<&OrgSupport>, lines: &[SupportLine]) -> Card {
+/// Where to get help, for `/support`: 999 in the first words, then the organisation's own
+/// service, then the nation's lines in the order `Library::support_lines_for` gives. The title
+/// names the nation, so staff can tell when careprompt was set up for another one.
+pub fn support_card(org: Option<&OrgSupport>, lines: &[SupportLine], nation: Nation) -> Card {
     let mut fields = Vec::new();
     if let Some(org) = org {
         fields.push(support_field(
@@ -385,9 +406,11 @@ pub fn support_card(org: Option<&OrgSupport>, lines: &[SupportLine]) -> Card {
             line.url.as_deref(),
         ));
     }
+    // Not "these services are confidential": 999 and several lines are not, and a claim about a
+    // line belongs on that line, with its source.
     let embed = CreateEmbed::new()
-        .title("Support when you need it")
-        .description("You do not have to manage on your own. These services are confidential, and only you can see this message.")
+        .title(format!("Support when you need it (lines for {})", nation.name()))
+        .description("You do not have to manage on your own. If someone's life is at risk, call 999. Only you can see this message.")
         .colour(NEUTRAL_COLOUR)
         .fields(fields);
     Card {
@@ -409,7 +432,7 @@ pub fn help_card() -> Card {
         ("/schedule", "For server admins (Manage Server): post a reflection prompt and a staff story in a channel on a schedule, weekly by default. set, list, preview, pause, resume, skip, remove and post-now. The buttons on a post let anyone save it, open the facilitator pack or find support, privately."),
         ("/bookmarks list", "What you saved with a Save button, newest first, ten a page, as each was when you saved it. /bookmarks remove takes one away. Only you see them."),
         ("/optin, /optout", "Get this server's scheduled posts by direct message as well, or stop. /mute and /unmute leave a theme out of your DMs."),
-        ("/session", "For facilitators (Manage Server, or the role set with /session role): run a reflective session on a theme in a thread, stage by stage. plan shows you the outline privately; start opens the thread (30, 45 or 60 minutes, add auto:true to move on by the clock); end finishes it. A session still running 4 hours after it started (or the time whoever runs careprompt set) is ended for you."),
+        ("/session", "For facilitators (Manage Server, or the role set with /session role): run a reflective session on a theme in a thread, stage by stage. plan shows you the outline and a brief for you alone; start opens the thread (30, 45 or 60 minutes, add auto:true to move on by the clock), though bullying and harassment, and equality and diversity, ask you a question privately first; end finishes it. Anyone in the channel can read the thread, also after it is archived. A session still running 4 hours after it started (or the time whoever runs careprompt set) is ended for you."),
         ("/insights [weeks]", "For server admins (Manage Server) and facilitators: how careprompt is used here, per theme and week, sessions included, as a summary, a chart and a CSV file, with small counts of people hidden. Only you see it."),
         ("/mydata", "A file with everything careprompt holds about you, in every server. Only you see it."),
         ("/forget-me", "Erase everything careprompt holds about you, in every server, after you confirm."),
@@ -435,7 +458,7 @@ pub fn about_card(dna_of_care_url: &str) -> Card {
         .colour(NEUTRAL_COLOUR)
         .field(
             "What it keeps about your team",
-            "Each channel's schedule (when to post, its place in the themes, and who set it up) and a record of each scheduled post, so nothing is posted twice or lost. For a reflective session: its channel, thread, theme, stage and times, and who runs it, never what anyone writes in the thread; it is deleted 30 days after it ends (or the period whoever runs careprompt set). When careprompt is removed from a server, that server's schedules and its members' DM opt-ins for it are erased after 30 days (or the period whoever runs careprompt set).",
+            "Each channel's schedule (when to post, its place in the themes, and who set it up) and a record of each scheduled post, so nothing is posted twice or lost. For a reflective session: its channel, thread, theme, stage and times, and who runs it, never what anyone writes in the thread (Discord keeps the thread, and anyone in the channel can read it); it is deleted 30 days after it ends (or the period whoever runs careprompt set). When careprompt is removed from a server, that server's schedules and its members' DM opt-ins for it are erased after 30 days (or the period whoever runs careprompt set).",
             false,
         )
         .field(
@@ -690,7 +713,7 @@ pub fn all_cards(
     for nation in Nation::ALL {
         cards.push((
             format!("support ({nation})"),
-            support_card(org, &library.support_lines_for(nation)),
+            support_card(org, &library.support_lines_for(nation), nation),
         ));
     }
     for theme in &library.themes {
@@ -707,58 +730,77 @@ pub fn all_cards(
             cards.push((format!("no story {}", theme.slug), no_story_card(theme)));
         }
     }
-    cards.extend(session_cards(library));
+    cards.extend(session_cards(library, org));
     cards
 }
 
-/// Every session card of every theme at every length, with the longest story of the theme (a
-/// session shows one) and the longest session id a button can carry.
-fn session_cards(library: &Library) -> Vec<(String, Card)> {
-    use crate::discord::session_cards::{plan_card, stage_card, CardState, SessionView};
+/// Every session card of every theme at every length, with no story and with each story in the
+/// library (a facilitator may choose any, and a story can bring a concern part with it), and the
+/// longest session id a button can carry; and the question asked before a session starts, where
+/// a theme asks one, with the longest time a button can carry.
+fn session_cards(library: &Library, org: Option<&OrgSupport>) -> Vec<(String, Card)> {
+    use crate::discord::session_cards::{
+        confirm_card, plan_card, stage_card, CardState, SessionRequest, SessionView,
+    };
     let mut cards = Vec::new();
     for theme in &library.themes {
-        let story = library
-            .stories_for(&theme.slug)
-            .max_by_key(|story| story_line(story).chars().count());
-        for minutes in crate::domain::session::LENGTHS {
-            let view = SessionView {
-                id: i64::MAX,
-                theme,
-                story,
-                minutes,
-                auto: true,
-            };
-            cards.push((
-                format!("session plan {} ({minutes} minutes)", theme.slug),
-                plan_card(&view),
-            ));
-            let mut index = 0;
-            while let Some(card) = stage_card(&view, index, CardState::Paused) {
-                index += 1;
-                cards.push((
-                    format!("session {} ({minutes} minutes) stage {index}", theme.slug),
-                    card,
-                ));
+        let stories = std::iter::once(None).chain(library.stories.iter().map(Some));
+        for story in stories {
+            let with = story.map_or_else(|| "no story".to_string(), |story| story.id.clone());
+            if theme.session.before_you_start.is_some() {
+                for auto in [false, true] {
+                    let request = SessionRequest {
+                        theme,
+                        story,
+                        minutes: 60,
+                        auto,
+                        asked_at: i64::MAX,
+                    };
+                    cards.push((
+                        format!("session question {} ({with}, auto {auto})", theme.slug),
+                        confirm_card(&request),
+                    ));
+                }
+            }
+            for minutes in crate::domain::session::LENGTHS {
+                let view = SessionView {
+                    id: i64::MAX,
+                    theme,
+                    story,
+                    minutes,
+                    auto: true,
+                };
+                let label = format!("{} ({minutes} minutes, {with})", theme.slug);
+                cards.push((format!("session plan {label}"), plan_card(&view, org)));
+                let mut index = 0;
+                while let Some(card) = stage_card(&view, index, CardState::Paused) {
+                    index += 1;
+                    cards.push((format!("session {label} stage {index}"), card));
+                }
             }
         }
     }
     cards
 }
 
-/// Every scheduled post this library can make, with a label, for `check`: each prompt with the
-/// longest story of its theme (a post carries at most one, and the longest could overflow), and
-/// the longest delivery id a button can carry.
+/// Every scheduled post this library can make, with a label, for `check`: each prompt with each
+/// story of its theme (a post carries at most one, and one may bring a concern part with it), or
+/// with none for a theme without, and the longest delivery id a button can carry.
 pub fn all_posts(library: &Library) -> Vec<(String, Card)> {
     let mut posts = Vec::new();
     for theme in &library.themes {
-        let longest = library
-            .stories_for(&theme.slug)
-            .max_by_key(|story| story_line(story).chars().count());
+        let mut stories: Vec<Option<&Story>> = library.stories_for(&theme.slug).map(Some).collect();
+        if stories.is_empty() {
+            stories.push(None);
+        }
         for prompt in &theme.prompts {
-            posts.push((
-                format!("post {}", prompt.id),
-                post_card(theme, prompt, longest, Some(i64::MAX)),
-            ));
+            for story in &stories {
+                let with = story.map_or("no story", |story| story.id.as_str());
+                posts.push((
+                    format!("post {} ({with})", prompt.id),
+                    post_card(theme, prompt, *story, Some(i64::MAX)),
+                ));
+            }
         }
     }
     posts

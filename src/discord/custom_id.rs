@@ -38,6 +38,22 @@ pub enum ButtonAction {
         stage: u32,
         control: SessionControl,
     },
+    /// The facilitator's yes to the private question a sensitive theme asks before its session
+    /// starts. Nothing is stored until this click.
+    SessionBegin(SessionBegin),
+    /// The facilitator's no to that question: nothing is posted.
+    SessionCancel,
+}
+
+/// What a Start button carries: everything `/session start` was given, and when it asked (Unix
+/// seconds), so a late answer starts nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionBegin {
+    pub asked_at: i64,
+    pub minutes: u32,
+    pub auto: bool,
+    pub theme: String,
+    pub story: Option<String>,
 }
 
 /// What a button on a stage card does.
@@ -140,6 +156,18 @@ impl ButtonAction {
                 stage,
                 control,
             } => format!("{PREFIX}:session:{session}:{}.{stage}", control.word()),
+            ButtonAction::SessionBegin(SessionBegin {
+                asked_at,
+                minutes,
+                auto,
+                theme,
+                story,
+            }) => format!(
+                "{PREFIX}:begin:{asked_at}:{minutes}.{}.{theme}.{}",
+                if *auto { "a" } else { "m" },
+                story.as_deref().unwrap_or_default()
+            ),
+            ButtonAction::SessionCancel => format!("{PREFIX}:begin:-:cancel"),
         }
     }
 
@@ -202,6 +230,34 @@ impl ButtonAction {
                     control,
                 })
             }
+            ("begin", Some("cancel")) if delivery.is_none() => Ok(ButtonAction::SessionCancel),
+            ("begin", Some(reference)) => {
+                let asked_at = delivery.ok_or(UnknownButton)?;
+                let parts: Vec<&str> = reference.split('.').collect();
+                let [minutes, auto, theme, story] = parts[..] else {
+                    return Err(UnknownButton);
+                };
+                let auto = match auto {
+                    "a" => true,
+                    "m" => false,
+                    _ => return Err(UnknownButton),
+                };
+                if !is_number(minutes) || !is_reference(theme) {
+                    return Err(UnknownButton);
+                }
+                let story = match story {
+                    "" => None,
+                    story if is_reference(story) => Some(story.to_string()),
+                    _ => return Err(UnknownButton),
+                };
+                Ok(ButtonAction::SessionBegin(SessionBegin {
+                    asked_at,
+                    minutes: minutes.parse().map_err(|_| UnknownButton)?,
+                    auto,
+                    theme: theme.to_string(),
+                    story,
+                }))
+            }
             _ => Err(UnknownButton),
         }
     }
@@ -215,7 +271,9 @@ impl ButtonAction {
             ButtonAction::BookmarksPage { .. }
             | ButtonAction::ForgetConfirm
             | ButtonAction::ForgetCancel
-            | ButtonAction::Session { .. } => None,
+            | ButtonAction::Session { .. }
+            | ButtonAction::SessionBegin(_)
+            | ButtonAction::SessionCancel => None,
         }
     }
 }
@@ -266,6 +324,21 @@ mod tests {
                 stage: 0,
                 control: SessionControl::Next,
             },
+            ButtonAction::SessionBegin(SessionBegin {
+                asked_at: 1_800_000_000,
+                minutes: 45,
+                auto: false,
+                theme: "bullying-and-harassment".into(),
+                story: Some("choice".into()),
+            }),
+            ButtonAction::SessionBegin(SessionBegin {
+                asked_at: i64::MAX,
+                minutes: 60,
+                auto: true,
+                theme: "equality-and-diversity".into(),
+                story: None,
+            }),
+            ButtonAction::SessionCancel,
         ] {
             let id = action.custom_id();
             assert!(id.chars().count() <= 100, "{id}");
@@ -307,6 +380,15 @@ mod tests {
             "cp:session:3:skip.1",
             "cp:session:3:next.01",
             "cp:session:3:next.-1",
+            "cp:begin:-:30.m.bullying-and-harassment.",
+            "cp:begin:0:30.m.bullying-and-harassment.",
+            "cp:begin:1:30.x.bullying-and-harassment.",
+            "cp:begin:1:030.m.bullying-and-harassment.",
+            "cp:begin:1:30.m..",
+            "cp:begin:1:30.m.bullying-and-harassment",
+            "cp:begin:1:30.m.bullying-and-harassment.choice.more",
+            "cp:begin:1:30.m.bullying/harassment.",
+            "cp:begin:5:cancel",
         ] {
             assert_eq!(ButtonAction::parse(id), Err(UnknownButton), "{id}");
         }

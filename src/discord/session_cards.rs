@@ -1,20 +1,20 @@
-//! The cards of a facilitated reflective session (`/session`): the private outline to plan with,
-//! each stage card in the session's thread with the facilitator's buttons, and the summary.
+//! The cards of a facilitated reflective session (`/session`): the private outline and brief to
+//! plan with, the private question a sensitive theme asks before anything is posted, each stage
+//! card in the session's thread with the facilitator's buttons, and the summary. The words and
+//! rules (ground rules, brief, pointers) are the domain's; this module lays them out for Discord.
 
 use poise::serenity_prelude::{ButtonStyle, CreateButton, CreateEmbed, CreateEmbedFooter};
 
-use crate::discord::cards::{pack_buttons, story_line, with_concern, Card, STORY_CREDIT};
-use crate::discord::custom_id::{ButtonAction, SessionControl};
+use crate::config::OrgSupport;
+use crate::discord::cards::{
+    concern_of, pack_buttons, story_line, with_concern, Card, CONCERN_FIELD, STORY_CREDIT,
+};
+use crate::discord::custom_id::{ButtonAction, SessionBegin, SessionControl};
 use crate::domain::content::{Story, Theme, DNA_OF_CARE_URL};
-use crate::domain::session::{stages, starts, Stage, StageKind};
-
-/// Why each ground rule is there is in the README's "Running a reflective session".
-const GROUND_RULES: &str = "**Ground rules**\n\
-- What is said here stays here: in the room, and in this thread.\n\
-- No names of patients or colleagues.\n\
-- Speak for yourself, from what you have seen and felt.\n\
-- Anyone may pass, at any time, without saying why.\n\
-- This is time to reflect, not to solve problems or raise complaints: those have their own routes, and /support lists people who can help.";
+use crate::domain::session::{
+    facilitator_brief, ground_rules, stages, starts, Stage, StageKind, CONCERN_POINTER,
+    CONFIRM_WINDOW, MOVE_IT_ON_YOURSELF, STORY_STAGE_NOTE, SUPPORT_FROM_THE_START,
+};
 
 const CLOSE_THANKS: &str = "Thank you for taking part, and for listening to each other. \
 If today brought something up, /support lists people who can help, whenever you need it. \
@@ -30,9 +30,14 @@ pub struct SessionView<'a> {
     pub auto: bool,
 }
 
-impl SessionView<'_> {
+impl<'a> SessionView<'a> {
     pub fn stages(&self) -> Vec<Stage> {
         stages(self.minutes, self.story.is_some())
+    }
+
+    /// Where to raise a concern, when the session carries it: its theme's, or its story's.
+    pub fn concern(&self) -> Option<&'a str> {
+        concern_of(Some(self.theme), self.story.into_iter())
     }
 }
 
@@ -58,14 +63,27 @@ fn minutes(count: u32) -> String {
     }
 }
 
+/// The ground rules as a card shows them.
+fn ground_rules_text(concern_part: bool) -> String {
+    let rules: Vec<String> = ground_rules(concern_part)
+        .iter()
+        .map(|rule| format!("- {rule}"))
+        .collect();
+    format!("**Ground rules**\n{}", rules.join("\n"))
+}
+
 /// What a stage card says, without its buttons.
 fn stage_text(view: &SessionView<'_>, kind: StageKind) -> String {
     let session = &view.theme.session;
     match kind {
-        StageKind::Welcome => format!("{}\n\n{GROUND_RULES}", session.opening),
+        StageKind::Welcome => format!(
+            "{}\n\n{}\n\n{SUPPORT_FROM_THE_START}",
+            session.opening,
+            ground_rules_text(view.concern().is_some())
+        ),
         StageKind::Story => match view.story {
             Some(story) => format!(
-                "{}\n\nWatch it together, or on your own, then come back.\n\n*{STORY_CREDIT}.*",
+                "{}\n\n{STORY_STAGE_NOTE}\n\n*{STORY_CREDIT}.*",
                 story_line(story)
             ),
             None => String::new(),
@@ -106,11 +124,13 @@ pub enum CardState {
     Done,
 }
 
-/// The card for stage `index` of the session, in its thread. The bullying and harassment
-/// theme's cards each carry where to raise a concern.
+/// The card for stage `index` of the session, in its thread. A session that carries where to
+/// raise a concern shows it in full on its first and last cards, which a facilitator reads out,
+/// and one line pointing to them on the cards between, so no card is a wall of routes on a phone.
 pub fn stage_card(view: &SessionView<'_>, index: u32, state: CardState) -> Option<Card> {
     let stages = view.stages();
-    let stage = *stages.get(usize::try_from(index).ok()?)?;
+    let position = usize::try_from(index).ok()?;
+    let stage = *stages.get(position)?;
     let theme = view.theme;
     let mut embed = CreateEmbed::new()
         .title(format!(
@@ -124,7 +144,13 @@ pub fn stage_card(view: &SessionView<'_>, index: u32, state: CardState) -> Optio
     if state == CardState::Paused {
         embed = embed.field("Paused", "The facilitator has paused the session.", true);
     }
-    embed = with_concern(embed, theme).footer(CreateEmbedFooter::new(format!(
+    let first_or_last = position == 0 || position + 1 == stages.len();
+    embed = match view.concern() {
+        Some(concern) if first_or_last => with_concern(embed, Some(concern)),
+        Some(_) => embed.field(CONCERN_FIELD, CONCERN_POINTER, false),
+        None => embed,
+    };
+    embed = embed.footer(CreateEmbedFooter::new(format!(
         "Reflective session · stage {} of {} · {}{}",
         index + 1,
         stages.len(),
@@ -161,9 +187,33 @@ pub fn stage_card(view: &SessionView<'_>, index: u32, state: CardState) -> Optio
     })
 }
 
+/// How the organisation's own support contact reads in the facilitator's brief.
+fn own_support(org: &OrgSupport) -> String {
+    let mut contact = format!("{}, {}", org.name, org.how);
+    if let Some(when) = &org.when {
+        contact.push_str(&format!(" ({when})"));
+    }
+    contact
+}
+
+/// The facilitator's brief, as its own embed, so nothing of it can be taken for part of what
+/// participants see.
+fn brief_embed(theme: &Theme, org: Option<&OrgSupport>) -> CreateEmbed {
+    let contact = org.map(own_support);
+    let brief: Vec<String> = facilitator_brief(&theme.session, contact.as_deref())
+        .iter()
+        .map(|point| format!("- {point}"))
+        .collect();
+    CreateEmbed::new()
+        .title("For you only: before you start")
+        .description(brief.join("\n"))
+        .colour(theme.colour)
+}
+
 /// The private outline a facilitator prepares with: the stages with their timings, the story,
-/// the questions in order and the theme's facilitator's guide.
-pub fn plan_card(view: &SessionView<'_>) -> Card {
+/// the questions in order and the theme's facilitator's guide, and the brief participants never
+/// see.
+pub fn plan_card(view: &SessionView<'_>, org: Option<&OrgSupport>) -> Card {
     let theme = view.theme;
     let stages = view.stages();
     let outline: Vec<String> = stages
@@ -196,22 +246,92 @@ pub fn plan_card(view: &SessionView<'_>) -> Card {
     let embed = CreateEmbed::new()
         .title(format!("Plan: a reflective session on {}", theme.title))
         .description(format!(
-            "{}\n\n{}\n\n{GROUND_RULES}",
+            "{}\n\n{}\n\n{}",
             minutes(view.minutes),
-            outline.join("\n")
+            outline.join("\n"),
+            ground_rules_text(view.concern().is_some())
         ))
-        .colour(theme.colour)
-        .footer(CreateEmbedFooter::new(
-            "Only you can see this. /session start runs it in a thread in your channel.",
-        ));
+        .colour(theme.colour);
+    let brief = brief_embed(theme, org).footer(CreateEmbedFooter::new(
+        "Only you can see this. /session start runs it in a thread in your channel.",
+    ));
     Card {
         content: None,
-        embeds: vec![with_concern(embed, theme)],
+        embeds: vec![with_concern(embed, view.concern()), brief],
         buttons: pack_buttons(theme, DNA_OF_CARE_URL),
     }
 }
 
-/// The private summary the facilitator gets when the session ends.
+/// What a facilitator asked `/session start` for, before the session exists.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionRequest<'a> {
+    pub theme: &'a Theme,
+    pub story: Option<&'a Story>,
+    pub minutes: u32,
+    pub auto: bool,
+    /// When the question below was asked, in Unix seconds.
+    pub asked_at: i64,
+}
+
+impl SessionRequest<'_> {
+    fn begin(&self, auto: bool) -> ButtonAction {
+        ButtonAction::SessionBegin(SessionBegin {
+            asked_at: self.asked_at,
+            minutes: self.minutes,
+            auto,
+            theme: self.theme.slug.clone(),
+            story: self.story.map(|story| story.id.clone()),
+        })
+    }
+}
+
+/// The private question a theme with `before_you_start` asks before its session starts: what to
+/// confirm and why, with Start and Cancel. Nothing is posted, and no thread opened, until Start.
+pub fn confirm_card(request: &SessionRequest<'_>) -> Card {
+    let theme = request.theme;
+    let mut text = theme.session.before_you_start.clone().unwrap_or_default();
+    if request.auto {
+        text.push_str(&format!("\n\nYou chose auto:true. {MOVE_IT_ON_YOURSELF}"));
+    }
+    text.push_str(&format!(
+        "\n\nNothing is posted, and no thread is opened, until you choose Start. This question lapses after {} minutes.",
+        CONFIRM_WINDOW.num_minutes()
+    ));
+    let embed = CreateEmbed::new()
+        .title(format!(
+            "Before a reflective session on {} starts",
+            theme.title
+        ))
+        .description(text)
+        .colour(theme.colour)
+        .footer(CreateEmbedFooter::new("Only you can see this."));
+    let start = |label: &str, auto: bool, style: ButtonStyle| {
+        CreateButton::new(request.begin(auto).custom_id())
+            .label(label)
+            .style(style)
+    };
+    let mut buttons = if request.auto {
+        vec![
+            start("Start, moving it on myself", false, ButtonStyle::Primary),
+            start("Start with auto", true, ButtonStyle::Secondary),
+        ]
+    } else {
+        vec![start("Start the session", false, ButtonStyle::Primary)]
+    };
+    buttons.push(
+        CreateButton::new(ButtonAction::SessionCancel.custom_id())
+            .label("Cancel")
+            .style(ButtonStyle::Secondary),
+    );
+    Card {
+        content: None,
+        embeds: vec![embed],
+        buttons,
+    }
+}
+
+/// The private summary the facilitator gets when the session ends. It does not suggest the words
+/// written in the thread are gone: Discord keeps the thread, and people in the channel can read it.
 pub fn summary_card(
     theme: &Theme,
     reached: u32,
@@ -221,7 +341,7 @@ pub fn summary_card(
 ) -> Card {
     let place = thread.map_or_else(String::new, |thread| format!(" in <#{thread}>"));
     let text = format!(
-        "The reflective session on {}{place} has ended. It reached stage {reached} of {of} and ran for {ran_for}. The thread is archived; careprompt kept nothing anyone wrote in it. Only you can see this.",
+        "The reflective session on {}{place} has ended. It reached stage {reached} of {of} and ran for {ran_for}. The thread is archived: Discord keeps it, and people in the channel can still read it; careprompt kept nothing anyone wrote in it. Only you can see this.",
         theme.title
     );
     crate::discord::cards::note_card(text)
@@ -231,27 +351,250 @@ pub fn summary_card(
 mod tests {
     use super::*;
     use crate::discord::limits;
+    use crate::domain::content::{Library, Nation};
+    use crate::domain::session::LENGTHS;
+
+    fn shipped() -> Library {
+        crate::library::built_in().expect("shipped")
+    }
+
+    fn text(card: &Card) -> String {
+        card.to_json().to_string()
+    }
+
+    /// Every view a facilitator could start on `theme`: each length, with no story and with each
+    /// story of the library.
+    fn views<'a>(library: &'a Library, theme: &'a Theme) -> Vec<SessionView<'a>> {
+        let stories = std::iter::once(None).chain(library.stories.iter().map(Some));
+        stories
+            .flat_map(|story| {
+                LENGTHS.map(|minutes| SessionView {
+                    id: i64::MAX,
+                    theme,
+                    story,
+                    minutes,
+                    auto: true,
+                })
+            })
+            .collect()
+    }
+
+    fn stage_cards(view: &SessionView<'_>) -> Vec<Card> {
+        (0..)
+            .map_while(|index| stage_card(view, index, CardState::Paused))
+            .collect()
+    }
 
     #[test]
-    fn every_stage_of_every_shipped_theme_fits_and_the_bullying_one_says_where_to_speak_up() {
-        let library = crate::library::built_in().expect("shipped");
-        let cards = crate::discord::cards::all_cards(&library, None, DNA_OF_CARE_URL);
-        let sessions: Vec<_> = cards
+    fn every_session_card_fits_in_every_nation() {
+        let mut library = shipped();
+        for nation in Nation::ALL {
+            library.set_nation(nation);
+            let cards = crate::discord::cards::all_cards(&library, None, DNA_OF_CARE_URL);
+            let sessions: Vec<_> = cards
+                .iter()
+                .filter(|(label, _)| label.starts_with("session "))
+                .collect();
+            // Seven themes, ten choices of story, three lengths, a plan and five or six stages.
+            assert!(sessions.len() >= 7 * 10 * 3 * 6, "{}", sessions.len());
+            for (label, card) in sessions {
+                let problems = limits::check_message(&card.to_json());
+                assert!(problems.is_empty(), "{nation}: {label}: {problems:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_concern_routes_are_in_full_on_the_first_and_last_cards_and_pointed_to_between() {
+        let mut library = shipped();
+        for (nation, route) in [
+            (Nation::England, "Freedom to Speak Up Guardian"),
+            (Nation::Wales, "Respect and Resolution"),
+            (Nation::Scotland, "Bullying and Harassment Policy"),
+            (Nation::NorthernIreland, "dignity at work policy"),
+        ] {
+            library.set_nation(nation);
+            for theme in &library.themes {
+                for view in views(&library, theme) {
+                    let carries = theme.slug == "bullying-and-harassment"
+                        || view.story.is_some_and(|story| story.id == "choice");
+                    assert_eq!(view.concern().is_some(), carries, "{}", theme.slug);
+                    let cards = stage_cards(&view);
+                    let last = cards.len() - 1;
+                    for (index, card) in cards.iter().enumerate() {
+                        let text = text(card);
+                        let label = format!("{nation} {} stage {index}", theme.slug);
+                        let full = text.contains(route);
+                        let pointer = text.contains(CONCERN_POINTER);
+                        match (carries, index == 0 || index == last) {
+                            (true, true) => assert!(full && !pointer, "{label}: {text}"),
+                            (true, false) => assert!(!full && pointer, "{label}: {text}"),
+                            (false, _) => assert!(
+                                !full && !pointer && !text.contains(CONCERN_FIELD),
+                                "{label}: {text}"
+                            ),
+                        }
+                    }
+                    let plan = text(&plan_card(&view, None));
+                    assert_eq!(
+                        plan.contains(route),
+                        carries,
+                        "{nation} plan {}",
+                        theme.slug
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_welcome_card_lets_anyone_step_out_offers_support_and_is_honest_about_the_thread() {
+        let library = shipped();
+        for theme in &library.themes {
+            for view in views(&library, theme) {
+                let welcome = text(&stage_cards(&view)[0]);
+                for rule in [
+                    "Anyone may pass, or step out, at any time, without saying why.",
+                    "This thread can be read by anyone in the channel, now and after it is archived",
+                    "the facilitator may need to act on it, and will talk to that person first",
+                    "/support lists people who can help",
+                ] {
+                    assert!(welcome.contains(rule), "{}: {rule}", theme.slug);
+                }
+                let lower = welcome.to_lowercase();
+                for wrong in ["stays here", "raise complaints", "complaint"] {
+                    assert!(!lower.contains(wrong), "{}: {wrong}", theme.slug);
+                }
+                // The rule about concerns says where the route is.
+                let route = if view.concern().is_some() {
+                    "set out under \\\"Raising a concern\\\" below"
+                } else {
+                    "a manager who is not involved can help"
+                };
+                assert!(welcome.contains(route), "{}: {welcome}", theme.slug);
+            }
+        }
+    }
+
+    #[test]
+    fn the_plan_carries_the_facilitators_brief_and_no_stage_card_does() {
+        let library = shipped();
+        let org = OrgSupport {
+            name: "Staff wellbeing service".into(),
+            how: "Call 01234 567890".into(),
+            when: Some("Weekdays 8am to 6pm".into()),
+            url: None,
+        };
+        for theme in &library.themes {
+            let view = views(&library, theme)[0];
+            let plan = plan_card(&view, Some(&org));
+            assert_eq!(plan.embeds.len(), 2, "{}", theme.slug);
+            let brief = serde_json::to_value(&plan.embeds[1]).expect("json");
+            assert_eq!(brief["title"], "For you only: before you start");
+            let brief = brief["description"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            for point in [
+                "check on anyone who becomes upset or steps out",
+                "Stay on for a few minutes after the close",
+                "Staff wellbeing service, Call 01234 567890 (Weekdays 8am to 6pm)",
+                "may be at risk",
+                "When not to run one",
+            ] {
+                assert!(brief.contains(point), "{}: {point}: {brief}", theme.slug);
+            }
+            if let Some(before) = &theme.session.before_you_start {
+                assert!(brief.contains(before.as_str()), "{}", theme.slug);
+            }
+            for card in stage_cards(&view) {
+                let text = text(&card);
+                assert!(
+                    !text.contains("Stay on for a few minutes"),
+                    "{}",
+                    theme.slug
+                );
+                assert!(!text.contains("When not to run one"), "{}", theme.slug);
+            }
+        }
+        let brief = serde_json::to_string(
+            &plan_card(&views(&library, &library.themes[0])[0], None).embeds[1],
+        )
+        .expect("json");
+        assert!(brief.contains("careprompt has none set"), "{brief}");
+    }
+
+    #[test]
+    fn the_bullying_session_asks_its_facilitator_first_and_says_why() {
+        let library = shipped();
+        let theme = library.theme("bullying-and-harassment").expect("theme");
+        let request = SessionRequest {
+            theme,
+            story: library.story("choice"),
+            minutes: 45,
+            auto: false,
+            asked_at: 1_800_000_000,
+        };
+        let card = confirm_card(&request);
+        let asked = text(&card);
+        for point in [
+            "you do not manage this team",
+            "no concern about anyone in it is being looked into",
+            "People cannot speak freely about bullying in front of someone who manages them",
+            "unfair to the person it is about",
+            "Nothing is posted, and no thread is opened, until you choose Start",
+        ] {
+            assert!(asked.contains(point), "{point}: {asked}");
+        }
+        let ids: Vec<ButtonAction> = card
+            .buttons
             .iter()
-            .filter(|(label, _)| label.starts_with("session "))
+            .filter_map(|button| {
+                serde_json::to_value(button).ok()?["custom_id"]
+                    .as_str()
+                    .and_then(|id| ButtonAction::parse(id).ok())
+            })
             .collect();
-        // Seven themes, three lengths, a plan and five stages each, six with a story.
-        assert!(sessions.len() >= 7 * 3 * 6, "{}", sessions.len());
-        for (label, card) in sessions {
-            let problems = limits::check_message(&card.to_json());
-            assert!(problems.is_empty(), "{label}: {problems:?}");
-            let text = serde_json::to_string(&card.to_json()).expect("json");
+        assert_eq!(
+            ids,
+            [
+                ButtonAction::SessionBegin(SessionBegin {
+                    asked_at: 1_800_000_000,
+                    minutes: 45,
+                    auto: false,
+                    theme: theme.slug.clone(),
+                    story: Some("choice".into()),
+                }),
+                ButtonAction::SessionCancel,
+            ]
+        );
+        // Asked for auto: advised against, with a way to start without it.
+        let automatic = confirm_card(&SessionRequest {
+            auto: true,
+            ..request
+        });
+        let asked = text(&automatic);
+        assert!(asked.contains(MOVE_IT_ON_YOURSELF), "{asked}");
+        assert_eq!(automatic.buttons.len(), 3);
+        let equality = library.theme("equality-and-diversity").expect("theme");
+        assert!(equality.session.before_you_start.is_some());
+        for theme in &library.themes {
+            let asks = matches!(
+                theme.slug.as_str(),
+                "bullying-and-harassment" | "equality-and-diversity"
+            );
             assert_eq!(
-                label.contains("bullying-and-harassment"),
-                text.contains("Raising a concern"),
-                "{label}"
+                theme.session.before_you_start.is_some(),
+                asks,
+                "{}",
+                theme.slug
             );
         }
+    }
+
+    #[test]
+    fn an_old_card_cannot_move_the_session_on_and_the_summary_does_not_say_the_words_are_gone() {
+        let library = shipped();
         let theme = library.theme("resilience").expect("theme");
         let view = SessionView {
             id: 1,
@@ -266,6 +609,11 @@ mod tests {
         assert!(
             done.buttons.is_empty(),
             "an old card cannot move the session on"
+        );
+        let summary = text(&summary_card(theme, 6, 6, "45 minutes", Some(7)));
+        assert!(
+            summary.contains("Discord keeps it, and people in the channel can still read it"),
+            "{summary}"
         );
     }
 }

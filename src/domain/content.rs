@@ -65,6 +65,17 @@ impl Nation {
             .into_iter()
             .find(|nation| nation.slug() == value)
     }
+
+    /// The nation's name, as a reader would write it: the support card's title names the nation
+    /// whose lines it shows, so staff can tell when careprompt was set up for the wrong one.
+    pub fn name(self) -> &'static str {
+        match self {
+            Nation::England => "England",
+            Nation::Wales => "Wales",
+            Nation::Scotland => "Scotland",
+            Nation::NorthernIreland => "Northern Ireland",
+        }
+    }
 }
 
 /// By hand, so a mistake in the config reads as plain words rather than serde's "variant".
@@ -118,6 +129,10 @@ pub struct SessionPart {
     pub opening: String,
     pub questions: Vec<String>,
     pub closing: String,
+    /// What the facilitator must weigh before a session on this theme: shown in the private
+    /// brief of `/session plan`, and asked, privately, before `/session start` posts anything.
+    /// Themes without one start at once.
+    pub before_you_start: Option<String>,
 }
 
 /// How many questions a session part holds: one each for noticing, meaning and doing.
@@ -129,14 +144,54 @@ impl Theme {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Story {
     pub id: String,
     pub title: String,
     pub storyteller: String,
     pub url: String,
     pub themes: Vec<String>,
+    /// Where to raise a concern in the library's nation, when the story is tagged for a theme in
+    /// `CONCERN_THEMES`: a story about speaking up comes with the route to speak up on every card
+    /// that shows it, whatever theme the card is for.
+    pub concern: Option<String>,
 }
+
+/// When a support line answers, which decides its place in `/support`: someone reading at 4 a.m.
+/// finds the lines that are open around the clock before those that may be closed, and those
+/// before the ones they have to look up.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Opening {
+    /// Answered 24 hours a day (`open = "24-hours"`).
+    AllHours,
+    /// A number with opening hours, stated in `when` or not (`open = "hours"`, the default).
+    #[default]
+    Hours,
+    /// No number: a website or a contact to look up (`open = "look-up"`).
+    LookUp,
+}
+
+impl Opening {
+    pub const ALL: [Opening; 3] = [Opening::AllHours, Opening::Hours, Opening::LookUp];
+
+    /// The spelling in `support.toml`.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Opening::AllHours => "24-hours",
+            Opening::Hours => "hours",
+            Opening::LookUp => "look-up",
+        }
+    }
+
+    pub fn from_slug(value: &str) -> Option<Opening> {
+        Opening::ALL
+            .into_iter()
+            .find(|opening| opening.slug() == value)
+    }
+}
+
+/// The number that comes first in every nation's support list.
+pub const EMERGENCY_NUMBER: &str = "999";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SupportLine {
@@ -146,6 +201,16 @@ pub struct SupportLine {
     pub url: Option<String>,
     /// The nations it serves; `uk-wide` in the file means all four.
     pub nations: Vec<Nation>,
+    pub open: Opening,
+}
+
+impl SupportLine {
+    /// Whether this is the emergency line: its `how` gives 999 as a number of its own.
+    pub fn gives_emergency_number(&self) -> bool {
+        self.how
+            .split(|c: char| !c.is_ascii_digit())
+            .any(|number| number == EMERGENCY_NUMBER)
+    }
 }
 
 /// One part of what to do about bullying or harassment, for the nations it applies in.
@@ -194,13 +259,18 @@ impl Library {
             .collect()
     }
 
-    /// The support lines that serve `nation`, in file order.
+    /// The support lines that serve `nation`, in the order `/support` shows them: the emergency
+    /// line (999), then the lines answered around the clock, then those with hours, then those to
+    /// look up; in file order within each.
     pub fn support_lines_for(&self, nation: Nation) -> Vec<SupportLine> {
-        self.support_lines
+        let mut lines: Vec<SupportLine> = self
+            .support_lines
             .iter()
             .filter(|line| line.nations.contains(&nation))
             .cloned()
-            .collect()
+            .collect();
+        lines.sort_by_key(|line| (!line.gives_emergency_number(), line.open));
+        lines
     }
 
     /// What to do about bullying or harassment in `nation`, one part a line.
@@ -214,16 +284,20 @@ impl Library {
     }
 
     /// Points the cards at `nation`: its raising-a-concern routes go on every card of the
-    /// themes in `CONCERN_THEMES`.
+    /// themes in `CONCERN_THEMES`, and on every card that shows a story tagged for one.
     pub fn set_nation(&mut self, nation: Nation) {
         self.nation = nation;
         let concern = self.concern_for(nation);
+        let carries = |slug: &str| CONCERN_THEMES.contains(&slug) && !concern.is_empty();
         for theme in &mut self.themes {
-            if CONCERN_THEMES.contains(&theme.slug.as_str()) && !concern.is_empty() {
-                theme.concern = Some(concern.clone());
-            } else {
-                theme.concern = None;
-            }
+            theme.concern = carries(&theme.slug).then(|| concern.clone());
+        }
+        for story in &mut self.stories {
+            story.concern = story
+                .themes
+                .iter()
+                .any(|slug| carries(slug))
+                .then(|| concern.clone());
         }
     }
 

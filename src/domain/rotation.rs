@@ -205,6 +205,7 @@ mod tests {
                     storyteller: "x".into(),
                     url: "https://example.org/1".into(),
                     themes: vec!["a".into()],
+                    concern: None,
                 },
                 Story {
                     id: "s2".into(),
@@ -212,6 +213,7 @@ mod tests {
                     storyteller: "x".into(),
                     url: "https://example.org/2".into(),
                     themes: vec!["a".into(), "b".into()],
+                    concern: None,
                 },
             ],
             support_lines: vec![],

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::content::SESSION_QUESTIONS;
+use super::content::{SessionPart, SESSION_QUESTIONS};
 
 /// The lengths a facilitator can choose, in minutes.
 pub const LENGTHS: [u32; 3] = [30, 45, 60];
@@ -36,6 +36,83 @@ pub fn thread_archive_minutes(archive_after: Duration) -> u16 {
         .into_iter()
         .find(|minutes| Duration::minutes(i64::from(*minutes)) >= archive_after)
         .unwrap_or(THREAD_ARCHIVE_MINUTES[THREAD_ARCHIVE_MINUTES.len() - 1])
+}
+
+/// How long the private question asked before a session on a sensitive theme stays open: a
+/// facilitator who answers later has to start again, so nothing is posted long after they were
+/// asked (the room may have changed by then).
+pub const CONFIRM_WINDOW: Duration = Duration::minutes(15);
+
+/// The rule that ends the ground rules' list about concerns: reflecting is not the route for a
+/// concern about a person, and the rule says where that route is. On a card that carries the
+/// "Raising a concern" part, it points there.
+const REFLECT_NOT_RAISE_WITH_PART: &str = "This is time to reflect, not to raise a concern about a particular person: that deserves its own route, set out under \"Raising a concern\" below.";
+// Source: ../shared/content-facts.md, "Where to raise bullying or harassment", "Everywhere":
+// someone you trust, a trade union rep, HR or a manager who is not involved.
+const REFLECT_NOT_RAISE: &str = "This is time to reflect, not to raise a concern about a particular person: that deserves its own route. Someone you trust, a trade union rep, HR or a manager who is not involved can help.";
+
+/// The ground rules read out at the welcome stage, in order. Why each is there is in the README's
+/// "Running a reflective session". The thread is not the room: people in the channel can read it,
+/// now and after it is archived, so no rule promises that what is written there stays private.
+/// `concern_part`: whether the card carries the "Raising a concern" part.
+pub fn ground_rules(concern_part: bool) -> [&'static str; 7] {
+    [
+        "Keep what others say in the room. This thread can be read by anyone in the channel, now and after it is archived: write only what you would be happy for them to read.",
+        "No names of patients or colleagues.",
+        "Speak for yourself, from what you have seen and felt, and listen without trying to fix.",
+        "Anyone may pass, or step out, at any time, without saying why.",
+        "If something said means someone may be at risk, the facilitator may need to act on it, and will talk to that person first.",
+        if concern_part {
+            REFLECT_NOT_RAISE_WITH_PART
+        } else {
+            REFLECT_NOT_RAISE
+        },
+        "We will finish on time.",
+    ]
+}
+
+/// Said on the welcome card, under the ground rules, so support is offered from the first minute
+/// and not only at the close.
+pub const SUPPORT_FROM_THE_START: &str = "If anything today brings something up, for you or for someone else, /support lists people who can help, whenever you need it. Only you see its answer.";
+
+/// The one line the stages between the first and the last carry in place of the whole
+/// "Raising a concern" part, so a facilitator is not reading a wall of routes on every card.
+pub const CONCERN_POINTER: &str = "The routes for raising a concern are on this session's first card, and again on its last. /support lists people who can help.";
+
+/// A content note for every story, since careprompt knows no story's content or length: several
+/// are about death and hard times, and may reach someone at 4 a.m.
+pub const STORY_NOTE: &str = "Some stories touch on illness, death or hard times at work: watch when you have the time and space.";
+
+/// What the story stage says, read aloud before the story is shown.
+pub const STORY_STAGE_NOTE: &str = "Watch it together, or on your own, then come back. Some stories touch on illness, death or hard times at work: anyone may look away or step out.";
+
+/// The advice for themes that ask before they start, where a timed Next could cut someone off
+/// mid-sentence.
+pub const MOVE_IT_ON_YOURSELF: &str = "Move this session on yourself rather than with auto:true: a timed Next can cut someone off mid-sentence.";
+
+/// The facilitator's private brief for a session, which participants never see: who checks on
+/// anyone upset, staying on afterwards, the organisation's own support, the limit of
+/// confidentiality, and when not to run one. `own_support` describes the organisation's own
+/// contact, when one is set.
+pub fn facilitator_brief(session: &SessionPart, own_support: Option<&str>) -> Vec<String> {
+    let support = match own_support {
+        Some(contact) => format!(
+            "Know your organisation's own staff support, which /support shows first: {contact}."
+        ),
+        None => "Know your organisation's own staff support contact (occupational health, an employee assistance programme or a wellbeing team). careprompt has none set, so /support shows national lines only: whoever runs careprompt can add it under [support].".to_string(),
+    };
+    let mut brief = vec![
+        "Before you start, agree with a colleague who will check on anyone who becomes upset or steps out, and how: a quiet word afterwards, or a message later that day.".to_string(),
+        "Stay on for a few minutes after the close, for anyone who wants a word.".to_string(),
+        support,
+        "If something said means someone may be at risk, talk to them first, then act as your organisation's policy asks: the ground rules tell everyone you may.".to_string(),
+        "When not to run one: straight after a death or a serious incident in the team, when people need support before a group reflects on it (offer support first, and hold the session when people are ready); or when you cannot stay to the end.".to_string(),
+    ];
+    if let Some(before) = &session.before_you_start {
+        brief.push(before.clone());
+        brief.push(MOVE_IT_ON_YOURSELF.to_string());
+    }
+    brief
 }
 
 /// One stage of a session.
@@ -208,6 +285,64 @@ mod tests {
         assert_eq!(thread_archive_minutes(DEFAULT_ARCHIVE_AFTER), 1440);
         assert_eq!(thread_archive_minutes(Duration::days(2)), 4320);
         assert_eq!(thread_archive_minutes(LONGEST_ARCHIVE_AFTER), 10080);
+    }
+
+    #[test]
+    fn every_session_lets_anyone_pass_or_step_out_and_promises_no_privacy_the_thread_lacks() {
+        for concern_part in [true, false] {
+            let rules = ground_rules(concern_part).join("\n");
+            assert!(
+                rules.contains("Anyone may pass, or step out, at any time, without saying why."),
+                "{rules}"
+            );
+            assert!(
+                rules.contains("can be read by anyone in the channel"),
+                "{rules}"
+            );
+            assert!(rules.contains("after it is archived"), "{rules}");
+            assert!(rules.contains("may need to act"), "{rules}");
+            let lower = rules.to_lowercase();
+            for promise in ["stays here", "stays in", "confidential", "complaint"] {
+                assert!(!lower.contains(promise), "\"{promise}\" in {rules}");
+            }
+        }
+        assert!(ground_rules(true)
+            .join(" ")
+            .contains("\"Raising a concern\" below"));
+        assert!(ground_rules(false)
+            .join(" ")
+            .contains("a manager who is not involved"));
+    }
+
+    #[test]
+    fn the_brief_covers_distress_staying_on_own_support_and_when_not_to_run() {
+        let plain = SessionPart::default();
+        let brief = facilitator_brief(&plain, None).join("\n");
+        for point in [
+            "check on anyone who becomes upset or steps out",
+            "Stay on for a few minutes",
+            "careprompt has none set",
+            "may be at risk",
+            "When not to run one",
+        ] {
+            assert!(brief.contains(point), "{point}: {brief}");
+        }
+        assert!(!brief.contains("auto:true"));
+        let careful = SessionPart {
+            before_you_start: Some("Only if you do not manage the team.".to_string()),
+            ..SessionPart::default()
+        };
+        let brief =
+            facilitator_brief(&careful, Some("Wellbeing team: call 01234 567890")).join("\n");
+        assert!(
+            brief.contains("Only if you do not manage the team."),
+            "{brief}"
+        );
+        assert!(
+            brief.contains("shows first: Wellbeing team: call 01234 567890."),
+            "{brief}"
+        );
+        assert!(brief.contains(MOVE_IT_ON_YOURSELF), "{brief}");
     }
 
     #[test]

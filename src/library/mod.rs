@@ -15,7 +15,7 @@ use std::path::PathBuf;
 pub use files::{ContentErrors, ContentSource};
 pub use validate::validate_url;
 
-use crate::domain::content::{Library, Nation, CONCERN_THEMES};
+use crate::domain::content::{Library, Nation, Story, Theme, CONCERN_THEMES};
 use stories::load_stories;
 use support::load_support;
 use themes::load_theme;
@@ -88,6 +88,9 @@ pub fn load(source: &ContentSource) -> Result<Library, ContentErrors> {
         })
         .collect();
     let stories = load_stories(source, &dir.join(STORIES_FILE), &known_slugs, &mut errors);
+    if errors.is_empty() {
+        check_story_questions(source, &theme_files, &themes, &stories, &mut errors);
+    }
     let support_path = dir.join(SUPPORT_FILE);
     let before_support = errors.0.len();
     let (support_lines, concerns) = load_support(source, &support_path, &mut errors);
@@ -125,6 +128,53 @@ pub fn load(source: &ContentSource) -> Result<Library, ContentErrors> {
     } else {
         Err(errors)
     }
+}
+
+/// Refuses a session question about "the story" in a theme that has none: its session shows no
+/// story, and the facilitator would read out a question about something nobody has seen.
+fn check_story_questions(
+    source: &ContentSource,
+    theme_files: &[PathBuf],
+    themes: &[Theme],
+    stories: &[Story],
+    errors: &mut ContentErrors,
+) {
+    for theme in themes {
+        if stories
+            .iter()
+            .any(|story| story.themes.contains(&theme.slug))
+        {
+            continue;
+        }
+        let Some(path) = theme_files
+            .iter()
+            .find(|path| path.file_stem().and_then(|stem| stem.to_str()) == Some(&theme.slug))
+        else {
+            continue;
+        };
+        let text = source.read(path).unwrap_or_default();
+        for (index, question) in theme.session.questions.iter().enumerate() {
+            if !mentions_a_story(question) {
+                continue;
+            }
+            let message = format!(
+                "session question {} asks about a story, but no story in {STORIES_FILE} is tagged \"{}\", so its session shows none: ask about what people see at work, or tag a story for the theme",
+                index + 1,
+                theme.slug
+            );
+            match text.find(question.as_str()) {
+                Some(offset) => errors.push_at(path, &text, offset, message),
+                None => errors.push_plain(path, message),
+            }
+        }
+    }
+}
+
+/// Whether a question speaks of a story ("the story", "stories").
+fn mentions_a_story(question: &str) -> bool {
+    themes::comparable(question)
+        .split_whitespace()
+        .any(|word| word == "story" || word == "stories")
 }
 
 #[cfg(test)]
@@ -368,7 +418,7 @@ mod tests {
         )
         .expect("read");
         let copy = format!(
-            "{theme}\n[[prompt]]\nid = \"res-99\"\ntext = \"What small thing helps you recharge, even for five minutes on a shift?\"\n"
+            "{theme}\n[[prompt]]\nid = \"res-99\"\ntext = \"Where at work can you take a breath, even for a minute, and what makes it work for you?\"\n"
         );
         let dir = scratch("nearcopy", &[("resilience.toml", &copy)]);
         let library = load(&ContentSource::Dir(dir.clone())).expect("a warning is not an error");
@@ -378,7 +428,7 @@ mod tests {
         let line = copy.lines().count() - 1;
         assert!(
             warnings[0].contains(&format!(
-                "resilience.toml:{line}:6: prompt \"res-99\" reads almost the same as \"res-03\""
+                "resilience.toml:{line}:6: prompt \"res-99\" reads almost the same as \"res-05\""
             )),
             "{warnings:?}"
         );
@@ -527,11 +577,219 @@ mod tests {
                 .map(|line| format!("{} {}", line.name, line.how))
                 .collect()
         };
-        assert!(names(Nation::Scotland)
+        // No contact route or current status is known: it stays out until a person confirms one
+        // (content-facts.md, "Additions for the third content pass").
+        assert!(!names(Nation::Scotland)
             .iter()
             .any(|line| line.contains("Workforce Specialist Service")));
         assert!(!names(Nation::NorthernIreland)
             .iter()
             .any(|line| line.contains("manager")));
+    }
+
+    #[test]
+    fn support_lists_999_then_the_lines_open_around_the_clock_then_hours_then_look_ups() {
+        use crate::domain::content::Opening;
+        let library = shipped();
+        let expected: [(Nation, &[&str]); 4] = [
+            (
+                Nation::England,
+                &[
+                    "Emergency",
+                    "Samaritans",
+                    "Shout",
+                    "NHS 111 (England)",
+                    "NHS Practitioner Health (England)",
+                ],
+            ),
+            (
+                Nation::Wales,
+                &[
+                    "Emergency",
+                    "Samaritans",
+                    "Shout",
+                    "NHS 111 Wales",
+                    "Health for Health Professionals Wales",
+                ],
+            ),
+            (
+                Nation::Scotland,
+                &[
+                    "Emergency",
+                    "Samaritans",
+                    "Shout",
+                    "NHS 24 mental health hub",
+                    "Breathing Space",
+                ],
+            ),
+            (
+                Nation::NorthernIreland,
+                &[
+                    "Emergency",
+                    "Samaritans",
+                    "Shout",
+                    "Lifeline",
+                    "Your Trust's occupational health service",
+                ],
+            ),
+        ];
+        for (nation, names) in expected {
+            let lines = library.support_lines_for(nation);
+            let shown: Vec<&str> = lines.iter().map(|line| line.name.as_str()).collect();
+            assert_eq!(shown, names, "{nation}");
+            assert!(lines[0].gives_emergency_number(), "{nation}");
+            let opens: Vec<Opening> = lines.iter().map(|line| line.open).collect();
+            let mut sorted = opens.clone();
+            sorted.sort();
+            assert_eq!(
+                opens, sorted,
+                "{nation}: 24 hours, then hours, then look-ups"
+            );
+            // A line is filed as answered around the clock only where its words say so.
+            for line in lines.iter().filter(|line| line.open == Opening::AllHours) {
+                assert!(
+                    line.when.contains("24 hours") || line.gives_emergency_number(),
+                    "{nation}: {}",
+                    line.name
+                );
+            }
+        }
+        // At risk or unconfirmed (content-facts.md, third pass): not shown until a person checks.
+        for nation in Nation::ALL {
+            for line in library.support_lines_for(nation) {
+                assert!(
+                    !line.how.contains("0808 164 0123"),
+                    "{nation}: {}",
+                    line.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_unknown_opening_is_refused_at_its_place() {
+        let support = format!(
+            "# Source: test\n[[line]]\nname = \"A\"\nhow = \"Call 999\"\nwhen = \"Any time\"\nnations = [\"uk-wide\"]\nopen = \"always\"\n\n{CONCERNS}"
+        );
+        let dir = scratch("opening", &[(SUPPORT_FILE, &support)]);
+        let errors = load(&ContentSource::Dir(dir.clone()))
+            .expect_err("unknown opening")
+            .to_string();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            errors.contains(&format!(
+                "{}:7:8: open = \"always\" is not one careprompt knows; use 24-hours, hours, look-up",
+                dir.join(SUPPORT_FILE).display()
+            )),
+            "{errors}"
+        );
+    }
+
+    #[test]
+    fn a_session_question_about_a_story_in_a_theme_without_one_is_refused() {
+        let library = shipped();
+        for theme in &library.themes {
+            if library.stories_for(&theme.slug).next().is_none() {
+                for question in &theme.session.questions {
+                    assert!(!mentions_a_story(question), "{}: {question}", theme.slug);
+                }
+            }
+        }
+        let equality = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts/equality-and-diversity.toml"),
+        )
+        .expect("read");
+        let asked = "What did you notice in the story about who belongs?";
+        let changed = equality.replace(
+            "What do you notice at work about who seems to feel they belong here, and who may not?",
+            asked,
+        );
+        assert_ne!(
+            changed, equality,
+            "the first question is where the test expects it"
+        );
+        let dir = scratch("storyless", &[("equality-and-diversity.toml", &changed)]);
+        let errors = load(&ContentSource::Dir(dir.clone()))
+            .expect_err("a question about a story nobody sees")
+            .to_string();
+        let _ = std::fs::remove_dir_all(&dir);
+        let offset = changed.find(asked).expect("written");
+        let line = changed[..offset].matches('\n').count() + 1;
+        assert!(
+            errors.contains(&format!(
+                "equality-and-diversity.toml:{line}:4: session question 1 asks about a story, but no story in stories.toml is tagged \"equality-and-diversity\""
+            )),
+            "{errors}"
+        );
+    }
+
+    #[test]
+    fn the_bullying_session_cannot_lose_its_question_before_it_starts() {
+        let bullying = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts/bullying-and-harassment.toml"),
+        )
+        .expect("read");
+        let without: String = bullying
+            .lines()
+            .filter(|line| !line.starts_with("before_you_start"))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        assert_ne!(without, bullying);
+        let dir = scratch("noquestion", &[("bullying-and-harassment.toml", &without)]);
+        let errors = load(&ContentSource::Dir(dir.clone()))
+            .expect_err("no question")
+            .to_string();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            errors.contains("the [session] part has no `before_you_start`"),
+            "{errors}"
+        );
+    }
+
+    #[test]
+    fn the_bullying_theme_believes_people_is_fair_to_the_accused_and_gives_no_defence() {
+        let library = shipped();
+        let bullying = library.theme("bullying-and-harassment").expect("theme");
+        assert!(bullying.prompts.len() >= 15);
+        for gone in ["bh-05", "bh-06"] {
+            assert!(library.find_prompt(gone).is_none(), "{gone} is retired");
+        }
+        let texts: Vec<&str> = bullying.prompts.iter().map(|p| p.text.as_str()).collect();
+        assert!(texts.iter().any(|text| text.contains("feel believed")));
+        assert!(texts
+            .iter()
+            .any(|text| text.contains("everyone involved is treated fairly")));
+        for word in ["feedback", "disagree"] {
+            assert!(
+                !texts.iter().any(|text| text.contains(word)),
+                "no bullying prompt asks about {word}"
+            );
+        }
+        let leadership = library.theme("compassionate-leadership").expect("theme");
+        for id in ["cl-18", "cl-19"] {
+            assert!(leadership.prompt(id).is_some(), "{id}");
+        }
+        // Every "Retired ids" note names the ids this pass retired.
+        for (file, ids) in [
+            ("bullying-and-harassment.toml", &["bh-05", "bh-06"][..]),
+            ("compassionate-leadership.toml", &["cl-05"][..]),
+            ("resilience.toml", &["res-03"][..]),
+            ("whole-self.toml", &["ws-01"][..]),
+            ("equality-and-diversity.toml", &["ed-16"][..]),
+        ] {
+            let text = std::fs::read_to_string(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("prompts")
+                    .join(file),
+            )
+            .expect("read");
+            for id in ids {
+                assert!(library.find_prompt(id).is_none(), "{id}");
+                assert!(
+                    text.contains(&format!("{id} (")) || text.contains(&format!("{id} and")),
+                    "{file}: {id}"
+                );
+            }
+        }
     }
 }

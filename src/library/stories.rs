@@ -85,6 +85,7 @@ pub(super) fn load_stories(
                     .into_iter()
                     .map(Spanned::into_inner)
                     .collect(),
+                concern: None,
             });
         }
     }

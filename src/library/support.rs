@@ -7,7 +7,7 @@ use toml::Spanned;
 
 use super::files::{ContentErrors, ContentSource, Text};
 use super::validate::{FileChecker, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS};
-use crate::domain::content::{Concern, Nation, SupportLine};
+use crate::domain::content::{Concern, Nation, Opening, SupportLine, EMERGENCY_NUMBER};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,6 +26,8 @@ struct RawSupportLine {
     when: Text,
     url: Option<Text>,
     nations: Option<Spanned<Vec<Text>>>,
+    /// "24-hours", "hours" (the default) or "look-up": decides the line's place in `/support`.
+    open: Option<Text>,
 }
 
 #[derive(Deserialize)]
@@ -49,27 +51,43 @@ pub(super) fn load_support(
     let line_headers = file.table_headers("line");
     let mut lines = Vec::new();
     for (index, line) in raw.lines.into_iter().enumerate() {
-        let nations = file.entry(|file| {
+        let checked = file.entry(|file| {
             file.text("name", &line.name, MAX_TITLE_CHARS);
             file.text("how", &line.how, MAX_TITLE_CHARS);
             file.text("when", &line.when, MAX_SUMMARY_CHARS);
             if let Some(url) = &line.url {
                 file.url(url);
             }
-            file.sourced_entry(
+            let open = match &line.open {
+                None => Opening::default(),
+                Some(open) => Opening::from_slug(open.get_ref()).unwrap_or_else(|| {
+                    file.error_at(
+                        open.span().start,
+                        format!(
+                            "open = \"{}\" is not one careprompt knows; use {}",
+                            open.get_ref(),
+                            Opening::ALL.map(Opening::slug).join(", ")
+                        ),
+                    );
+                    Opening::default()
+                }),
+            };
+            let nations = file.sourced_entry(
                 &format!("support line \"{}\"", line.name.get_ref()),
                 line_headers.get(index).copied(),
                 line.name.span().start,
                 line.nations.as_ref(),
-            )
+            );
+            (nations, open)
         });
-        if let Some(nations) = nations {
+        if let Some((nations, open)) = checked {
             lines.push(SupportLine {
                 name: line.name.into_inner(),
                 how: line.how.into_inner(),
                 when: line.when.into_inner(),
                 url: line.url.map(Spanned::into_inner),
                 nations,
+                open,
             });
         }
     }
@@ -101,7 +119,6 @@ pub(super) fn load_support(
 /// organisation's own contact, not below four or five other lines. Judged only when every line
 /// loaded, since a line with a mistake is left out and would make another look first.
 fn check_emergency_first(lines: &[SupportLine], file: &mut FileChecker<'_>) {
-    const EMERGENCY_NUMBER: &str = "999";
     if file.has_errors() {
         return;
     }
@@ -109,11 +126,7 @@ fn check_emergency_first(lines: &[SupportLine], file: &mut FileChecker<'_>) {
         let Some(first) = lines.iter().find(|line| line.nations.contains(&nation)) else {
             continue;
         };
-        let gives_emergency_number = first
-            .how
-            .split(|c: char| !c.is_ascii_digit())
-            .any(|number| number == EMERGENCY_NUMBER);
-        if !gives_emergency_number {
+        if !first.gives_emergency_number() {
             file.error(format!(
                 "the support list for {nation} opens with \"{}\", not the emergency line: put the [[line]] that gives {EMERGENCY_NUMBER} first, so it comes straight after the organisation's own contact",
                 first.name

@@ -8,11 +8,11 @@ use toml::Spanned;
 
 use super::files::{ContentErrors, ContentSource, Text};
 use super::validate::{
-    is_slug, FileChecker, MAX_ABOUT_CHARS, MAX_PROMPT_CHARS, MAX_SESSION_OPENING_CHARS,
-    MAX_SUMMARY_CHARS, MAX_TITLE_CHARS,
+    is_slug, FileChecker, MAX_ABOUT_CHARS, MAX_BEFORE_YOU_START_CHARS, MAX_PROMPT_CHARS,
+    MAX_SESSION_OPENING_CHARS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS,
 };
 use crate::domain::content::{
-    parse_colour, ContentError, Prompt, SessionPart, Theme, SESSION_QUESTIONS,
+    parse_colour, ContentError, Prompt, SessionPart, Theme, CONCERN_THEMES, SESSION_QUESTIONS,
 };
 
 /// Two prompts in one theme at least this alike (Sørensen–Dice over pairs of letters, 0 to 1) are
@@ -45,6 +45,7 @@ struct RawSession {
     opening: Text,
     questions: Spanned<Vec<Text>>,
     closing: Text,
+    before_you_start: Option<Text>,
 }
 
 #[derive(Deserialize)]
@@ -130,7 +131,7 @@ pub(super) fn load_theme(
             }
             file.text(&format!("prompt \"{id}\""), &prompt.text, MAX_PROMPT_CHARS);
         }
-        check_session(file, raw.session.as_ref());
+        check_session(file, raw.session.as_ref(), stem);
         colour.unwrap_or_default()
     })?;
     warnings.extend(near_duplicates(&file, &raw.prompts));
@@ -164,20 +165,29 @@ pub(super) fn load_theme(
                     .map(Spanned::into_inner)
                     .collect(),
                 closing: session.closing.into_inner(),
+                before_you_start: session.before_you_start.map(Spanned::into_inner),
             })
             .unwrap_or_default(),
     })
 }
 
 /// A theme's `[session]`: present, with three questions and a closing question, each a
-/// question and short enough for a stage card.
-fn check_session(file: &mut FileChecker, session: Option<&RawSession>) {
+/// question and short enough for a stage card. A theme about bullying or harassment must say what
+/// its facilitator is to confirm before anything is posted.
+fn check_session(file: &mut FileChecker, session: Option<&RawSession>, slug: &str) {
     let Some(session) = session else {
         file.error(
             "the theme has no [session] part: add one with an opening, three questions and a closing question, for /session".to_string(),
         );
         return;
     };
+    match &session.before_you_start {
+        Some(before) => file.text("before_you_start", before, MAX_BEFORE_YOU_START_CHARS),
+        None if CONCERN_THEMES.contains(&slug) => file.error(
+            "the [session] part has no `before_you_start`: a session on this theme must ask its facilitator, before anything is posted, to confirm they do not manage the team and that no concern in the team is being looked into".to_string(),
+        ),
+        None => {}
+    }
     file.text(
         "session opening",
         &session.opening,

@@ -19,6 +19,9 @@ pub const MAX_PROMPT_CHARS: usize = 280;
 /// limits (`check` proves it on the cards themselves).
 pub const MAX_SESSION_OPENING_CHARS: usize = 400;
 pub const MAX_SUMMARY_CHARS: usize = 200;
+/// What a facilitator is asked before a session on a sensitive theme starts, and reads in the
+/// brief: room for what to confirm and why, short enough to read before choosing.
+pub const MAX_BEFORE_YOU_START_CHARS: usize = 600;
 pub const MAX_ABOUT_CHARS: usize = 600;
 pub const MAX_TITLE_CHARS: usize = 100;
 /// Discord's limit on a link button's URL.

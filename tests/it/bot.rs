@@ -278,7 +278,7 @@ async fn pack_is_shared_in_the_channel_with_its_links_and_stories() {
         .as_array()
         .expect("fields")
         .iter()
-        .find(|field| field["name"] == "Stories for this theme")
+        .find(|field| field["name"] == "Stories careprompt pairs with this theme")
         .expect("stories field")
         .clone();
     for story in library.stories_for("compassion") {
@@ -525,41 +525,77 @@ async fn support_is_always_private_and_puts_the_organisation_first() {
     finish(fake, bot).await;
 }
 
-/// A nation, what its `/support` shows and must not show, and what its concern part says.
+/// A nation, what its `/support` shows and must not show, what its concern part says, and the
+/// lines `/support` lists after the organisation's own, in order.
 type NationCase = (
     Nation,
     &'static [&'static str],
     &'static [&'static str],
     &'static [&'static str],
+    &'static [&'static str],
 );
 
-/// What `/support` and the shared bullying-and-harassment pack say in each nation.
+/// What `/support` and the shared bullying-and-harassment pack say in each nation, and the order
+/// `/support` lists its lines in: 999, then the lines open around the clock, then those with
+/// hours, then those to look up.
 #[tokio::test]
 async fn support_and_the_bullying_pack_follow_the_configured_nation() {
     let cases: [NationCase; 4] = [
         (
             Nation::England,
-            &["0300 0303 300", "116 123", "85258", "999"],
-            &["0808 164 0123", "Breathing Space", "Lifeline"],
+            &[
+                "0300 0303 300",
+                "116 123",
+                "85258",
+                "999",
+                "choose the mental health option",
+            ],
+            &[
+                "0808 164 0123",
+                "Breathing Space",
+                "Lifeline",
+                "Workforce Specialist",
+            ],
             &[
                 "Freedom to Speak Up Guardian",
                 "Acas",
                 "0300 123 1100",
                 "Equality Act 2010",
                 "Sexual Safety Charter",
+                "reasonable steps to prevent",
+            ],
+            &[
+                "Emergency",
+                "Samaritans",
+                "Shout",
+                "NHS 111 (England)",
+                "NHS Practitioner Health (England)",
             ],
         ),
         (
             Nation::Wales,
+            &["option 2", "hhpwales.nhs.wales", "116 123", "999"],
             &[
+                "0300 0303 300",
+                "Breathing Space",
+                "Lifeline",
+                // Third party only, and at risk: out until a person confirms it for a release.
                 "0808 164 0123",
-                "option 2",
-                "hhpwales.nhs.wales",
-                "116 123",
-                "999",
             ],
-            &["0300 0303 300", "Breathing Space", "Lifeline"],
-            &["Speaking Up Safely", "Acas", "Equality Act 2010"],
+            &[
+                "Respect and Resolution",
+                "Speaking Up Safely",
+                "Acas",
+                "Equality Act 2010",
+                "reasonable steps to prevent sexual harassment",
+            ],
+            &[
+                "Emergency",
+                "Samaritans",
+                "Shout",
+                "NHS 111 Wales",
+                "Health for Health Professionals Wales",
+            ],
         ),
         (
             Nation::Scotland,
@@ -570,12 +606,26 @@ async fn support_and_the_bullying_pack_follow_the_configured_nation() {
                 "116 123",
                 "999",
             ],
-            &["0300 0303 300", "0808 164 0123", "Lifeline"],
+            &[
+                "0300 0303 300",
+                "0808 164 0123",
+                "Lifeline",
+                "Workforce Specialist",
+            ],
             &[
                 "NHSScotland Bullying and Harassment Policy",
                 "Acas",
                 "Equality Act 2010",
+                "reasonable steps to prevent sexual harassment",
                 "Independent National Whistleblowing Officer",
+                "your employer's procedure",
+            ],
+            &[
+                "Emergency",
+                "Samaritans",
+                "Shout",
+                "NHS 24 mental health hub",
+                "Breathing Space",
             ],
         ),
         (
@@ -590,14 +640,31 @@ async fn support_and_the_bullying_pack_follow_the_configured_nation() {
             &["0300 0303 300", "Breathing Space", "0808 164 0123"],
             &[
                 "dignity at work policy",
+                "Equality Commission for Northern Ireland",
+                "028 9050 0600",
                 "raising a concern policy",
                 "RQIA",
                 "Labour Relations Agency",
                 "lra.org.uk",
             ],
+            &[
+                "Emergency",
+                "Samaritans",
+                "Shout",
+                "Lifeline",
+                "Your Trust's occupational health service",
+            ],
         ),
     ];
-    for (nation, shown, hidden, concern) in cases {
+    let names = |nation: Nation| -> &'static str {
+        match nation {
+            Nation::England => "England",
+            Nation::Wales => "Wales",
+            Nation::Scotland => "Scotland",
+            Nation::NorthernIreland => "Northern Ireland",
+        }
+    };
+    for (nation, shown, hidden, concern, order) in cases {
         let (fake, bot) = start(Mode::Proxy, |config| {
             config.support.nation = nation;
             config.support.org = Some(OrgSupport {
@@ -613,7 +680,19 @@ async fn support_and_the_bullying_pack_follow_the_configured_nation() {
             .await
             .expect("answered");
         assert!(reply.ephemeral());
-        let fields = embed(&reply)["fields"].as_array().cloned().expect("fields");
+        let card = embed(&reply);
+        assert_eq!(
+            card["title"],
+            format!("Support when you need it (lines for {})", names(nation)),
+            "the title names the nation"
+        );
+        assert!(
+            card["description"]
+                .as_str()
+                .is_some_and(|text| text.contains("If someone's life is at risk, call 999.")),
+            "{nation}: 999 in the first words: {card}"
+        );
+        let fields = card["fields"].as_array().cloned().expect("fields");
         assert_eq!(
             fields[0]["name"], "Our wellbeing team",
             "{nation}: ours first"
@@ -621,6 +700,14 @@ async fn support_and_the_bullying_pack_follow_the_configured_nation() {
         assert_eq!(
             fields[1]["name"], "Emergency",
             "{nation}: 999 straight after ours"
+        );
+        let listed: Vec<&str> = fields[1..]
+            .iter()
+            .filter_map(|field| field["name"].as_str())
+            .collect();
+        assert_eq!(
+            listed, order,
+            "{nation}: 999, then around the clock, then hours, then look-ups"
         );
         let all = serde_json::to_string(&fields).expect("json");
         for fact in shown {

@@ -13,6 +13,11 @@ fn repo() -> PathBuf {
 
 /// Runs the binary in `dir` with no stray careprompt settings from the environment.
 pub(crate) fn careprompt_in(dir: &Path, args: &[&str]) -> Output {
+    careprompt_in_with(dir, args, &[])
+}
+
+/// As `careprompt_in`, with `env` set on top, as a container's environment would set it.
+fn careprompt_in_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_careprompt"));
     command
         .args(args)
@@ -28,6 +33,7 @@ pub(crate) fn careprompt_in(dir: &Path, args: &[&str]) -> Output {
     if dir.join("prompts").is_dir() {
         command.env("CAREPROMPT_CONTENT__DIR", "prompts");
     }
+    command.envs(env.iter().copied());
     command.output().expect("the careprompt binary runs")
 }
 
@@ -121,9 +127,45 @@ fn check_passes_on_the_shipped_content() {
         "{text}"
     );
     assert!(
-        !text.contains("warning:"),
+        !text
+            .lines()
+            .any(|line| line.starts_with("warning: prompts/")),
         "the shipped library has no warnings: {text}"
     );
+    // Without a configuration, the nation is England's by default, and check says so.
+    let nation: Vec<&str> = text
+        .lines()
+        .filter(|line| line.starts_with("warning:"))
+        .collect();
+    assert_eq!(nation.len(), 1, "{text}");
+    assert!(
+        nation[0].contains("[support] nation is not set")
+            && nation[0].contains("England")
+            && nation[0].contains("\"northern-ireland\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn check_is_quiet_about_the_nation_once_it_is_set() {
+    let copy = ContentCopy::new("nation");
+    std::fs::write(
+        copy.dir.join("careprompt.toml"),
+        "[support]\nnation = \"wales\"\n",
+    )
+    .expect("write");
+    let output = copy.check();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(!stdout(&output).contains("warning:"), "{}", stdout(&output));
+    // Set by the environment, as a container would, it counts as set too.
+    std::fs::remove_file(copy.dir.join("careprompt.toml")).expect("remove");
+    let output = careprompt_in_with(
+        &copy.dir,
+        &["check"],
+        &[("CAREPROMPT_SUPPORT__NATION", "scotland")],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(!stdout(&output).contains("warning:"), "{}", stdout(&output));
 }
 
 #[test]
@@ -149,7 +191,7 @@ fn check_names_the_place_of_a_duplicate_prompt_id() {
 fn check_names_the_place_of_a_duplicate_across_files() {
     let copy = ContentCopy::new("crossdup");
     copy.edit("resilience.toml", |text| {
-        text.replacen("id = \"res-03\"", "id = \"com-01\"", 1)
+        text.replacen("id = \"res-04\"", "id = \"com-01\"", 1)
     });
     let output = copy.check();
     assert_eq!(output.status.code(), Some(1));
@@ -677,13 +719,19 @@ fn a_mistake_in_a_theme_does_not_make_its_stories_look_wrong() {
 #[test]
 fn check_catches_more_themes_than_discord_can_offer_as_choices() {
     let copy = ContentCopy::new("toomany");
-    let template = std::fs::read_to_string(copy.file("resilience.toml")).expect("read");
+    // A theme with no story of its own, whose session asks about none, so the extra themes are
+    // valid but for their number.
+    let template = std::fs::read_to_string(copy.file("equality-and-diversity.toml")).expect("read");
     for n in 0..19 {
         let slug = format!("extra-theme-{n:02}");
         let text = template
-            .replacen("slug = \"resilience\"", &format!("slug = \"{slug}\""), 1)
-            .replacen("order = 5", &format!("order = {}", 100 + n), 1)
-            .replace("id = \"res-", &format!("id = \"x{n:02}-"));
+            .replacen(
+                "slug = \"equality-and-diversity\"",
+                &format!("slug = \"{slug}\""),
+                1,
+            )
+            .replacen("order = 6", &format!("order = {}", 100 + n), 1)
+            .replace("id = \"ed-", &format!("id = \"x{n:02}-"));
         std::fs::write(copy.file(&format!("{slug}.toml")), text).expect("write");
     }
     let output = copy.check();
@@ -763,7 +811,9 @@ fn check_refuses_a_support_line_without_a_source_or_nations() {
 }
 
 /// A web server on 127.0.0.1 for `check --links`: `/ok/...` answers 200, `/moved/...` redirects to
-/// `/ok/moved-here`, and anything else is 404. It counts the requests for each path.
+/// `/ok/moved-here`, `/flash/...` answers 200 with a page that says it needs Flash, `/gone/...`
+/// 200 with a page that says it has moved, and anything else is 404. It counts the requests for
+/// each path.
 struct LinkServer {
     port: u16,
     hits: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<String, usize>>>,
@@ -801,15 +851,24 @@ impl LinkServer {
                                     .expect("lock")
                                     .entry(path.clone())
                                     .or_insert(0) += 1;
-                                let mut response =
-                                    Response::new(Full::new(Bytes::from_static(b"hello")));
+                                let body: &'static [u8] = if path.starts_with("/flash/") {
+                                    b"<html><body><p>You need <b>Flash</b> to play the stories.</p></body></html>"
+                                } else if path.starts_with("/gone/") {
+                                    b"<html><body><h1>Sorry</h1><p>This page has moved to our new site.</p></body></html>"
+                                } else {
+                                    b"hello"
+                                };
+                                let mut response = Response::new(Full::new(Bytes::from_static(body)));
                                 if path.starts_with("/moved/") {
                                     *response.status_mut() = StatusCode::MOVED_PERMANENTLY;
                                     response.headers_mut().insert(
                                         hyper::header::LOCATION,
                                         hyper::header::HeaderValue::from_static("/ok/moved-here"),
                                     );
-                                } else if !path.starts_with("/ok/") {
+                                } else if !["/ok/", "/flash/", "/gone/"]
+                                    .iter()
+                                    .any(|prefix| path.starts_with(prefix))
+                                {
                                     *response.status_mut() = StatusCode::NOT_FOUND;
                                 }
                                 async move { Ok::<_, std::convert::Infallible>(response) }
@@ -871,6 +930,18 @@ fn check_links_reports_dead_and_moved_links_with_their_place_fetching_each_once(
             "/ok/patientvoices.org.uk/flv/1010",
             "/moved/patientvoices.org.uk/flv/1010",
         )
+        .replace(
+            "/ok/patientvoices.org.uk/flv/1011",
+            "/flash/patientvoices.org.uk/flv/1011",
+        )
+        .replace(
+            "/ok/patientvoices.org.uk/flv/1012",
+            "/gone/patientvoices.org.uk/flv/1012",
+        )
+    });
+    // A page elsewhere that says the same is not a story, and is not read.
+    copy.edit("support.toml", |text| {
+        text.replacen("/ok/www.samaritans.org", "/gone/www.samaritans.org", 1)
     });
     let config = format!(
         "[packs.compassion]\nguide_url = \"{base}/dead/guide.pdf\"\npresentation_url = \"{base}/ok/slides.pptx\"\n"
@@ -900,14 +971,28 @@ fn check_links_reports_dead_and_moved_links_with_their_place_fetching_each_once(
         "prompts/stories.toml:{line}:{column}: moved link {base}/moved/patientvoices.org.uk/flv/1010pv384.htm now goes to {base}/ok/moved-here"
     );
     assert!(errors.contains(&moved), "wanted {moved} in:\n{errors}");
-    assert!(errors.contains(" 2 dead, 1 moved"), "{errors}");
+    assert!(
+        errors.contains(" 2 dead, 1 moved, 2 may not play"),
+        "{errors}"
+    );
+    let story_page = |kind: &str, number: &str, why: &str| {
+        let (line, column) = line_col(&stories, &format!("{base}/{kind}/"), 0);
+        format!(
+            "prompts/stories.toml:{line}:{column}: story page {base}/{kind}/patientvoices.org.uk/flv/{number}pv384.htm {why}"
+        )
+    };
+    let flash = story_page("flash", "1011", "says it needs Flash (\"need flash\")");
+    assert!(errors.contains(&flash), "wanted {flash} in:\n{errors}");
+    let gone = story_page("gone", "1012", "says it has moved (\"page has moved\")");
+    assert!(errors.contains(&gone), "wanted {gone} in:\n{errors}");
+    assert!(!errors.contains("www.samaritans.org"), "{errors}");
 
     // The NHS Employers page is written in every theme file, yet fetched once.
     let hits = server.hits();
     let page = "/ok/www.nhsemployers.org/retention-and-staff-experience/diversity-and-inclusion/policy-and-guidance/staff-experience";
     assert_eq!(hits.get(page), Some(&1), "{hits:?}");
     assert!(hits.values().all(|count| *count == 1), "{hits:?}");
-    assert!(hits.contains_key("/ok/www.samaritans.org"), "{hits:?}");
+    assert!(hits.contains_key("/gone/www.samaritans.org"), "{hits:?}");
 
     // With the dead links mended, the same check passes and still names the moved one.
     copy.edit("stories.toml", |text| text.replace("/dead/", "/ok/"));
@@ -919,8 +1004,12 @@ fn check_links_reports_dead_and_moved_links_with_their_place_fetching_each_once(
     let output = careprompt_in(&copy.dir, &["check", "--links"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
-    assert!(text.contains(" 0 dead, 1 moved"), "{text}");
+    assert!(text.contains(" 0 dead, 1 moved, 2 may not play"), "{text}");
     assert!(text.contains(&moved), "{text}");
+    assert!(
+        text.contains(&flash) && text.contains(&gone),
+        "a story that may not play is listed, but does not fail the check: {text}"
+    );
 }
 
 #[test]
@@ -1051,7 +1140,21 @@ fn preview_prints_a_session_outline_with_its_timings() {
         text.contains("close: What will you take with you"),
         "{text}"
     );
-    assert_eq!(text.lines().count(), 7, "{text}");
+    // The title and one line per stage, then the brief for the facilitator.
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[1..7].iter().all(|line| line.starts_with("minutes ")),
+        "{text}"
+    );
+    assert_eq!(lines[7], "for you only, before you start:", "{text}");
+    assert!(
+        lines[8..].iter().all(|line| line.starts_with("- ")) && lines.len() > 10,
+        "{text}"
+    );
+    assert!(
+        text.contains("check on anyone who becomes upset or steps out"),
+        "{text}"
+    );
     let refused = careprompt(&["preview", "--session", "compassion", "--minutes", "50"]);
     assert_eq!(refused.status.code(), Some(2));
 }

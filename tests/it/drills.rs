@@ -804,8 +804,8 @@ fn drill_a_prompts_folder_broken_every_way_at_once_is_listed_problem_by_problem(
     });
     copy.edit("resilience.toml", |text| {
         text.replacen(
-            "[[prompt]]\nid = \"res-03\"",
-            "[[prompt]\nid = \"res-03\"",
+            "[[prompt]]\nid = \"res-04\"",
+            "[[prompt]\nid = \"res-04\"",
             1,
         )
     });

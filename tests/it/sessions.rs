@@ -1,13 +1,17 @@
-//! Reflective sessions (`/session`) end to end against the fake Discord: planning, starting in a
-//! thread, the facilitator's buttons and a stranger's, ending with a summary, one session per
-//! channel, a restart mid-session, an automatic session on the test's clock, a forgotten session
-//! ended after `[sessions] archive_after`, and a missing thread permission. The clock only moves
-//! when a test moves it.
+//! Reflective sessions (`/session`) end to end against the fake Discord: planning, with the brief
+//! only the facilitator sees, starting in a thread, the question the bullying and harassment
+//! session asks first (nothing posted until its facilitator answers Start), the facilitator's
+//! buttons and a stranger's, ending with a summary, one session per channel, a restart
+//! mid-session, an automatic session on the test's clock, a forgotten session ended after
+//! `[sessions] archive_after`, and a missing thread permission. The clock only moves when a test
+//! moves it.
 
 use std::time::Duration;
 
 use careprompt::clock::Clock;
+use careprompt::config::OrgSupport;
 use careprompt::domain::insights::{week_of, Measure};
+use careprompt::domain::session::{CONCERN_POINTER, CONFIRM_WINDOW};
 use careprompt::store::session_nonce;
 use serde_json::{json, Value};
 
@@ -289,10 +293,228 @@ async fn a_thread_that_cannot_be_read_after_a_restart_is_looked_at_again_soon() 
     scene.finish().await;
 }
 
+/// Nothing careprompt could post has gone to Discord: no thread, and no message in any channel.
+fn assert_nothing_posted(fake: &FakeDiscord) {
+    assert!(fake.threads().is_empty(), "{:?}", fake.threads());
+    let posted: Vec<String> = fake
+        .requests()
+        .iter()
+        .filter(|request| request.method == "POST" && request.path.starts_with("/channels/"))
+        .map(|request| request.path.clone())
+        .collect();
+    assert!(posted.is_empty(), "{posted:?}");
+}
+
+#[tokio::test]
+async fn a_bullying_session_posts_nothing_until_its_facilitator_confirms_on_sqlite() {
+    a_bullying_session_posts_nothing_until_its_facilitator_confirms(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_bullying_session_posts_nothing_until_its_facilitator_confirms_on_postgres() {
+    a_bullying_session_posts_nothing_until_its_facilitator_confirms(Backend::Postgres).await;
+}
+
+async fn a_bullying_session_posts_nothing_until_its_facilitator_confirms(backend: Backend) {
+    const THEME: &str = "bullying-and-harassment";
+    let mut scene = Scene::start_on(backend, |_| {}).await;
+
+    // Asked privately, saying what to confirm and why; nothing is stored or posted.
+    let asked = start(&scene, THEME, false).await;
+    let question = reply_text(&asked);
+    for point in [
+        "you do not manage this team",
+        "no concern about anyone in it is being looked into",
+        "People cannot speak freely about bullying in front of someone who manages them",
+        "unfair to the person it is about",
+        "Nothing is posted",
+    ] {
+        assert!(question.contains(point), "{point}: {question}");
+    }
+    assert_nothing_posted(&scene.fake);
+    assert_eq!(scene.count("SELECT COUNT(*) FROM sessions").await, 0);
+
+    // Only the facilitator can answer it.
+    let start_button = button(&asked.data, "Start the session");
+    let stranger = click(&scene.fake, STRANGER, &start_button).await;
+    assert!(stranger.ephemeral());
+    assert_nothing_posted(&scene.fake);
+
+    // Cancel changes nothing, and the question gives way.
+    let cancelled = click(&scene.fake, FACILITATOR, &button(&asked.data, "Cancel")).await;
+    assert_eq!(
+        cancelled.callback_type, 7,
+        "the private question is replaced in place"
+    );
+    assert!(reply_text(&cancelled).contains("nothing was posted"));
+    assert!(cancelled.buttons().is_empty());
+    assert_nothing_posted(&scene.fake);
+    assert_eq!(scene.count("SELECT COUNT(*) FROM sessions").await, 0);
+
+    // A question left unanswered lapses: a late Start starts nothing.
+    let asked = start(&scene, THEME, false).await;
+    scene
+        .clock
+        .advance(CONFIRM_WINDOW + chrono::Duration::minutes(1));
+    let late = click(
+        &scene.fake,
+        FACILITATOR,
+        &button(&asked.data, "Start the session"),
+    )
+    .await;
+    assert!(
+        reply_text(&late).contains("lapsed"),
+        "{}",
+        reply_text(&late)
+    );
+    assert!(late.buttons().is_empty());
+    assert_nothing_posted(&scene.fake);
+    assert_eq!(scene.count("SELECT COUNT(*) FROM sessions").await, 0);
+
+    // Answered in time, it starts, and only now is anything posted.
+    let asked = start(&scene, THEME, false).await;
+    scene.clock.advance(chrono::Duration::minutes(2));
+    let start_button = button(&asked.data, "Start the session");
+    let begun = click(&scene.fake, FACILITATOR, &start_button).await;
+    assert_eq!(begun.callback_type, 7, "Start gives way at once");
+    assert!(begun.buttons().is_empty(), "Start cannot be pressed twice");
+    let answer = scene
+        .fake
+        .wait_followups(&begun.token, 1, WAIT)
+        .await
+        .expect("the question is answered");
+    let thread = thread(&scene.fake);
+    let answer = text_of(&answer[0]);
+    assert!(
+        answer.contains("has started") && answer.contains(&format!("<#{thread}>")),
+        "{answer}"
+    );
+    let stages = wait_stages(&scene.fake, thread, 1).await;
+    let welcome = text_of(&stages[0]);
+    assert!(welcome.contains("Ground rules"), "{welcome}");
+    assert!(
+        welcome.contains("Freedom to Speak Up Guardian"),
+        "{welcome}"
+    );
+    assert!(
+        !welcome.contains("you do not manage this team"),
+        "the question is the facilitator's alone"
+    );
+    assert_eq!(
+        scene
+            .count("SELECT COUNT(*) FROM sessions WHERE state = 'running'")
+            .await,
+        1
+    );
+
+    // The same Start again starts nothing more.
+    let again = click(&scene.fake, FACILITATOR, &start_button).await;
+    assert!(again.ephemeral());
+    assert!(
+        reply_text(&again).contains("already running"),
+        "{}",
+        reply_text(&again)
+    );
+    assert_eq!(scene.fake.threads().len(), 1);
+    assert_eq!(scene.count("SELECT COUNT(*) FROM sessions").await, 1);
+    scene.finish().await;
+}
+
+#[tokio::test]
+async fn session_plan_shows_the_brief_to_the_facilitator_alone() {
+    let scene = Scene::start_on(Backend::Sqlite, |config| {
+        config.support.org = Some(OrgSupport {
+            name: "Our wellbeing team".into(),
+            how: "Call 01234 567890".into(),
+            when: None,
+            url: None,
+        });
+    })
+    .await;
+    let brief_of = |reply: &InteractionReply| -> String {
+        let embeds = reply.embeds();
+        assert_eq!(embeds.len(), 2, "the outline, then the brief");
+        assert_eq!(embeds[1]["title"], "For you only: before you start");
+        embeds[1]["description"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let plan = scene
+        .command(session_command("plan").option_str("theme", "bullying-and-harassment"))
+        .await;
+    assert!(plan.ephemeral(), "only the facilitator sees the plan");
+    assert_pings_nobody(&plan);
+    let brief = brief_of(&plan);
+    for point in [
+        "check on anyone who becomes upset or steps out",
+        "Stay on for a few minutes after the close",
+        "Our wellbeing team, Call 01234 567890",
+        "When not to run one",
+        "you do not manage this team",
+        "auto:true",
+    ] {
+        assert!(brief.contains(point), "{point}: {brief}");
+    }
+    assert_nothing_posted(&scene.fake);
+
+    // A theme that asks nothing first starts at once; its cards carry none of the brief.
+    let plan = scene
+        .command(session_command("plan").option_str("theme", "compassion"))
+        .await;
+    assert!(plan.ephemeral());
+    let brief = brief_of(&plan);
+    assert!(!brief.contains("auto:true"), "{brief}");
+    let started = start(&scene, "compassion", false).await;
+    assert!(reply_text(&started).contains("has started"));
+    assert!(reply_text(&started).contains("Stay on for a few minutes after the close"));
+    let thread = thread(&scene.fake);
+    let stages = wait_stages(&scene.fake, thread, 1).await;
+    let welcome = text_of(&stages[0]);
+    assert!(
+        welcome.contains("Anyone may pass, or step out, at any time, without saying why."),
+        "{welcome}"
+    );
+    assert!(
+        welcome.contains("/support lists people who can help"),
+        "{welcome}"
+    );
+    for private in ["For you only", "When not to run one", "Our wellbeing team"] {
+        assert!(!welcome.contains(private), "{private} in {welcome}");
+    }
+    click(&scene.fake, FACILITATOR, &button(&stages[0], "End")).await;
+    wait_archived(&scene.fake).await;
+
+    // The equality session asks first too.
+    let asked = start(&scene, "equality-and-diversity", false).await;
+    assert!(
+        reply_text(&asked).contains("someone outside its management"),
+        "{}",
+        reply_text(&asked)
+    );
+    button(&asked.data, "Start the session");
+    assert_eq!(scene.fake.threads().len(), 1, "nothing new until Start");
+    scene.finish().await;
+}
+
 #[tokio::test]
 async fn an_automatic_session_moves_on_by_the_clock_and_speaks_up_on_every_stage() {
     let scene = Scene::start_on(Backend::Sqlite, |_| {}).await;
-    start(&scene, "bullying-and-harassment", true).await;
+    let asked = start(&scene, "bullying-and-harassment", true).await;
+    // Asked for auto, the question advises against it and offers both.
+    button(&asked.data, "Start, moving it on myself");
+    let begun = click(
+        &scene.fake,
+        FACILITATOR,
+        &button(&asked.data, "Start with auto"),
+    )
+    .await;
+    assert_eq!(begun.callback_type, 7);
+    scene
+        .fake
+        .wait_followups(&begun.token, 1, WAIT)
+        .await
+        .expect("the question is answered");
     let thread = thread(&scene.fake);
     wait_stages(&scene.fake, thread, 1).await;
     // Welcome, story and three questions each move on when their time is up; the close waits
@@ -304,8 +526,18 @@ async fn an_automatic_session_moves_on_by_the_clock_and_speaks_up_on_every_stage
     scene.clock.advance(chrono::Duration::minutes(15));
     tokio::time::sleep(Duration::from_millis(200)).await;
     let stages = wait_stages(&scene.fake, thread, 6).await;
-    for stage in &stages {
-        assert!(text_of(stage).contains("Raising a concern"), "{stage}");
+    // The routes in full on the first and last cards, which the facilitator reads out; one line
+    // pointing to them on each card between.
+    for (index, stage) in stages.iter().enumerate() {
+        let text = text_of(stage);
+        assert!(text.contains("Raising a concern"), "{text}");
+        let full = text.contains("Freedom to Speak Up Guardian");
+        let pointer = text.contains(CONCERN_POINTER);
+        if index == 0 || index == 5 {
+            assert!(full && !pointer, "stage {index}: {text}");
+        } else {
+            assert!(!full && pointer, "stage {index}: {text}");
+        }
     }
     let summary = click(&scene.fake, FACILITATOR, &button(&stages[5], "End")).await;
     assert!(reply_text(&summary).contains("stage 6 of 6"));

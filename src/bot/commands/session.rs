@@ -1,19 +1,27 @@
 //! `/session` for facilitators: a theme's reflective session, planned privately, then run stage
 //! by stage in a public thread of the team's channel. Who may run one (Manage Server, or the
 //! server's facilitator role) is checked here on every command and in `components` on every
-//! button, not left to Discord's command permissions.
+//! button, not left to Discord's command permissions. A theme with `before_you_start` (bullying
+//! and harassment, equality and diversity) first asks its facilitator, privately, and nothing is
+//! stored or posted until they choose Start.
 
 use chrono::{DateTime, Utc};
 use poise::serenity_prelude as serenity;
 
 use crate::bot::commands::content::find_theme;
 use crate::bot::commands::schedule::require_admin;
-use crate::bot::data::{AppContext, Data, Error};
-use crate::discord::cards::{note_card, Card};
-use crate::discord::session_cards::{plan_card, summary_card, SessionView};
+use crate::bot::components::StaleButton;
+use crate::bot::data::{AppContext, Data, Error, ReplyFailed};
+use crate::discord::cards::{note_card, text_card, Card};
+use crate::discord::custom_id::SessionBegin;
+use crate::discord::session_cards::{
+    confirm_card, plan_card, summary_card, SessionRequest, SessionView,
+};
 use crate::discord::RestError;
 use crate::domain::content::{Story, Theme};
-use crate::domain::session::{deadline, describe_duration, length, stages, thread_archive_minutes};
+use crate::domain::session::{
+    deadline, describe_duration, length, stages, thread_archive_minutes, CONFIRM_WINDOW,
+};
 use crate::error::UserError;
 use crate::scheduler::StagePosted;
 use crate::store::{NewSession, SessionRecord, SessionStart};
@@ -148,7 +156,8 @@ async fn plan(
         minutes: length(minutes.map(Length::minutes)).unwrap_or(30),
         auto: false,
     };
-    data.reply(&ctx, plan_card(&view), true).await
+    data.reply(&ctx, plan_card(&view, data.settings.org_support()), true)
+        .await
 }
 
 /// Why Discord refused to open the thread or post in it, in words a facilitator can act on.
@@ -196,51 +205,176 @@ async fn start(
     let story = pick_story(data, theme, story.as_deref())?;
     let minutes = length(minutes.map(Length::minutes)).unwrap_or(30);
     let auto = auto.unwrap_or(false);
-    let channel = ctx.interaction.channel_id.get();
-    let now = data.clock.now();
-    let first_deadline = stages(minutes, story.is_some())
-        .first()
-        .map(|first| deadline(first, now));
-    let started = data
-        .store
-        .start_session(
-            &NewSession {
-                guild_id: guild,
-                channel_id: channel,
-                facilitator_id: ctx.interaction.user.id.get(),
-                theme: &theme.slug,
-                story_id: story.map(|story| story.id.as_str()),
-                minutes,
-                auto,
-            },
-            first_deadline.filter(|_| auto),
-            now,
-        )
-        .await?;
-    let session = match started {
-        SessionStart::Started(session) => *session,
-        SessionStart::Busy(running) => {
-            let place = running.thread_id.unwrap_or(running.channel_id);
-            return Err(UserError::Conflict(format!(
-                "A reflective session is already running in this channel, in <#{place}>. End it with /session end (or its End button) before starting another."
-            ))
-            .into());
+    if theme.session.before_you_start.is_some() {
+        // Asked privately; nothing is stored or posted until the facilitator chooses Start.
+        let request = SessionRequest {
+            theme,
+            story,
+            minutes,
+            auto,
+            asked_at: data.clock.now().timestamp(),
+        };
+        return data.reply(&ctx, confirm_card(&request), true).await;
+    }
+    let launch = Launch {
+        guild,
+        channel: ctx.interaction.channel_id.get(),
+        facilitator: ctx.interaction.user.id.get(),
+        theme,
+        story,
+        minutes,
+        auto,
+    };
+    let answer = Answer {
+        interaction: ctx.interaction.id,
+        application: ctx.interaction.application_id,
+        token: &ctx.interaction.token,
+        to_click: false,
+    };
+    launch.run(data, answer).await
+}
+
+/// A session about to start, as the facilitator asked for it.
+struct Launch<'a> {
+    guild: u64,
+    channel: u64,
+    facilitator: u64,
+    theme: &'a Theme,
+    story: Option<&'a Story>,
+    minutes: u32,
+    auto: bool,
+}
+
+/// The interaction a start is answered on: the `/session start` command itself, or the Start
+/// button of the question asked before it.
+struct Answer<'a> {
+    interaction: serenity::InteractionId,
+    application: serenity::ApplicationId,
+    token: &'a str,
+    /// A click replaces the question it answers; a command gets an answer of its own.
+    to_click: bool,
+}
+
+impl Launch<'_> {
+    /// Records the session, opens its thread and posts its first stage, then tells the
+    /// facilitator privately where it is, or why it could not start.
+    async fn run(&self, data: &Data, answer: Answer<'_>) -> Result<(), Error> {
+        let now = data.clock.now();
+        let first_deadline = stages(self.minutes, self.story.is_some())
+            .first()
+            .map(|first| deadline(first, now));
+        let started = data
+            .store
+            .start_session(
+                &NewSession {
+                    guild_id: self.guild,
+                    channel_id: self.channel,
+                    facilitator_id: self.facilitator,
+                    theme: &self.theme.slug,
+                    story_id: self.story.map(|story| story.id.as_str()),
+                    minutes: self.minutes,
+                    auto: self.auto,
+                },
+                first_deadline.filter(|_| self.auto),
+                now,
+            )
+            .await?;
+        let session = match started {
+            SessionStart::Started(session) => *session,
+            SessionStart::Busy(running) => {
+                let place = running.thread_id.unwrap_or(running.channel_id);
+                return Err(UserError::Conflict(format!(
+                    "A reflective session is already running in this channel, in <#{place}>. End it with /session end (or its End button) before starting another."
+                ))
+                .into());
+            }
+        };
+        // Opening the thread and posting can wait their turn under Discord's limits, longer than
+        // the 3 seconds a first answer has. A click's question gives way at once, so its Start
+        // cannot be pressed twice.
+        let acknowledged = if answer.to_click {
+            let starting =
+                text_card("Starting your session: opening its thread. Only you can see this.");
+            data.rest
+                .update_message(answer.interaction, answer.token, starting)
+                .await
+        } else {
+            data.rest
+                .defer(answer.interaction, answer.token, true)
+                .await
+        };
+        acknowledged.map_err(ReplyFailed)?;
+        let text = match open_and_post(data, &session, self.theme, now).await {
+            Ok(thread) => format!(
+                "Your reflective session on {} has started in <#{thread}>. Use the buttons on each card to move on, pause or end it; /session end ends it from anywhere in the channel. Stay on for a few minutes after the close, and check on anyone who steps out.",
+                self.theme.title
+            ),
+            Err(reason) => reason,
+        };
+        data.rest
+            .edit_original(answer.application, answer.token, note_card(text))
+            .await
+            .map_err(ReplyFailed)?;
+        Ok(())
+    }
+}
+
+/// The facilitator's answer to the question asked before a sensitive theme's session: Start
+/// begins it as `/session start` would have, if the question has not lapsed; Cancel, or a lapsed
+/// question, changes nothing. Either way the question gives way to the answer.
+pub async fn answer_question(
+    data: &Data,
+    click: &serenity::ComponentInteraction,
+    begin: Option<SessionBegin>,
+) -> Result<(), Error> {
+    let guild = click.guild_id.ok_or(StaleButton)?.get();
+    let replace = |text: &str| {
+        let card = text_card(&format!("{text} Only you can see this."));
+        async move {
+            data.rest
+                .update_message(click.id, &click.token, card)
+                .await
+                .map_err(ReplyFailed)
         }
     };
-    // Opening the thread and posting can wait their turn under Discord's limits, longer than
-    // the 3 seconds a first answer has.
-    data.rest
-        .defer(ctx.interaction.id, &ctx.interaction.token, true)
-        .await
-        .map_err(crate::bot::data::ReplyFailed)?;
-    let text = match open_and_post(data, &session, theme, now).await {
-        Ok(thread) => format!(
-            "Your reflective session on {} has started in <#{thread}>. Use the buttons on each card to move on, pause or end it; /session end ends it from anywhere in the channel.",
-            theme.title
-        ),
-        Err(reason) => reason,
+    let Some(begin) = begin else {
+        replace("Not started: nothing was posted.").await?;
+        return Ok(());
     };
-    data.answer_deferred(&ctx, note_card(text)).await
+    may_facilitate(
+        data,
+        guild,
+        click.member.as_ref(),
+        UserError::NotAllowedToFacilitate,
+    )
+    .await?;
+    let asked_at = DateTime::from_timestamp(begin.asked_at, 0).ok_or(StaleButton)?;
+    if data.clock.now() - asked_at > CONFIRM_WINDOW {
+        replace("That question has lapsed, so nothing was posted. Use /session start again when you are ready.").await?;
+        return Ok(());
+    }
+    let theme = data.library.theme(&begin.theme).ok_or(StaleButton)?;
+    let story = match &begin.story {
+        Some(id) => Some(data.library.story(id).ok_or(StaleButton)?),
+        None => None,
+    };
+    let minutes = length(Some(begin.minutes)).ok_or(StaleButton)?;
+    let launch = Launch {
+        guild,
+        channel: click.channel_id.get(),
+        facilitator: click.user.id.get(),
+        theme,
+        story,
+        minutes,
+        auto: begin.auto,
+    };
+    let answer = Answer {
+        interaction: click.id,
+        application: click.application_id,
+        token: &click.token,
+        to_click: true,
+    };
+    launch.run(data, answer).await
 }
 
 /// Opens the session's thread and posts its first stage; on a refusal, forgets the session so
