@@ -12,7 +12,7 @@ use crate::store::{Bookmark, BookmarkKind, Erased};
 
 use crate::config::OrgSupport;
 use crate::domain::content::{Library, Nation, Prompt, Story, SupportLine, Theme, DNA_OF_CARE_URL};
-use crate::domain::session::STORY_NOTE;
+use crate::domain::session::{STORIES_NOTE, STORY_NOTE};
 
 /// NHS blue, for cards that belong to no single theme.
 pub const NEUTRAL_COLOUR: u32 = 0x005EB8;
@@ -260,7 +260,15 @@ pub fn pack_card(library: &Library, theme: &Theme) -> Card {
         // No source says which story fits which theme: the pairing is ours, and says so.
         embed = embed.field(
             "Stories careprompt pairs with this theme",
-            format!("{}\n{STORY_NOTE}", stories.join("\n")),
+            format!(
+                "{}\n{}",
+                stories.join("\n"),
+                if stories.len() == 1 {
+                    STORY_NOTE
+                } else {
+                    STORIES_NOTE
+                }
+            ),
             false,
         );
     }

@@ -12,8 +12,8 @@ use crate::discord::cards::{
 use crate::discord::custom_id::{ButtonAction, SessionBegin, SessionControl};
 use crate::domain::content::{Story, Theme, DNA_OF_CARE_URL};
 use crate::domain::session::{
-    facilitator_brief, ground_rules, stages, starts, Stage, StageKind, CONCERN_POINTER,
-    CONFIRM_WINDOW, MOVE_IT_ON_YOURSELF, STORY_STAGE_NOTE, SUPPORT_FROM_THE_START,
+    facilitator_brief, ground_rules, stages, starts, Stage, StageKind, AUTO_ADVICE,
+    CONCERN_POINTER, CONFIRM_WINDOW, STORY_STAGE_NOTE, SUPPORT_FROM_THE_START,
 };
 
 const CLOSE_THANKS: &str = "Thank you for taking part, and for listening to each other. \
@@ -144,9 +144,11 @@ pub fn stage_card(view: &SessionView<'_>, index: u32, state: CardState) -> Optio
     if state == CardState::Paused {
         embed = embed.field("Paused", "The facilitator has paused the session.", true);
     }
+    // The first and last cards say where /support is in their own words, so the routes go
+    // without the pointer to it that other cards add.
     let first_or_last = position == 0 || position + 1 == stages.len();
     embed = match view.concern() {
-        Some(concern) if first_or_last => with_concern(embed, Some(concern)),
+        Some(concern) if first_or_last => embed.field(CONCERN_FIELD, concern, false),
         Some(_) => embed.field(CONCERN_FIELD, CONCERN_POINTER, false),
         None => embed,
     };
@@ -291,7 +293,7 @@ pub fn confirm_card(request: &SessionRequest<'_>) -> Card {
     let theme = request.theme;
     let mut text = theme.session.before_you_start.clone().unwrap_or_default();
     if request.auto {
-        text.push_str(&format!("\n\nYou chose auto:true. {MOVE_IT_ON_YOURSELF}"));
+        text.push_str(&format!("\n\n{AUTO_ADVICE}"));
     }
     text.push_str(&format!(
         "\n\nNothing is posted, and no thread is opened, until you choose Start. This question lapses after {} minutes.",
@@ -574,7 +576,7 @@ mod tests {
             ..request
         });
         let asked = text(&automatic);
-        assert!(asked.contains(MOVE_IT_ON_YOURSELF), "{asked}");
+        assert!(asked.contains(AUTO_ADVICE), "{asked}");
         assert_eq!(automatic.buttons.len(), 3);
         let equality = library.theme("equality-and-diversity").expect("theme");
         assert!(equality.session.before_you_start.is_some());

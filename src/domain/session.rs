@@ -79,16 +79,23 @@ pub const SUPPORT_FROM_THE_START: &str = "If anything today brings something up,
 /// "Raising a concern" part, so a facilitator is not reading a wall of routes on every card.
 pub const CONCERN_POINTER: &str = "The routes for raising a concern are on this session's first card, and again on its last. /support lists people who can help.";
 
-/// A content note for every story, since careprompt knows no story's content or length: several
-/// are about death and hard times, and may reach someone at 4 a.m.
-pub const STORY_NOTE: &str = "Some stories touch on illness, death or hard times at work: watch when you have the time and space.";
+/// A content note for every card that shows one story. careprompt knows no story's content or
+/// length (no source gives either), so it says "may": several are about death and hard times,
+/// and may reach someone at 4 a.m.
+pub const STORY_NOTE: &str = "It may touch on illness, death or hard times at work: watch it when you have the time and space.";
+
+/// The same note under a list of stories.
+pub const STORIES_NOTE: &str = "They may touch on illness, death or hard times at work: watch when you have the time and space.";
 
 /// What the story stage says, read aloud before the story is shown.
-pub const STORY_STAGE_NOTE: &str = "Watch it together, or on your own, then come back. Some stories touch on illness, death or hard times at work: anyone may look away or step out.";
+pub const STORY_STAGE_NOTE: &str = "Watch it together, or on your own, then come back. It may touch on illness, death or hard times at work: anyone may look away or step out.";
 
-/// The advice for themes that ask before they start, where a timed Next could cut someone off
-/// mid-sentence.
-pub const MOVE_IT_ON_YOURSELF: &str = "Move this session on yourself rather than with auto:true: a timed Next can cut someone off mid-sentence.";
+/// The brief's advice for themes that ask before they start, where a timed Next could cut
+/// someone off mid-sentence.
+pub const MOVE_IT_ON_YOURSELF: &str = "Move this session on yourself, not with auto:true: a timed Next can cut someone off mid-sentence.";
+
+/// The same advice, when a facilitator asked for auto on such a theme.
+pub const AUTO_ADVICE: &str = "You asked for auto:true. We advise moving this session on yourself: a timed Next can cut someone off mid-sentence.";
 
 /// The facilitator's private brief for a session, which participants never see: who checks on
 /// anyone upset, staying on afterwards, the organisation's own support, the limit of
@@ -99,10 +106,10 @@ pub fn facilitator_brief(session: &SessionPart, own_support: Option<&str>) -> Ve
         Some(contact) => format!(
             "Know your organisation's own staff support, which /support shows first: {contact}."
         ),
-        None => "Know your organisation's own staff support contact (occupational health, an employee assistance programme or a wellbeing team). careprompt has none set, so /support shows national lines only: whoever runs careprompt can add it under [support].".to_string(),
+        None => "Know your organisation's own staff support contact (occupational health, an employee assistance programme or a wellbeing team). careprompt has none set, so /support shows national lines only: whoever runs careprompt can add it to the configuration ([support]), and /support then shows it first.".to_string(),
     };
     let mut brief = vec![
-        "Before you start, agree with a colleague who will check on anyone who becomes upset or steps out, and how: a quiet word afterwards, or a message later that day.".to_string(),
+        "Agree who will check on anyone who becomes upset or steps out (a colleague, or you once the session ends), and how: a quiet word afterwards, or a message later that day.".to_string(),
         "Stay on for a few minutes after the close, for anyone who wants a word.".to_string(),
         support,
         "If something said means someone may be at risk, talk to them first, then act as your organisation's policy asks: the ground rules tell everyone you may.".to_string(),
