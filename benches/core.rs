@@ -93,7 +93,11 @@ fn main() {
         black_box(check_cards(&library, None));
     });
     measure("build every card", full, || {
-        black_box(cards::all_cards(&library, None, DNA_OF_CARE_URL));
+        black_box(careprompt::discord::catalogue::all_cards(
+            &library,
+            None,
+            DNA_OF_CARE_URL,
+        ));
     });
 
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
@@ -255,10 +259,9 @@ async fn insights_benches(
     let mut last = None;
     for _ in 0..runs {
         let start = Instant::now();
-        let report =
-            careprompt::discord::insights::report(&store, library, GUILD as u64, 52, 5, now)
-                .await
-                .expect("report");
+        let report = careprompt::insights::report(&store, library, GUILD as u64, 52, 5, now)
+            .await
+            .expect("report");
         times.push(start.elapsed());
         last = Some(report);
     }
@@ -287,7 +290,7 @@ async fn insights_benches(
         query_times[query_times.len() / 2],
         query_times[(query_times.len() * 99).div_ceil(100) - 1]
     );
-    let names = careprompt::discord::insights::theme_names(library);
+    let names = careprompt::insights::theme_names(library);
     measure(
         &format!("{backend}: of which the suppression"),
         full,
@@ -301,7 +304,7 @@ async fn insights_benches(
         last.map(|report| report.view)
     {
         measure(&format!("{backend}: draw the 52-week chart"), full, || {
-            black_box(careprompt::discord::chart::savers_chart(&figures).expect("drawn"));
+            black_box(careprompt::insights::chart::savers_chart(&figures).expect("drawn"));
         });
     }
     store.close().await;

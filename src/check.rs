@@ -3,6 +3,7 @@
 
 use crate::config::{LoadedConfig, OrgSupport, Origin};
 use crate::discord::cards;
+use crate::discord::catalogue::{all_cards, all_posts};
 use crate::discord::limits;
 use crate::domain::content::{Library, Theme, DNA_OF_CARE_URL};
 use crate::startup::{load_content, Loaded};
@@ -12,11 +13,11 @@ use crate::store;
 /// each scheduled post as the exact body the scheduler sends, with the longest nonce and a role
 /// ping.
 pub fn check_cards(library: &Library, org: Option<&OrgSupport>) -> Vec<String> {
-    let replies = cards::all_cards(library, org, DNA_OF_CARE_URL)
+    let replies = all_cards(library, org, DNA_OF_CARE_URL)
         .into_iter()
         .map(|(label, card)| (label, card.to_json()));
     let longest_nonce = store::nonce_for(i64::MAX);
-    let posts = cards::all_posts(library).into_iter().map(|(label, card)| {
+    let posts = all_posts(library).into_iter().map(|(label, card)| {
         (
             label,
             cards::post_body(card, &longest_nonce, Some(u64::MAX >> 1)),

@@ -322,8 +322,8 @@ pub fn insights(
     now: DateTime<Utc>,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
-    use crate::discord::insights::{report, CHART_FILE, CSV_FILE};
     use crate::domain::insights::{View, NOT_ENOUGH_PEOPLE, PERIODS};
+    use crate::insights::{report, CHART_FILE, CSV_FILE};
 
     if !PERIODS.contains(&weeks) {
         return Err(Failure::usage(format!(

@@ -5,6 +5,7 @@
 //! - `library`: reading the content library's files, built in or from a folder, and checking them.
 //! - `config`, `clock`, `error`, `memory`, `telemetry`: settings and cross-cutting plumbing.
 //! - `store`: everything careprompt keeps, on SQLite or PostgreSQL.
+//! - `insights`: the `/insights` report (view, chart and CSV) made from the store's tallies.
 //! - `discord`: talking to Discord's REST API, and the messages (cards) careprompt sends.
 //! - `standin`: a stand-in for Discord on 127.0.0.1, which `try` and the tests run careprompt
 //!   against; it knows nothing of careprompt.
@@ -26,6 +27,8 @@ pub mod memory;
 pub mod telemetry;
 
 pub mod store;
+
+pub mod insights;
 
 pub mod discord;
 

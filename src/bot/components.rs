@@ -5,9 +5,9 @@
 
 use poise::serenity_prelude as serenity;
 
-use crate::bot::commands::session::{answer_question, finish, may_facilitate};
-use crate::bot::data::ReplyFailed;
-use crate::bot::data::{Data, Error};
+use crate::bot::checks::may_facilitate;
+use crate::bot::commands::session::{answer_question, finish};
+use crate::bot::data::{Data, Error, ReplyFailed, StaleButton};
 use crate::discord::cards::{self, Card, BOOKMARKS_PER_PAGE};
 use crate::discord::custom_id::{ButtonAction, SessionControl};
 use crate::discord::session_cards::{stage_card, CardState};
@@ -16,11 +16,6 @@ use crate::domain::content::Library;
 use crate::domain::insights::UsageKind;
 use crate::error::UserError;
 use crate::store::{Saved, BOOKMARK_LIMIT};
-
-/// A click careprompt cannot act on: the person is told, and nothing changes.
-#[derive(Debug, thiserror::Error)]
-#[error("that button no longer works")]
-pub struct StaleButton;
 
 pub async fn handle(data: &Data, click: &serenity::ComponentInteraction) -> Result<(), Error> {
     let action = ButtonAction::parse(&click.data.custom_id).map_err(|_| StaleButton)?;

@@ -1,8 +1,8 @@
 //! The state every command, button and background task shares.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
-use crate::bot::events::DepartedServers;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::discord::cards::Card;
@@ -19,6 +19,11 @@ pub use crate::error::Error;
 #[error("could not answer the interaction: {0}")]
 pub struct ReplyFailed(#[from] pub RestError);
 
+/// A click careprompt cannot act on: the person is told, and nothing changes.
+#[derive(Debug, thiserror::Error)]
+#[error("that button no longer works")]
+pub struct StaleButton;
+
 pub type AppContext<'a> = poise::ApplicationContext<'a, Data, Error>;
 
 /// Shared state for every command, button and background task.
@@ -32,6 +37,30 @@ pub struct Data {
     /// Which shards are connected, for `/readyz`.
     pub shards: Arc<Shards>,
     pub departed: DepartedServers,
+}
+
+/// The servers careprompt was removed from, on the shards this process runs, as the database
+/// has them. A GUILD_CREATE arrives for every server of a shard each time it connects, a flood of
+/// thousands for a large bot; this lets all but a returning server's pass without a database
+/// write. Only this process writes `departed_guilds` for its shards, so the copy stays true.
+#[derive(Default)]
+pub struct DepartedServers(Mutex<HashSet<u64>>);
+
+impl DepartedServers {
+    fn set(&self) -> std::sync::MutexGuard<'_, HashSet<u64>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn insert(&self, guild: u64) {
+        self.set().insert(guild);
+    }
+
+    /// Whether the server was departed; it no longer is.
+    pub fn take(&self, guild: u64) -> bool {
+        self.set().remove(&guild)
+    }
 }
 
 /// Told once, privately, to someone whose DMs careprompt could not deliver.

@@ -1,7 +1,6 @@
 //! Gateway events other than slash commands: button clicks, and joining or leaving a server.
 
 use std::collections::HashSet;
-use std::sync::Mutex;
 
 use poise::serenity_prelude as serenity;
 
@@ -64,30 +63,6 @@ pub async fn handle(
             Ok(())
         }
         _ => Ok(()),
-    }
-}
-
-/// The servers careprompt was removed from, on the shards this process runs, as the database
-/// has them. A GUILD_CREATE arrives for every server of a shard each time it connects, a flood of
-/// thousands for a large bot; this lets all but a returning server's pass without a database
-/// write. Only this process writes `departed_guilds` for its shards, so the copy stays true.
-#[derive(Default)]
-pub struct DepartedServers(Mutex<HashSet<u64>>);
-
-impl DepartedServers {
-    fn set(&self) -> std::sync::MutexGuard<'_, HashSet<u64>> {
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn insert(&self, guild: u64) {
-        self.set().insert(guild);
-    }
-
-    /// Whether the server was departed; it no longer is.
-    fn take(&self, guild: u64) -> bool {
-        self.set().remove(&guild)
     }
 }
 

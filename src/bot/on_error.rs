@@ -2,9 +2,7 @@
 
 use poise::serenity_prelude as serenity;
 
-use crate::bot::components::StaleButton;
-use crate::bot::data::ReplyFailed;
-use crate::bot::data::{Data, Error};
+use crate::bot::data::{Data, Error, ReplyFailed, StaleButton};
 use crate::discord::cards;
 use crate::error::{UserError, GENERIC_FAILURE};
 

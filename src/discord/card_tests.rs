@@ -1,6 +1,7 @@
 //! The raising-a-concern part on every bullying-and-harassment card, and honest pack buttons.
 
 use super::cards::*;
+use super::catalogue::{all_cards, all_posts};
 use crate::domain::content::{Library, Nation, DNA_OF_CARE_URL};
 
 fn shipped() -> Library {

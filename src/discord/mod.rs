@@ -1,9 +1,9 @@
 //! Talking to Discord: the REST client with its retries, the cards careprompt sends, and the
-//! limits every message must fit, the /insights chart attached to one, and the cards of a
+//! limits every message must fit, the /insights report as attachments, and the cards of a
 //! reflective session.
 
 pub mod cards;
-pub mod chart;
+pub mod catalogue;
 pub mod custom_id;
 pub mod insights;
 pub mod limits;

@@ -392,7 +392,7 @@ mod tests {
         let mut library = shipped();
         for nation in Nation::ALL {
             library.set_nation(nation);
-            let cards = crate::discord::cards::all_cards(&library, None, DNA_OF_CARE_URL);
+            let cards = crate::discord::catalogue::all_cards(&library, None, DNA_OF_CARE_URL);
             let sessions: Vec<_> = cards
                 .iter()
                 .filter(|(label, _)| label.starts_with("session "))

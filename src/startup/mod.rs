@@ -17,7 +17,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use poise::serenity_prelude as serenity;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-use crate::bot::events::DepartedServers;
+use crate::bot::data::DepartedServers;
 use crate::bot::framework::{DataSlot, GatedFramework};
 use crate::bot::gate::Gate;
 use crate::bot::registration::{invite_url, register, registration_payload};

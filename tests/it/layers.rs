@@ -218,3 +218,243 @@ pub fn shipped() { crate::store::Store::new(); }
 "#;
     assert_eq!(crate_modules(&shipped(code)), vec!["domain", "store"]);
 }
+
+/// A file's module, as the names after `crate`: `bot/commands/session.rs` is `bot::commands::
+/// session`, and a folder's `mod.rs` is the folder's module.
+fn module_of(relative: &Path) -> Vec<String> {
+    let mut names: Vec<String> = relative
+        .with_extension("")
+        .components()
+        .filter_map(|part| part.as_os_str().to_str().map(str::to_string))
+        .collect();
+    if names.last().is_some_and(|name| name == "mod") {
+        names.pop();
+    }
+    names
+}
+
+/// The paths a `use` tree names, its `{ … }` groups opened: `a::{b::C, d}` names `a::b::C` and
+/// `a::d` (`self` in a group names the path before it).
+fn use_tree(code: &str) -> Vec<Vec<String>> {
+    let mut path = Vec::new();
+    let mut rest = code;
+    loop {
+        rest = rest.trim_start();
+        if let Some(group) = rest.strip_prefix('{') {
+            let mut named = Vec::new();
+            let (mut depth, mut start) = (0usize, 0);
+            for (at, c) in group.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth > 0 => depth -= 1,
+                    ',' | '}' if depth == 0 => {
+                        named.extend(use_tree(&group[start..at]));
+                        start = at + 1;
+                        if c == '}' {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            return named
+                .into_iter()
+                .map(|tail| path.iter().cloned().chain(tail).collect())
+                .collect();
+        }
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        if end == 0 {
+            break;
+        }
+        if &rest[..end] != "self" {
+            path.push(rest[..end].to_string());
+        }
+        rest = &rest[end..];
+        match rest.trim_start().strip_prefix("::") {
+            Some(after) => rest = after,
+            None => break,
+        }
+    }
+    vec![path]
+}
+
+/// The modules `code`, in the module `own`, names by `crate::` and `super::` paths, whole.
+fn named_paths(code: &str, own: &[String]) -> Vec<Vec<String>> {
+    let mut named = Vec::new();
+    for (at, _) in code.match_indices("crate::") {
+        if code[..at].ends_with(|c: char| c == '$' || c == '_' || c.is_ascii_alphanumeric()) {
+            continue;
+        }
+        named.extend(use_tree(&code[at + "crate::".len()..]));
+    }
+    for (at, _) in code.match_indices("super::") {
+        let before = &code[..at];
+        if before.ends_with(|c: char| c == ':' || c == '_' || c.is_ascii_alphanumeric()) {
+            continue;
+        }
+        let mut base = own.to_vec();
+        let mut rest = &code[at..];
+        while let Some(after) = rest.strip_prefix("super::") {
+            base.pop();
+            rest = after;
+        }
+        for tail in use_tree(rest) {
+            named.push(base.iter().cloned().chain(tail).collect());
+        }
+    }
+    named
+}
+
+/// The file a path names: its longest start that is a file's module. A path into a folder's
+/// `mod.rs` names no file, since a folder's `mod.rs` holds its children (and what they share).
+fn file_named<'a>(path: &[String], files: &'a BTreeMap<Vec<String>, bool>) -> Option<&'a [String]> {
+    (1..=path.len()).rev().find_map(|end| {
+        files
+            .get_key_value(&path[..end])
+            .and_then(|(module, &folder)| (!folder).then_some(module.as_slice()))
+    })
+}
+
+/// The groups of files that use each other, directly or through others in the group.
+fn cycles(uses: &BTreeMap<Vec<String>, Vec<Vec<String>>>) -> Vec<Vec<Vec<String>>> {
+    let reach = |from: &Vec<String>| {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut stack = vec![from.clone()];
+        while let Some(module) = stack.pop() {
+            for next in uses.get(&module).into_iter().flatten() {
+                if seen.insert(next.clone()) {
+                    stack.push(next.clone());
+                }
+            }
+        }
+        seen
+    };
+    let reached: BTreeMap<_, _> = uses.keys().map(|module| (module, reach(module))).collect();
+    let mut groups: Vec<Vec<Vec<String>>> = Vec::new();
+    for (module, seen) in &reached {
+        if !seen.contains(*module) {
+            continue;
+        }
+        let group: Vec<Vec<String>> = seen
+            .iter()
+            .filter(|other| {
+                reached
+                    .get(other)
+                    .is_some_and(|back| back.contains(*module))
+            })
+            .cloned()
+            .collect();
+        if group.len() > 1 && !groups.contains(&group) {
+            groups.push(group);
+        }
+    }
+    groups
+}
+
+/// Within each folder, the files that use each other in a circle: shipped code only, and a
+/// folder's `mod.rs` aside (it holds its children).
+fn folder_cycles(sources: &[(Vec<String>, bool, String)]) -> Vec<Vec<String>> {
+    let files: BTreeMap<Vec<String>, bool> = sources
+        .iter()
+        .map(|(module, folder, _)| (module.clone(), *folder))
+        .collect();
+    let mut uses: BTreeMap<Vec<String>, Vec<Vec<String>>> = BTreeMap::new();
+    for (module, folder, code) in sources {
+        if *folder || module.len() < 2 {
+            continue;
+        }
+        let used = uses.entry(module.clone()).or_default();
+        for path in named_paths(&shipped(code), module) {
+            if let Some(file) = file_named(&path, &files) {
+                if file[0] == module[0]
+                    && file != module.as_slice()
+                    && !used.contains(&file.to_vec())
+                {
+                    used.push(file.to_vec());
+                }
+            }
+        }
+    }
+    cycles(&uses)
+        .into_iter()
+        .map(|group| group.iter().map(|module| module.join("::")).collect())
+        .collect()
+}
+
+#[test]
+fn no_files_in_a_folder_use_each_other_in_a_circle() {
+    let root = source();
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    // The stand-in for Discord is leaving `src/` for a crate of its own (issue 24, part 2).
+    let leaving = root.join("standin");
+    let sources: Vec<(Vec<String>, bool, String)> = files
+        .iter()
+        .filter(|file| {
+            !file.to_string_lossy().ends_with("_tests.rs") && !file.starts_with(&leaving)
+        })
+        .map(|file| {
+            let relative = file.strip_prefix(&root).expect("under src");
+            (
+                module_of(relative),
+                relative.ends_with("mod.rs"),
+                std::fs::read_to_string(file).expect("readable"),
+            )
+        })
+        .collect();
+    assert!(sources.len() > 50, "src is read: {}", sources.len());
+    let circles = folder_cycles(&sources);
+    assert!(circles.is_empty(), "{circles:#?}");
+}
+
+#[test]
+fn the_checker_sees_files_that_use_each_other() {
+    let file = |name: &str, code: &str| {
+        let module: Vec<String> = name.split("::").map(str::to_string).collect();
+        (module, false, code.to_string())
+    };
+    let folder = |name: &str| (vec![name.to_string()], true, String::new());
+    let sources = vec![
+        folder("bot"),
+        file("bot::data", "use crate::bot::events::Departed;"),
+        file(
+            "bot::events",
+            "use crate::bot::{self, components::{handle, Stale}};",
+        ),
+        file("bot::components", "use crate::bot::Data;\nuse super::data;"),
+        file("bot::gate", "use crate::bot::data::Data;"),
+        file(
+            "bot::on_error",
+            "use crate::bot::gate;\n#[cfg(test)]\nmod tests { use crate::bot::on_error; }",
+        ),
+        folder("discord"),
+        file("discord::cards", "use crate::discord::session_cards::Card;"),
+        file("discord::session_cards", "crate::discord::cards::note()"),
+        file("discord::limits", "use crate::bot::gate::Gate;"),
+    ];
+    assert_eq!(
+        use_tree("bot::{self, components::{handle, Stale}};"),
+        vec![
+            vec!["bot".to_string()],
+            vec![
+                "bot".to_string(),
+                "components".to_string(),
+                "handle".to_string()
+            ],
+            vec![
+                "bot".to_string(),
+                "components".to_string(),
+                "Stale".to_string()
+            ],
+        ]
+    );
+    assert_eq!(
+        folder_cycles(&sources),
+        vec![
+            vec!["bot::components", "bot::data", "bot::events"],
+            vec!["discord::cards", "discord::session_cards"],
+        ]
+    );
+}

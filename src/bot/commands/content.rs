@@ -2,32 +2,13 @@
 
 use rand::seq::SliceRandom;
 
+use crate::bot::checks::find_theme;
 use crate::bot::data::{AppContext, Error};
 use crate::discord::cards;
 use crate::domain::content::{Library, Theme};
-use crate::error::UserError;
 
 pub fn commands() -> Vec<super::Command> {
     vec![themes(), pack(), prompt(), story()]
-}
-
-/// Finds a theme by the slug Discord sends from the choice list; typed input is forgiven its
-/// case and spaces.
-pub fn find_theme<'a>(library: &'a Library, given: &str) -> Result<&'a Theme, UserError> {
-    let wanted = given.trim().to_lowercase().replace(' ', "-");
-    library
-        .themes
-        .iter()
-        .find(|theme| theme.slug == wanted || theme.title.eq_ignore_ascii_case(given.trim()))
-        .ok_or_else(|| UserError::UnknownTheme {
-            given: crate::domain::excerpt(given),
-            known: library
-                .themes
-                .iter()
-                .map(|theme| theme.slug.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })
 }
 
 /// A theme by name, or a random one when none was given.
@@ -144,24 +125,6 @@ mod tests {
         assert!(
             pack_is_private(compassion, Some(true), Some(true)),
             "private wins"
-        );
-    }
-
-    #[test]
-    fn themes_are_found_by_slug_or_title_forgivingly() {
-        let library = library();
-        assert_eq!(
-            find_theme(&library, "Compassionate Leadership").map(|t| t.slug.as_str()),
-            Ok("compassionate-leadership")
-        );
-        assert_eq!(
-            find_theme(&library, " resilience ").map(|t| t.slug.as_str()),
-            Ok("resilience")
-        );
-        let err = find_theme(&library, &"x".repeat(500)).expect_err("unknown");
-        assert!(
-            err.to_string().len() < 400,
-            "the echo of what was typed is cut short"
         );
     }
 }

@@ -2,14 +2,13 @@
 //! week, in figures that identify nobody. For members with Manage Server or the server's
 //! facilitator role (set with /session role), checked here, and always answered privately.
 
-use poise::serenity_prelude as serenity;
-
-use crate::bot::commands::session::may_facilitate;
+use crate::bot::checks::require_facilitator;
 use crate::bot::data::{AppContext, Error, ReplyFailed};
 use crate::discord::cards::text_card;
-use crate::discord::insights::{report, CHART_ALT_TEXT, CHART_FILE, CSV_FILE};
+use crate::discord::insights::{chart_attachment, csv_attachment};
 use crate::domain::insights::{View, NOT_ENOUGH_PEOPLE};
 use crate::error::UserError;
+use crate::insights::report;
 
 pub fn commands() -> Vec<super::Command> {
     vec![insights()]
@@ -50,14 +49,7 @@ pub async fn insights(
     >,
 ) -> Result<(), Error> {
     let data = ctx.data();
-    let guild = ctx.interaction.guild_id.ok_or(UserError::GuildOnly)?.get();
-    may_facilitate(
-        data,
-        guild,
-        ctx.interaction.member.as_deref(),
-        UserError::NotAllowedToSeeInsights,
-    )
-    .await?;
+    let guild = require_facilitator(&ctx, UserError::NotAllowedToSeeInsights).await?;
     let weeks = weeks.map_or(12, Period::weeks);
     let min_people = data.settings.insights.min_people;
     let report = report(
@@ -78,26 +70,23 @@ pub async fn insights(
             return data.reply(&ctx, text_card(&text), true).await;
         }
     };
-    let mut chart = serenity::CreateAttachment::bytes(files.png, CHART_FILE);
-    chart.description = Some(CHART_ALT_TEXT.to_string());
     data.rest
         .respond_with_file(
             ctx.interaction.id,
             &ctx.interaction.token,
             text_card(&files.summary),
             true,
-            chart,
+            chart_attachment(files.png),
         )
         .await
         .map_err(ReplyFailed)?;
-    let csv = serenity::CreateAttachment::bytes(files.csv.into_bytes(), CSV_FILE);
     data.rest
         .followup_with_file(
             ctx.interaction.application_id,
             &ctx.interaction.token,
             "The same figures as a CSV file, for your own reports. Only you can see this.",
             true,
-            csv,
+            csv_attachment(files.csv),
         )
         .await
         .map_err(ReplyFailed)?;

@@ -7,6 +7,7 @@
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use poise::serenity_prelude as serenity;
 
+use crate::bot::checks::require_admin;
 use crate::bot::data::{AppContext, Data, Error};
 use crate::discord::cards::note_card;
 use crate::discord::schedule_cards::{
@@ -59,22 +60,6 @@ impl BankHolidays {
 )]
 pub async fn schedule(_ctx: AppContext<'_>) -> Result<(), Error> {
     Ok(())
-}
-
-/// The server, once the member is known to hold Manage Server (or Administrator) there.
-pub(crate) fn require_admin(ctx: &AppContext<'_>) -> Result<u64, UserError> {
-    let guild = ctx.interaction.guild_id.ok_or(UserError::GuildOnly)?;
-    let permissions = ctx
-        .interaction
-        .member
-        .as_ref()
-        .and_then(|member| member.permissions)
-        .unwrap_or_default();
-    if permissions.administrator() || permissions.manage_guild() {
-        Ok(guild.get())
-    } else {
-        Err(UserError::MissingPermission("Manage Server".to_string()))
-    }
 }
 
 /// The channel's schedule, which must belong to this server.

@@ -1,17 +1,15 @@
 //! `/session` for facilitators: a theme's reflective session, planned privately, then run stage
 //! by stage in a public thread of the team's channel. Who may run one (Manage Server, or the
-//! server's facilitator role) is checked here on every command and in `components` on every
-//! button, not left to Discord's command permissions. A theme with `before_you_start` (bullying
+//! server's facilitator role) is checked (`bot::checks`) on every command and every button,
+//! not left to Discord's command permissions. A theme with `before_you_start` (bullying
 //! and harassment, equality and diversity) first asks its facilitator, privately, and nothing is
 //! stored or posted until they choose Start.
 
 use chrono::{DateTime, Utc};
 use poise::serenity_prelude as serenity;
 
-use crate::bot::commands::content::find_theme;
-use crate::bot::commands::schedule::require_admin;
-use crate::bot::components::StaleButton;
-use crate::bot::data::{AppContext, Data, Error, ReplyFailed};
+use crate::bot::checks::{find_theme, may_facilitate, require_admin, require_facilitator};
+use crate::bot::data::{AppContext, Data, Error, ReplyFailed, StaleButton};
 use crate::discord::cards::{note_card, text_card, Card};
 use crate::discord::custom_id::SessionBegin;
 use crate::discord::session_cards::{
@@ -62,44 +60,6 @@ pub async fn session(_ctx: AppContext<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-/// Whether a member may run sessions (and see `/insights`) in `guild`: Manage Server (or
-/// Administrator), or the server's facilitator role. `refusal` words the answer to anyone else.
-pub async fn may_facilitate(
-    data: &Data,
-    guild: u64,
-    member: Option<&serenity::Member>,
-    refusal: fn(String) -> UserError,
-) -> Result<(), Error> {
-    let permissions = member
-        .and_then(|member| member.permissions)
-        .unwrap_or_default();
-    if permissions.administrator() || permissions.manage_guild() {
-        return Ok(());
-    }
-    let role = data.store.facilitator_role(guild).await?;
-    let holds_role = role.is_some_and(|role| {
-        member.is_some_and(|member| member.roles.iter().any(|held| held.get() == role))
-    });
-    if holds_role {
-        return Ok(());
-    }
-    let or_role = role.map_or_else(String::new, |role| format!(" or the <@&{role}> role"));
-    Err(refusal(or_role).into())
-}
-
-/// The server, once the member is known to be allowed to run sessions there.
-async fn require_facilitator(ctx: &AppContext<'_>) -> Result<u64, Error> {
-    let guild = ctx.interaction.guild_id.ok_or(UserError::GuildOnly)?.get();
-    may_facilitate(
-        ctx.data(),
-        guild,
-        ctx.interaction.member.as_deref(),
-        UserError::NotAllowedToFacilitate,
-    )
-    .await?;
-    Ok(guild)
-}
-
 /// The story a session shows: the one asked for (by id or title), or the theme's first.
 fn pick_story<'a>(
     data: &'a Data,
@@ -145,7 +105,7 @@ async fn plan(
     #[max_length = 100]
     story: Option<String>,
 ) -> Result<(), Error> {
-    require_facilitator(&ctx).await?;
+    require_facilitator(&ctx, UserError::NotAllowedToFacilitate).await?;
     let data = ctx.data();
     let theme = find_theme(&data.library, &theme)?;
     let story = pick_story(data, theme, story.as_deref())?;
@@ -199,7 +159,7 @@ async fn start(
     story: Option<String>,
     #[description = "Move on by itself when each stage's time is up"] auto: Option<bool>,
 ) -> Result<(), Error> {
-    let guild = require_facilitator(&ctx).await?;
+    let guild = require_facilitator(&ctx, UserError::NotAllowedToFacilitate).await?;
     let data = ctx.data();
     let theme = find_theme(&data.library, &theme)?;
     let story = pick_story(data, theme, story.as_deref())?;
@@ -467,7 +427,7 @@ pub async fn finish(data: &Data, session: &SessionRecord) -> Result<Option<Card>
 /// End the reflective session running in this channel; you get a private summary.
 #[poise::command(slash_command, guild_only)]
 async fn end(ctx: AppContext<'_>) -> Result<(), Error> {
-    require_facilitator(&ctx).await?;
+    require_facilitator(&ctx, UserError::NotAllowedToFacilitate).await?;
     let data = ctx.data();
     let channel = ctx.interaction.channel_id.get();
     let Some(session) = data.store.running_session_in(channel).await? else {
