@@ -1,26 +1,24 @@
 //! The `/insights` chart: people who saved a card, per week and theme, as a PNG. Drawn in memory
-//! with plotters' bitmap backend and a font built into the binary (DejaVu Sans, licence in
+//! with plotters on a [`Canvas`], in a font built into the binary (DejaVu Sans, licence in
 //! assets/fonts), so it needs nothing installed on the server.
 //!
 //! Each theme is a line with its own colour, marker shape and dash pattern, so that themes are
 //! told apart without colour. A hidden figure is drawn as a hollow marker in a grey band at the
 //! bottom, never at a height, and the line breaks around it.
 
-use std::sync::OnceLock;
-
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use plotters::style::FontStyle;
 
 use crate::domain::insights::{suppression_rule, week_label, Figure, Figures};
+use crate::insights::canvas::{self, Canvas};
 
 pub const CHART_WIDTH: u32 = 1200;
 pub const CHART_HEIGHT: u32 = 675;
 
+/// The family plotters' text styles name; the [`Canvas`] draws every text in its one font.
 const FONT: &str = "sans-serif";
-static DEJAVU_SANS: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 
 /// Okabe and Ito's palette for colour-blind readers (Okabe & Ito, "Color Universal Design",
 /// jfly.uni-koeln.de/color, 2002), less its yellow, which is too pale on white.
@@ -54,25 +52,12 @@ fn draw_error(err: impl std::fmt::Display) -> ChartError {
     ChartError::Draw(err.to_string())
 }
 
-fn register_font() -> Result<(), ChartError> {
-    static REGISTERED: OnceLock<bool> = OnceLock::new();
-    let ok = *REGISTERED.get_or_init(|| {
-        plotters::style::register_font(FONT, FontStyle::Normal, DEJAVU_SANS).is_ok()
-    });
-    if ok {
-        Ok(())
-    } else {
-        Err(ChartError::Font)
-    }
-}
-
 /// The chart of `figures` as a PNG of [`CHART_WIDTH`] by [`CHART_HEIGHT`] pixels.
 pub fn savers_chart(figures: &Figures) -> Result<Vec<u8>, ChartError> {
-    register_font()?;
+    let font = canvas::font().ok_or(ChartError::Font)?;
     let mut pixels = vec![0u8; (CHART_WIDTH * CHART_HEIGHT * 3) as usize];
     {
-        let root = BitMapBackend::with_buffer(&mut pixels, (CHART_WIDTH, CHART_HEIGHT))
-            .into_drawing_area();
+        let root = Canvas::new(&mut pixels, (CHART_WIDTH, CHART_HEIGHT), font).into_drawing_area();
         draw(&root, figures)?;
         root.present().map_err(draw_error)?;
     }
@@ -150,7 +135,7 @@ fn marker<'a, DB: DrawingBackend + 'a>(
     }
 }
 
-fn draw(root: &DrawingArea<BitMapBackend<'_>, Shift>, figures: &Figures) -> Result<(), ChartError> {
+fn draw(root: &DrawingArea<Canvas<'_>, Shift>, figures: &Figures) -> Result<(), ChartError> {
     root.fill(&WHITE).map_err(draw_error)?;
     let min = f64::from(figures.min_people);
     let weeks = figures.weeks.len();
@@ -297,10 +282,7 @@ fn draw(root: &DrawingArea<BitMapBackend<'_>, Shift>, figures: &Figures) -> Resu
     Ok(())
 }
 
-fn draw_legend(
-    area: &DrawingArea<BitMapBackend<'_>, Shift>,
-    figures: &Figures,
-) -> Result<(), ChartError> {
+fn draw_legend(area: &DrawingArea<Canvas<'_>, Shift>, figures: &Figures) -> Result<(), ChartError> {
     let title = (FONT, 16).into_font().color(&BLACK);
     area.draw_text("Themes", &title.into_text_style(area), (10, 60))
         .map_err(draw_error)?;

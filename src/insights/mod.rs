@@ -2,6 +2,7 @@
 //! the store as a view, its chart (a PNG) and its CSV, made the same way for both. It knows
 //! nothing of Discord; `discord::insights` wraps the files as attachments.
 
+pub mod canvas;
 pub mod chart;
 
 use chrono::{DateTime, Utc};
