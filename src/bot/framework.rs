@@ -3,13 +3,15 @@
 //! starts.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
+use tokio_util::task::task_tracker::TaskTrackerToken;
+use tokio_util::task::TaskTracker;
 
 use crate::bot::commands;
 use crate::bot::data::{Data, Error};
 use crate::bot::events;
-use crate::bot::gate::Gate;
 use crate::bot::on_error::on_error;
 use crate::discord::{cards, Rest, RetryPolicy};
 use crate::error::UserError;
@@ -35,19 +37,39 @@ impl DataSlot {
     }
 }
 
+/// Counts an interaction in. `Err` means shutdown has begun; it is counted all the same, so
+/// that telling the person to try again also finishes before the process exits.
+fn enter(in_flight: &TaskTracker) -> Result<TaskTrackerToken, TaskTrackerToken> {
+    // Counting first and checking after means an interaction is never missed by `finish`.
+    let token = in_flight.token();
+    if in_flight.is_closed() {
+        Err(token)
+    } else {
+        Ok(token)
+    }
+}
+
+/// Stops taking interactions and waits up to `grace` for those in flight; `false` if some were
+/// still running when it ended.
+pub async fn finish(in_flight: &TaskTracker, grace: Duration) -> bool {
+    in_flight.close();
+    tokio::time::timeout(grace, in_flight.wait()).await.is_ok()
+}
+
 /// Wraps poise so each interaction is counted while it runs, and refused once shutdown starts.
 pub struct GatedFramework {
     inner: poise::Framework<Data, Error>,
-    gate: Arc<Gate>,
+    in_flight: TaskTracker,
     /// How interactions refused during shutdown are answered: as every other REST call is.
     proxy_client: Option<reqwest::Client>,
     retry: RetryPolicy,
 }
 
 impl GatedFramework {
-    /// The framework, taking its `Data` from `slot` when it first connects.
+    /// The framework, taking its `Data` from `slot` when it first connects, and counting the
+    /// interactions it handles in `in_flight`.
     pub fn new(
-        gate: Arc<Gate>,
+        in_flight: TaskTracker,
         slot: Arc<DataSlot>,
         proxy_client: Option<reqwest::Client>,
         retry: RetryPolicy,
@@ -74,7 +96,7 @@ impl GatedFramework {
             .build();
         GatedFramework {
             inner,
-            gate,
+            in_flight,
             proxy_client,
             retry,
         }
@@ -99,7 +121,7 @@ impl serenity::Framework for GatedFramework {
             serenity::Interaction::Autocomplete(_) => "autocomplete".to_string(),
             _ => "other".to_string(),
         };
-        match self.gate.enter() {
+        match enter(&self.in_flight) {
             Ok(_pass) => {
                 let started = std::time::Instant::now();
                 self.inner.dispatch(ctx, event).await;
@@ -125,5 +147,35 @@ impl serenity::Framework for GatedFramework {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn shutdown_waits_for_interactions_in_flight_and_refuses_new_ones() {
+        let in_flight = TaskTracker::new();
+        let pass = enter(&in_flight).expect("open before shutdown");
+        let finishing = {
+            let in_flight = in_flight.clone();
+            tokio::spawn(async move { finish(&in_flight, Duration::from_secs(30)).await })
+        };
+        tokio::task::yield_now().await;
+        assert!(!finishing.is_finished());
+        drop(pass);
+        assert!(
+            finishing.await.expect("join"),
+            "shutdown goes on once the interaction is done"
+        );
+        assert!(enter(&in_flight).is_err(), "closed after shutdown began");
+    }
+
+    #[tokio::test]
+    async fn shutdown_gives_up_after_the_grace_period() {
+        let in_flight = TaskTracker::new();
+        let _stuck = enter(&in_flight);
+        assert!(!finish(&in_flight, Duration::from_millis(1)).await);
     }
 }

@@ -7,7 +7,6 @@ pub mod components;
 pub mod data;
 pub mod events;
 pub mod framework;
-pub mod gate;
 pub mod on_error;
 pub mod registration;
 

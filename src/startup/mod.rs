@@ -16,10 +16,10 @@ use anyhow::Context as _;
 use metrics_exporter_prometheus::PrometheusHandle;
 use poise::serenity_prelude as serenity;
 use tokio_util::sync::{CancellationToken, DropGuard};
+use tokio_util::task::TaskTracker;
 
 use crate::bot::data::DepartedServers;
-use crate::bot::framework::{DataSlot, GatedFramework};
-use crate::bot::gate::Gate;
+use crate::bot::framework::{self, DataSlot, GatedFramework};
 use crate::bot::registration::{invite_url, register, registration_payload};
 use crate::bot::Data;
 use crate::clock::{Clock, SystemClock};
@@ -70,7 +70,8 @@ impl Default for StartOptions {
 /// gateway shards.
 pub struct Application {
     client: serenity::Client,
-    gate: Arc<Gate>,
+    /// The interactions being handled, which shutdown finishes.
+    in_flight: TaskTracker,
     store: Store,
     scheduler: Arc<Scheduler>,
     clock: Arc<dyn Clock>,
@@ -110,10 +111,10 @@ impl Application {
             &token,
             options.http_client.as_ref(),
         )?;
-        let gate = Arc::new(Gate::default());
+        let in_flight = TaskTracker::new();
         let slot = Arc::new(DataSlot::default());
         let framework = GatedFramework::new(
-            gate.clone(),
+            in_flight.clone(),
             slot.clone(),
             discord.proxy_client.clone(),
             options.retry,
@@ -177,7 +178,7 @@ impl Application {
         });
         Ok(Application {
             client,
-            gate,
+            in_flight,
             store,
             scheduler,
             clock: options.clock,
@@ -207,7 +208,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         let Application {
             mut client,
-            gate,
+            in_flight,
             store,
             scheduler,
             clock,
@@ -239,7 +240,7 @@ impl Application {
             () = &mut shutdown => {
                 tracing::info!("shutting down: finishing the commands already received and the posts being sent");
                 stop_scheduler.cancel();
-                if !gate.drain(grace).await {
+                if !framework::finish(&in_flight, grace).await {
                     tracing::warn!(grace_secs = grace.as_secs(), "some commands were still running when the grace period ended");
                 }
                 shard_manager.shutdown_all().await;
@@ -255,7 +256,7 @@ impl Application {
             }
         };
         // Interactions that arrived while the shards were closing are answered before exit too.
-        if !gate.drain(grace).await {
+        if !framework::finish(&in_flight, grace).await {
             tracing::warn!("some commands were still running when careprompt stopped");
         }
         stop_scheduler.cancel();
