@@ -84,24 +84,44 @@ pub fn check_links(config_path: Option<PathBuf>, out: &mut impl Write) -> Result
     }
 }
 
-#[derive(Debug, Clone, Default)]
+/// `careprompt preview`'s options.
+#[derive(Debug, Clone, clap::Args)]
 pub struct PreviewArgs {
-    pub config: Option<PathBuf>,
+    /// A crontab line: minute hour day-of-month month day-of-week.
+    #[arg(long)]
     pub cron: Option<String>,
+    /// An IANA time zone such as Europe/London.
+    #[arg(long)]
     pub tz: Option<String>,
+    /// How many posts to show.
+    #[arg(long, default_value_t = 6)]
     pub count: usize,
+    /// Start after this time (RFC 3339); default now.
+    #[arg(long)]
     pub from: Option<String>,
+    /// Shuffle seed: the same seed and start give the same posts.
+    #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// england-and-wales, scotland, northern-ireland or none.
+    #[arg(long)]
     pub bank_holidays: Option<String>,
+    /// Include the bullying and harassment theme in the rotation.
+    #[arg(long)]
     pub include_bullying: bool,
+    /// One JSON object per line.
+    #[arg(long)]
     pub json: bool,
-    /// A theme whose reflective session outline to print, in place of the posts.
+    /// Print the outline of a theme's reflective session (/session) instead.
+    #[arg(long, value_name = "THEME")]
     pub session: Option<String>,
+    /// With --session: 30, 45 or 60 minutes.
+    #[arg(long, default_value_t = 30)]
     pub minutes: u32,
 }
 
 /// `careprompt preview`: command-line values win over the configured schedule defaults.
 pub fn preview(
+    config_path: Option<PathBuf>,
     args: &PreviewArgs,
     now: DateTime<Utc>,
     out: &mut impl Write,
@@ -109,7 +129,7 @@ pub fn preview(
     if args.count == 0 {
         return Err(Failure::usage("--count must be at least 1"));
     }
-    let Loaded { settings, library } = load(args.config.as_deref())?;
+    let Loaded { settings, library } = load(config_path.as_deref())?;
     if let Some(theme) = &args.session {
         return session_outline(&library, &settings, theme, args.minutes, out);
     }

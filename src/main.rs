@@ -67,38 +67,7 @@ enum Command {
         out: PathBuf,
     },
     /// Show the next posts a schedule would make.
-    Preview {
-        /// A crontab line: minute hour day-of-month month day-of-week.
-        #[arg(long)]
-        cron: Option<String>,
-        /// An IANA time zone such as Europe/London.
-        #[arg(long)]
-        tz: Option<String>,
-        /// How many posts to show.
-        #[arg(long, default_value_t = 6)]
-        count: usize,
-        /// Start after this time (RFC 3339); default now.
-        #[arg(long)]
-        from: Option<String>,
-        /// Shuffle seed: the same seed and start give the same posts.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// england-and-wales, scotland, northern-ireland or none.
-        #[arg(long)]
-        bank_holidays: Option<String>,
-        /// Include the bullying and harassment theme in the rotation.
-        #[arg(long)]
-        include_bullying: bool,
-        /// One JSON object per line.
-        #[arg(long)]
-        json: bool,
-        /// Print the outline of a theme's reflective session (/session) instead.
-        #[arg(long, value_name = "THEME")]
-        session: Option<String>,
-        /// With --session: 30, 45 or 60 minutes.
-        #[arg(long, default_value_t = 30)]
-        minutes: u32,
-    },
+    Preview(PreviewArgs),
 }
 
 fn main() -> ExitCode {
@@ -131,32 +100,8 @@ fn main() -> ExitCode {
                 Ok(())
             }
         }),
-        Command::Preview {
-            cron,
-            tz,
-            count,
-            from,
-            seed,
-            bank_holidays,
-            include_bullying,
-            json,
-            session,
-            minutes,
-        } => {
-            let preview = PreviewArgs {
-                config: args.config,
-                cron,
-                tz,
-                count,
-                from,
-                seed,
-                bank_holidays,
-                include_bullying,
-                json,
-                session,
-                minutes,
-            };
-            cli::preview(&preview, chrono::Utc::now(), &mut stdout)
+        Command::Preview(preview) => {
+            cli::preview(args.config, &preview, chrono::Utc::now(), &mut stdout)
         }
     };
     match result {
