@@ -2,17 +2,20 @@
 //! handler, wrapped so that each interaction is counted while it runs and refused once shutdown
 //! starts.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
 use tokio_util::task::task_tracker::TaskTrackerToken;
 use tokio_util::task::TaskTracker;
+use tracing::Instrument as _;
 
 use crate::bot::commands;
 use crate::bot::data::{Data, Error};
 use crate::bot::events;
 use crate::bot::on_error::on_error;
+use crate::discord::custom_id::ButtonAction;
 use crate::discord::{cards, Rest, RetryPolicy};
 use crate::error::UserError;
 
@@ -54,6 +57,47 @@ fn enter(in_flight: &TaskTracker) -> Result<TaskTrackerToken, TaskTrackerToken> 
 pub async fn finish(in_flight: &TaskTracker, grace: Duration) -> bool {
     in_flight.close();
     tokio::time::timeout(grace, in_flight.wait()).await.is_ok()
+}
+
+/// Numbers interactions, so that the log lines of one can be told from another's.
+static INTERACTIONS: AtomicU64 = AtomicU64::new(0);
+
+/// The span an interaction's log lines carry: a number of its own and what it is (the command
+/// with its subcommand, "schedule set", or the button, "save"), never who used it, where, or
+/// what they gave.
+fn interaction_span(interaction: &serenity::Interaction) -> tracing::Span {
+    let n = INTERACTIONS.fetch_add(1, Ordering::Relaxed) + 1;
+    match interaction {
+        serenity::Interaction::Command(command) => {
+            tracing::info_span!("interaction", n, command = %command_name(&command.data))
+        }
+        serenity::Interaction::Component(click) => {
+            let button = ButtonAction::parse(&click.data.custom_id)
+                .map_or("unknown", |action| action.name());
+            tracing::info_span!("interaction", n, button)
+        }
+        serenity::Interaction::Autocomplete(typing) => {
+            tracing::info_span!("interaction", n, autocomplete = %command_name(&typing.data))
+        }
+        _ => tracing::info_span!("interaction", n),
+    }
+}
+
+/// A command's name followed by its subcommand group's and subcommand's, as poise qualifies
+/// them ("bookmarks remove"): names careprompt registered, never an option's value.
+fn command_name(data: &serenity::CommandData) -> String {
+    let mut name = data.name.clone();
+    let mut options = &data.options;
+    while let Some((sub, inner)) = options.iter().find_map(|option| match &option.value {
+        serenity::CommandDataOptionValue::SubCommand(inner)
+        | serenity::CommandDataOptionValue::SubCommandGroup(inner) => Some((&option.name, inner)),
+        _ => None,
+    }) {
+        name.push(' ');
+        name.push_str(sub);
+        options = inner;
+    }
+    name
 }
 
 /// Wraps poise so each interaction is counted while it runs, and refused once shutdown starts.
@@ -115,6 +159,7 @@ impl serenity::Framework for GatedFramework {
             self.inner.dispatch(ctx, event).await;
             return;
         };
+        let span = interaction_span(interaction);
         let command = match interaction {
             serenity::Interaction::Command(command) => command.data.name.clone(),
             serenity::Interaction::Component(_) => "button".to_string(),
@@ -124,27 +169,30 @@ impl serenity::Framework for GatedFramework {
         match enter(&self.in_flight) {
             Ok(_pass) => {
                 let started = std::time::Instant::now();
-                self.inner.dispatch(ctx, event).await;
+                self.inner.dispatch(ctx, event).instrument(span).await;
                 metrics::counter!("careprompt_interactions_total", "command" => command.clone())
                     .increment(1);
                 metrics::histogram!("careprompt_interaction_seconds", "command" => command)
                     .record(started.elapsed().as_secs_f64());
             }
-            Err(_pass) => {
-                let answerable = match interaction {
-                    serenity::Interaction::Command(command) => Some((command.id, &command.token)),
-                    serenity::Interaction::Component(component) => {
-                        Some((component.id, &component.token))
-                    }
-                    _ => None,
-                };
-                if let Some((id, token)) = answerable {
-                    let rest = Rest::new(ctx.http.clone(), self.proxy_client.clone(), self.retry);
-                    let card = cards::text_card(&UserError::ShuttingDown.to_string());
-                    if let Err(err) = rest.respond(id, token, card, true).await {
-                        tracing::warn!(error = %err, "could not tell someone careprompt is restarting");
-                    }
-                }
+            Err(_pass) => self.refuse(&ctx, interaction).instrument(span).await,
+        }
+    }
+}
+
+impl GatedFramework {
+    /// Tells the person, privately, that careprompt is restarting and to try again shortly.
+    async fn refuse(&self, ctx: &serenity::Context, interaction: &serenity::Interaction) {
+        let answerable = match interaction {
+            serenity::Interaction::Command(command) => Some((command.id, &command.token)),
+            serenity::Interaction::Component(component) => Some((component.id, &component.token)),
+            _ => None,
+        };
+        if let Some((id, token)) = answerable {
+            let rest = Rest::new(ctx.http.clone(), self.proxy_client.clone(), self.retry);
+            let card = cards::text_card(&UserError::ShuttingDown.to_string());
+            if let Err(err) = rest.respond(id, token, card, true).await {
+                tracing::warn!(error = %err, "could not tell someone careprompt is restarting");
             }
         }
     }

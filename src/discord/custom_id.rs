@@ -262,6 +262,26 @@ impl ButtonAction {
         }
     }
 
+    /// What the button does, for logs: never what it acts on, nor for whom.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ButtonAction::Save { .. } => "save",
+            ButtonAction::Pack { .. } => "pack",
+            ButtonAction::Support { .. } => "support",
+            ButtonAction::BookmarksPage { .. } => "bookmarks page",
+            ButtonAction::ForgetConfirm => "forget-me erase",
+            ButtonAction::ForgetCancel => "forget-me cancel",
+            ButtonAction::Session { control, .. } => match control {
+                SessionControl::Next => "session next",
+                SessionControl::Pause => "session pause",
+                SessionControl::Resume => "session resume",
+                SessionControl::End => "session end",
+            },
+            ButtonAction::SessionBegin(_) => "session start",
+            ButtonAction::SessionCancel => "session cancel",
+        }
+    }
+
     /// The delivery a button belongs to, when it is on a scheduled post.
     pub fn delivery(&self) -> Option<i64> {
         match self {

@@ -129,6 +129,14 @@ pub(super) fn refusal(err: &RestError) -> Option<(String, bool)> {
 }
 
 impl Scheduler {
+    /// Sends a claimed post, or finishes an open claim (`fresh` is false), within a span naming
+    /// its schedule, slot and attempt, so one post's log lines can be told from another's.
+    #[tracing::instrument(name = "delivery", skip_all, fields(
+        schedule = delivery.schedule_id,
+        delivery = delivery.id,
+        slot = %delivery.slot_at.format("%Y-%m-%dT%H:%MZ"),
+        attempt = delivery.attempts + 1,
+    ))]
     pub(super) async fn deliver(&self, delivery: Delivery, fresh: bool) -> Delivered {
         let Ok(_permit) = self.sending.acquire().await else {
             return Delivered::LeftOpen {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 
 use super::delivery::{refusal, Lookup, Sought};
 use super::{Scheduler, Work};
@@ -64,10 +65,13 @@ impl Scheduler {
                 };
                 let task = Arc::clone(self);
                 let delivery = delivery.clone();
-                sends.spawn(async move {
-                    let _guard = guard;
-                    task.send_dm(&delivery, dm).await
-                });
+                sends.spawn(
+                    async move {
+                        let _guard = guard;
+                        task.send_dm(&delivery, dm).await
+                    }
+                    .in_current_span(),
+                );
             }
             let mut open_here = 0;
             while let Some(joined) = sends.join_next().await {
@@ -92,6 +96,9 @@ impl Scheduler {
         Ok(FannedOut { sent, left_open })
     }
 
+    /// Sends one person the post's card by DM, within a span naming the post and the DM's
+    /// ledger row (never the person).
+    #[tracing::instrument(name = "dm", skip_all, fields(delivery = delivery.id, dm = dm.id))]
     async fn send_dm(&self, delivery: &Delivery, dm: DmDelivery) -> Result<DmOutcome, StoreError> {
         let Ok(_permit) = self.sending.acquire().await else {
             return Ok(DmOutcome::LeftOpen);

@@ -28,6 +28,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 
 use crate::clock::Clock;
 use crate::discord::Rest;
@@ -250,11 +251,15 @@ impl Scheduler {
 
     async fn work(self: &Arc<Self>, shutdown: &CancellationToken) {
         let mut failures: u32 = 0;
+        let mut steps: u64 = 0;
         while !shutdown.is_cancelled() {
             // Waits count from when the step began, so a step that ran long (Discord slow to
             // answer) does not push the retry of what it left open further away.
             let now = self.clock.now();
-            let report = self.tick(shutdown).await;
+            steps += 1;
+            // Numbered, so that one step's log lines can be told from another's.
+            let step = tracing::info_span!("scheduler_step", step = steps);
+            let report = self.tick(shutdown).instrument(step.clone()).await;
             let mut progress = false;
             let mut next = match report {
                 Ok(report) => {
@@ -273,19 +278,21 @@ impl Scheduler {
                         crate::memory::note_activity();
                     }
                     if report != TickReport::default() {
-                        tracing::info!(
-                            sent = report.sent,
-                            recovered = report.recovered,
-                            failed = report.failed,
-                            uncertain = report.uncertain,
-                            missed = report.missed,
-                            holidays = report.holidays,
-                            left_open = report.left_open,
-                            dms = report.dms,
-                            session_stages = report.session_stages,
-                            sessions_ended = report.sessions_ended,
-                            "scheduler step done"
-                        );
+                        step.in_scope(|| {
+                            tracing::info!(
+                                sent = report.sent,
+                                recovered = report.recovered,
+                                failed = report.failed,
+                                uncertain = report.uncertain,
+                                missed = report.missed,
+                                holidays = report.holidays,
+                                left_open = report.left_open,
+                                dms = report.dms,
+                                session_stages = report.session_stages,
+                                sessions_ended = report.sessions_ended,
+                                "scheduler step done"
+                            )
+                        });
                     }
                     let mut next = now + self.options.poll_every;
                     if report.left_open > 0 {
@@ -330,7 +337,9 @@ impl Scheduler {
                     failures = failures.saturating_add(1);
                     let backoff =
                         self.options.retry_every * i32::try_from(failures.min(8)).unwrap_or(8);
-                    tracing::warn!(error = %format!("{err:#}"), retry_in_secs = backoff.num_seconds(), "scheduler step failed");
+                    step.in_scope(|| {
+                        tracing::warn!(error = %format!("{err:#}"), retry_in_secs = backoff.num_seconds(), "scheduler step failed");
+                    });
                     now + backoff
                 }
             };
@@ -366,16 +375,7 @@ impl Scheduler {
             if shutdown.is_cancelled() {
                 break;
             }
-            if let Some(guard) = self.begin(Work::Post(delivery.id)) {
-                let task = Arc::clone(self);
-                sends.spawn(async move {
-                    let _guard = guard;
-                    PostSent {
-                        delivered: task.deliver(delivery, false).await,
-                        recovering: true,
-                    }
-                });
-            }
+            self.spawn_send(&mut sends, delivery, false);
         }
 
         drop(claiming);
@@ -396,16 +396,7 @@ impl Scheduler {
                     report.missed += claimed.missed;
                     report.holidays += claimed.holidays;
                     if let Some(delivery) = claimed.delivery {
-                        if let Some(guard) = self.begin(Work::Post(delivery.id)) {
-                            let task = Arc::clone(self);
-                            sends.spawn(async move {
-                                let _guard = guard;
-                                PostSent {
-                                    delivered: task.deliver(delivery, true).await,
-                                    recovering: false,
-                                }
-                            });
-                        }
+                        self.spawn_send(&mut sends, delivery, true);
                     }
                 }
                 Err(err) => {
@@ -459,6 +450,29 @@ impl Scheduler {
             }
         }
         Ok(report)
+    }
+
+    /// Sends a claimed post (`fresh`) or finishes an open claim beside the step's other sends,
+    /// unless this process is sending it already. The send's span goes under the step's.
+    fn spawn_send(
+        self: &Arc<Self>,
+        sends: &mut JoinSet<PostSent>,
+        delivery: Delivery,
+        fresh: bool,
+    ) {
+        if let Some(guard) = self.begin(Work::Post(delivery.id)) {
+            let task = Arc::clone(self);
+            sends.spawn(
+                async move {
+                    let _guard = guard;
+                    PostSent {
+                        delivered: task.deliver(delivery, fresh).await,
+                        recovering: !fresh,
+                    }
+                }
+                .in_current_span(),
+            );
+        }
     }
 
     /// A schedule whose stored settings no longer parse is switched off with its reason, which

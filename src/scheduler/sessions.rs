@@ -76,6 +76,7 @@ impl Scheduler {
     /// Posts the session's current stage in its thread, once: a stage already recorded is not
     /// sent again, and one claimed but not recorded (careprompt stopped while sending) is sent
     /// again with the same nonce inside Discord's nonce window, and looked for first after it.
+    #[tracing::instrument(name = "session_stage", skip_all, fields(session = session.id, stage = session.stage))]
     pub async fn post_stage(&self, session: &SessionRecord) -> anyhow::Result<StagePosted> {
         let Some(thread) = session.thread_id else {
             return Ok(StagePosted::NotNow);

@@ -149,25 +149,9 @@ async fn logs_hold_neither_tokens_nor_message_content() {
     }
     // A dropped connection and then a refused reply make the bot log about both; reqwest's own
     // errors would carry the URL with the interaction token in it.
-    fake.inject(Fault::DropConnection {
-        route: RouteMatch::new("POST", "/interactions/"),
-        times: 1,
-    });
-    fake.inject(Fault::Status {
-        route: RouteMatch::new("POST", "/interactions/"),
-        status: 400,
-        body: serde_json::json!({"message": "x", "code": 50035}),
-        times: 1,
-    });
     let failed = fake.command_interaction(&CommandInvocation::guild("help"));
     shown.push(failed["token"].as_str().unwrap_or_default().to_string());
-    fake.send_interaction(failed).await.expect("sent");
-    fake.wait_request(
-        |request| request.is("POST", "/interactions/") && request.status == 400,
-        GATEWAY_WAIT,
-    )
-    .await
-    .expect("the retried reply was refused");
+    send_failing_its_answer(&fake, failed).await;
     send_sigterm(&child);
     let output = wait_exit(child).await;
     assert_eq!(output.status.code(), Some(0));
@@ -183,6 +167,82 @@ async fn logs_hold_neither_tokens_nor_message_content() {
     );
     for secret in shown {
         assert!(!logs.contains(&secret), "{secret:?} in logs:\n{logs}");
+    }
+    fake.assert_no_violations();
+}
+
+/// Sends the interaction with its answer made to fail: the connection drops, and the retry is
+/// refused.
+async fn send_failing_its_answer(fake: &FakeDiscord, interaction: serde_json::Value) {
+    fake.inject(Fault::DropConnection {
+        route: RouteMatch::new("POST", "/interactions/"),
+        times: 1,
+    });
+    fake.inject(Fault::Status {
+        route: RouteMatch::new("POST", "/interactions/"),
+        status: 400,
+        body: serde_json::json!({"message": "x", "code": 50035}),
+        times: 1,
+    });
+    fake.send_interaction(interaction).await.expect("sent");
+    fake.wait_request(
+        |request| request.is("POST", "/interactions/") && request.status == 400,
+        GATEWAY_WAIT,
+    )
+    .await
+    .expect("the retried reply was refused");
+}
+
+/// A command whose answer fails: each of its log lines, the REST client's retry deep inside it
+/// as well as the one error handler's, carries its span with the command's name, and none
+/// carries the id of the person, server, channel or interaction, or the option's value.
+#[tokio::test]
+async fn an_error_inside_a_command_is_logged_with_its_name_and_no_id() {
+    let fake = FakeDiscord::start().await;
+    let child = spawn_careprompt(&fake, TOKEN);
+    fake.wait_ready(GATEWAY_WAIT).await.expect("connected");
+    let value = "918273645";
+    let failed = fake.command_interaction(
+        &CommandInvocation::guild("bookmarks")
+            .subcommand("remove")
+            .option_str("item", value),
+    );
+    send_failing_its_answer(&fake, failed.clone()).await;
+    send_sigterm(&child);
+    let output = wait_exit(child).await;
+    assert_eq!(output.status.code(), Some(0));
+    let logs = String::from_utf8_lossy(&output.stderr);
+    for said in ["Discord request failed; retrying", "command failed"] {
+        let line = logs
+            .lines()
+            .find(|line| line.contains(said))
+            .unwrap_or_else(|| panic!("{said:?} is logged:\n{logs}"));
+        assert!(
+            line.contains("interaction{n=") && line.contains("command=bookmarks remove"),
+            "{said:?} is logged in the command's span:\n{line}"
+        );
+    }
+    let token = failed["token"].as_str().expect("a token");
+    assert!(
+        !logs.contains(token),
+        "the interaction's token in logs:\n{logs}"
+    );
+    // Ids are numbers, which the logs' times and counts are made of too: each is looked for as
+    // a whole number.
+    let numbers: Vec<&str> = logs
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|number| !number.is_empty())
+        .collect();
+    let ids = [
+        failed["id"].as_str(),
+        failed["guild_id"].as_str(),
+        failed["channel_id"].as_str(),
+        failed["member"]["user"]["id"].as_str(),
+        Some(value),
+    ];
+    for id in ids {
+        let id = id.expect("the interaction has it");
+        assert!(!numbers.contains(&id), "{id:?} in logs:\n{logs}");
     }
     fake.assert_no_violations();
 }
