@@ -6,13 +6,13 @@
 //! - `config`, `clock`, `error`, `memory`, `telemetry`: settings and cross-cutting plumbing.
 //! - `store`: everything careprompt keeps, on SQLite or PostgreSQL.
 //! - `discord`: talking to Discord's REST API, and the messages (cards) careprompt sends.
-//! - `standin`: a stand-in for Discord on 127.0.0.1, which `try` and the tests run careprompt
-//!   against; it knows nothing of careprompt.
 //! - `scheduler`: the worker that posts each scheduled card exactly once, and retention.
 //! - `ops`: the operators' listener (`/metrics`, `/healthz`, `/readyz`).
 //! - `bot`: the poise framework: commands, buttons, gateway events and errors.
 //! - `startup`: one builder that makes all of the above from the settings, and runs it.
-//! - `tryout`: `careprompt try`, careprompt against the stand-in with a web page for a person.
+//! - `tryout`: `careprompt try`, careprompt against the stand-in for Discord with a web page for a
+//!   person. The stand-in is a crate of its own (`crates/discord-standin`), which knows nothing of
+//!   careprompt; `tryout` is the only module that uses it (`tests/it/layers.rs` checks).
 //! - `check`, `links` and `cli`: the command-line entry points.
 
 pub mod domain;
@@ -28,8 +28,6 @@ pub mod telemetry;
 pub mod store;
 
 pub mod discord;
-
-pub mod standin;
 
 pub mod scheduler;
 

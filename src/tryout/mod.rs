@@ -15,12 +15,12 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use chrono::Utc;
+use discord_standin::{StandIn, StandInConfig, CHANNEL_ID, TOKEN};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::clock::ManualClock;
 use crate::config::{self, Config, Token};
-use crate::standin::{StandIn, StandInConfig, CHANNEL_ID, TOKEN};
 use crate::startup::{load_content, Application, Loaded, StartOptions};
 use crate::store::Store;
 

@@ -114,3 +114,28 @@ fn the_checker_sees_a_use_of_a_higher_layer() {
         vec!["bot", "domain"]
     );
 }
+
+/// The stand-in for Discord is for `try` alone: nothing on the path of `careprompt run` may lean
+/// on it, even in a module's own unit tests.
+#[test]
+fn only_tryout_uses_the_stand_in() {
+    let root = source();
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    let users: Vec<String> = files
+        .iter()
+        .filter(|file| !file.starts_with(root.join("tryout")))
+        .filter(|file| {
+            std::fs::read_to_string(file)
+                .expect("readable")
+                .contains("discord_standin")
+        })
+        .map(|file| {
+            file.strip_prefix(&root)
+                .expect("under src")
+                .display()
+                .to_string()
+        })
+        .collect();
+    assert!(users.is_empty(), "{users:#?}");
+}

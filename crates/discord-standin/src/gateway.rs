@@ -69,7 +69,7 @@ pub(crate) async fn serve(
 /// Whether Discord forgets the session after closing with `code`: after an invalid seq (4007)
 /// or a timed-out session (4009) it wants a new IDENTIFY, and after 4004 or 4010 to 4014 the
 /// client must not reconnect at all.
-#[cfg_attr(not(feature = "standin-faults"), allow(dead_code))]
+#[cfg_attr(not(feature = "test-controls"), allow(dead_code))]
 pub fn close_ends_session(code: u16) -> bool {
     matches!(code, 4004 | 4007 | 4009 | 4010..=4014)
 }

@@ -2,20 +2,22 @@
 //! defined here (not careprompt) connects in proxy mode and in default mode, registers its
 //! commands, answers commands and a button, survives gateway closes and reconnects, and meets
 //! injected rate limits and server errors. A sharded serenity client and raw gateway clients
-//! check that each shard gets its own guilds and events. Unit tests of the validator and the payload
-//! builders live beside them in `support/`.
+//! check that each shard gets its own guilds and events. Unit tests of the OpenAPI check and the
+//! payload builders live beside them in `src/`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+// The stand-in as the tests run it, checking every request against Discord's OpenAPI file too.
+use discord_standin::CheckedStandIn as FakeDiscord;
+use discord_standin::StandInConfig as FakeConfig;
+use discord_standin::{
+    discord_error, shard_of_guild, ButtonClick, CommandInvocation, Fault, RouteBuckets, RouteMatch,
+    BAD_TOKEN, CHANNEL_ID, GUILD_ID, TOKEN,
+};
 use poise::serenity_prelude as serenity;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
-
-use crate::support::{
-    discord_error, shard_of_guild, ButtonClick, CommandInvocation, FakeConfig, FakeDiscord, Fault,
-    RouteBuckets, RouteMatch, BAD_TOKEN, CHANNEL_ID, GUILD_ID, TOKEN,
-};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -765,7 +767,7 @@ async fn files_nonces_threads_and_dms() -> anyhow::Result<()> {
     // DMs: open the channel, send; a user who blocks DMs gets 50007.
     let user = serenity::UserId::new(5001);
     let dm = user.create_dm_channel(&http).await?;
-    assert_eq!(dm.id.get(), crate::support::dm_channel_id(5001));
+    assert_eq!(dm.id.get(), discord_standin::dm_channel_id(5001));
     dm.id.say(&http, "hello in private").await?;
     fake.block_dms(5002);
     let blocked = serenity::UserId::new(5002).create_dm_channel(&http).await?;

@@ -15,13 +15,13 @@ use serde_json::{json, Map, Value};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-#[cfg(feature = "standin-faults")]
+#[cfg(feature = "test-controls")]
 use tokio_rustls::TlsAcceptor;
 
 use super::limits::{self, MessageUse, EMPTY_MESSAGE};
 use super::payloads::{self, sf, Author, APP_ID, BOT_USER_ID, TOKEN};
 use super::routes::{self, Operation, RouteLookup, SchemaError};
-#[cfg(feature = "standin-faults")]
+#[cfg(feature = "test-controls")]
 use super::state::Fault;
 use super::state::{
     discord_error, BucketWindow, CallbackEvent, Inner, InteractionState, RecordedRequest, State,
@@ -55,7 +55,7 @@ pub(crate) async fn serve_http(
     }
 }
 
-#[cfg(feature = "standin-faults")]
+#[cfg(feature = "test-controls")]
 pub(crate) async fn serve_https(
     inner: Arc<Inner>,
     listener: TcpListener,
@@ -92,7 +92,7 @@ where
     }
 }
 
-#[cfg_attr(not(feature = "standin-faults"), allow(dead_code))]
+#[cfg_attr(not(feature = "test-controls"), allow(dead_code))]
 enum Body {
     Json(Value),
     Html(String),
@@ -131,7 +131,7 @@ impl Reply {
     }
 }
 
-#[cfg_attr(not(feature = "standin-faults"), allow(dead_code))]
+#[cfg_attr(not(feature = "test-controls"), allow(dead_code))]
 enum Outcome {
     Reply(Reply),
     Drop,
@@ -436,7 +436,7 @@ fn process(s: &mut State, ctx: &mut Ctx<'_>) -> Outcome {
     // let Discord act on the request and only lose its answer.
     #[allow(unused_mut)]
     let mut after_processing = None;
-    #[cfg(feature = "standin-faults")]
+    #[cfg(feature = "test-controls")]
     if let Some(fault) = take_fault(s, ctx.method, ctx.path) {
         match fault {
             Fault::LoseAnswer { .. } => after_processing = Some(Outcome::Drop),
@@ -607,7 +607,7 @@ pub fn form_error(errors: &[SchemaError]) -> Value {
     json!({"code": 50035, "errors": root, "message": "Invalid Form Body"})
 }
 
-#[cfg(feature = "standin-faults")]
+#[cfg(feature = "test-controls")]
 fn take_fault(s: &mut State, method: &str, path: &str) -> Option<Fault> {
     let i = s
         .faults
@@ -734,7 +734,7 @@ fn rate_limited(retry_after: f64, global: bool, template: &str) -> Reply {
     }
 }
 
-#[cfg(feature = "standin-faults")]
+#[cfg(feature = "test-controls")]
 fn html_error(status: u16) -> Reply {
     let title = match status {
         500 => "500 Internal Server Error",
@@ -754,7 +754,7 @@ fn html_error(status: u16) -> Reply {
     }
 }
 
-#[cfg(feature = "standin-faults")]
+#[cfg(feature = "test-controls")]
 fn fault_outcome(fault: Fault, template: &str) -> Outcome {
     match fault {
         Fault::RateLimit {
@@ -921,7 +921,7 @@ fn route(s: &mut State, ctx: &mut Ctx<'_>, op: &Operation) -> Reply {
         (method, template) => {
             ctx.violate(format!(
                 "UNIMPLEMENTED: the fake does not implement {method} {template} (a real Discord \
-                 route); extend src/standin/rest.rs"
+                 route); extend crates/discord-standin/src/rest.rs"
             ));
             Reply::not_found()
         }
