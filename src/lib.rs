@@ -3,7 +3,8 @@
 //! Layers, from the bottom; no layer imports one above it (`tests/it/layers.rs` checks):
 //! - `domain`: pure logic (content, crontab schedules, bank holidays, rotation, planning).
 //! - `library`: reading the content library's files, built in or from a folder, and checking them.
-//! - `config`, `clock`, `error`, `memory`, `telemetry`: settings and cross-cutting plumbing.
+//! - `config`, `clock`, `error`, `memory`, `serve`, `telemetry`: settings and cross-cutting
+//!   plumbing (`serve`: how each of careprompt's HTTP servers, an axum router, is served).
 //! - `store`: everything careprompt keeps, on SQLite or PostgreSQL.
 //! - `discord`: talking to Discord's REST API, and the messages (cards) careprompt sends.
 //! - `scheduler`: the worker that posts each scheduled card exactly once, and retention.
@@ -23,6 +24,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod memory;
+pub mod serve;
 pub mod telemetry;
 
 pub mod store;

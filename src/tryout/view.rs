@@ -1,11 +1,11 @@
 //! What the page shows each person, and what its controls do: commands typed into the command
 //! box and buttons clicked become the interactions Discord would send careprompt.
 
+use axum::http::StatusCode;
 use discord_standin::{
     dm_channel_id, ButtonClick, CommandInvocation, StandIn, CHANNEL_ID, GUILD_NAME,
     INTERACTION_TIMEOUT,
 };
-use hyper::StatusCode;
 use serde_json::{json, Value};
 
 use super::people::{self, Person};

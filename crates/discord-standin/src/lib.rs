@@ -31,6 +31,7 @@ pub mod openapi;
 pub mod payloads;
 mod rest;
 pub mod routes;
+mod serve;
 mod state;
 #[cfg(feature = "test-controls")]
 mod tls;

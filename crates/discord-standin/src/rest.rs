@@ -6,90 +6,36 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::{Bytes, Incoming};
-use hyper::service::service_fn;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+use axum::body::{Body as HttpBody, Bytes};
+use axum::extract::{ConnectInfo, Request};
+use axum::response::Response;
+use axum::Router;
 use serde_json::{json, Map, Value};
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpListener;
-use tokio::sync::watch;
-#[cfg(feature = "test-controls")]
-use tokio_rustls::TlsAcceptor;
 
 use super::limits::{self, MessageUse, EMPTY_MESSAGE};
 use super::payloads::{self, sf, Author, APP_ID, BOT_USER_ID, TOKEN};
 use super::routes::{self, Operation, RouteLookup, SchemaError};
+use super::serve::Sever;
 #[cfg(feature = "test-controls")]
 use super::state::Fault;
 use super::state::{
     discord_error, BucketWindow, CallbackEvent, Inner, InteractionState, RecordedRequest, State,
 };
 
-/// Returned by the service to make hyper close the connection without an answer.
-#[derive(Debug)]
-pub(crate) struct DropConnection;
-
-impl std::fmt::Display for DropConnection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("fault: connection dropped")
-    }
-}
-
-impl std::error::Error for DropConnection {}
-
-pub(crate) async fn serve_http(
+/// Which listener a request came in on.
+#[derive(Clone)]
+struct Side {
     inner: Arc<Inner>,
-    listener: TcpListener,
-    shutdown: watch::Receiver<bool>,
-) {
-    loop {
-        let Ok((tcp, _)) = listener.accept().await else {
-            continue;
-        };
-        // Discord's servers answer at once; without this a small write can wait for the
-        // client's delayed ACK (40 ms), which would be timed as the bot's.
-        let _ = tcp.set_nodelay(true);
-        tokio::spawn(serve_conn(inner.clone(), tcp, false, shutdown.clone()));
-    }
+    /// The HTTPS listener (serenity's default mode), not the plain one (proxy mode).
+    tls: bool,
 }
 
-#[cfg(feature = "test-controls")]
-pub(crate) async fn serve_https(
-    inner: Arc<Inner>,
-    listener: TcpListener,
-    acceptor: TlsAcceptor,
-    shutdown: watch::Receiver<bool>,
-) {
-    loop {
-        let Ok((tcp, _)) = listener.accept().await else {
-            continue;
-        };
-        // Discord's servers answer at once; without this a small write can wait for the
-        // client's delayed ACK (40 ms), which would be timed as the bot's.
-        let _ = tcp.set_nodelay(true);
-        let inner = inner.clone();
-        let acceptor = acceptor.clone();
-        let shutdown = shutdown.clone();
-        tokio::spawn(async move {
-            if let Ok(stream) = acceptor.accept(tcp).await {
-                serve_conn(inner, stream, true, shutdown).await;
-            }
-        });
-    }
-}
-
-async fn serve_conn<I>(inner: Arc<Inner>, io: I, tls: bool, mut shutdown: watch::Receiver<bool>)
-where
-    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let svc = service_fn(move |req| handle(inner.clone(), req, tls));
-    let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), svc);
-    tokio::select! {
-        _ = conn => {}
-        _ = shutdown.wait_for(|stop| *stop) => {}
-    }
+/// Discord's REST API: every request, on any path, goes to the one handler, which finds its
+/// route among Discord's (see `routes.rs`) as it records and checks it.
+pub(crate) fn router(inner: Arc<Inner>, tls: bool) -> Router {
+    Router::new()
+        .fallback(answer)
+        .with_state(Side { inner, tls })
 }
 
 #[cfg_attr(not(feature = "test-controls"), allow(dead_code))]
@@ -222,11 +168,11 @@ fn multipart_parts(body: &[u8], boundary: &str) -> Vec<(String, Vec<u8>)> {
     parts
 }
 
-async fn handle(
-    inner: Arc<Inner>,
-    req: Request<Incoming>,
-    tls: bool,
-) -> Result<Response<Full<Bytes>>, DropConnection> {
+async fn answer(
+    axum::extract::State(Side { inner, tls }): axum::extract::State<Side>,
+    ConnectInfo(sever): ConnectInfo<Sever>,
+    req: Request,
+) -> Response {
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
     let query = req.uri().query().map(str::to_string);
@@ -244,9 +190,9 @@ async fn handle(
         .iter()
         .find(|(k, _)| k == "content-type")
         .map(|(_, v)| v.clone());
-    let bytes = match req.into_body().collect().await {
-        Ok(c) => c.to_bytes(),
-        Err(_) => return Err(DropConnection),
+    let bytes = match axum::body::to_bytes(req.into_body(), usize::MAX).await {
+        Ok(bytes) => bytes,
+        Err(_) => return hang_up(&sever),
     };
     // An interaction's answer counts as received here, before the fake checks it.
     let arrived = Instant::now();
@@ -294,10 +240,11 @@ async fn handle(
     });
 
     let reply = match outcome {
-        Outcome::Drop => return Err(DropConnection),
+        Outcome::Drop => return hang_up(&sever),
         Outcome::Stall => {
-            std::future::pending::<()>().await;
-            return Err(DropConnection);
+            // Until the stand-in stops, when the connection goes without an answer.
+            inner.stopped().await;
+            return hang_up(&sever);
         }
         Outcome::Reply(r) => r,
     };
@@ -316,9 +263,15 @@ async fn handle(
         }
         Body::Empty => Bytes::new(),
     };
-    Ok(builder
-        .body(Full::new(bytes))
-        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))))
+    builder
+        .body(HttpBody::from(bytes))
+        .unwrap_or_else(|_| Response::new(HttpBody::empty()))
+}
+
+/// Closes the connection without an answer: the answer returned never leaves.
+fn hang_up(sever: &Sever) -> Response {
+    sever.sever();
+    Response::new(HttpBody::empty())
 }
 
 struct Ctx<'a> {

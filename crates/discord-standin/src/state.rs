@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
-use tokio::task::JoinHandle;
 
 use super::payloads::{
     self, shard_of_guild, ButtonClick, CommandInvocation, FakeGuild, CHANNEL_ID, GUILD_ID,
@@ -23,7 +22,7 @@ use super::payloads::{
 use super::routes::RequestChecker;
 #[cfg(feature = "test-controls")]
 use super::tls;
-use super::{gateway, rest};
+use super::{gateway, rest, serve};
 
 /// How long `run_command` / `click_button` wait for the bot's answer.
 pub const INTERACTION_TIMEOUT: Duration = Duration::from_secs(10);
@@ -598,9 +597,21 @@ pub(crate) struct Inner {
     pub ws_addr: SocketAddr,
     state: Mutex<State>,
     changed: watch::Sender<u64>,
+    /// Turns true when the stand-in stops.
+    stop: watch::Receiver<bool>,
 }
 
 impl Inner {
+    /// Changes to true when the stand-in stops.
+    pub fn stopping(&self) -> watch::Receiver<bool> {
+        self.stop.clone()
+    }
+
+    /// Resolves once the stand-in stops.
+    pub async fn stopped(&self) {
+        serve::stopped(self.stopping()).await;
+    }
+
     pub fn ws_url(&self) -> String {
         format!("ws://{}", self.ws_addr)
     }
@@ -658,17 +669,13 @@ impl Inner {
     }
 }
 
-struct Tasks {
-    handles: Vec<JoinHandle<()>>,
-    shutdown: watch::Sender<bool>,
-}
+/// Stops the stand-in's servers when the last clone of the stand-in goes: they stop accepting,
+/// and each open connection finishes the answer in hand and closes.
+struct Stop(watch::Sender<bool>);
 
-impl Drop for Tasks {
+impl Drop for Stop {
     fn drop(&mut self) {
-        let _ = self.shutdown.send(true);
-        for h in &self.handles {
-            h.abort();
-        }
+        let _ = self.0.send(true);
     }
 }
 
@@ -677,7 +684,7 @@ impl Drop for Tasks {
 #[derive(Clone)]
 pub struct StandIn {
     inner: Arc<Inner>,
-    _tasks: Arc<Tasks>,
+    _stop: Arc<Stop>,
 }
 
 impl StandIn {
@@ -701,6 +708,7 @@ impl StandIn {
         let https = bind().await?;
         let ws = bind().await?;
         let (changed, _) = watch::channel(0u64);
+        let (stop, stopping) = watch::channel(false);
         let inner = Arc::new(Inner {
             cfg,
             http_addr: http.local_addr()?,
@@ -709,23 +717,27 @@ impl StandIn {
             ws_addr: ws.local_addr()?,
             state: Mutex::new(State::new()),
             changed,
+            stop: stopping.clone(),
         });
-        let (shutdown, shutdown_rx) = watch::channel(false);
-        #[allow(unused_mut)]
-        let mut handles = vec![
-            tokio::spawn(rest::serve_http(inner.clone(), http, shutdown_rx.clone())),
-            tokio::spawn(gateway::serve(inner.clone(), ws, shutdown_rx.clone())),
-        ];
+        tokio::spawn(serve::serve_severable(
+            serve::plain(http),
+            rest::router(inner.clone(), false),
+            stopping.clone(),
+        ));
+        tokio::spawn(serve::serve(
+            ws,
+            gateway::router(inner.clone()),
+            stopping.clone(),
+        ));
         #[cfg(feature = "test-controls")]
-        handles.push(tokio::spawn(rest::serve_https(
-            inner.clone(),
-            https,
-            tls::acceptor(),
-            shutdown_rx,
-        )));
+        tokio::spawn(serve::serve_severable(
+            serve::TlsListener::new(https, tls::acceptor()),
+            rest::router(inner.clone(), true),
+            stopping,
+        ));
         Ok(StandIn {
             inner,
-            _tasks: Arc::new(Tasks { handles, shutdown }),
+            _stop: Arc::new(Stop(stop)),
         })
     }
 

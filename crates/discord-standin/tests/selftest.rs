@@ -1595,3 +1595,44 @@ async fn rest_finds_channels_in_every_guild() -> anyhow::Result<()> {
     fake.assert_no_violations();
     Ok(())
 }
+
+/// A dropped connection gets not one byte of an answer (not even a status line), and the next
+/// connection is answered; a request to the gateway that is not a websocket handshake is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_connection_gets_no_answer_at_all() -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let fake = FakeDiscord::start().await;
+    fake.inject(Fault::DropConnection {
+        route: RouteMatch::new("GET", "/gateway"),
+        times: 1,
+    });
+    let base = fake.proxy_base_url();
+    let mut tcp = tokio::net::TcpStream::connect(base.trim_start_matches("http://")).await?;
+    tcp.write_all(
+        format!("GET /api/v10/gateway HTTP/1.1\r\nhost: discord.com\r\nauthorization: Bot {TOKEN}\r\n\r\n")
+            .as_bytes(),
+    )
+    .await?;
+    let mut answer = Vec::new();
+    // The connection ends with a close or a reset; either way, nothing was written.
+    let _ = tokio::time::timeout(WAIT, tcp.read_to_end(&mut answer))
+        .await
+        .expect("the stand-in closes the connection");
+    assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
+    assert_eq!(fake.requests().last().map(|r| r.status), Some(0));
+
+    let client = raw_client();
+    let r = client.get(format!("{base}/api/v10/gateway")).send().await?;
+    assert_eq!(r.status().as_u16(), 200);
+
+    let gateway = fake.ws_url().replace("ws://", "http://");
+    let r = client
+        .get(format!("{gateway}/?v=10&encoding=json"))
+        .send()
+        .await?;
+    assert_eq!(r.status().as_u16(), 400);
+    assert_eq!(fake.connection_count(), 0);
+    fake.assert_no_violations();
+    Ok(())
+}
