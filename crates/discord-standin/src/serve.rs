@@ -24,7 +24,7 @@ pub(crate) async fn serve(
     router: Router,
     stop: watch::Receiver<bool>,
 ) -> io::Result<()> {
-    axum::serve(listener.tap_io(answer_at_once), router)
+    axum::serve(plain(listener), router)
         .with_graceful_shutdown(stopped(stop))
         .await
 }
@@ -46,7 +46,7 @@ where
         .await
 }
 
-/// The plain listener the REST side serves proxy mode on.
+/// A plain listener (no TLS) whose connections answer at once.
 pub(crate) fn plain(listener: TcpListener) -> impl Listener<Addr = std::net::SocketAddr> {
     listener.tap_io(answer_at_once)
 }
