@@ -3,17 +3,18 @@
 //! Layers, from the bottom; no layer imports one above it (`tests/it/layers.rs` checks):
 //! - `domain`: pure logic (content, crontab schedules, bank holidays, rotation, planning).
 //! - `library`: reading the content library's files, built in or from a folder, and checking them.
-//! - `config`, `clock`, `error`, `memory`, `telemetry`: settings and cross-cutting plumbing.
+//! - `config`, `clock`, `error`, `memory`, `serve`, `telemetry`: settings and cross-cutting
+//!   plumbing (`serve`: how each of careprompt's HTTP servers, an axum router, is served).
 //! - `store`: everything careprompt keeps, on SQLite or PostgreSQL.
 //! - `insights`: the `/insights` report (view, chart and CSV) made from the store's tallies.
 //! - `discord`: talking to Discord's REST API, and the messages (cards) careprompt sends.
-//! - `standin`: a stand-in for Discord on 127.0.0.1, which `try` and the tests run careprompt
-//!   against; it knows nothing of careprompt.
 //! - `scheduler`: the worker that posts each scheduled card exactly once, and retention.
 //! - `ops`: the operators' listener (`/metrics`, `/healthz`, `/readyz`).
 //! - `bot`: the poise framework: commands, buttons, gateway events and errors.
 //! - `startup`: one builder that makes all of the above from the settings, and runs it.
-//! - `tryout`: `careprompt try`, careprompt against the stand-in with a web page for a person.
+//! - `tryout`: `careprompt try`, careprompt against the stand-in for Discord with a web page for a
+//!   person. The stand-in is a crate of its own (`crates/discord-standin`), which knows nothing of
+//!   careprompt; `tryout` is the only module that uses it (`tests/it/layers.rs` checks).
 //! - `check`, `links` and `cli`: the command-line entry points.
 
 pub mod domain;
@@ -24,6 +25,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod memory;
+pub mod serve;
 pub mod telemetry;
 
 pub mod store;
@@ -31,8 +33,6 @@ pub mod store;
 pub mod insights;
 
 pub mod discord;
-
-pub mod standin;
 
 pub mod scheduler;
 

@@ -3,17 +3,20 @@
 //! Labels name commands and outcomes only: never an id, and nothing anyone typed.
 
 use std::collections::BTreeSet;
-use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
-use http_body_util::Full;
-use hyper::body::{Bytes, Incoming};
-use hyper::{Request, Response, StatusCode};
+use axum::extract::State;
+use axum::http::{header, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::serve::{self, Limits};
 use crate::store::Store;
 
 /// The process-wide recorder: metrics have one global recorder, installed once.
@@ -72,6 +75,23 @@ impl Shards {
     }
 }
 
+/// What the operators' endpoints may cost: they read no body, and `/readyz` asks the database,
+/// which must answer well within a prober's own timeout.
+const LIMITS: Limits = Limits {
+    largest_body: 1024,
+    answer_within: Duration::from_secs(10),
+};
+
+const PLAIN: &str = "text/plain; charset=utf-8";
+
+/// What the handlers share.
+#[derive(Clone)]
+struct Operators {
+    handle: PrometheusHandle,
+    shards: Arc<Shards>,
+    store: Store,
+}
+
 /// Serves the operator's endpoints until `shutdown`.
 pub async fn serve(
     listener: TcpListener,
@@ -80,90 +100,129 @@ pub async fn serve(
     store: Store,
     shutdown: CancellationToken,
 ) {
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            () = shutdown.cancelled() => return,
-        };
-        let Ok((stream, _)) = accepted else {
-            continue;
-        };
-        let handle = handle.clone();
-        let shards = shards.clone();
-        let store = store.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-                let handle = handle.clone();
-                let shards = shards.clone();
-                let store = store.clone();
-                async move { Ok::<_, Infallible>(answer(&request, &handle, &shards, &store).await) }
-            });
-            let io = hyper_util::rt::TokioIo::new(stream);
-            if let Err(err) = hyper::server::conn::http1::Builder::new()
-                .serve_connection(io, service)
-                .await
-            {
-                tracing::debug!(error = %err, "an operator's connection ended early");
-            }
+    let router = Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .fallback(elsewhere)
+        .method_not_allowed_fallback(get_only)
+        .with_state(Operators {
+            handle,
+            shards,
+            store,
         });
-    }
+    let router = serve::limited(router, LIMITS);
+    serve::serve("operators", listener, router, shutdown.cancelled_owned()).await;
 }
 
-fn text(status: StatusCode, content_type: &'static str, body: String) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = status;
-    if let Ok(value) = content_type.parse() {
-        response
-            .headers_mut()
-            .insert(hyper::header::CONTENT_TYPE, value);
-    }
-    response
+fn text(status: StatusCode, content_type: &'static str, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
-async fn answer(
-    request: &Request<Incoming>,
-    handle: &PrometheusHandle,
-    shards: &Shards,
-    store: &Store,
-) -> Response<Full<Bytes>> {
-    const PLAIN: &str = "text/plain; charset=utf-8";
-    if request.method() != hyper::Method::GET {
-        return text(StatusCode::METHOD_NOT_ALLOWED, PLAIN, "GET only\n".into());
-    }
-    match request.uri().path() {
-        "/metrics" => text(
+async fn metrics(State(operators): State<Operators>) -> Response {
+    text(
+        StatusCode::OK,
+        "text/plain; version=0.0.4; charset=utf-8",
+        operators.handle.render(),
+    )
+}
+
+async fn healthz() -> Response {
+    text(StatusCode::OK, PLAIN, "ok\n".into())
+}
+
+async fn readyz(State(operators): State<Operators>) -> Response {
+    let Operators { shards, store, .. } = &operators;
+    let connected = shards.connected();
+    let expected = shards.expected.load(Ordering::Relaxed);
+    let database = store.ping().await;
+    if shards.all_connected() && database.is_ok() {
+        text(
             StatusCode::OK,
-            "text/plain; version=0.0.4; charset=utf-8",
-            handle.render(),
-        ),
-        "/healthz" => text(StatusCode::OK, PLAIN, "ok\n".into()),
-        "/readyz" => {
-            let connected = shards.connected();
-            let expected = shards.expected.load(Ordering::Relaxed);
-            let database = store.ping().await;
-            if shards.all_connected() && database.is_ok() {
-                text(
-                    StatusCode::OK,
-                    PLAIN,
-                    format!(
-                        "ready: {connected} of {expected} shards connected, database answers\n"
-                    ),
-                )
-            } else {
-                let database = if database.is_ok() {
-                    "answers"
-                } else {
-                    "does not answer"
-                };
-                text(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    PLAIN,
-                    format!(
-                        "not ready: {connected} of {expected} shards connected, database {database}\n"
-                    ),
-                )
+            PLAIN,
+            format!("ready: {connected} of {expected} shards connected, database answers\n"),
+        )
+    } else {
+        let database = if database.is_ok() {
+            "answers"
+        } else {
+            "does not answer"
+        };
+        text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            PLAIN,
+            format!("not ready: {connected} of {expected} shards connected, database {database}\n"),
+        )
+    }
+}
+
+/// Any other path: not found, unless it was not asked with GET.
+async fn elsewhere(method: Method) -> Response {
+    if method == Method::GET {
+        text(StatusCode::NOT_FOUND, PLAIN, "not found\n".into())
+    } else {
+        get_only().await
+    }
+}
+
+async fn get_only() -> Response {
+    text(StatusCode::METHOD_NOT_ALLOWED, PLAIN, "GET only\n".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only GET is answered, on any path; an unknown path is not found.
+    #[tokio::test]
+    async fn the_endpoints_answer_get_only() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
+        let base = format!("http://{}", listener.local_addr().expect("an address"));
+        let store = Store::connect("sqlite::memory:", 1).await.expect("a store");
+        let handle = PrometheusBuilder::new().build_recorder().handle();
+        let stop = CancellationToken::new();
+        let served = tokio::spawn(serve(
+            listener,
+            handle,
+            Arc::new(Shards::default()),
+            store,
+            stop.clone(),
+        ));
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("a client");
+        let answer = |method: reqwest::Method, path: &str| {
+            let request = client.request(method, format!("{base}{path}"));
+            async move {
+                let response = request.send().await.expect("an answer");
+                let status = response.status().as_u16();
+                (status, response.text().await.expect("a body"))
             }
+        };
+        assert_eq!(
+            answer(reqwest::Method::GET, "/healthz").await,
+            (200, "ok\n".to_string())
+        );
+        assert_eq!(
+            answer(reqwest::Method::GET, "/readyz").await,
+            (
+                503,
+                "not ready: 0 of 0 shards connected, database answers\n".to_string()
+            )
+        );
+        for path in ["/healthz", "/metrics", "/elsewhere"] {
+            assert_eq!(
+                answer(reqwest::Method::POST, path).await,
+                (405, "GET only\n".to_string()),
+                "{path}"
+            );
         }
-        _ => text(StatusCode::NOT_FOUND, PLAIN, "not found\n".into()),
+        assert_eq!(
+            answer(reqwest::Method::GET, "/elsewhere").await,
+            (404, "not found\n".to_string())
+        );
+        stop.cancel();
+        served.await.expect("the server stops when asked");
     }
 }

@@ -15,12 +15,12 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use chrono::Utc;
+use discord_standin::{StandIn, StandInConfig, CHANNEL_ID, TOKEN};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::clock::ManualClock;
 use crate::config::{self, Config, Token};
-use crate::standin::{StandIn, StandInConfig, CHANNEL_ID, TOKEN};
 use crate::startup::{load_content, Application, Loaded, StartOptions};
 use crate::store::Store;
 
@@ -98,7 +98,7 @@ pub struct TryOut {
     address: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     bot: JoinHandle<anyhow::Result<()>>,
-    page: JoinHandle<()>,
+    page: web::Page,
     state: Arc<TryState>,
     _database: Option<TemporaryDatabase>,
 }
@@ -164,7 +164,7 @@ impl TryOut {
             asked: Mutex::new(Vec::new()),
             nudged: tokio::sync::watch::channel(0).0,
         });
-        let page = tokio::spawn(web::serve(listener, state.clone()));
+        let page = web::Page::serve(listener, state.clone());
         Ok(TryOut {
             address,
             stop: Some(stop),
@@ -190,7 +190,7 @@ impl TryOut {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        self.page.abort();
+        self.page.stop();
         let bot = std::mem::replace(&mut self.bot, tokio::spawn(async { Ok(()) }));
         bot.await.context("careprompt's task failed")?
     }

@@ -1,7 +1,7 @@
 //! The two people a visitor can act as.
 
-use crate::standin::payloads::MEMBER_PERMISSIONS;
-use crate::standin::ADMIN_PERMISSIONS;
+use discord_standin::payloads::MEMBER_PERMISSIONS;
+use discord_standin::ADMIN_PERMISSIONS;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Person {

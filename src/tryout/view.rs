@@ -1,15 +1,15 @@
 //! What the page shows each person, and what its controls do: commands typed into the command
 //! box and buttons clicked become the interactions Discord would send careprompt.
 
-use hyper::StatusCode;
+use axum::http::StatusCode;
+use discord_standin::{
+    dm_channel_id, ButtonClick, CommandInvocation, StandIn, CHANNEL_ID, GUILD_NAME,
+    INTERACTION_TIMEOUT,
+};
 use serde_json::{json, Value};
 
 use super::people::{self, Person};
 use super::{TryState, CHANNEL};
-use crate::standin::{
-    dm_channel_id, ButtonClick, CommandInvocation, StandIn, CHANNEL_ID, GUILD_NAME,
-    INTERACTION_TIMEOUT,
-};
 
 /// Discord's flag on a message only its recipient sees.
 const EPHEMERAL: u64 = 1 << 6;
@@ -553,7 +553,7 @@ pub async fn view(state: &TryState, person: Person) -> Result<Value, PageError> 
         .collect();
     // A thread shows where it was started, among the channel's messages, as Discord shows it.
     let mut channel_names = serde_json::Map::new();
-    channel_names.insert(CHANNEL.to_string(), json!(crate::standin::CHANNEL_NAME));
+    channel_names.insert(CHANNEL.to_string(), json!(discord_standin::CHANNEL_NAME));
     for (thread, about) in channel_threads(&state.discord) {
         let messages: Vec<Value> = state
             .discord

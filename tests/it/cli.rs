@@ -821,15 +821,41 @@ struct LinkServer {
 
 impl LinkServer {
     fn start() -> LinkServer {
-        use http_body_util::Full;
-        use hyper::body::Bytes;
-        use hyper::{Response, StatusCode};
+        use axum::http::{header, StatusCode, Uri};
+        use axum::response::IntoResponse;
 
         let hits = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeMap::new()));
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.set_nonblocking(true).expect("non-blocking");
         let port = listener.local_addr().expect("address").port();
         let counted = hits.clone();
+        let answer = move |uri: Uri| {
+            let path = uri.path().to_string();
+            *counted
+                .lock()
+                .expect("lock")
+                .entry(path.clone())
+                .or_insert(0) += 1;
+            let response = if path.starts_with("/moved/") {
+                (
+                    StatusCode::MOVED_PERMANENTLY,
+                    [(header::LOCATION, "/ok/moved-here")],
+                    "hello",
+                )
+                    .into_response()
+            } else if path.starts_with("/ok/") {
+                "hello".into_response()
+            } else if path.starts_with("/flash/") {
+                "<html><body><p>You need <b>Flash</b> to play the stories.</p></body></html>"
+                    .into_response()
+            } else if path.starts_with("/gone/") {
+                "<html><body><h1>Sorry</h1><p>This page has moved to our new site.</p></body></html>"
+                    .into_response()
+            } else {
+                (StatusCode::NOT_FOUND, "hello").into_response()
+            };
+            async move { response }
+        };
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -837,48 +863,10 @@ impl LinkServer {
                 .expect("runtime");
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                loop {
-                    let Ok((stream, _)) = listener.accept().await else {
-                        continue;
-                    };
-                    let counted = counted.clone();
-                    tokio::spawn(async move {
-                        let service = hyper::service::service_fn(
-                            move |request: hyper::Request<hyper::body::Incoming>| {
-                                let path = request.uri().path().to_string();
-                                *counted
-                                    .lock()
-                                    .expect("lock")
-                                    .entry(path.clone())
-                                    .or_insert(0) += 1;
-                                let body: &'static [u8] = if path.starts_with("/flash/") {
-                                    b"<html><body><p>You need <b>Flash</b> to play the stories.</p></body></html>"
-                                } else if path.starts_with("/gone/") {
-                                    b"<html><body><h1>Sorry</h1><p>This page has moved to our new site.</p></body></html>"
-                                } else {
-                                    b"hello"
-                                };
-                                let mut response = Response::new(Full::new(Bytes::from_static(body)));
-                                if path.starts_with("/moved/") {
-                                    *response.status_mut() = StatusCode::MOVED_PERMANENTLY;
-                                    response.headers_mut().insert(
-                                        hyper::header::LOCATION,
-                                        hyper::header::HeaderValue::from_static("/ok/moved-here"),
-                                    );
-                                } else if !["/ok/", "/flash/", "/gone/"]
-                                    .iter()
-                                    .any(|prefix| path.starts_with(prefix))
-                                {
-                                    *response.status_mut() = StatusCode::NOT_FOUND;
-                                }
-                                async move { Ok::<_, std::convert::Infallible>(response) }
-                            },
-                        );
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                            .await;
-                    });
-                }
+                let router = axum::Router::new().fallback(answer);
+                axum::serve(listener, router)
+                    .await
+                    .expect("the link server runs");
             });
         });
         LinkServer { port, hits }

@@ -805,7 +805,10 @@ mod tests {
 
     use super::*;
 
-    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/discord-fixtures");
+    const FIXTURES: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/discord-fixtures"
+    );
 
     fn fixture(name: &str) -> Value {
         let text = std::fs::read_to_string(format!("{FIXTURES}/{name}")).expect("fixture");

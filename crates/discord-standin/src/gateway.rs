@@ -16,14 +16,21 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::body::Body;
+use axum::extract::{Request, State as Shared};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
 use futures_util::{SinkExt, StreamExt};
+use hyper_util::rt::TokioIo;
 use serde_json::Value;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, oneshot, watch};
-use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{mpsc, oneshot};
+use tokio_tungstenite::tungstenite::handshake::server::create_response;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
 
 use super::payloads::{self, shard_of_guild, TOKEN};
 use super::state::{Conn, Inner, Outgoing, Session, State, GUILDS_INTENT};
@@ -50,26 +57,43 @@ pub fn close_reason(code: u16) -> &'static str {
     }
 }
 
-pub(crate) async fn serve(
-    inner: Arc<Inner>,
-    listener: TcpListener,
-    shutdown: watch::Receiver<bool>,
-) {
-    loop {
-        let Ok((tcp, _)) = listener.accept().await else {
-            continue;
-        };
-        // Discord's servers answer at once; without this a small write can wait for the
-        // client's delayed ACK (40 ms), which would be timed as the bot's.
-        let _ = tcp.set_nodelay(true);
-        tokio::spawn(connection(inner.clone(), tcp, shutdown.clone()));
-    }
+/// The gateway: a websocket on any path (serenity adds `/?v=10&encoding=json` to the URL that
+/// `GET /gateway` gives it).
+pub(crate) fn router(inner: Arc<Inner>) -> Router {
+    Router::new().fallback(upgrade).with_state(inner)
+}
+
+/// Answers the websocket handshake (RFC 6455) as tungstenite's server does and, once hyper hands
+/// over the connection, runs it with tungstenite: the version serenity's own client builds, so
+/// the binary carries one.
+async fn upgrade(Shared(inner): Shared<Arc<Inner>>, mut request: Request) -> Response {
+    let mut handshake = axum::http::Request::new(());
+    *handshake.method_mut() = request.method().clone();
+    *handshake.version_mut() = request.version();
+    *handshake.headers_mut() = request.headers().clone();
+    let Ok(switching) = create_response(&handshake) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "a websocket handshake is expected here\n",
+        )
+            .into_response();
+    };
+    let query = request.uri().query().map(str::to_string);
+    let upgraded = hyper::upgrade::on(&mut request);
+    tokio::spawn(async move {
+        if let Ok(upgraded) = upgraded.await {
+            let ws =
+                WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
+            connection(inner, ws, query).await;
+        }
+    });
+    switching.map(|()| Body::empty())
 }
 
 /// Whether Discord forgets the session after closing with `code`: after an invalid seq (4007)
 /// or a timed-out session (4009) it wants a new IDENTIFY, and after 4004 or 4010 to 4014 the
 /// client must not reconnect at all.
-#[cfg_attr(not(feature = "standin-faults"), allow(dead_code))]
+#[cfg_attr(not(feature = "test-controls"), allow(dead_code))]
 pub fn close_ends_session(code: u16) -> bool {
     matches!(code, 4004 | 4007 | 4009 | 4010..=4014)
 }
@@ -78,17 +102,11 @@ fn token_ok(token: Option<&str>) -> bool {
     token.is_some_and(|t| t.strip_prefix("Bot ").unwrap_or(t) == TOKEN)
 }
 
-// tungstenite fixes the handshake callback's error type.
-#[allow(clippy::result_large_err)]
-async fn connection(inner: Arc<Inner>, tcp: TcpStream, mut shutdown: watch::Receiver<bool>) {
-    let mut query: Option<String> = None;
-    let callback = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
-        query = req.uri().query().map(str::to_string);
-        Ok(resp)
-    };
-    let Ok(ws) = tokio_tungstenite::accept_hdr_async(tcp, callback).await else {
-        return;
-    };
+async fn connection<S>(inner: Arc<Inner>, ws: WebSocketStream<S>, query: Option<String>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut shutdown = inner.stopping();
     let (tx, mut rx) = mpsc::unbounded_channel::<Outgoing>();
     let conn_id = inner.update(|s| {
         s.gw.connections += 1;

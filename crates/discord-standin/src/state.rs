@@ -1,5 +1,5 @@
 //! `StandIn`: Discord's REST API (plain HTTP for serenity's proxy mode; with the
-//! `standin-faults` feature also HTTPS as `discord.com` for its default mode) and gateway (plain
+//! `test-controls` feature also HTTPS as `discord.com` for its default mode) and gateway (plain
 //! `ws://`) on 127.0.0.1, for the real serenity / poise client.
 //!
 //! Every REST request is recorded and checked against Discord's documented limits (and, with a
@@ -15,15 +15,14 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
-use tokio::task::JoinHandle;
 
 use super::payloads::{
-    self, shard_of_guild, ButtonClick, CommandInvocation, FakeGuild, APP_ID, CHANNEL_ID, GUILD_ID,
+    self, shard_of_guild, ButtonClick, CommandInvocation, FakeGuild, CHANNEL_ID, GUILD_ID,
 };
 use super::routes::RequestChecker;
-#[cfg(feature = "standin-faults")]
+#[cfg(feature = "test-controls")]
 use super::tls;
-use super::{gateway, rest};
+use super::{gateway, rest, serve};
 
 /// How long `run_command` / `click_button` wait for the bot's answer.
 pub const INTERACTION_TIMEOUT: Duration = Duration::from_secs(10);
@@ -206,7 +205,7 @@ impl RouteMatch {
 
 /// A failure to inject into the next `times` matching REST requests. The request is still
 /// recorded and schema-checked.
-#[cfg(feature = "standin-faults")]
+#[cfg(feature = "test-controls")]
 #[derive(Clone, Debug)]
 pub enum Fault {
     /// 429 with `retry-after` (whole seconds, rounded up, as Discord sends it),
@@ -246,7 +245,7 @@ pub enum Fault {
     },
 }
 
-#[cfg(feature = "standin-faults")]
+#[cfg(feature = "test-controls")]
 impl Fault {
     pub(crate) fn route(&self) -> &RouteMatch {
         match self {
@@ -356,7 +355,7 @@ impl InteractionReply {
 
 // ----- shared state -----
 
-#[cfg_attr(not(feature = "standin-faults"), allow(dead_code))]
+#[cfg_attr(not(feature = "test-controls"), allow(dead_code))]
 pub(crate) enum Outgoing {
     Frame(Value),
     /// A text frame as is, JSON or not.
@@ -464,7 +463,7 @@ pub(crate) struct InteractionState {
 pub(crate) struct State {
     pub requests: Vec<RecordedRequest>,
     pub violations: Vec<String>,
-    #[cfg(feature = "standin-faults")]
+    #[cfg(feature = "test-controls")]
     pub faults: Vec<Fault>,
     pub registrations: Vec<(Option<u64>, Value)>,
     pub commands: HashMap<Option<u64>, Vec<Value>>,
@@ -493,7 +492,7 @@ impl State {
         State {
             requests: Vec::new(),
             violations: Vec::new(),
-            #[cfg(feature = "standin-faults")]
+            #[cfg(feature = "test-controls")]
             faults: Vec::new(),
             registrations: Vec::new(),
             commands: HashMap::new(),
@@ -593,14 +592,26 @@ impl State {
 pub(crate) struct Inner {
     pub cfg: StandInConfig,
     pub http_addr: SocketAddr,
-    #[cfg(feature = "standin-faults")]
+    #[cfg(feature = "test-controls")]
     pub https_addr: SocketAddr,
     pub ws_addr: SocketAddr,
     state: Mutex<State>,
     changed: watch::Sender<u64>,
+    /// Turns true when the stand-in stops.
+    stop: watch::Receiver<bool>,
 }
 
 impl Inner {
+    /// Changes to true when the stand-in stops.
+    pub fn stopping(&self) -> watch::Receiver<bool> {
+        self.stop.clone()
+    }
+
+    /// Resolves once the stand-in stops.
+    pub async fn stopped(&self) {
+        serve::stopped(self.stopping()).await;
+    }
+
     pub fn ws_url(&self) -> String {
         format!("ws://{}", self.ws_addr)
     }
@@ -658,17 +669,13 @@ impl Inner {
     }
 }
 
-struct Tasks {
-    handles: Vec<JoinHandle<()>>,
-    shutdown: watch::Sender<bool>,
-}
+/// Stops the stand-in's servers when the last clone of the stand-in goes: they stop accepting,
+/// and each open connection finishes the answer in hand and closes.
+struct Stop(watch::Sender<bool>);
 
-impl Drop for Tasks {
+impl Drop for Stop {
     fn drop(&mut self) {
-        let _ = self.shutdown.send(true);
-        for h in &self.handles {
-            h.abort();
-        }
+        let _ = self.0.send(true);
     }
 }
 
@@ -677,7 +684,7 @@ impl Drop for Tasks {
 #[derive(Clone)]
 pub struct StandIn {
     inner: Arc<Inner>,
-    _tasks: Arc<Tasks>,
+    _stop: Arc<Stop>,
 }
 
 impl StandIn {
@@ -697,35 +704,40 @@ impl StandIn {
     pub async fn listen(cfg: StandInConfig) -> std::io::Result<StandIn> {
         let bind = || TcpListener::bind(("127.0.0.1", 0));
         let http = bind().await?;
-        #[cfg(feature = "standin-faults")]
+        #[cfg(feature = "test-controls")]
         let https = bind().await?;
         let ws = bind().await?;
         let (changed, _) = watch::channel(0u64);
+        let (stop, stopping) = watch::channel(false);
         let inner = Arc::new(Inner {
             cfg,
             http_addr: http.local_addr()?,
-            #[cfg(feature = "standin-faults")]
+            #[cfg(feature = "test-controls")]
             https_addr: https.local_addr()?,
             ws_addr: ws.local_addr()?,
             state: Mutex::new(State::new()),
             changed,
+            stop: stopping.clone(),
         });
-        let (shutdown, shutdown_rx) = watch::channel(false);
-        #[allow(unused_mut)]
-        let mut handles = vec![
-            tokio::spawn(rest::serve_http(inner.clone(), http, shutdown_rx.clone())),
-            tokio::spawn(gateway::serve(inner.clone(), ws, shutdown_rx.clone())),
-        ];
-        #[cfg(feature = "standin-faults")]
-        handles.push(tokio::spawn(rest::serve_https(
-            inner.clone(),
-            https,
-            tls::acceptor(),
-            shutdown_rx,
-        )));
+        tokio::spawn(serve::serve_severable(
+            serve::plain(http),
+            rest::router(inner.clone(), false),
+            stopping.clone(),
+        ));
+        tokio::spawn(serve::serve(
+            ws,
+            gateway::router(inner.clone()),
+            stopping.clone(),
+        ));
+        #[cfg(feature = "test-controls")]
+        tokio::spawn(serve::serve_severable(
+            serve::TlsListener::new(https, tls::acceptor()),
+            rest::router(inner.clone(), true),
+            stopping,
+        ));
         Ok(StandIn {
             inner,
-            _tasks: Arc::new(Tasks { handles, shutdown }),
+            _stop: Arc::new(Stop(stop)),
         })
     }
 
@@ -746,33 +758,34 @@ impl StandIn {
         self.inner.ws_url()
     }
 
-    #[cfg(feature = "standin-faults")]
+    #[cfg(feature = "test-controls")]
     pub fn https_addr(&self) -> SocketAddr {
         self.inner.https_addr
     }
 
-    #[cfg(feature = "standin-faults")]
+    #[cfg(feature = "test-controls")]
     /// A reqwest client for which `https://discord.com` is this fake (for
     /// `HttpBuilder::client`, serenity's default mode with its own rate limiter).
     pub fn default_mode_client(&self) -> reqwest::Client {
         tls::client_for(self.inner.https_addr)
     }
 
+    #[cfg(feature = "test-controls")]
     /// A serenity `Http` in proxy mode.
     pub fn proxy_http(&self, token: &str) -> serenity::http::Http {
         serenity::http::HttpBuilder::new(token)
             .proxy(self.proxy_base_url())
             .ratelimiter_disabled(true)
-            .application_id(serenity::model::id::ApplicationId::new(APP_ID))
+            .application_id(serenity::model::id::ApplicationId::new(payloads::APP_ID))
             .build()
     }
 
-    #[cfg(feature = "standin-faults")]
+    #[cfg(feature = "test-controls")]
     /// A serenity `Http` in default mode (https://discord.com, serenity's rate limiter).
     pub fn default_mode_http(&self, token: &str) -> serenity::http::Http {
         serenity::http::HttpBuilder::new(token)
             .client(self.default_mode_client())
-            .application_id(serenity::model::id::ApplicationId::new(APP_ID))
+            .application_id(serenity::model::id::ApplicationId::new(payloads::APP_ID))
             .build()
     }
 
@@ -1377,7 +1390,7 @@ pub fn discord_error(code: u64, message: &str) -> Value {
 }
 
 /// The tests' controls: faults to inject into REST answers, and gateway disturbances.
-#[cfg(feature = "standin-faults")]
+#[cfg(feature = "test-controls")]
 impl StandIn {
     /// Queues a fault for the next matching request(s).
     pub fn inject(&self, fault: Fault) {

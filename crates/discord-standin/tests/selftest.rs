@@ -2,20 +2,22 @@
 //! defined here (not careprompt) connects in proxy mode and in default mode, registers its
 //! commands, answers commands and a button, survives gateway closes and reconnects, and meets
 //! injected rate limits and server errors. A sharded serenity client and raw gateway clients
-//! check that each shard gets its own guilds and events. Unit tests of the validator and the payload
-//! builders live beside them in `support/`.
+//! check that each shard gets its own guilds and events. Unit tests of the OpenAPI check and the
+//! payload builders live beside them in `src/`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+// The stand-in as the tests run it, checking every request against Discord's OpenAPI file too.
+use discord_standin::CheckedStandIn as FakeDiscord;
+use discord_standin::StandInConfig as FakeConfig;
+use discord_standin::{
+    discord_error, shard_of_guild, ButtonClick, CommandInvocation, Fault, RouteBuckets, RouteMatch,
+    BAD_TOKEN, CHANNEL_ID, GUILD_ID, TOKEN,
+};
 use poise::serenity_prelude as serenity;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
-
-use crate::support::{
-    discord_error, shard_of_guild, ButtonClick, CommandInvocation, FakeConfig, FakeDiscord, Fault,
-    RouteBuckets, RouteMatch, BAD_TOKEN, CHANNEL_ID, GUILD_ID, TOKEN,
-};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -765,7 +767,7 @@ async fn files_nonces_threads_and_dms() -> anyhow::Result<()> {
     // DMs: open the channel, send; a user who blocks DMs gets 50007.
     let user = serenity::UserId::new(5001);
     let dm = user.create_dm_channel(&http).await?;
-    assert_eq!(dm.id.get(), crate::support::dm_channel_id(5001));
+    assert_eq!(dm.id.get(), discord_standin::dm_channel_id(5001));
     dm.id.say(&http, "hello in private").await?;
     fake.block_dms(5002);
     let blocked = serenity::UserId::new(5002).create_dm_channel(&http).await?;
@@ -1590,6 +1592,47 @@ async fn rest_finds_channels_in_every_guild() -> anyhow::Result<()> {
         other => panic!("expected Unknown Channel, got {other:?}"),
     }
     assert_eq!(ward.channels(&http).await?.len(), 1);
+    fake.assert_no_violations();
+    Ok(())
+}
+
+/// A dropped connection gets not one byte of an answer (not even a status line), and the next
+/// connection is answered; a request to the gateway that is not a websocket handshake is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_connection_gets_no_answer_at_all() -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let fake = FakeDiscord::start().await;
+    fake.inject(Fault::DropConnection {
+        route: RouteMatch::new("GET", "/gateway"),
+        times: 1,
+    });
+    let base = fake.proxy_base_url();
+    let mut tcp = tokio::net::TcpStream::connect(base.trim_start_matches("http://")).await?;
+    tcp.write_all(
+        format!("GET /api/v10/gateway HTTP/1.1\r\nhost: discord.com\r\nauthorization: Bot {TOKEN}\r\n\r\n")
+            .as_bytes(),
+    )
+    .await?;
+    let mut answer = Vec::new();
+    // The connection ends with a close or a reset; either way, nothing was written.
+    let _ = tokio::time::timeout(WAIT, tcp.read_to_end(&mut answer))
+        .await
+        .expect("the stand-in closes the connection");
+    assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
+    assert_eq!(fake.requests().last().map(|r| r.status), Some(0));
+
+    let client = raw_client();
+    let r = client.get(format!("{base}/api/v10/gateway")).send().await?;
+    assert_eq!(r.status().as_u16(), 200);
+
+    let gateway = fake.ws_url().replace("ws://", "http://");
+    let r = client
+        .get(format!("{gateway}/?v=10&encoding=json"))
+        .send()
+        .await?;
+    assert_eq!(r.status().as_u16(), 400);
+    assert_eq!(fake.connection_count(), 0);
     fake.assert_no_violations();
     Ok(())
 }

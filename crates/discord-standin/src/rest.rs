@@ -6,93 +6,39 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::{Bytes, Incoming};
-use hyper::service::service_fn;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+use axum::body::{Body as HttpBody, Bytes};
+use axum::extract::{ConnectInfo, Request};
+use axum::response::Response;
+use axum::Router;
 use serde_json::{json, Map, Value};
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpListener;
-use tokio::sync::watch;
-#[cfg(feature = "standin-faults")]
-use tokio_rustls::TlsAcceptor;
 
 use super::limits::{self, MessageUse, EMPTY_MESSAGE};
 use super::payloads::{self, sf, Author, APP_ID, BOT_USER_ID, TOKEN};
 use super::routes::{self, Operation, RouteLookup, SchemaError};
-#[cfg(feature = "standin-faults")]
+use super::serve::Sever;
+#[cfg(feature = "test-controls")]
 use super::state::Fault;
 use super::state::{
     discord_error, BucketWindow, CallbackEvent, Inner, InteractionState, RecordedRequest, State,
 };
 
-/// Returned by the service to make hyper close the connection without an answer.
-#[derive(Debug)]
-pub(crate) struct DropConnection;
-
-impl std::fmt::Display for DropConnection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("fault: connection dropped")
-    }
-}
-
-impl std::error::Error for DropConnection {}
-
-pub(crate) async fn serve_http(
+/// Which listener a request came in on.
+#[derive(Clone)]
+struct Side {
     inner: Arc<Inner>,
-    listener: TcpListener,
-    shutdown: watch::Receiver<bool>,
-) {
-    loop {
-        let Ok((tcp, _)) = listener.accept().await else {
-            continue;
-        };
-        // Discord's servers answer at once; without this a small write can wait for the
-        // client's delayed ACK (40 ms), which would be timed as the bot's.
-        let _ = tcp.set_nodelay(true);
-        tokio::spawn(serve_conn(inner.clone(), tcp, false, shutdown.clone()));
-    }
+    /// The HTTPS listener (serenity's default mode), not the plain one (proxy mode).
+    tls: bool,
 }
 
-#[cfg(feature = "standin-faults")]
-pub(crate) async fn serve_https(
-    inner: Arc<Inner>,
-    listener: TcpListener,
-    acceptor: TlsAcceptor,
-    shutdown: watch::Receiver<bool>,
-) {
-    loop {
-        let Ok((tcp, _)) = listener.accept().await else {
-            continue;
-        };
-        // Discord's servers answer at once; without this a small write can wait for the
-        // client's delayed ACK (40 ms), which would be timed as the bot's.
-        let _ = tcp.set_nodelay(true);
-        let inner = inner.clone();
-        let acceptor = acceptor.clone();
-        let shutdown = shutdown.clone();
-        tokio::spawn(async move {
-            if let Ok(stream) = acceptor.accept(tcp).await {
-                serve_conn(inner, stream, true, shutdown).await;
-            }
-        });
-    }
+/// Discord's REST API: every request, on any path, goes to the one handler, which finds its
+/// route among Discord's (see `routes.rs`) as it records and checks it.
+pub(crate) fn router(inner: Arc<Inner>, tls: bool) -> Router {
+    Router::new()
+        .fallback(answer)
+        .with_state(Side { inner, tls })
 }
 
-async fn serve_conn<I>(inner: Arc<Inner>, io: I, tls: bool, mut shutdown: watch::Receiver<bool>)
-where
-    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let svc = service_fn(move |req| handle(inner.clone(), req, tls));
-    let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), svc);
-    tokio::select! {
-        _ = conn => {}
-        _ = shutdown.wait_for(|stop| *stop) => {}
-    }
-}
-
-#[cfg_attr(not(feature = "standin-faults"), allow(dead_code))]
+#[cfg_attr(not(feature = "test-controls"), allow(dead_code))]
 enum Body {
     Json(Value),
     Html(String),
@@ -131,7 +77,7 @@ impl Reply {
     }
 }
 
-#[cfg_attr(not(feature = "standin-faults"), allow(dead_code))]
+#[cfg_attr(not(feature = "test-controls"), allow(dead_code))]
 enum Outcome {
     Reply(Reply),
     Drop,
@@ -222,11 +168,11 @@ fn multipart_parts(body: &[u8], boundary: &str) -> Vec<(String, Vec<u8>)> {
     parts
 }
 
-async fn handle(
-    inner: Arc<Inner>,
-    req: Request<Incoming>,
-    tls: bool,
-) -> Result<Response<Full<Bytes>>, DropConnection> {
+async fn answer(
+    axum::extract::State(Side { inner, tls }): axum::extract::State<Side>,
+    ConnectInfo(sever): ConnectInfo<Sever>,
+    req: Request,
+) -> Response {
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
     let query = req.uri().query().map(str::to_string);
@@ -244,9 +190,9 @@ async fn handle(
         .iter()
         .find(|(k, _)| k == "content-type")
         .map(|(_, v)| v.clone());
-    let bytes = match req.into_body().collect().await {
-        Ok(c) => c.to_bytes(),
-        Err(_) => return Err(DropConnection),
+    let bytes = match axum::body::to_bytes(req.into_body(), usize::MAX).await {
+        Ok(bytes) => bytes,
+        Err(_) => return hang_up(&sever),
     };
     // An interaction's answer counts as received here, before the fake checks it.
     let arrived = Instant::now();
@@ -294,10 +240,11 @@ async fn handle(
     });
 
     let reply = match outcome {
-        Outcome::Drop => return Err(DropConnection),
+        Outcome::Drop => return hang_up(&sever),
         Outcome::Stall => {
-            std::future::pending::<()>().await;
-            return Err(DropConnection);
+            // Until the stand-in stops, when the connection goes without an answer.
+            inner.stopped().await;
+            return hang_up(&sever);
         }
         Outcome::Reply(r) => r,
     };
@@ -316,9 +263,15 @@ async fn handle(
         }
         Body::Empty => Bytes::new(),
     };
-    Ok(builder
-        .body(Full::new(bytes))
-        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))))
+    builder
+        .body(HttpBody::from(bytes))
+        .unwrap_or_else(|_| Response::new(HttpBody::empty()))
+}
+
+/// Closes the connection without an answer: the answer returned never leaves.
+fn hang_up(sever: &Sever) -> Response {
+    sever.sever();
+    Response::new(HttpBody::empty())
 }
 
 struct Ctx<'a> {
@@ -436,7 +389,7 @@ fn process(s: &mut State, ctx: &mut Ctx<'_>) -> Outcome {
     // let Discord act on the request and only lose its answer.
     #[allow(unused_mut)]
     let mut after_processing = None;
-    #[cfg(feature = "standin-faults")]
+    #[cfg(feature = "test-controls")]
     if let Some(fault) = take_fault(s, ctx.method, ctx.path) {
         match fault {
             Fault::LoseAnswer { .. } => after_processing = Some(Outcome::Drop),
@@ -607,7 +560,7 @@ pub fn form_error(errors: &[SchemaError]) -> Value {
     json!({"code": 50035, "errors": root, "message": "Invalid Form Body"})
 }
 
-#[cfg(feature = "standin-faults")]
+#[cfg(feature = "test-controls")]
 fn take_fault(s: &mut State, method: &str, path: &str) -> Option<Fault> {
     let i = s
         .faults
@@ -734,7 +687,7 @@ fn rate_limited(retry_after: f64, global: bool, template: &str) -> Reply {
     }
 }
 
-#[cfg(feature = "standin-faults")]
+#[cfg(feature = "test-controls")]
 fn html_error(status: u16) -> Reply {
     let title = match status {
         500 => "500 Internal Server Error",
@@ -754,7 +707,7 @@ fn html_error(status: u16) -> Reply {
     }
 }
 
-#[cfg(feature = "standin-faults")]
+#[cfg(feature = "test-controls")]
 fn fault_outcome(fault: Fault, template: &str) -> Outcome {
     match fault {
         Fault::RateLimit {
@@ -921,7 +874,7 @@ fn route(s: &mut State, ctx: &mut Ctx<'_>, op: &Operation) -> Reply {
         (method, template) => {
             ctx.violate(format!(
                 "UNIMPLEMENTED: the fake does not implement {method} {template} (a real Discord \
-                 route); extend src/standin/rest.rs"
+                 route); extend crates/discord-standin/src/rest.rs"
             ));
             Reply::not_found()
         }

@@ -1,5 +1,6 @@
 //! Discord's OpenAPI description (`shared/discord-api-spec/openapi.json`): route lookup,
-//! and request-body validation with the `jsonschema` crate (JSON Schema 2020-12).
+//! and request-body validation with the `jsonschema` crate (JSON Schema 2020-12), for the tests
+//! (feature `test-controls`): [`SpecChecker`] checks every request the stand-in gets.
 //!
 //! What stays here is Discord's: finding the operation for a request, the two leniencies
 //! below, and turning `jsonschema`'s errors into Discord's form errors (`SchemaError`:
@@ -11,22 +12,25 @@
 //! document once, when it is loaded ([`apply_leniencies`]).
 
 use std::collections::HashMap;
+use std::ops::Deref;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use careprompt::standin::{self, RequestChecker};
+use crate::routes::{self, RequestChecker};
+use crate::{StandIn, StandInConfig};
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::paths::{Location, LocationSegment};
 use jsonschema::{Draft, JsonType, Keyword, Registry, ValidationError, Validator};
 use serde_json::{json, Map, Value};
 
-/// Where the spec lives: `shared/` sits beside the repository.
+/// Where the spec lives: `shared/` sits beside the repository, which holds this crate in
+/// `crates/discord-standin`. Read when the first request is checked, never by `careprompt try`.
 pub const SPEC_PATH: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/discord-api-spec/openapi.json"
+    "/../../../shared/discord-api-spec/openapi.json"
 );
 
-pub use careprompt::standin::SchemaError;
+pub use crate::routes::SchemaError;
 
 /// The parsed spec (with the leniencies written in), its path templates, and the
 /// compiled validators.
@@ -117,9 +121,9 @@ impl<'a> Operation<'a> {
 /// resolve their `$ref`s (`#/components/schemas/...`) into it.
 const DOC_URI: &str = "urn:discord:openapi";
 /// The base URI of a schema that is not part of the document (tests' inline schemas).
-const INLINE_URI: &str = "urn:careprompt:inline";
+const INLINE_URI: &str = "urn:discord-standin:inline";
 /// Our keyword for the integer-as-string leniency (see [`apply_leniencies`]).
-const INTEGER_STRING: &str = "x-careprompt-integer-string";
+const INTEGER_STRING: &str = "x-standin-integer-string";
 
 /// A compiled schema; `inline` keeps a schema that is not part of the document, for looking
 /// up the keywords beside a failed one.
@@ -551,7 +555,7 @@ impl Spec {
 /// them with its standard keywords plus one keyword of ours:
 ///
 /// - An `integer` may be a string of digits: `"type"` gains `"string"`, and the schema gains
-///   `x-careprompt-integer-string`, our keyword, which checks such a string's digits and the
+///   `x-standin-integer-string`, our keyword, which checks such a string's digits and the
 ///   schema's `minimum`/`maximum` (standard keywords that ignore strings). A custom keyword
 ///   is needed for the bounds; rewriting `type` keeps every other keyword standard.
 /// - A snowflake (`"format": "snowflake"`) may be a non-negative JSON integer: `"type"` gains
@@ -826,7 +830,7 @@ fn fragment_encode(pointer: &str) -> String {
 pub struct SpecChecker;
 
 impl SpecChecker {
-    fn operation(&self, op: &standin::Operation) -> Option<Operation<'static>> {
+    fn operation(&self, op: &routes::Operation) -> Option<Operation<'static>> {
         // The stand-in's operation came from this spec, so its template is one of the spec's.
         let path = op
             .template
@@ -848,13 +852,13 @@ impl SpecChecker {
 }
 
 impl RequestChecker for SpecChecker {
-    fn lookup(&self, method: &str, path: &str) -> standin::RouteLookup {
+    fn lookup(&self, method: &str, path: &str) -> routes::RouteLookup {
         match spec().lookup(method, path) {
-            RouteLookup::NotFound => standin::RouteLookup::NotFound,
-            RouteLookup::MethodNotAllowed { template } => standin::RouteLookup::MethodNotAllowed {
+            RouteLookup::NotFound => routes::RouteLookup::NotFound,
+            RouteLookup::MethodNotAllowed { template } => routes::RouteLookup::MethodNotAllowed {
                 template: template.to_string(),
             },
-            RouteLookup::Found(op) => standin::RouteLookup::Found(standin::Operation {
+            RouteLookup::Found(op) => routes::RouteLookup::Found(routes::Operation {
                 template: op.template.to_string(),
                 method: op.method,
                 params: op.params,
@@ -862,7 +866,7 @@ impl RequestChecker for SpecChecker {
         }
     }
 
-    fn check_body(&self, op: &standin::Operation, body: Option<&Value>) -> Vec<SchemaError> {
+    fn check_body(&self, op: &routes::Operation, body: Option<&Value>) -> Vec<SchemaError> {
         let Some(op) = self.operation(op) else {
             return Vec::new();
         };
@@ -877,11 +881,36 @@ impl RequestChecker for SpecChecker {
         }
     }
 
-    fn check_query(&self, op: &standin::Operation, query: &str) -> Vec<SchemaError> {
+    fn check_query(&self, op: &routes::Operation, query: &str) -> Vec<SchemaError> {
         match self.operation(op) {
             Some(op) => spec().validate_query(&op, query),
             None => Vec::new(),
         }
+    }
+}
+
+/// The stand-in as the tests run it: every request is also checked against Discord's OpenAPI
+/// description ([`SpecChecker`]). Clones share it; it derefs to the [`StandIn`].
+#[derive(Clone)]
+pub struct CheckedStandIn(StandIn);
+
+impl CheckedStandIn {
+    /// Starts the checked stand-in with Discord's default behaviour.
+    pub async fn start() -> CheckedStandIn {
+        CheckedStandIn::start_with(StandInConfig::default()).await
+    }
+
+    pub async fn start_with(mut cfg: StandInConfig) -> CheckedStandIn {
+        cfg.checker = Some(Arc::new(SpecChecker));
+        CheckedStandIn(StandIn::start_with(cfg).await)
+    }
+}
+
+impl Deref for CheckedStandIn {
+    type Target = StandIn;
+
+    fn deref(&self) -> &StandIn {
+        &self.0
     }
 }
 
@@ -891,7 +920,7 @@ mod tests {
 
     use super::*;
 
-    /// Moved from the stand-in's payload tests, which cannot read Discord's API description.
+    /// What serenity's builders send is what Discord's API description accepts.
     #[test]
     fn serenity_builders_make_a_valid_message_create_request() {
         use serenity::builder::{

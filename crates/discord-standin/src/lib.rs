@@ -1,9 +1,14 @@
-//! A stand-in for Discord on 127.0.0.1: the gateway (websocket) and the REST routes careprompt
-//! uses, answering as Discord does, and refusing what Discord refuses (a body over Discord's
-//! limits, a bad component) with Discord's own error JSON. `careprompt try` runs careprompt
-//! against it, and so do the tests, which add a check against Discord's OpenAPI file through
-//! [`RequestChecker`]; faults to inject and TLS for serenity's default mode are behind the
-//! `standin-faults` feature, which only the tests switch on.
+//! A stand-in for Discord on 127.0.0.1: the gateway (websocket) and the REST routes a bot built
+//! on serenity uses, answering as Discord does, and refusing what Discord refuses (a body over
+//! Discord's limits, a bad component) with Discord's own error JSON. `careprompt try` runs
+//! careprompt against it, and so do careprompt's tests; this crate knows nothing of careprompt
+//! (it depends on nothing of it).
+//!
+//! The `test-controls` feature, which only tests switch on, adds what they need: faults to
+//! inject into REST answers, gateway disturbances, HTTPS as `discord.com` for serenity's default
+//! mode, serenity clients of the stand-in, and [`CheckedStandIn`], which also checks every
+//! request against Discord's OpenAPI description (read from `../shared` beside the repository)
+//! through the [`RequestChecker`] hook.
 //!
 //! ```ignore
 //! let discord = StandIn::start().await;
@@ -21,13 +26,18 @@
 
 mod gateway;
 pub mod limits;
+#[cfg(feature = "test-controls")]
+pub mod openapi;
 pub mod payloads;
 mod rest;
 pub mod routes;
+mod serve;
 mod state;
-#[cfg(feature = "standin-faults")]
+#[cfg(feature = "test-controls")]
 mod tls;
 
+#[cfg(feature = "test-controls")]
+pub use openapi::CheckedStandIn;
 pub use payloads::{
     dm_channel_id, shard_of_guild, ButtonClick, CommandInvocation, FakeGuild, Place,
     ADMIN_PERMISSIONS, APP_ID, BAD_TOKEN, BOT_USER_ID, CHANNEL_ID, CHANNEL_NAME, GUILD_ID,
@@ -35,7 +45,7 @@ pub use payloads::{
 };
 pub use rest::form_error;
 pub use routes::{Operation, RequestChecker, RouteLookup, SchemaError};
-#[cfg(feature = "standin-faults")]
+#[cfg(feature = "test-controls")]
 pub use state::Fault;
 pub use state::{
     discord_error, CallbackEvent, InteractionReply, RecordedRequest, RouteBuckets, RouteMatch,
