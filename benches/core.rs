@@ -2,6 +2,10 @@
 //! prompts and building cards. `cargo bench` prints them; under `cargo test` each case runs once
 //! as a smoke test.
 
+// The tests' way of making and dropping only databases of their own.
+#[path = "../tests/it/support/databases.rs"]
+mod databases;
+
 use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -325,14 +329,11 @@ async fn fresh_postgres() -> Option<String> {
     let base = postgres_base();
     let mut admin = sqlx::PgConnection::connect(&base).await.ok()?;
     let name = "careprompt_bench";
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await
-        .ok()?;
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .ok()?;
+    // Only a database the bench made is dropped and made again.
+    if let Err(err) = databases::create_marked(&mut admin, name).await {
+        println!("{err}");
+        return None;
+    }
     let server = base
         .rsplit_once('/')
         .map_or(base.as_str(), |(server, _)| server);

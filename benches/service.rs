@@ -434,10 +434,14 @@ impl Database {
                 let Ok(mut admin) = sqlx::PgConnection::connect(&postgres_base()).await else {
                     return false;
                 };
-                let drop = format!("DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)");
-                let create = format!("CREATE DATABASE {PG_NAME}");
-                sqlx::query(&drop).execute(&mut admin).await.is_ok()
-                    && sqlx::query(&create).execute(&mut admin).await.is_ok()
+                // Only a database the bench made is dropped (see support/databases.rs).
+                match support::databases::create_marked(&mut admin, PG_NAME).await {
+                    Ok(()) => true,
+                    Err(err) => {
+                        println!("{err}");
+                        false
+                    }
+                }
             }
         }
     }
@@ -452,11 +456,7 @@ impl Database {
                 self.reset().await;
             }
             Backend::Postgres => {
-                use sqlx::Connection;
-                if let Ok(mut admin) = sqlx::PgConnection::connect(&postgres_base()).await {
-                    let drop = format!("DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)");
-                    let _ = sqlx::query(&drop).execute(&mut admin).await;
-                }
+                support::databases::drop_marked_at(&postgres_base(), PG_NAME).await;
             }
         }
     }

@@ -354,9 +354,21 @@ pub fn insights(
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|err| Failure::invalid(format!("cannot start the runtime: {err}")))?;
     let report = runtime.block_on(async {
-        let store = crate::store::Store::connect(&loaded.settings.database.url, 1)
+        // Read only: a report changes nothing, not even the tables' version.
+        let url = &loaded.settings.database.url;
+        let store = crate::store::Store::open_read_only(url)
             .await
-            .map_err(|err| Failure::invalid(err.to_string()))?;
+            .map_err(|err| Failure::invalid(err.to_string()))?
+            .ok_or_else(|| {
+                Failure::invalid(format!(
+                    "there is no database at {}: careprompt has not run with this configuration",
+                    crate::store::redact_url(url)
+                ))
+            })?;
+        if let Err(err) = store.ensure_up_to_date().await {
+            store.close().await;
+            return Err(Failure::invalid(err.to_string()));
+        }
         let made = report(
             &store,
             &loaded.library,
@@ -426,9 +438,16 @@ pub fn run_bot(
         // Listening before anything else means a signal during start-up is not lost.
         let shutdown = shutdown_signal()
             .map_err(|err| Failure::invalid(format!("cannot listen for signals: {err}")))?;
-        Application::build(settings, library, token, StartOptions::default())
+        let application = Application::build(settings, library, token, StartOptions::default())
             .await
-            .map_err(|err| Failure::invalid(format!("{err:#}")))?
+            .map_err(|err| Failure::invalid(format!("{err:#}")))?;
+        // A database `try` made is a real careprompt's from now on: `try` will not use it again.
+        application
+            .store()
+            .unmark_made_by_try()
+            .await
+            .map_err(|err| Failure::invalid(err.to_string()))?;
+        application
             .run_until_stopped(shutdown)
             .await
             .map_err(|err| Failure::invalid(format!("{err:#}")))
@@ -451,7 +470,13 @@ pub fn try_out(listen: std::net::SocketAddr, database: Option<String>) -> Result
             shutdown,
         )
         .await
-        .map_err(|err| Failure::invalid(format!("{err:#}")))
+        .map_err(
+            |err| match err.downcast_ref::<crate::tryout::ForeignDatabase>() {
+                // The --database given is the mistake, and nothing was changed.
+                Some(refused) => Failure::usage(refused.to_string()),
+                None => Failure::invalid(format!("{err:#}")),
+            },
+        )
     })
 }
 

@@ -2,7 +2,7 @@
 //! this module decides how loud each crate is, and keeps third-party crates that can print whole
 //! payloads quiet whatever `RUST_LOG` says.
 
-use tracing_subscriber::filter::{FilterExt as _, LevelFilter, Targets};
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
@@ -64,15 +64,22 @@ pub fn init_with_default(default: &str) {
 
 /// careprompt's log lines: what `levels` lets through that the privacy caps also let through,
 /// written to `writer`.
+///
+/// The two filters are layers in front of the writer, which filter for the whole stack, rather
+/// than a filter of the writer's layer alone: tracing-subscriber's per-layer filters drop the next
+/// line from a callsite that is always enabled after a `tracing::enabled!` check that said no on
+/// the same thread, which sqlx makes after every query (tokio-rs/tracing#2519). That dropped
+/// `careprompt try`'s one line whenever it came right after a query.
 pub fn lines<S, W>(levels: EnvFilter, writer: W, ansi: bool) -> impl Layer<S>
 where
     S: tracing::Subscriber + for<'span> LookupSpan<'span>,
     W: for<'writer> MakeWriter<'writer> + 'static,
 {
-    tracing_subscriber::fmt::layer()
-        .with_writer(writer)
-        .with_ansi(ansi)
-        .with_filter(levels.and(privacy_caps()))
+    levels.and_then(privacy_caps()).and_then(
+        tracing_subscriber::fmt::layer()
+            .with_writer(writer)
+            .with_ansi(ansi),
+    )
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use crate::domain::bookmark::{snapshot, BookmarkKind};
 use crate::domain::content::Library;
 use crate::domain::insights::UsageKind;
 use crate::error::UserError;
-use crate::store::{Saved, BOOKMARK_LIMIT};
+use crate::store::{Saved, Usage, BOOKMARK_LIMIT};
 
 pub async fn handle(data: &Data, click: &serenity::ComponentInteraction) -> Result<(), Error> {
     let action = ButtonAction::parse(&click.data.custom_id).map_err(|_| StaleButton)?;
@@ -234,13 +234,26 @@ async fn save(
         )
         .into());
     };
+    let user = click.user.id.get();
+    let now = data.clock.now();
+    let themes = themes_of(&data.library, kind, item_id);
+    // An item of no theme counts in none.
+    let guild = if themes.is_empty() {
+        None
+    } else {
+        server_of_save(data, click, delivery).await
+    };
+    let usage = guild.map(|guild_id| Usage {
+        guild_id,
+        user_id: user,
+        themes: &themes,
+        kind: UsageKind::Saved,
+        at: now,
+    });
     let saved = data
         .store
-        .add_bookmark(click.user.id.get(), &item, data.clock.now(), BOOKMARK_LIMIT)
+        .save_bookmark(user, &item, now, BOOKMARK_LIMIT, usage.as_ref())
         .await?;
-    if saved != Saved::Full {
-        note_save(data, click, kind, item_id, delivery).await;
-    }
     let text = match saved {
         Saved::Added => format!(
             "Saved to your bookmarks: {}. /bookmarks list shows them. Only you can see this.",
@@ -254,18 +267,16 @@ async fn save(
     Ok(cards::text_card(&text))
 }
 
-/// Counts the Save for `/insights`, in the server the card came from: the one clicked in, or for
-/// a card sent by DM, the server whose post it was. A Save with neither (a DM answer to
-/// `/prompt`) is in no server and is not counted. Counting never holds up the answer: a failure
-/// is logged, and the Save stands.
-async fn note_save(
+/// The server a Save is counted in for `/insights`: the one clicked in, or for a card sent by
+/// DM, the server whose post it was. A Save with neither (a DM answer to `/prompt`) is in no
+/// server and is not counted; nor is one whose server cannot be found, which is logged, and the
+/// Save stands. The bookmark and its count are written together (`Store::save_bookmark`).
+async fn server_of_save(
     data: &Data,
     click: &serenity::ComponentInteraction,
-    kind: BookmarkKind,
-    item_id: &str,
     delivery: Option<i64>,
-) {
-    let guild = match (click.guild_id, delivery) {
+) -> Option<u64> {
+    match (click.guild_id, delivery) {
         (Some(guild), _) => Some(guild.get()),
         (None, Some(delivery)) => match data.store.guild_of_delivery(delivery).await {
             Ok(guild) => guild,
@@ -275,24 +286,6 @@ async fn note_save(
             }
         },
         (None, None) => None,
-    };
-    let Some(guild) = guild else {
-        return;
-    };
-    for theme in themes_of(&data.library, kind, item_id) {
-        if let Err(err) = data
-            .store
-            .record_usage(
-                guild,
-                click.user.id.get(),
-                &theme,
-                UsageKind::Saved,
-                data.clock.now(),
-            )
-            .await
-        {
-            tracing::warn!(error = %err, "could not count a Save for insights");
-        }
     }
 }
 

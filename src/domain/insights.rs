@@ -54,6 +54,12 @@ impl UsageKind {
             UsageKind::OptedIn => "opted_in",
         }
     }
+
+    pub fn parse(text: &str) -> Option<UsageKind> {
+        [UsageKind::Saved, UsageKind::OptedIn]
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
 }
 
 /// Which figure a tally counts.

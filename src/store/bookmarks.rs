@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{id_to_db, time_from_db, time_to_db, Pool, Store, StoreError};
+use super::{id_to_db, time_from_db, Pool, Store, StoreError};
 pub use crate::domain::bookmark::{BookmarkKind, NewBookmark};
 
 /// How many bookmarks one person may hold.
@@ -45,85 +45,6 @@ pub(super) type BookmarkRow = (
 );
 
 impl Store {
-    /// Saves an item for the person, unless they saved it before or already hold `limit`
-    /// bookmarks. The limit holds under concurrent saves: the count the insert checks includes
-    /// every save committed before it (see the locks below).
-    pub async fn add_bookmark(
-        &self,
-        user_id: u64,
-        item: &NewBookmark,
-        at: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Saved, StoreError> {
-        let id = id_to_db(user_id);
-        let insert = "INSERT INTO bookmarks \
-                      (user_id, kind, item_id, title, body, url, created_at) \
-                      SELECT $1, $2, $3, $4, $5, $6, $7 \
-                      WHERE (SELECT COUNT(*) FROM bookmarks WHERE user_id = $1) < $8 \
-                      ON CONFLICT (user_id, kind, item_id) DO NOTHING RETURNING id";
-        let held =
-            "SELECT COUNT(*) FROM bookmarks WHERE user_id = $1 AND kind = $2 AND item_id = $3";
-        let sqlite = matches!(self.pool, Pool::Sqlite(_));
-        let saved = with_pool!(self, pool => {
-            let insert = || {
-                sqlx::query_scalar(insert)
-                    .bind(id)
-                    .bind(item.kind.as_str())
-                    .bind(&item.item_id)
-                    .bind(&item.title)
-                    .bind(&item.body)
-                    .bind(&item.url)
-                    .bind(time_to_db(at))
-                    .bind(i64::from(limit))
-            };
-            if sqlite {
-                // SQLite runs a write statement under the database's one write lock, taken
-                // before the statement reads, so on its own the insert is the whole save. Read
-                // to its end, where SQLite commits it, so that a failed commit is an error here.
-                let added: Vec<i64> = insert().fetch_all(pool).await?;
-                if !added.is_empty() {
-                    return Ok(Saved::Added);
-                }
-            }
-            // Nothing inserted (SQLite), or PostgreSQL: whether it is saved already or the list
-            // is full is told as of one moment, in a transaction. On SQLite, IMMEDIATE takes the
-            // write lock at once, rather than upgrading a read lock later, which fails busy
-            // instead of waiting.
-            let mut tx = if sqlite {
-                pool.begin_with("BEGIN IMMEDIATE").await?
-            } else {
-                pool.begin().await?
-            };
-            if !sqlite {
-                // Saves by one person queue on a lock of their id, held to the commit; each
-                // statement after it reads what was committed before it (READ COMMITTED).
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            let added: Vec<i64> = insert().fetch_all(&mut *tx).await?;
-            let saved = if !added.is_empty() {
-                Saved::Added
-            } else {
-                let before: i64 = sqlx::query_scalar(held)
-                    .bind(id)
-                    .bind(item.kind.as_str())
-                    .bind(&item.item_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                if before > 0 {
-                    Saved::AlreadySaved
-                } else {
-                    Saved::Full
-                }
-            };
-            tx.commit().await?;
-            saved
-        });
-        Ok(saved)
-    }
-
     /// Removes one of the person's own bookmarks; false if they hold no bookmark with that id.
     pub async fn remove_bookmark(
         &self,

@@ -95,8 +95,27 @@ impl Store {
     ) -> Result<Purged, StoreError> {
         let cutoff = time_to_db(left_before);
         let gone = "SELECT guild_id FROM departed_guilds WHERE left_at < $1";
+        let due: bool = with_pool!(self, pool => {
+            sqlx::query_scalar(&format!("SELECT EXISTS ({gone})"))
+                .bind(cutoff)
+                .fetch_one(pool)
+                .await?
+        });
+        if !due {
+            return Ok(Purged::default());
+        }
+        let sqlite = matches!(self.pool, Pool::Sqlite(_));
         let purged = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            if !sqlite {
+                // A Save in flight may be writing a usage record under a secret erased here:
+                // this waits for every such Save to commit, so its record is seen and deleted
+                // below, and holds later ones back until the secret is gone, when they see it so
+                // and write under a new one (see `saves`).
+                sqlx::query("LOCK TABLE usage_events IN SHARE MODE")
+                    .execute(&mut *tx)
+                    .await?;
+            }
             let schedules = sqlx::query(&format!("DELETE FROM schedules WHERE guild_id IN ({gone})"))
                 .bind(cutoff)
                 .execute(&mut *tx)
@@ -135,6 +154,9 @@ impl Store {
             tx.commit().await?;
             Purged { guilds, schedules, dm_optins, usage_records }
         });
+        // Their secrets go from memory too (a secret held is checked before use, but a
+        // forgotten server's has no business staying).
+        self.saves.forget_secrets();
         if purged.guilds > 0 {
             tracing::info!(
                 servers = purged.guilds,

@@ -3,29 +3,28 @@
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
-use rand::RngCore;
 use sha2::Sha256;
 
 use super::{id_from_db, id_to_db, time_to_db, Pool, Store, StoreError};
-use crate::domain::insights::{week_of, Measure, Tally, UsageKind, WEEK_SECS};
+use crate::domain::insights::{week_of, Measure, Tally, WEEK_SECS};
 
 /// Bytes of a server's secret: as long as SHA-256's block of output, the most HMAC-SHA256 gains
 /// from.
-const SECRET_BYTES: usize = 32;
+pub(super) const SECRET_BYTES: usize = 32;
 
 /// Bytes of the keyed hash kept per person: 128 bits tell one server's people apart with no
 /// realistic chance of two sharing one.
 const PERSON_BYTES: usize = 16;
 
 /// `usage_people`'s theme for a person counted in any theme.
-const ANY_THEME: &str = "*";
+pub(super) const ANY_THEME: &str = "*";
 
 /// How many hashes one statement looks for at once, well under both backends' limits on binds.
 pub(super) const HASHES_PER_STATEMENT: usize = 500;
 
 /// The person as the usage records know them: HMAC-SHA256 of their Discord id under the
 /// server's secret, cut short.
-fn person_hash(secret: &[u8], user_id: u64) -> Result<Vec<u8>, StoreError> {
+pub(super) fn person_hash(secret: &[u8], user_id: u64) -> Result<Vec<u8>, StoreError> {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret)
         .map_err(|err| StoreError::Corrupt(format!("an insights secret is unusable: {err}")))?;
     mac.update(user_id.to_string().as_bytes());
@@ -35,137 +34,17 @@ fn person_hash(secret: &[u8], user_id: u64) -> Result<Vec<u8>, StoreError> {
 }
 
 impl Store {
-    /// The server's secret, made the first time it is needed. Two processes making one at once
-    /// both end up with the one stored first.
-    async fn insight_secret(
-        &self,
-        guild_id: u64,
-        at: DateTime<Utc>,
-    ) -> Result<Vec<u8>, StoreError> {
-        let select = "SELECT secret FROM insight_secrets WHERE guild_id = $1";
-        let insert =
-            "INSERT INTO insight_secrets (guild_id, secret, created_at) VALUES ($1, $2, $3) \
-                      ON CONFLICT (guild_id) DO NOTHING";
-        let read = || async {
-            let secret: Option<Vec<u8>> = with_pool!(self, pool => {
-                sqlx::query_scalar(select)
-                    .bind(id_to_db(guild_id))
-                    .fetch_optional(pool)
-                    .await?
-            });
-            Ok::<_, StoreError>(secret)
-        };
-        if let Some(secret) = read().await? {
-            return Ok(secret);
-        }
-        let mut fresh = vec![0u8; SECRET_BYTES];
-        rand::rngs::OsRng.fill_bytes(&mut fresh);
-        with_pool!(self, pool => {
-            sqlx::query(insert)
-                .bind(id_to_db(guild_id))
-                .bind(&fresh)
-                .bind(time_to_db(at))
-                .execute(pool)
-                .await?;
-        });
-        read().await?.ok_or_else(|| {
-            StoreError::Corrupt("an insights secret vanished as it was made".to_string())
-        })
-    }
-
-    /// Notes that the person did something in the server, in the week of `at`: saved a card of
-    /// `theme`, or opted in to DMs (`theme` is empty). A second of the same in the week adds
-    /// nothing.
-    pub async fn record_usage(
-        &self,
-        guild_id: u64,
-        user_id: u64,
-        theme: &str,
-        kind: UsageKind,
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let secret = self.insight_secret(guild_id, at).await?;
-        let person = person_hash(&secret, user_id)?;
-        let week = week_of(time_to_db(at));
-        let event = "INSERT INTO usage_events (guild_id, person, week, theme, kind) \
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING";
-        let in_week = "INSERT INTO usage_weeks (guild_id, person, week, kind) \
-                       VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
-        let last_week = "INSERT INTO usage_people (guild_id, person, kind, theme, last_week) \
-                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (guild_id, kind, theme, person) \
-                         DO UPDATE SET last_week = CASE WHEN excluded.last_week > \
-                         usage_people.last_week THEN excluded.last_week \
-                         ELSE usage_people.last_week END";
-        let count_in = "INSERT INTO usage_counts (guild_id, kind, week, theme, people) \
-                        VALUES ($1, $2, $3, $4, 1) ON CONFLICT (guild_id, kind, week, theme) \
-                        DO UPDATE SET people = usage_counts.people + 1";
-        let themes: &[&str] = if theme.is_empty() {
-            &[ANY_THEME]
-        } else {
-            &[theme, ANY_THEME]
-        };
-        with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let new_in_cell = sqlx::query(event)
-                .bind(id_to_db(guild_id))
-                .bind(&person)
-                .bind(week)
-                .bind(theme)
-                .bind(kind.as_str())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            let new_in_week = sqlx::query(in_week)
-                .bind(id_to_db(guild_id))
-                .bind(&person)
-                .bind(week)
-                .bind(kind.as_str())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            // Counted once: only the insert that wrote the record or the week counts it.
-            for (new, counted_in) in [(new_in_cell, theme), (new_in_week, ANY_THEME)] {
-                if new > 0 {
-                    sqlx::query(count_in)
-                        .bind(id_to_db(guild_id))
-                        .bind(kind.as_str())
-                        .bind(week)
-                        .bind(counted_in)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-            }
-            for theme in themes {
-                sqlx::query(last_week)
-                    .bind(id_to_db(guild_id))
-                    .bind(&person)
-                    .bind(kind.as_str())
-                    .bind(*theme)
-                    .bind(week)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-        });
-        Ok(())
-    }
-
     /// The person's hash under every server's secret: what their usage records carry.
-    pub(super) async fn person_hashes(&self, user_id: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+    async fn person_hashes_now(&self, user_id: u64) -> Result<Vec<Vec<u8>>, StoreError> {
         let secrets: Vec<Vec<u8>> = with_pool!(self, pool => {
-            sqlx::query_scalar("SELECT secret FROM insight_secrets")
-                .fetch_all(pool)
-                .await?
+            sqlx::query_scalar(SECRETS_SQL).fetch_all(pool).await?
         });
-        secrets
-            .iter()
-            .map(|secret| person_hash(secret, user_id))
-            .collect()
+        person_hashes(&secrets, user_id)
     }
 
     /// How many usage records careprompt holds about the person, in every server.
     pub async fn usage_records_of(&self, user_id: u64) -> Result<u64, StoreError> {
-        let hashes = self.person_hashes(user_id).await?;
+        let hashes = self.person_hashes_now(user_id).await?;
         let mut total = 0i64;
         for chunk in hashes.chunks(HASHES_PER_STATEMENT) {
             let sql = format!(
@@ -298,6 +177,17 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Every server's secret.
+pub(super) const SECRETS_SQL: &str = "SELECT secret FROM insight_secrets";
+
+/// The person's hash under each of `secrets`.
+pub(super) fn person_hashes(secrets: &[Vec<u8>], user_id: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+    secrets
+        .iter()
+        .map(|secret| person_hash(secret, user_id))
+        .collect()
 }
 
 /// The statements erasing the usage records of `n` hashes, for `/forget-me`, in order: taking

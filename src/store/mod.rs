@@ -15,6 +15,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -45,7 +46,9 @@ mod dms;
 mod insights;
 mod my_data;
 mod optins;
+mod read_only;
 mod redact;
+mod saves;
 mod schedules;
 mod sessions;
 mod shards;
@@ -60,7 +63,9 @@ pub use departed::Purged;
 pub use dms::{DmDelivery, DmState, DmStatus, PendingFanOut};
 pub use my_data::{Erased, SessionRun, UserExport};
 pub use optins::{DmOptIn, ThemeMute};
+pub use read_only::{Contents, ROWS_COUNTED, SERVERS_LISTED};
 pub use redact::redact_url;
+pub use saves::Usage;
 pub use schedules::{
     CreatedSchedule, DueSchedules, GuildSchedules, NewSchedule, ScheduleRecord, UnreadableSchedule,
 };
@@ -94,6 +99,11 @@ pub enum StoreError {
          does not know): run that newer version, or a backup of the database made for this one"
     )]
     NewerSchema(i64),
+    #[error(
+        "the database is not up to date for this careprompt (it lacks change {0}): run \
+         `careprompt migrate` first"
+    )]
+    OlderSchema(i64),
     #[error("database query failed: {0}")]
     Query(#[from] sqlx::Error),
     #[error("the database holds something careprompt cannot read: {0}")]
@@ -110,6 +120,8 @@ fn id_as_string<S: Serializer>(id: &u64, serializer: S) -> Result<S::Ok, S::Erro
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    /// Saves waiting to be written together (see `saves`).
+    saves: Arc<saves::Saves>,
 }
 
 #[derive(Clone)]
@@ -128,6 +140,13 @@ impl fmt::Debug for Store {
 }
 
 impl Store {
+    fn new(pool: Pool) -> Store {
+        Store {
+            pool,
+            saves: Arc::default(),
+        }
+    }
+
     /// Connects and brings the tables up to date. `url` is `sqlite://FILE?mode=rwc` (`mode=rwc`
     /// creates the file), `sqlite::memory:` (gone when the store closes; for trials and tests)
     /// or `postgres://USER:PASSWORD@HOST/DATABASE`. Errors name the backend and never show the
@@ -184,7 +203,10 @@ async fn connect_sqlite(url: &str) -> Result<Store, StoreError> {
         .max_connections(1)
         .min_connections(1)
         .idle_timeout(None)
-        .max_lifetime(None);
+        .max_lifetime(None)
+        // A connection to a file on this machine does not drop: no round trip to the
+        // connection's thread to check it before each use.
+        .test_before_acquire(false);
     let options = if in_memory {
         options
     } else {
@@ -205,31 +227,13 @@ async fn connect_sqlite(url: &str) -> Result<Store, StoreError> {
         return Err(migrate_error(err));
     }
     tracing::debug!(backend = "sqlite", "database ready");
-    Ok(Store {
-        pool: Pool::Sqlite(pool),
-    })
+    Ok(Store::new(Pool::Sqlite(pool)))
 }
 
 async fn connect_postgres(url: &str, max_connections: u32) -> Result<Store, StoreError> {
     let fail = |reason: String| connect_error("postgres", url, reason);
     let options = PgConnectOptions::from_str(url).map_err(|err| fail(err.to_string()))?;
-    // One plain connection first: the pool retries a refused connection until its timeout and
-    // then reports only that it timed out, while this reports why.
-    let probe = tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&options)).await;
-    match probe {
-        Ok(Ok(connection)) => {
-            if let Err(err) = connection.close().await {
-                tracing::debug!(error = %err, "closing the probe connection failed");
-            }
-        }
-        Ok(Err(err)) => return Err(fail(err.to_string())),
-        Err(_) => {
-            return Err(fail(format!(
-                "no answer within {} seconds",
-                CONNECT_TIMEOUT.as_secs()
-            )))
-        }
-    }
+    probe_postgres(&options, &fail).await?;
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(CONNECT_TIMEOUT)
@@ -242,9 +246,29 @@ async fn connect_postgres(url: &str, max_connections: u32) -> Result<Store, Stor
         return Err(migrate_error(err));
     }
     tracing::debug!(backend = "postgres", "database ready");
-    Ok(Store {
-        pool: Pool::Postgres(pool),
-    })
+    Ok(Store::new(Pool::Postgres(pool)))
+}
+
+/// One plain connection first: the pool retries a refused connection until its timeout and then
+/// reports only that it timed out, while this reports why.
+async fn probe_postgres(
+    options: &PgConnectOptions,
+    fail: &impl Fn(String) -> StoreError,
+) -> Result<(), StoreError> {
+    let probe = tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(options)).await;
+    match probe {
+        Ok(Ok(connection)) => {
+            if let Err(err) = connection.close().await {
+                tracing::debug!(error = %err, "closing the probe connection failed");
+            }
+            Ok(())
+        }
+        Ok(Err(err)) => Err(fail(err.to_string())),
+        Err(_) => Err(fail(format!(
+            "no answer within {} seconds",
+            CONNECT_TIMEOUT.as_secs()
+        ))),
+    }
 }
 
 fn connect_error(backend: &'static str, url: &str, reason: String) -> StoreError {

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::bookmarks::{bookmark_from_row, bookmarks_sql, BookmarkRow};
-use super::insights::{erase_usage_sql, HASHES_PER_STATEMENT};
+use super::insights::{erase_usage_sql, person_hashes, HASHES_PER_STATEMENT, SECRETS_SQL};
 use super::{
     id_as_string, id_from_db, id_to_db, time_from_db, Bookmark, CreatedSchedule, DmOptIn, DmStatus,
     Pool, Store, StoreError, ThemeMute, ERASED_USER,
@@ -230,10 +230,27 @@ impl Store {
     /// is set to `ERASED_USER` (0) instead, which forgets who set it up.
     pub async fn erase_user(&self, user_id: u64) -> Result<Erased, StoreError> {
         let id = id_to_db(user_id);
-        // The person's hash under each server's secret finds their usage records.
-        let hashes = self.person_hashes(user_id).await?;
+        let sqlite = matches!(self.pool, Pool::Sqlite(_));
         let erased = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = if sqlite {
+                pool.begin_with("BEGIN IMMEDIATE").await?
+            } else {
+                pool.begin().await?
+            };
+            if !sqlite {
+                // The lock a Save by the person holds to its commit: the erasure comes wholly
+                // after a Save in flight (bookmark and usage record), or wholly before one.
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            // The person's hash under each server's secret finds their usage records; read
+            // after the lock, so a secret a Save just made is among them.
+            let secrets: Vec<Vec<u8>> = sqlx::query_scalar(SECRETS_SQL)
+                .fetch_all(&mut *tx)
+                .await?;
+            let hashes = person_hashes(&secrets, user_id)?;
             let mut erased = Erased::default();
             for chunk in hashes.chunks(HASHES_PER_STATEMENT) {
                 let [cells, weeks, records, in_weeks, people] = erase_usage_sql(chunk.len());

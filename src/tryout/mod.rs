@@ -3,6 +3,7 @@
 //! Nothing is faked in careprompt itself; only Discord is stood in for, and nothing leaves the
 //! machine.
 
+mod guard;
 mod people;
 mod view;
 mod web;
@@ -24,6 +25,7 @@ use crate::config::{self, Config, Token};
 use crate::startup::{load_content, Application, Loaded, StartOptions};
 use crate::store::Store;
 
+pub use guard::{ForeignDatabase, CLAIMER_PREFIX};
 pub use people::{Person, PEOPLE};
 
 /// Where the page is served unless `--listen` says otherwise.
@@ -106,6 +108,11 @@ pub struct TryOut {
 impl TryOut {
     /// Starts everything and returns once the page answers and careprompt is ready.
     pub async fn start(options: TryOptions) -> anyhow::Result<TryOut> {
+        let starts_at = options.starts_at.unwrap_or_else(Utc::now);
+        if let Some(url) = &options.database {
+            // Before anything is written to it, and before the stand-in's READY reaches it.
+            guard::claim(url, starts_at).await?;
+        }
         if !options.listen.ip().is_loopback() {
             tracing::warn!(
                 address = %options.listen,
@@ -137,11 +144,13 @@ impl TryOut {
         let loaded = config::LoadedConfig::from_config(config);
         let Loaded { settings, library } = load_content(&loaded)
             .map_err(|errors| anyhow::anyhow!("the built-in content: {}", errors.join("; ")))?;
-        let clock = ManualClock::new(options.starts_at.unwrap_or_else(Utc::now));
-        let options = StartOptions {
+        let clock = ManualClock::new(starts_at);
+        let mut options = StartOptions {
             clock: Arc::new(clock.clone()),
             ..StartOptions::default()
         };
+        // Its process is told from a real careprompt's by this name in `workers`.
+        options.scheduler.claimer = guard::claimer();
         // The stand-in's token: a real one in DISCORD_TOKEN is never read, so never sent.
         let application = Application::build(settings, library, Token::new(TOKEN), options)
             .await

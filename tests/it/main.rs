@@ -14,4 +14,5 @@ mod sessions;
 mod store;
 mod support;
 mod try_page;
+mod untouched_databases;
 mod workspace;

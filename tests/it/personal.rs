@@ -15,6 +15,7 @@ use sqlx::{Connection, PgConnection};
 
 use crate::bot::{base_config, spawn_bot_with_clock, Mode, RunningBot};
 use crate::store::{postgres_admin, postgres_base_url, unique_name, with_database, Raw};
+use crate::support::databases;
 use crate::support::{
     ButtonClick, CommandInvocation, FakeDiscord, InteractionReply, ADMIN_PERMISSIONS, CHANNEL_ID,
     GATEWAY_WAIT, GUILD_ID, INTERACTION_TIMEOUT, TOKEN,
@@ -78,10 +79,9 @@ impl Scene {
                 let base = postgres_base_url();
                 let mut admin = postgres_admin(&base).await;
                 let name = unique_name();
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(&mut admin)
+                databases::create_marked(&mut admin, &name)
                     .await
-                    .unwrap_or_else(|err| panic!("creating test database {name}: {err}"));
+                    .unwrap_or_else(|err| panic!("{err}"));
                 (with_database(&base, &name), Some((admin, name)))
             }
         };
@@ -135,9 +135,8 @@ impl Scene {
         }
         self.store.close().await;
         if let Some((mut admin, name)) = self.postgres.take() {
-            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-            if let Err(err) = sqlx::query(&drop).execute(&mut admin).await {
-                eprintln!("could not drop test database {name}: {err}");
+            if let Err(err) = databases::drop_marked(&mut admin, &name).await {
+                eprintln!("{err}");
             }
             let _ = admin.close().await;
         }

@@ -676,9 +676,24 @@ async fn metrics_health_and_readiness_match_what_discord_received() {
     fake.assert_no_violations();
 }
 
+/// The lines the child writes to its standard error (piped), as they come.
+pub(crate) fn stderr_lines(child: &mut Child) -> tokio::sync::mpsc::UnboundedReceiver<String> {
+    use std::io::BufRead as _;
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let (lines_tx, lines) = tokio::sync::mpsc::unbounded_channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines_tx.send(line);
+        }
+    });
+    lines
+}
+
 #[tokio::test]
 async fn try_logs_one_line_with_its_address_and_leaves_nothing_behind() {
-    use std::io::BufRead as _;
     let scratch =
         std::env::temp_dir().join(format!("careprompt-try-process-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
@@ -696,16 +711,7 @@ async fn try_logs_one_line_with_its_address_and_leaves_nothing_behind() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("careprompt try starts");
-    let stderr = child.stderr.take().expect("stderr");
-    let (lines_tx, mut lines) = tokio::sync::mpsc::unbounded_channel::<String>();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = lines_tx.send(line);
-        }
-    });
+    let mut lines = stderr_lines(&mut child);
     let first = tokio::time::timeout(GATEWAY_WAIT, lines.recv())
         .await
         .expect("try logs in time")

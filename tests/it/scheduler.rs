@@ -114,41 +114,23 @@ impl SceneSetup {
 pub async fn temp_postgres_url() -> (String, String) {
     use sqlx::Connection;
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    let base = std::env::var("CAREPROMPT_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
+    let base = crate::store::postgres_base_url();
     let name = format!(
         "careprompt_e2e_{}_{}",
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     );
-    let mut admin = sqlx::PgConnection::connect(&base)
+    let mut admin = crate::store::postgres_admin(&base).await;
+    crate::support::databases::create_marked(&mut admin, &name)
         .await
-        .expect("PostgreSQL answers (CI starts it)");
-    for statement in [
-        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        format!("CREATE DATABASE {name}"),
-    ] {
-        sqlx::query(&statement)
-            .execute(&mut admin)
-            .await
-            .expect("a test database");
-    }
-    let server = base
-        .rsplit_once('/')
-        .map_or(base.as_str(), |(server, _)| server);
-    (format!("{server}/{name}"), name)
+        .unwrap_or_else(|err| panic!("{err}"));
+    let _ = admin.close().await;
+    (crate::store::with_database(&base, &name), name)
 }
 
 /// Drops a database made by [`temp_postgres_url`].
 pub async fn drop_postgres(name: &str) {
-    use sqlx::Connection;
-    let base = std::env::var("CAREPROMPT_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
-    if let Ok(mut admin) = sqlx::PgConnection::connect(&base).await {
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&mut admin)
-            .await;
-    }
+    crate::support::databases::drop_marked_at(&crate::store::postgres_base_url(), name).await;
 }
 
 impl Scene {

@@ -21,11 +21,13 @@ use careprompt::scheduler::retention::usage_cutoff;
 use careprompt::store::{
     nonce_for, redact_url, Bookmark, BookmarkKind, Claim, ClaimOutcome, CreatedSchedule,
     DeliveryKind, DeliveryState, DmOptIn, DmStatus, DuePick, Erased, NewBookmark, NewSchedule,
-    Purged, Recorded, Saved, Store, StoreError, ThemeMute, UserExport, Worker, BOOKMARK_LIMIT,
-    ERASED_USER,
+    Purged, Recorded, Saved, Store, StoreError, ThemeMute, Usage, UserExport, Worker,
+    BOOKMARK_LIMIT, ERASED_USER,
 };
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::{Connection, PgConnection};
+
+use crate::support::databases;
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 const POSTGRES_URL_ENV: &str = "CAREPROMPT_TEST_POSTGRES_URL";
@@ -67,21 +69,15 @@ where
             let base = postgres_base_url();
             let mut admin = postgres_admin(&base).await;
             let name = unique_name();
-            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-            sqlx::query(&drop)
-                .execute(&mut admin)
+            databases::create_marked(&mut admin, &name)
                 .await
-                .unwrap_or_else(|err| panic!("dropping a leftover {name}: {err}"));
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut admin)
-                .await
-                .unwrap_or_else(|err| panic!("creating test database {name}: {err}"));
+                .unwrap_or_else(|err| panic!("{err}"));
             let url = with_database(&base, &name);
             let store = connect(&url).await;
             let outcome = tokio::spawn(case(store.clone(), url)).await;
             store.close().await;
-            if let Err(err) = sqlx::query(&drop).execute(&mut admin).await {
-                eprintln!("could not drop test database {name}: {err}");
+            if let Err(err) = databases::drop_marked(&mut admin, &name).await {
+                eprintln!("{err}");
             }
             let _ = admin.close().await;
             rethrow(outcome);
@@ -1642,6 +1638,410 @@ on_both_backends!(
     sqlite_usage_records_are_erased_on_request_and_after_53_weeks,
     postgres_usage_records_are_erased_on_request_and_after_53_weeks,
     usage_records_are_erased_on_request_and_after_53_weeks,
+    with_url
+);
+
+// ---- a Save and its usage record ---------------------------------------------------------
+
+/// What `usage_counts` holds, as (server, kind, week, theme, people), and what the records and
+/// their summaries say it must hold: each cell counts the people of its records, each week
+/// ('*') the people of `usage_weeks`; `usage_people` holds each person's last week per theme and
+/// in any. Equal on both sides means nobody was lost or counted twice.
+type CountRow = (i64, String, i64, String, i64);
+type LastWeekRow = (i64, String, String, Vec<u8>, i64);
+
+impl Raw {
+    async fn count_rows(&mut self, sql: &str) -> Vec<CountRow> {
+        let rows = match self {
+            Raw::Sqlite(conn) => sqlx::query_as(sql).fetch_all(conn).await,
+            Raw::Postgres(conn) => sqlx::query_as(sql).fetch_all(conn).await,
+        };
+        rows.unwrap_or_else(|err| panic!("{sql}: {err}"))
+    }
+
+    async fn last_week_rows(&mut self, sql: &str) -> Vec<LastWeekRow> {
+        let rows = match self {
+            Raw::Sqlite(conn) => sqlx::query_as(sql).fetch_all(conn).await,
+            Raw::Postgres(conn) => sqlx::query_as(sql).fetch_all(conn).await,
+        };
+        rows.unwrap_or_else(|err| panic!("{sql}: {err}"))
+    }
+
+    /// Asserts that the counts and summaries agree with the records.
+    async fn assert_usage_consistent(&mut self) {
+        let kept = self
+            .count_rows(
+                "SELECT guild_id, kind, week, theme, people FROM usage_counts WHERE people <> 0 \
+                 ORDER BY guild_id, kind, week, theme",
+            )
+            .await;
+        let recounted = self
+            .count_rows(
+                "SELECT guild_id, kind, week, theme, COUNT(*) FROM usage_events \
+                 GROUP BY guild_id, kind, week, theme \
+                 UNION ALL SELECT guild_id, kind, week, '*', COUNT(*) FROM usage_weeks \
+                 GROUP BY guild_id, kind, week ORDER BY 1, 2, 3, 4",
+            )
+            .await;
+        assert_eq!(kept, recounted, "usage_counts against the records");
+        let weeks_of_records = self
+            .count_rows(
+                "SELECT guild_id, kind, week, '*', COUNT(DISTINCT person) FROM usage_events \
+                 GROUP BY guild_id, kind, week ORDER BY 1, 2, 3",
+            )
+            .await;
+        let weeks = self
+            .count_rows(
+                "SELECT guild_id, kind, week, '*', COUNT(*) FROM usage_weeks \
+                 GROUP BY guild_id, kind, week ORDER BY 1, 2, 3",
+            )
+            .await;
+        assert_eq!(weeks, weeks_of_records, "usage_weeks against the records");
+        let people = self
+            .last_week_rows(
+                "SELECT guild_id, kind, theme, person, last_week FROM usage_people \
+                 ORDER BY 1, 2, 3, 4",
+            )
+            .await;
+        let last_weeks = self
+            .last_week_rows(
+                "SELECT guild_id, kind, theme, person, MAX(week) FROM usage_events \
+                 WHERE theme <> '' GROUP BY guild_id, kind, theme, person \
+                 UNION ALL SELECT guild_id, kind, '*', person, MAX(week) FROM usage_events \
+                 GROUP BY guild_id, kind, person ORDER BY 1, 2, 3, 4",
+            )
+            .await;
+        assert_eq!(people, last_weeks, "usage_people against the records");
+    }
+}
+
+fn themes(list: &[&str]) -> Vec<String> {
+    list.iter().map(|theme| theme.to_string()).collect()
+}
+
+fn saved_in<'a>(guild_id: u64, user_id: u64, themes: &'a [String], secs: i64) -> Usage<'a> {
+    Usage {
+        guild_id,
+        user_id,
+        themes,
+        kind: UsageKind::Saved,
+        at: at(secs),
+    }
+}
+
+async fn save_counted(
+    store: &Store,
+    user: u64,
+    item: &NewBookmark,
+    themes: &[String],
+    secs: i64,
+) -> Saved {
+    store
+        .save_bookmark(
+            user,
+            item,
+            at(secs),
+            BOOKMARK_LIMIT,
+            Some(&saved_in(GUILD, user, themes, secs)),
+        )
+        .await
+        .expect("save")
+}
+
+async fn savers(store: &Store, week: i64, theme: Option<&str>) -> u64 {
+    let tallies = store
+        .insight_tallies(GUILD, week, 1)
+        .await
+        .expect("tallies");
+    tally(&tallies, Measure::Savers, Some(week), theme)
+}
+
+/// A Save writes its bookmark and its usage record together; a second Save of the same theme in
+/// the week, or of the same item, adds no record; a full list saves nothing and counts nothing.
+async fn a_save_and_its_usage_record_are_written_together_and_counted_once(
+    store: &Store,
+    url: &str,
+) {
+    let mut raw = Raw::open(url).await;
+    let week = week_of(NOW);
+    let compassion = themes(&["compassion"]);
+    let both = themes(&["resilience", "compassion"]);
+    let story = NewBookmark {
+        kind: BookmarkKind::Story,
+        item_id: "compassion-03".to_string(),
+        title: "A story".to_string(),
+        body: None,
+        url: Some("https://example.nhs.uk/story".to_string()),
+    };
+    assert_eq!(
+        save_counted(store, ALICE, &prompt_item("p1"), &compassion, NOW).await,
+        Saved::Added
+    );
+    assert_eq!(store.usage_records_of(ALICE).await.expect("count"), 1);
+    assert_eq!(savers(store, week, Some("compassion")).await, 1);
+    assert_eq!(
+        save_counted(store, ALICE, &prompt_item("p1"), &compassion, NOW + 5).await,
+        Saved::AlreadySaved
+    );
+    assert_eq!(
+        save_counted(store, ALICE, &prompt_item("p2"), &compassion, NOW + 6).await,
+        Saved::Added
+    );
+    assert_eq!(
+        store.usage_records_of(ALICE).await.expect("count"),
+        1,
+        "one record per theme and week, however many Saves"
+    );
+    // A story of two themes counts in both: one new record, and the week once.
+    assert_eq!(
+        save_counted(store, ALICE, &story, &both, NOW + 7).await,
+        Saved::Added
+    );
+    assert_eq!(store.usage_records_of(ALICE).await.expect("count"), 2);
+    assert_eq!(savers(store, week, Some("resilience")).await, 1);
+    assert_eq!(savers(store, week, Some("compassion")).await, 1);
+    assert_eq!(savers(store, week, None).await, 1);
+    // Bob saves the story this week, and again next week: a Save of an item saved already
+    // counts too, in the week it was made.
+    save_counted(store, BOB, &story, &both, NOW).await;
+    assert_eq!(
+        save_counted(store, BOB, &story, &both, NOW + WEEK_SECS).await,
+        Saved::AlreadySaved
+    );
+    assert_eq!(store.usage_records_of(BOB).await.expect("count"), 4);
+    assert_eq!(savers(store, week, None).await, 2);
+    assert_eq!(savers(store, week + WEEK_SECS, None).await, 1);
+    // A full list: nothing saved, nothing counted.
+    let full = store
+        .save_bookmark(
+            ALICE,
+            &prompt_item("p3"),
+            at(NOW + 8),
+            3,
+            Some(&saved_in(GUILD, ALICE, &themes(&["whole-self"]), NOW + 8)),
+        )
+        .await
+        .expect("save");
+    assert_eq!(full, Saved::Full);
+    assert_eq!(store.usage_records_of(ALICE).await.expect("count"), 2);
+    assert_eq!(savers(store, week, Some("whole-self")).await, 0);
+    // A Save counted nowhere (a DM answer) writes only the bookmark.
+    assert_eq!(
+        store
+            .save_bookmark(ALICE, &prompt_item("p4"), at(NOW + 9), BOOKMARK_LIMIT, None)
+            .await
+            .expect("save"),
+        Saved::Added
+    );
+    assert_eq!(store.usage_records_of(ALICE).await.expect("count"), 2);
+    raw.assert_usage_consistent().await;
+    raw.close().await;
+}
+on_both_backends!(
+    sqlite_a_save_and_its_usage_record_are_written_together_and_counted_once,
+    postgres_a_save_and_its_usage_record_are_written_together_and_counted_once,
+    a_save_and_its_usage_record_are_written_together_and_counted_once,
+    with_url
+);
+
+/// Saves at once by twenty people, each saving five items of two themes, some of them twice at
+/// the same moment: each person is counted once in each theme and once in the week, and every
+/// count agrees with the records.
+async fn saves_at_once_are_each_counted_once(store: &Store, url: &str) {
+    let mut raw = Raw::open(url).await;
+    let week = week_of(NOW);
+    let people: Vec<u64> = (1..=20).map(|n| 700_000_000_000_000_000 + n).collect();
+    let theme_of = |item: u64| {
+        if item % 2 == 0 {
+            themes(&["compassion"])
+        } else {
+            themes(&["resilience", "compassion"])
+        }
+    };
+    let saves = people.iter().flat_map(|&person| {
+        // Item 0 twice at once, by the same person.
+        [0u64, 0, 1, 2, 3, 4]
+            .into_iter()
+            .map(move |item| (person, item))
+    });
+    let outcomes = futures_util::future::join_all(saves.map(|(person, item)| {
+        let themes = theme_of(item);
+        async move {
+            save_counted(
+                store,
+                person,
+                &prompt_item(&format!("p{item}")),
+                &themes,
+                NOW,
+            )
+            .await
+        }
+    }))
+    .await;
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|saved| **saved == Saved::Added)
+            .count(),
+        people.len() * 5
+    );
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|saved| **saved == Saved::AlreadySaved)
+            .count(),
+        people.len()
+    );
+    for &person in &people {
+        assert_eq!(store.usage_records_of(person).await.expect("count"), 2);
+        assert_eq!(store.bookmarks(person).await.expect("bookmarks").len(), 5);
+    }
+    assert_eq!(savers(store, week, Some("compassion")).await, 20);
+    assert_eq!(savers(store, week, Some("resilience")).await, 20);
+    assert_eq!(savers(store, week, None).await, 20);
+    raw.assert_usage_consistent().await;
+    raw.close().await;
+}
+on_both_backends!(
+    sqlite_saves_at_once_are_each_counted_once,
+    postgres_saves_at_once_are_each_counted_once,
+    saves_at_once_are_each_counted_once,
+    with_url
+);
+
+/// /forget-me right after a Save erases the Save's record with its bookmark, and /forget-me at
+/// the same moment as a Save comes wholly before or wholly after it: the person keeps both the
+/// bookmark and its record, or neither.
+async fn forget_me_after_a_save_takes_its_record_too(store: &Store, url: &str) {
+    let mut raw = Raw::open(url).await;
+    let week = week_of(NOW);
+    let compassion = themes(&["compassion"]);
+    save_counted(store, BOB, &prompt_item("p1"), &compassion, NOW).await;
+    save_counted(store, ALICE, &prompt_item("p1"), &compassion, NOW).await;
+    let erased = store.erase_user(ALICE).await.expect("erase");
+    assert_eq!((erased.bookmarks, erased.usage_records), (1, 1));
+    assert_eq!(store.usage_records_of(ALICE).await.expect("count"), 0);
+    assert_eq!(
+        savers(store, week, Some("compassion")).await,
+        1,
+        "Bob alone"
+    );
+    raw.assert_usage_consistent().await;
+
+    for round in 0..12u64 {
+        let person = 800_000_000_000_000_000 + round;
+        let item = prompt_item("p1");
+        let (saved, erased) = tokio::join!(
+            save_counted(store, person, &item, &compassion, NOW + 1),
+            store.erase_user(person)
+        );
+        assert_eq!(saved, Saved::Added);
+        let erased = erased.expect("erase");
+        let kept = (
+            store.bookmarks(person).await.expect("bookmarks").len() as u64,
+            store.usage_records_of(person).await.expect("count"),
+        );
+        assert!(
+            kept == (1, 1) && (erased.bookmarks, erased.usage_records) == (0, 0)
+                || kept == (0, 0) && (erased.bookmarks, erased.usage_records) == (1, 1),
+            "round {round}: kept {kept:?}, erased {erased:?}"
+        );
+    }
+    raw.assert_usage_consistent().await;
+    raw.close().await;
+}
+on_both_backends!(
+    sqlite_forget_me_after_a_save_takes_its_record_too,
+    postgres_forget_me_after_a_save_takes_its_record_too,
+    forget_me_after_a_save_takes_its_record_too,
+    with_url
+);
+
+/// A process keeps a server's secret once read. Another process (a second store on the same
+/// database) forgets the server, secret and all, and a Save arrives again: the first process
+/// notices the secret it holds is no longer the stored one, and writes the record under the
+/// stored one, so /forget-me still finds it and nobody is counted under two secrets.
+async fn a_secret_erased_by_another_process_is_not_used(store: &Store, url: &str) {
+    let mut raw = Raw::open(url).await;
+    let other = Store::connect(url, 2).await.expect("a second process");
+    let week = week_of(NOW);
+    let compassion = themes(&["compassion"]);
+    save_counted(store, ALICE, &prompt_item("p1"), &compassion, NOW).await;
+    let first: Vec<u8> = match &mut raw {
+        Raw::Sqlite(conn) => sqlx::query_scalar("SELECT secret FROM insight_secrets")
+            .fetch_one(conn)
+            .await
+            .expect("secret"),
+        Raw::Postgres(conn) => sqlx::query_scalar("SELECT secret FROM insight_secrets")
+            .fetch_one(conn)
+            .await
+            .expect("secret"),
+    };
+    other.guild_departed(GUILD, at(NOW)).await.expect("left");
+    let purged = other
+        .purge_departed_guilds(at(NOW + 1))
+        .await
+        .expect("purge");
+    assert_eq!(purged.usage_records, 1);
+    assert_eq!(
+        raw.count("SELECT COUNT(*) FROM insight_secrets").await,
+        0,
+        "the secret went with the server"
+    );
+    // Back in the server: the first process saves for Bob, and again for Alice.
+    save_counted(store, BOB, &prompt_item("p1"), &compassion, NOW + 2).await;
+    save_counted(store, ALICE, &prompt_item("p2"), &compassion, NOW + 3).await;
+    assert_eq!(raw.count("SELECT COUNT(*) FROM insight_secrets").await, 1);
+    assert_eq!(store.usage_records_of(BOB).await.expect("count"), 1);
+    assert_eq!(store.usage_records_of(ALICE).await.expect("count"), 1);
+    assert_eq!(savers(store, week, Some("compassion")).await, 2);
+    // The second process made the secret this time; the first, holding the one it made, saves
+    // for Carol under the stored one.
+    other
+        .guild_departed(GUILD, at(NOW + 4))
+        .await
+        .expect("left");
+    other
+        .purge_departed_guilds(at(NOW + 5))
+        .await
+        .expect("purge");
+    other
+        .record_usage(GUILD, BOB, "compassion", UsageKind::Saved, at(NOW + 6))
+        .await
+        .expect("record");
+    let carol = 333_333_333_333_333_333;
+    save_counted(store, carol, &prompt_item("p1"), &compassion, NOW + 7).await;
+    assert_eq!(store.usage_records_of(carol).await.expect("count"), 1);
+    assert_eq!(other.usage_records_of(carol).await.expect("count"), 1);
+    assert_eq!(
+        savers(store, week, Some("compassion")).await,
+        2,
+        "Bob and Carol"
+    );
+    let stored: Vec<u8> = match &mut raw {
+        Raw::Sqlite(conn) => sqlx::query_scalar("SELECT secret FROM insight_secrets")
+            .fetch_one(conn)
+            .await
+            .expect("secret"),
+        Raw::Postgres(conn) => sqlx::query_scalar("SELECT secret FROM insight_secrets")
+            .fetch_one(conn)
+            .await
+            .expect("secret"),
+    };
+    assert_ne!(stored, first);
+    assert_eq!(
+        store.erase_user(carol).await.expect("erase").usage_records,
+        1,
+        "/forget-me finds the record"
+    );
+    raw.assert_usage_consistent().await;
+    other.close().await;
+    raw.close().await;
+}
+on_both_backends!(
+    sqlite_a_secret_erased_by_another_process_is_not_used,
+    postgres_a_secret_erased_by_another_process_is_not_used,
+    a_secret_erased_by_another_process_is_not_used,
     with_url
 );
 

@@ -13,6 +13,7 @@
 //! ```
 #![allow(dead_code)]
 
+pub mod databases;
 pub mod outage;
 
 #[allow(unused_imports)]
