@@ -27,7 +27,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use sqlx::migrate::Migrator;
 use sqlx::{Connection, PgConnection, Row, SqliteConnection};
 
-use crate::store::{postgres_admin, postgres_base_url, unique_name, with_database};
+use crate::store::{
+    postgres_admin, postgres_base_url, remove_sqlite_files, unique_name, with_database,
+};
 use crate::support::databases;
 
 /// Set to write the fixture afresh from `populate`, on the code of the time it describes.
@@ -38,10 +40,26 @@ const FIXTURE_VERSION: i64 = 9;
 
 /// The columns added since the fixture was made, per table, and the value each must hold in a
 /// row carried across (as the backend's quoting function writes it).
-const ADDED_COLUMNS: &[(&str, &str, &str)] = &[];
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+    ("bookmarks", "platform", "'discord'"),
+    ("departed_guilds", "platform", "'discord'"),
+    ("dm_deliveries", "platform", "'discord'"),
+    ("dm_optins", "platform", "'discord'"),
+    ("dm_status", "platform", "'discord'"),
+    ("insight_secrets", "platform", "'discord'"),
+    ("schedules", "platform", "'discord'"),
+    ("session_counts", "platform", "'discord'"),
+    ("session_roles", "platform", "'discord'"),
+    ("sessions", "platform", "'discord'"),
+    ("theme_mutes", "platform", "'discord'"),
+    ("usage_counts", "platform", "'discord'"),
+    ("usage_events", "platform", "'discord'"),
+    ("usage_people", "platform", "'discord'"),
+    ("usage_weeks", "platform", "'discord'"),
+];
 
 /// The tables added since the fixture was made: they start empty.
-const ADDED_TABLES: &[&str] = &[];
+const ADDED_TABLES: &[&str] = &["people", "places"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Backend {
@@ -127,11 +145,7 @@ impl Scratch {
 
     async fn remove(self) {
         if let Some(path) = &self.sqlite_path {
-            for suffix in ["", "-wal", "-shm", "-journal"] {
-                let mut file = path.as_os_str().to_owned();
-                file.push(suffix);
-                let _ = std::fs::remove_file(PathBuf::from(file));
-            }
+            remove_sqlite_files(path);
         }
         if let Some(name) = &self.postgres_name {
             let mut admin = postgres_admin(&postgres_base_url()).await;
@@ -189,11 +203,17 @@ impl Conn {
 
     /// Runs several statements.
     async fn script(&mut self, sql: &str) {
+        self.try_script(sql)
+            .await
+            .unwrap_or_else(|err| panic!("running {sql}: {err}"));
+    }
+
+    /// Runs several statements, saying whether the database took them.
+    async fn try_script(&mut self, sql: &str) -> Result<(), sqlx::Error> {
         match self {
             Conn::Sqlite(conn) => sqlx::raw_sql(sql).execute(conn).await.map(|_| ()),
             Conn::Postgres(conn) => sqlx::raw_sql(sql).execute(conn).await.map(|_| ()),
         }
-        .unwrap_or_else(|err| panic!("running a script: {err}"));
     }
 
     /// Brings the tables up to migration `last`, and no further.
@@ -434,8 +454,35 @@ async fn a_database_made_by_an_earlier_careprompt_is_carried_across(backend: Bac
     for table in ADDED_TABLES {
         assert!(after.contains_key(*table), "{table} was added");
     }
+    keys_are_unique_per_platform(&mut conn, &after).await;
     conn.close().await;
     scratch.remove().await;
+}
+
+/// Every table keyed by a platform's ids takes the same keys again under another platform, and
+/// refuses them again under the same one.
+async fn keys_are_unique_per_platform(conn: &mut Conn, tables: &BTreeMap<String, Table>) {
+    for (table, _, _) in ADDED_COLUMNS {
+        // Ids the database issues are left to it.
+        let columns: Vec<&str> = tables[*table]
+            .columns
+            .iter()
+            .map(String::as_str)
+            .filter(|column| !["id", "platform"].contains(column))
+            .collect();
+        let copy = |platform: &str| {
+            format!(
+                "INSERT INTO {table} ({columns}, platform) SELECT {columns}, '{platform}' \
+                 FROM {table} WHERE platform = 'discord'",
+                columns = columns.join(", ")
+            )
+        };
+        conn.script(&copy("teams")).await;
+        assert!(
+            conn.try_script(&copy("discord")).await.is_err(),
+            "{table} takes a Discord key twice"
+        );
+    }
 }
 
 #[tokio::test]
