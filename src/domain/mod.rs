@@ -1,6 +1,6 @@
 //! Pure logic with no I/O: the content model and what a bookmark keeps of it, crontab
 //! schedules, bank holidays, the rotation of themes and prompts, planning which post goes out
-//! when, which servers a shard owns, and the insights figures with the rule that keeps them
+//! when, the chat platforms and which of their places a process looks after, and the insights figures with the rule that keeps them
 //! from identifying anyone, and the stages and timings of a reflective session.
 
 pub mod bookmark;
@@ -8,6 +8,7 @@ pub mod content;
 pub mod holidays;
 pub mod insights;
 pub mod planning;
+pub mod platform;
 pub mod rotation;
 pub mod schedule;
 pub mod session;

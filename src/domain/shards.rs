@@ -1,7 +1,9 @@
 //! Which servers a process looks after when careprompt runs as several processes, each with a
 //! range of Discord's gateway shards. Discord puts a server on shard `(guild_id >> 22) % total`;
 //! a process schedules and delivers for the servers of its own shards only, so that its posts
-//! follow its gateway connections.
+//! follow its gateway connections. A platform without shards (Microsoft Teams) has its places
+//! looked after by one process: by default the one holding shard 0, so that of processes sharing
+//! out every shard exactly one does.
 
 use std::fmt;
 
@@ -11,6 +13,8 @@ pub struct ShardRange {
     first: u32,
     last: u32,
     total: u32,
+    /// Whether the places of platforms without shards are this process's too.
+    other_platforms: bool,
 }
 
 /// Discord's own limit is far lower; this only keeps the arithmetic sane.
@@ -22,6 +26,7 @@ impl ShardRange {
         first: 0,
         last: 0,
         total: 1,
+        other_platforms: true,
     };
 
     pub fn new(first: u32, last: u32, total: u32) -> Result<ShardRange, String> {
@@ -41,7 +46,26 @@ impl ShardRange {
                 total - 1
             ));
         }
-        Ok(ShardRange { first, last, total })
+        Ok(ShardRange {
+            first,
+            last,
+            total,
+            other_platforms: first == 0,
+        })
+    }
+
+    /// The same shards, with the places of platforms without shards this process's or not,
+    /// whichever shards it holds.
+    pub fn with_other_platforms(self, serves: bool) -> ShardRange {
+        ShardRange {
+            other_platforms: serves,
+            ..self
+        }
+    }
+
+    /// Whether this process looks after the places of platforms without shards.
+    pub fn serves_other_platforms(&self) -> bool {
+        self.other_platforms
     }
 
     /// Reads `--shards` ("2-3", or "2" for one shard) with `--total-shards`.
@@ -135,6 +159,26 @@ mod tests {
             ShardRange::parse("1-2", 4).expect("range").to_string(),
             "1-2 of 4"
         );
+    }
+
+    #[test]
+    fn of_processes_sharing_out_every_shard_one_serves_the_other_platforms() {
+        let processes: Vec<ShardRange> = ["0-1", "2", "3"]
+            .iter()
+            .map(|range| ShardRange::parse(range, 4).expect("range"))
+            .collect();
+        let serving: Vec<bool> = processes
+            .iter()
+            .map(ShardRange::serves_other_platforms)
+            .collect();
+        assert_eq!(serving, vec![true, false, false]);
+        assert!(ShardRange::ALL.serves_other_platforms());
+        let dedicated = processes[1].with_other_platforms(true);
+        assert!(dedicated.serves_other_platforms());
+        assert_eq!(dedicated.to_string(), processes[1].to_string());
+        assert!(!ShardRange::ALL
+            .with_other_platforms(false)
+            .serves_other_platforms());
     }
 
     #[test]

@@ -51,7 +51,7 @@ impl Store {
         user_id: u64,
         bookmark_id: i64,
     ) -> Result<bool, StoreError> {
-        let sql = "DELETE FROM bookmarks WHERE user_id = $1 AND id = $2";
+        let sql = "DELETE FROM bookmarks WHERE platform = 'discord' AND user_id = $1 AND id = $2";
         let done = with_pool!(self, pool => {
             sqlx::query(sql)
                 .bind(id_to_db(user_id))
@@ -72,10 +72,11 @@ impl Store {
     ) -> Result<(Vec<Bookmark>, u64), StoreError> {
         let id = id_to_db(user_id);
         let page_sql = format!(
-            "SELECT {BOOKMARK_COLUMNS} FROM bookmarks WHERE user_id = $1 \
+            "SELECT {BOOKMARK_COLUMNS} FROM bookmarks WHERE platform = 'discord' AND user_id = $1 \
              ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
         );
-        let count_sql = "SELECT COUNT(*) FROM bookmarks WHERE user_id = $1";
+        let count_sql =
+            "SELECT COUNT(*) FROM bookmarks WHERE platform = 'discord' AND user_id = $1";
         let (rows, total): (Vec<BookmarkRow>, i64) = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let rows = sqlx::query_as(&page_sql)
@@ -113,7 +114,7 @@ impl Store {
 
 pub(super) fn bookmarks_sql() -> String {
     format!(
-        "SELECT {BOOKMARK_COLUMNS} FROM bookmarks WHERE user_id = $1 \
+        "SELECT {BOOKMARK_COLUMNS} FROM bookmarks WHERE platform = 'discord' AND user_id = $1 \
          ORDER BY created_at DESC, id DESC"
     )
 }

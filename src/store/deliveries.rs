@@ -5,11 +5,13 @@
 
 use chrono::{DateTime, Utc};
 
+use super::places::platform_from_db;
 use super::shards::{on_shards, BindShards};
 use super::{
     id_from_db, id_to_db, rotation_json, time_from_db, time_to_db, Pool, Store, StoreError, Worker,
 };
 use crate::domain::planning::DuePlan;
+use crate::domain::platform::Platform;
 use crate::domain::rotation::{Pick, RotationState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +86,8 @@ pub struct DuePick {
 pub struct Delivery {
     pub id: i64,
     pub schedule_id: i64,
+    /// Whose ids `guild_id`, `channel_id` and `message_id` are: the schedule's.
+    pub platform: Platform,
     pub guild_id: u64,
     pub channel_id: u64,
     pub role_ping: Option<u64>,
@@ -140,7 +144,7 @@ macro_rules! delivery_columns {
     () => {
         "d.id, d.schedule_id, s.guild_id, s.channel_id, s.role_ping, s.thread, d.slot_at, d.kind, \
          d.state, d.claimed_by, d.claimed_at, d.message_id, d.nonce, d.attempts, d.theme, \
-         d.prompt_id, d.story_id, d.detail"
+         d.prompt_id, d.story_id, d.detail, s.platform"
     };
 }
 
@@ -164,6 +168,7 @@ struct DeliveryRow {
     prompt_id: Option<String>,
     story_id: Option<String>,
     detail: Option<String>,
+    platform: String,
 }
 
 impl DeliveryRow {
@@ -179,6 +184,7 @@ impl DeliveryRow {
         Ok(Delivery {
             id: self.id,
             schedule_id: self.schedule_id,
+            platform: platform_from_db(&self.platform, "schedules")?,
             guild_id: id_from_db(self.guild_id),
             channel_id: id_from_db(self.channel_id),
             role_ping: self.role_ping.map(id_from_db),

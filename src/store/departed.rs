@@ -21,7 +21,7 @@ impl Store {
     /// careprompt was removed from the server: its schedules stop at once.
     pub async fn guild_departed(&self, guild_id: u64, at: DateTime<Utc>) -> Result<(), StoreError> {
         let sql = "INSERT INTO departed_guilds (guild_id, left_at) VALUES ($1, $2) \
-                   ON CONFLICT (guild_id) DO NOTHING";
+                   ON CONFLICT (platform, guild_id) DO NOTHING";
         with_pool!(self, pool => {
             sqlx::query(sql)
                 .bind(id_to_db(guild_id))
@@ -32,26 +32,26 @@ impl Store {
         Ok(())
     }
 
-    /// The servers careprompt holds schedules or DM opt-ins for, on these shards, and has not
-    /// been removed from.
+    /// The Discord servers careprompt holds schedules or DM opt-ins for, on these shards, and has
+    /// not been removed from.
     pub async fn known_guilds(&self, shards: &ShardRange) -> Result<Vec<u64>, StoreError> {
         let on_shards = on_shards("guild_id", 1);
         self.guild_ids(
             &format!(
-                "SELECT guild_id FROM schedules WHERE {on_shards} \
-                 UNION SELECT guild_id FROM dm_optins WHERE {on_shards} \
-                 EXCEPT SELECT guild_id FROM departed_guilds"
+                "SELECT guild_id FROM schedules WHERE platform = 'discord' AND {on_shards} \
+                 UNION SELECT guild_id FROM dm_optins WHERE platform = 'discord' AND {on_shards} \
+                 EXCEPT SELECT guild_id FROM departed_guilds WHERE platform = 'discord'"
             ),
             shards,
         )
         .await
     }
 
-    /// The servers on these shards careprompt was removed from and has not yet forgotten.
+    /// The Discord servers on these shards careprompt was removed from and has not yet forgotten.
     pub async fn departed_guilds(&self, shards: &ShardRange) -> Result<Vec<u64>, StoreError> {
         self.guild_ids(
             &format!(
-                "SELECT guild_id FROM departed_guilds WHERE {}",
+                "SELECT guild_id FROM departed_guilds WHERE platform = 'discord' AND {}",
                 on_shards("guild_id", 1)
             ),
             shards,
@@ -61,7 +61,7 @@ impl Store {
 
     /// careprompt is in the server (again): its schedules carry on.
     pub async fn guild_present(&self, guild_id: u64) -> Result<(), StoreError> {
-        let sql = "DELETE FROM departed_guilds WHERE guild_id = $1";
+        let sql = "DELETE FROM departed_guilds WHERE platform = 'discord' AND guild_id = $1";
         with_pool!(self, pool => {
             sqlx::query(sql)
                 .bind(id_to_db(guild_id))
@@ -94,9 +94,10 @@ impl Store {
         left_before: DateTime<Utc>,
     ) -> Result<Purged, StoreError> {
         let cutoff = time_to_db(left_before);
-        let gone = "SELECT guild_id FROM departed_guilds WHERE left_at < $1";
+        // Whatever their platform; a key names a server only with its platform.
+        let gone = "SELECT platform, guild_id FROM departed_guilds WHERE left_at < $1";
         let due: bool = with_pool!(self, pool => {
-            sqlx::query_scalar(&format!("SELECT EXISTS ({gone})"))
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM departed_guilds WHERE left_at < $1)")
                 .bind(cutoff)
                 .fetch_one(pool)
                 .await?
@@ -116,18 +117,18 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            let schedules = sqlx::query(&format!("DELETE FROM schedules WHERE guild_id IN ({gone})"))
+            let schedules = sqlx::query(&format!("DELETE FROM schedules WHERE (platform, guild_id) IN ({gone})"))
                 .bind(cutoff)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            let dm_optins = sqlx::query(&format!("DELETE FROM dm_optins WHERE guild_id IN ({gone})"))
+            let dm_optins = sqlx::query(&format!("DELETE FROM dm_optins WHERE (platform, guild_id) IN ({gone})"))
                 .bind(cutoff)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
             let usage_records =
-                sqlx::query(&format!("DELETE FROM usage_events WHERE guild_id IN ({gone})"))
+                sqlx::query(&format!("DELETE FROM usage_events WHERE (platform, guild_id) IN ({gone})"))
                     .bind(cutoff)
                     .execute(&mut *tx)
                     .await?
@@ -141,7 +142,7 @@ impl Store {
                 "sessions",
                 "session_roles",
             ] {
-                sqlx::query(&format!("DELETE FROM {table} WHERE guild_id IN ({gone})"))
+                sqlx::query(&format!("DELETE FROM {table} WHERE (platform, guild_id) IN ({gone})"))
                     .bind(cutoff)
                     .execute(&mut *tx)
                     .await?;

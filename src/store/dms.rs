@@ -6,8 +6,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Serialize, Serializer};
 
+use super::places::platform_from_db;
 use super::shards::{on_shards, BindShards};
 use super::{id_from_db, id_to_db, time_from_db, time_to_db, Pool, Store, StoreError, Worker};
+use crate::domain::platform::Platform;
 use crate::domain::shards::ShardRange;
 
 /// One row of the DM ledger.
@@ -42,6 +44,8 @@ impl DmState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingFanOut {
     pub delivery_id: i64,
+    /// Whose server `guild_id` is, and whose people get its DMs.
+    pub platform: Platform,
     pub guild_id: u64,
     pub slot_at: DateTime<Utc>,
     pub theme: String,
@@ -56,8 +60,8 @@ impl PendingFanOut {
     }
 }
 
-/// `deliveries (id, slot_at, theme, prompt_id)` and the schedule's guild, as stored.
-type FanOutRow = (i64, i64, i64, Option<String>, Option<String>);
+/// `deliveries (id, slot_at, theme, prompt_id)` and the schedule's guild and platform, as stored.
+type FanOutRow = (i64, i64, i64, Option<String>, Option<String>, String);
 
 /// A person's `dm_status` row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -85,7 +89,7 @@ impl Store {
         shards: &ShardRange,
     ) -> Result<Vec<PendingFanOut>, StoreError> {
         let sql = format!(
-            "SELECT d.id, s.guild_id, d.slot_at, d.theme, d.prompt_id FROM deliveries d \
+            "SELECT d.id, s.guild_id, d.slot_at, d.theme, d.prompt_id, s.platform FROM deliveries d \
              JOIN schedules s ON s.id = d.schedule_id \
              WHERE d.dms_pending = TRUE AND {} ORDER BY d.id LIMIT $1",
             on_shards("s.guild_id", 2)
@@ -98,16 +102,21 @@ impl Store {
             .await?
         });
         rows.into_iter()
-            .filter_map(|(id, guild, slot, theme, prompt)| Some((id, guild, slot, theme?, prompt?)))
-            .map(|(delivery_id, guild_id, slot, theme, prompt_id)| {
-                Ok(PendingFanOut {
-                    delivery_id,
-                    guild_id: id_from_db(guild_id),
-                    slot_at: time_from_db(slot, "deliveries.slot_at")?,
-                    theme,
-                    prompt_id,
-                })
+            .filter_map(|(id, guild, slot, theme, prompt, platform)| {
+                Some((id, guild, slot, theme?, prompt?, platform))
             })
+            .map(
+                |(delivery_id, guild_id, slot, theme, prompt_id, platform)| {
+                    Ok(PendingFanOut {
+                        delivery_id,
+                        platform: platform_from_db(&platform, "schedules")?,
+                        guild_id: id_from_db(guild_id),
+                        slot_at: time_from_db(slot, "deliveries.slot_at")?,
+                        theme,
+                        prompt_id,
+                    })
+                },
+            )
             .collect()
     }
 
@@ -126,14 +135,14 @@ impl Store {
             let mut tx = pool.begin().await?;
             sqlx::query(
                 "INSERT INTO dm_deliveries \
-                 (user_id, card_key, delivery_id, state, claimed_at, claimed_by) \
-                 SELECT o.user_id, $1, $2, 'claimed', $3, $7 FROM dm_optins o \
-                 WHERE o.guild_id = $4 AND o.opted_in_at <= $5 \
-                 AND NOT EXISTS (SELECT 1 FROM theme_mutes m \
-                                 WHERE m.user_id = o.user_id AND m.theme = $6) \
-                 AND NOT EXISTS (SELECT 1 FROM dm_status t \
-                                 WHERE t.user_id = o.user_id AND t.closed_at IS NOT NULL) \
-                 ON CONFLICT (user_id, card_key) DO NOTHING",
+                 (platform, user_id, card_key, delivery_id, state, claimed_at, claimed_by) \
+                 SELECT o.platform, o.user_id, $1, $2, 'claimed', $3, $7 FROM dm_optins o \
+                 WHERE o.platform = $8 AND o.guild_id = $4 AND o.opted_in_at <= $5 \
+                 AND NOT EXISTS (SELECT 1 FROM theme_mutes m WHERE m.platform = o.platform \
+                                 AND m.user_id = o.user_id AND m.theme = $6) \
+                 AND NOT EXISTS (SELECT 1 FROM dm_status t WHERE t.platform = o.platform \
+                                 AND t.user_id = o.user_id AND t.closed_at IS NOT NULL) \
+                 ON CONFLICT (platform, user_id, card_key) DO NOTHING",
             )
             .bind(&card_key)
             .bind(post.delivery_id)
@@ -142,13 +151,14 @@ impl Store {
             .bind(time_to_db(post.slot_at))
             .bind(&post.theme)
             .bind(worker.claimer)
+            .bind(post.platform.as_str())
             .execute(&mut *tx)
             .await?;
             // On PostgreSQL the update locks each row it takes, and a second process's update
             // waits, then sees the row's new claimer alive and leaves it.
             sqlx::query(
                 "UPDATE dm_deliveries SET claimed_by = $1 \
-                 WHERE card_key = $2 AND state = 'claimed' \
+                 WHERE card_key = $2 AND platform = $5 AND state = 'claimed' \
                  AND (delivery_id = $3 OR delivery_id IS NULL) \
                  AND (claimed_by IS NULL OR claimed_by = $1 OR NOT EXISTS \
                       (SELECT 1 FROM workers w WHERE w.claimer = dm_deliveries.claimed_by \
@@ -158,17 +168,20 @@ impl Store {
             .bind(&card_key)
             .bind(post.delivery_id)
             .bind(time_to_db(worker.alive_since))
+            .bind(post.platform.as_str())
             .execute(&mut *tx)
             .await?;
             let rows = sqlx::query_as(
                 "SELECT d.id, d.user_id, d.claimed_at, t.channel_id FROM dm_deliveries d \
-                 LEFT JOIN dm_status t ON t.user_id = d.user_id \
-                 WHERE d.card_key = $1 AND d.state = 'claimed' AND d.claimed_by = $3 \
-                 AND (d.delivery_id = $2 OR d.delivery_id IS NULL) ORDER BY d.id",
+                 LEFT JOIN dm_status t ON t.platform = d.platform AND t.user_id = d.user_id \
+                 WHERE d.card_key = $1 AND d.platform = $4 AND d.state = 'claimed' \
+                 AND d.claimed_by = $3 AND (d.delivery_id = $2 OR d.delivery_id IS NULL) \
+                 ORDER BY d.id",
             )
             .bind(&card_key)
             .bind(post.delivery_id)
             .bind(worker.claimer)
+            .bind(post.platform.as_str())
             .fetch_all(&mut *tx)
             .await?;
             tx.commit().await?;
@@ -231,7 +244,7 @@ impl Store {
         with_pool!(self, pool => {
             sqlx::query(
                 "INSERT INTO dm_status (user_id, channel_id) VALUES ($1, $2) \
-                 ON CONFLICT (user_id) DO UPDATE SET channel_id = excluded.channel_id",
+                 ON CONFLICT (platform, user_id) DO UPDATE SET channel_id = excluded.channel_id",
             )
             .bind(id_to_db(user_id))
             .bind(id_to_db(channel_id))
@@ -247,7 +260,7 @@ impl Store {
         with_pool!(self, pool => {
             sqlx::query(
                 "INSERT INTO dm_status (user_id, closed_at) VALUES ($1, $2) \
-                 ON CONFLICT (user_id) DO UPDATE SET \
+                 ON CONFLICT (platform, user_id) DO UPDATE SET \
                  closed_at = COALESCE(dm_status.closed_at, excluded.closed_at)",
             )
             .bind(id_to_db(user_id))
@@ -268,7 +281,8 @@ impl Store {
         let done = with_pool!(self, pool => {
             sqlx::query(
                 "UPDATE dm_status SET told_at = $1 \
-                 WHERE user_id = $2 AND closed_at IS NOT NULL AND told_at IS NULL",
+                 WHERE platform = 'discord' AND user_id = $2 AND closed_at IS NOT NULL \
+                 AND told_at IS NULL",
             )
             .bind(time_to_db(at))
             .bind(id_to_db(user_id))

@@ -7,6 +7,7 @@ use sha2::Sha256;
 
 use super::{id_from_db, id_to_db, time_to_db, Pool, Store, StoreError};
 use crate::domain::insights::{week_of, Measure, Tally, WEEK_SECS};
+use crate::domain::platform::Platform;
 
 /// Bytes of a server's secret: as long as SHA-256's block of output, the most HMAC-SHA256 gains
 /// from.
@@ -22,12 +23,23 @@ pub(super) const ANY_THEME: &str = "*";
 /// How many hashes one statement looks for at once, well under both backends' limits on binds.
 pub(super) const HASHES_PER_STATEMENT: usize = 500;
 
-/// The person as the usage records know them: HMAC-SHA256 of their Discord id under the
-/// server's secret, cut short.
-pub(super) fn person_hash(secret: &[u8], user_id: u64) -> Result<Vec<u8>, StoreError> {
+/// The person as the usage records know them: HMAC-SHA256 of their id as careprompt keys them
+/// under the server's secret, cut short. A Discord id is hashed as it always was (its decimal
+/// digits), so hashes made before other platforms came stay valid; another platform's id is
+/// hashed with the platform's name before it, so that it never hashes as a Discord id of the same
+/// number would.
+pub(super) fn person_hash(
+    secret: &[u8],
+    platform: Platform,
+    user_id: u64,
+) -> Result<Vec<u8>, StoreError> {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret)
         .map_err(|err| StoreError::Corrupt(format!("an insights secret is unusable: {err}")))?;
-    mac.update(user_id.to_string().as_bytes());
+    let hashed = match platform {
+        Platform::Discord => user_id.to_string(),
+        other => format!("{other}:{user_id}"),
+    };
+    mac.update(hashed.as_bytes());
     let mut hash = mac.finalize().into_bytes().to_vec();
     hash.truncate(PERSON_BYTES);
     Ok(hash)
@@ -127,7 +139,8 @@ impl Store {
                 SELECT p.id, COALESCE(p.theme, '') AS theme, \
                        345600 + ((p.slot_at - 345600) / 604800) * 604800 AS week \
                 FROM deliveries p JOIN schedules s ON s.id = p.schedule_id \
-                WHERE s.guild_id = $1 AND p.state = 'sent' AND p.slot_at >= $2 AND p.slot_at < $3 \
+                WHERE s.platform = 'discord' AND s.guild_id = $1 AND p.state = 'sent' \
+                AND p.slot_at >= $2 AND p.slot_at < $3 \
             ), dms AS ( \
                 SELECT d.user_id, posts.theme, posts.week \
                 FROM dm_deliveries d JOIN posts ON d.delivery_id = posts.id \
@@ -144,17 +157,21 @@ impl Store {
             UNION ALL SELECT 'dm_people', NULL, NULL, COUNT(*) \
                 FROM (SELECT DISTINCT user_id FROM dms) d \
             UNION ALL SELECT 'savers', week, NULLIF(theme, '*'), people FROM usage_counts \
-                WHERE guild_id = $1 AND kind = 'saved' AND week >= $2 AND week < $3 \
+                WHERE platform = 'discord' AND guild_id = $1 AND kind = 'saved' \
+                AND week >= $2 AND week < $3 \
             UNION ALL SELECT 'savers', NULL, NULLIF(theme, '*'), COUNT(*) FROM usage_people \
-                WHERE guild_id = $1 AND kind = 'saved' AND last_week >= $2 GROUP BY theme \
+                WHERE platform = 'discord' AND guild_id = $1 AND kind = 'saved' \
+                AND last_week >= $2 GROUP BY theme \
             UNION ALL SELECT 'opted_in', NULL, NULL, COUNT(*) FROM usage_people \
-                WHERE guild_id = $1 AND kind = 'opted_in' AND theme = '*' AND last_week >= $2 \
+                WHERE platform = 'discord' AND guild_id = $1 AND kind = 'opted_in' \
+                AND theme = '*' AND last_week >= $2 \
             UNION ALL SELECT 'sessions', week, theme, sessions FROM session_counts \
-                WHERE guild_id = $1 AND week >= $2 AND week < $3 \
-            UNION ALL SELECT 'opted_in_now', NULL, NULL, COUNT(*) FROM dm_optins WHERE guild_id = $1 \
+                WHERE platform = 'discord' AND guild_id = $1 AND week >= $2 AND week < $3 \
+            UNION ALL SELECT 'opted_in_now', NULL, NULL, COUNT(*) FROM dm_optins \
+                WHERE platform = 'discord' AND guild_id = $1 \
             UNION ALL SELECT 'people_ever', NULL, NULL, COUNT(*) \
                 FROM (SELECT DISTINCT person FROM usage_people \
-                      WHERE guild_id = $1 AND theme = '*') e";
+                      WHERE platform = 'discord' AND guild_id = $1 AND theme = '*') e";
         let rows: Vec<(String, Option<i64>, Option<String>, i64)> = with_pool!(self, pool => {
             sqlx::query_as(sql)
                 .bind(id_to_db(guild_id))
@@ -179,14 +196,15 @@ impl Store {
     }
 }
 
-/// Every server's secret.
-pub(super) const SECRETS_SQL: &str = "SELECT secret FROM insight_secrets";
+/// Every Discord server's secret.
+pub(super) const SECRETS_SQL: &str =
+    "SELECT secret FROM insight_secrets WHERE platform = 'discord'";
 
-/// The person's hash under each of `secrets`.
+/// The Discord person's hash under each of `secrets`.
 pub(super) fn person_hashes(secrets: &[Vec<u8>], user_id: u64) -> Result<Vec<Vec<u8>>, StoreError> {
     secrets
         .iter()
-        .map(|secret| person_hash(secret, user_id))
+        .map(|secret| person_hash(secret, Platform::Discord, user_id))
         .collect()
 }
 
@@ -198,7 +216,8 @@ pub(super) fn erase_usage_sql(n: usize) -> [String; 5] {
     let uncount = |table: &str, theme: &str| {
         format!(
             "UPDATE usage_counts SET people = people - 1 WHERE EXISTS (SELECT 1 FROM {table} r \
-             WHERE r.person IN ({hashes}) AND r.guild_id = usage_counts.guild_id \
+             WHERE r.person IN ({hashes}) AND r.platform = usage_counts.platform \
+             AND r.guild_id = usage_counts.guild_id \
              AND r.kind = usage_counts.kind AND r.week = usage_counts.week \
              AND {theme} = usage_counts.theme)"
         )
@@ -226,15 +245,30 @@ mod tests {
 
     #[test]
     fn a_person_hashes_differently_under_each_servers_secret_and_never_to_their_id() {
-        let one = person_hash(&[1; SECRET_BYTES], 123_456_789).expect("hash");
-        let two = person_hash(&[2; SECRET_BYTES], 123_456_789).expect("hash");
+        let one = person_hash(&[1; SECRET_BYTES], Platform::Discord, 123_456_789).expect("hash");
+        let two = person_hash(&[2; SECRET_BYTES], Platform::Discord, 123_456_789).expect("hash");
         assert_eq!(one.len(), PERSON_BYTES);
         assert_ne!(one, two);
         assert_eq!(
             one,
-            person_hash(&[1; SECRET_BYTES], 123_456_789).expect("hash")
+            person_hash(&[1; SECRET_BYTES], Platform::Discord, 123_456_789).expect("hash")
         );
         assert!(!one.windows(4).any(|w| w == 123_456_789u32.to_be_bytes()));
+    }
+
+    #[test]
+    fn a_discord_id_hashes_as_before_and_another_platform_s_same_number_does_not() {
+        let secret = [7; SECRET_BYTES];
+        // As careprompt hashed a Discord id before places and people: its decimal digits.
+        let mut mac = Hmac::<Sha256>::new_from_slice(&secret).expect("key");
+        mac.update(b"693187552210591745");
+        let before = &mac.finalize().into_bytes()[..PERSON_BYTES];
+        let discord =
+            person_hash(&secret, Platform::Discord, 693_187_552_210_591_745).expect("hash");
+        assert_eq!(discord, before);
+        let teams = person_hash(&secret, Platform::Teams, 693_187_552_210_591_745).expect("hash");
+        assert_ne!(teams, discord);
+        assert_eq!(teams.len(), PERSON_BYTES);
     }
 
     #[test]

@@ -10,6 +10,10 @@
 //! Storage conventions, the same on both backends:
 //! - Discord ids (snowflakes, `u64`) are `BIGINT` holding the id's 64 bits as a signed integer:
 //!   real snowflakes (below 2^63) read as themselves in SQL, and every `u64` round-trips.
+//! - A place or person of another platform is keyed by the number its row in `places` or
+//!   `people` has (see `places`). Every table keyed by a server, channel or person has a
+//!   `platform` column saying whose key it is, and a key is unique per platform. The queries
+//!   behind the methods that take a Discord id read and write Discord's rows only.
 //! - Times are `BIGINT` unix seconds, UTC; anything below a second is dropped.
 //! - A schedule's rotation state is `rotation::RotationState` as JSON text.
 
@@ -46,6 +50,7 @@ mod dms;
 mod insights;
 mod my_data;
 mod optins;
+mod places;
 mod read_only;
 mod redact;
 mod saves;
@@ -63,6 +68,9 @@ pub use departed::Purged;
 pub use dms::{DmDelivery, DmState, DmStatus, PendingFanOut};
 pub use my_data::{Erased, SessionRun, UserExport};
 pub use optins::{DmOptIn, ThemeMute};
+pub use places::{
+    PersonReach, PersonRecord, PersonSeen, PlaceKind, PlaceReach, PlaceRecord, PlaceSeen,
+};
 pub use read_only::{Contents, ROWS_COUNTED, SERVERS_LISTED};
 pub use redact::redact_url;
 pub use saves::Usage;
@@ -110,6 +118,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("schedule {} can no longer be read: {}", .0.id, .0.reason)]
     Unreadable(UnreadableSchedule),
+    /// A platform gave an id that is not one of its own (for Discord, not a snowflake).
+    #[error("{0:?} is not an id of that platform")]
+    NotAnId(String),
 }
 
 fn id_as_string<S: Serializer>(id: &u64, serializer: S) -> Result<S::Ok, S::Error> {

@@ -90,7 +90,8 @@ impl Store {
     /// The sessions the person ran, oldest first.
     async fn sessions_run_by(&self, user_id: u64) -> Result<Vec<SessionRun>, StoreError> {
         let sql = "SELECT guild_id, channel_id, theme, started_at, ended_at FROM sessions \
-                   WHERE facilitator_id = $1 AND facilitator_id <> $2 ORDER BY id";
+                   WHERE platform = 'discord' AND facilitator_id = $1 AND facilitator_id <> $2 \
+                   ORDER BY id";
         let rows: Vec<(i64, i64, String, i64, Option<i64>)> = with_pool!(self, pool => {
             sqlx::query_as(sql)
                 .bind(id_to_db(user_id))
@@ -116,18 +117,21 @@ impl Store {
     /// Everything held about the person in every server, read at one moment.
     pub async fn export_user(&self, user_id: u64) -> Result<UserExport, StoreError> {
         let id = id_to_db(user_id);
-        let optins_sql = "SELECT guild_id, opted_in_at FROM dm_optins WHERE user_id = $1 \
+        let optins_sql = "SELECT guild_id, opted_in_at FROM dm_optins \
+                          WHERE platform = 'discord' AND user_id = $1 \
                           ORDER BY opted_in_at, guild_id";
-        let mutes_sql =
-            "SELECT theme, muted_at FROM theme_mutes WHERE user_id = $1 ORDER BY muted_at, theme";
-        let status_sql = "SELECT channel_id, closed_at, told_at FROM dm_status WHERE user_id = $1";
+        let mutes_sql = "SELECT theme, muted_at FROM theme_mutes \
+                         WHERE platform = 'discord' AND user_id = $1 ORDER BY muted_at, theme";
+        let status_sql = "SELECT channel_id, closed_at, told_at FROM dm_status \
+                          WHERE platform = 'discord' AND user_id = $1";
         let dms_sql =
             "SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = 'sent' THEN 1 ELSE 0 END), 0) \
-                       FROM dm_deliveries WHERE user_id = $1";
+                       FROM dm_deliveries WHERE platform = 'discord' AND user_id = $1";
         let bookmarks_sql = bookmarks_sql();
         // ERASED_USER marks schedules whose creator is forgotten; they are nobody's data.
         let schedules_sql = "SELECT guild_id, channel_id, created_at FROM schedules \
-                             WHERE created_by = $1 AND created_by <> $2 ORDER BY id";
+                             WHERE platform = 'discord' AND created_by = $1 AND created_by <> $2 \
+                             ORDER BY id";
         #[allow(clippy::type_complexity)] // one tuple per table, read together
         let (optins, mutes, status, dms, bookmarks, schedules): (
             Vec<(i64, i64)>,
@@ -278,14 +282,17 @@ impl Store {
                 ("dm_status", &mut erased.dm_status),
                 ("dm_deliveries", &mut erased.dm_deliveries),
             ] {
-                *count = sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
+                *count = sqlx::query(&format!(
+                    "DELETE FROM {table} WHERE platform = 'discord' AND user_id = $1"
+                ))
                     .bind(id)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
             }
             erased.schedules_anonymised = sqlx::query(
-                "UPDATE schedules SET created_by = $1 WHERE created_by = $2 AND created_by <> $1",
+                "UPDATE schedules SET created_by = $1 \
+                 WHERE platform = 'discord' AND created_by = $2 AND created_by <> $1",
             )
             .bind(id_to_db(ERASED_USER))
             .bind(id)
@@ -296,7 +303,7 @@ impl Store {
             erased.sessions_anonymised = sqlx::query(
                 "UPDATE sessions SET facilitator_id = $1, state = 'ended', \
                  ended_at = COALESCE(ended_at, stage_started_at), stage_deadline = NULL \
-                 WHERE facilitator_id = $2 AND facilitator_id <> $1",
+                 WHERE platform = 'discord' AND facilitator_id = $2 AND facilitator_id <> $1",
             )
             .bind(id_to_db(ERASED_USER))
             .bind(id)

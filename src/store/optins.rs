@@ -36,7 +36,7 @@ impl Store {
                 let mut tx = pool.begin().await?;
                 let added = sqlx::query(
                     "INSERT INTO dm_optins (user_id, guild_id, opted_in_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT (user_id, guild_id) DO NOTHING",
+                     ON CONFLICT (platform, user_id, guild_id) DO NOTHING",
                 )
                 .bind(id_to_db(user_id))
                 .bind(id_to_db(guild_id))
@@ -45,14 +45,20 @@ impl Store {
                 .await?
                 .rows_affected();
                 // Opting in again is how someone says they have opened their DMs.
-                sqlx::query("UPDATE dm_status SET closed_at = NULL, told_at = NULL WHERE user_id = $1")
+                sqlx::query(
+                    "UPDATE dm_status SET closed_at = NULL, told_at = NULL \
+                     WHERE platform = 'discord' AND user_id = $1",
+                )
                     .bind(id_to_db(user_id))
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
                 added
             } else {
-                sqlx::query("DELETE FROM dm_optins WHERE user_id = $1 AND guild_id = $2")
+                sqlx::query(
+                    "DELETE FROM dm_optins WHERE platform = 'discord' AND user_id = $1 \
+                     AND guild_id = $2",
+                )
                     .bind(id_to_db(user_id))
                     .bind(id_to_db(guild_id))
                     .execute(pool)
@@ -66,7 +72,10 @@ impl Store {
     /// The servers the person gets DMs from.
     pub async fn dm_optins(&self, user_id: u64) -> Result<Vec<u64>, StoreError> {
         let rows: Vec<i64> = with_pool!(self, pool => {
-            sqlx::query_scalar("SELECT guild_id FROM dm_optins WHERE user_id = $1 ORDER BY guild_id")
+            sqlx::query_scalar(
+                "SELECT guild_id FROM dm_optins WHERE platform = 'discord' AND user_id = $1 \
+                 ORDER BY guild_id",
+            )
                 .bind(id_to_db(user_id))
                 .fetch_all(pool)
                 .await?
@@ -86,7 +95,7 @@ impl Store {
             if muted {
                 sqlx::query(
                     "INSERT INTO theme_mutes (user_id, theme, muted_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT (user_id, theme) DO NOTHING",
+                     ON CONFLICT (platform, user_id, theme) DO NOTHING",
                 )
                 .bind(id_to_db(user_id))
                 .bind(theme)
@@ -95,7 +104,10 @@ impl Store {
                 .await?
                 .rows_affected()
             } else {
-                sqlx::query("DELETE FROM theme_mutes WHERE user_id = $1 AND theme = $2")
+                sqlx::query(
+                    "DELETE FROM theme_mutes WHERE platform = 'discord' AND user_id = $1 \
+                     AND theme = $2",
+                )
                     .bind(id_to_db(user_id))
                     .bind(theme)
                     .execute(pool)
@@ -108,7 +120,10 @@ impl Store {
 
     pub async fn muted_themes(&self, user_id: u64) -> Result<Vec<String>, StoreError> {
         let rows: Vec<String> = with_pool!(self, pool => {
-            sqlx::query_scalar("SELECT theme FROM theme_mutes WHERE user_id = $1 ORDER BY theme")
+            sqlx::query_scalar(
+                "SELECT theme FROM theme_mutes WHERE platform = 'discord' AND user_id = $1 \
+                 ORDER BY theme",
+            )
                 .bind(id_to_db(user_id))
                 .fetch_all(pool)
                 .await?

@@ -24,6 +24,7 @@ use tokio::sync::oneshot;
 use super::insights::{person_hash, ANY_THEME, SECRET_BYTES};
 use super::{id_to_db, time_to_db, NewBookmark, Pool, Saved, Store, StoreError};
 use crate::domain::insights::{week_of, UsageKind};
+use crate::domain::platform::Platform;
 
 /// Requests written in one transaction at most; the rest go in the next.
 const BATCH_MAX: usize = 64;
@@ -484,7 +485,7 @@ impl Store {
                         let secret = secrets.get(&usage.guild_id).ok_or_else(|| {
                             StoreError::Corrupt("an insights secret vanished as it was made".into())
                         })?;
-                        let person = person_hash(secret, usage.user_id)?;
+                        let person = person_hash(secret, Platform::Discord, usage.user_id)?;
                         persons.insert((usage.guild_id, usage.user_id), person.clone());
                         for theme in &usage.cells {
                             cells.insert(
@@ -701,8 +702,10 @@ fn insert_bookmarks_sql(rows: usize) -> String {
          (VALUES {}) \
          INSERT INTO bookmarks (user_id, kind, item_id, title, body, url, created_at) \
          SELECT user_id, kind, item_id, title, body, url, created_at FROM v \
-         WHERE (SELECT COUNT(*) FROM bookmarks b WHERE b.user_id = v.user_id) < v.max_held \
-         ON CONFLICT (user_id, kind, item_id) DO NOTHING RETURNING user_id, kind, item_id",
+         WHERE (SELECT COUNT(*) FROM bookmarks b \
+                WHERE b.platform = 'discord' AND b.user_id = v.user_id) < v.max_held \
+         ON CONFLICT (platform, user_id, kind, item_id) DO NOTHING \
+         RETURNING user_id, kind, item_id",
         values(rows, 8, 1)
     )
 }
@@ -712,7 +715,8 @@ fn held_bookmarks_sql(rows: usize) -> String {
     format!(
         "WITH v (user_id, kind, item_id) AS (VALUES {}) \
          SELECT v.user_id, v.kind, v.item_id FROM v JOIN bookmarks b \
-         ON b.user_id = v.user_id AND b.kind = v.kind AND b.item_id = v.item_id",
+         ON b.platform = 'discord' AND b.user_id = v.user_id AND b.kind = v.kind \
+         AND b.item_id = v.item_id",
         values(rows, 3, 1)
     )
 }
@@ -722,13 +726,16 @@ fn secrets_sql(guilds: usize) -> String {
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ");
-    format!("SELECT guild_id, secret FROM insight_secrets WHERE guild_id IN ({placeholders})")
+    format!(
+        "SELECT guild_id, secret FROM insight_secrets \
+         WHERE platform = 'discord' AND guild_id IN ({placeholders})"
+    )
 }
 
 fn new_secrets_sql(guilds: usize) -> String {
     format!(
         "INSERT INTO insight_secrets (guild_id, secret, created_at) VALUES {} \
-         ON CONFLICT (guild_id) DO NOTHING",
+         ON CONFLICT (platform, guild_id) DO NOTHING",
         values(guilds, 3, 1)
     )
 }
@@ -740,8 +747,8 @@ fn insert_events_sql(rows: usize) -> String {
         "WITH v (guild_id, person, week, theme, kind, secret) AS (VALUES {}) \
          INSERT INTO usage_events (guild_id, person, week, theme, kind) \
          SELECT guild_id, person, week, theme, kind FROM v \
-         WHERE EXISTS (SELECT 1 FROM insight_secrets s \
-                       WHERE s.guild_id = v.guild_id AND s.secret = v.secret) \
+         WHERE EXISTS (SELECT 1 FROM insight_secrets s WHERE s.platform = 'discord' \
+                       AND s.guild_id = v.guild_id AND s.secret = v.secret) \
          ON CONFLICT DO NOTHING RETURNING guild_id, person, week, theme, kind",
         values(rows, 6, 1)
     )
@@ -757,8 +764,8 @@ fn record_usage_sql(cells: usize, people: usize) -> String {
          pv (guild_id, person, week, kind, theme) AS (VALUES {}), \
          e AS (INSERT INTO usage_events (guild_id, person, week, theme, kind) \
                SELECT guild_id, person, week, theme, kind FROM v \
-               WHERE EXISTS (SELECT 1 FROM insight_secrets s \
-                             WHERE s.guild_id = v.guild_id AND s.secret = v.secret) \
+               WHERE EXISTS (SELECT 1 FROM insight_secrets s WHERE s.platform = 'discord' \
+                             AND s.guild_id = v.guild_id AND s.secret = v.secret) \
                ON CONFLICT DO NOTHING RETURNING guild_id, person, week, theme, kind), \
          w AS (INSERT INTO usage_weeks (guild_id, person, week, kind) \
                SELECT DISTINCT guild_id, person, week, kind FROM e \
@@ -768,14 +775,14 @@ fn record_usage_sql(cells: usize, people: usize) -> String {
                (SELECT guild_id, kind, week, theme FROM e \
                 UNION ALL SELECT guild_id, kind, week, '*' FROM w) n \
                GROUP BY guild_id, kind, week, theme ORDER BY guild_id, kind, week, theme \
-               ON CONFLICT (guild_id, kind, week, theme) \
+               ON CONFLICT (platform, guild_id, kind, week, theme) \
                DO UPDATE SET people = usage_counts.people + excluded.people), \
          p AS (INSERT INTO usage_people (guild_id, person, kind, theme, last_week) \
                SELECT guild_id, person, kind, theme, MAX(week) FROM pv \
                WHERE EXISTS (SELECT 1 FROM e WHERE e.guild_id = pv.guild_id \
                              AND e.person = pv.person AND e.week = pv.week AND e.kind = pv.kind) \
                GROUP BY guild_id, person, kind, theme ORDER BY guild_id, kind, theme, person \
-               ON CONFLICT (guild_id, kind, theme, person) DO UPDATE SET last_week = CASE \
+               ON CONFLICT (platform, guild_id, kind, theme, person) DO UPDATE SET last_week = CASE \
                WHEN excluded.last_week > usage_people.last_week THEN excluded.last_week \
                ELSE usage_people.last_week END) \
          SELECT guild_id, person, week, theme, kind FROM e",
@@ -799,7 +806,7 @@ fn insert_weeks_sql(rows: usize) -> String {
 fn upsert_counts_sql(rows: usize) -> String {
     format!(
         "INSERT INTO usage_counts (guild_id, kind, week, theme, people) VALUES {} \
-         ON CONFLICT (guild_id, kind, week, theme) \
+         ON CONFLICT (platform, guild_id, kind, week, theme) \
          DO UPDATE SET people = usage_counts.people + excluded.people",
         values(rows, 5, 1)
     )
@@ -809,7 +816,7 @@ fn upsert_counts_sql(rows: usize) -> String {
 fn upsert_people_sql(rows: usize) -> String {
     format!(
         "INSERT INTO usage_people (guild_id, person, kind, theme, last_week) VALUES {} \
-         ON CONFLICT (guild_id, kind, theme, person) DO UPDATE SET last_week = CASE \
+         ON CONFLICT (platform, guild_id, kind, theme, person) DO UPDATE SET last_week = CASE \
          WHEN excluded.last_week > usage_people.last_week THEN excluded.last_week \
          ELSE usage_people.last_week END",
         values(rows, 5, 1)

@@ -3,11 +3,13 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::places::platform_from_db;
 use super::shards::{on_shards, BindShards};
 use super::{
     id_as_string, id_from_db, id_to_db, rotation_json, time_from_db, time_to_db, Pool, Store,
     StoreError,
 };
+use crate::domain::platform::Platform;
 use crate::domain::rotation::RotationState;
 use crate::domain::settings::ScheduleSettings;
 use crate::domain::shards::ShardRange;
@@ -42,6 +44,8 @@ pub struct CreatedSchedule {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScheduleRecord {
     pub id: i64,
+    /// Whose ids `guild_id` and `channel_id` are.
+    pub platform: Platform,
     pub guild_id: u64,
     pub channel_id: u64,
     pub settings: ScheduleSettings,
@@ -69,7 +73,7 @@ macro_rules! schedule_columns {
     () => {
         "id, guild_id, channel_id, cron, timezone, bank_holidays, include_bullying, role_ping, \
          thread, paused, paused_until, disabled, last_error, last_error_at, rotation, version, \
-         next_due, created_by, created_at"
+         next_due, created_by, created_at, platform"
     };
 }
 
@@ -95,6 +99,7 @@ pub(super) struct ScheduleRow {
     next_due: Option<i64>,
     created_by: i64,
     created_at: i64,
+    platform: String,
 }
 
 /// A stored schedule whose settings no longer parse, such as a time zone a newer time-zone
@@ -165,6 +170,7 @@ impl ScheduleRow {
         };
         Ok(ScheduleRecord {
             id: self.id,
+            platform: platform_from_db(&self.platform, "schedules")?,
             guild_id: id_from_db(self.guild_id),
             channel_id: id_from_db(self.channel_id),
             settings,
@@ -199,7 +205,7 @@ impl Store {
              include_bullying, role_ping, thread, paused, rotation, version, next_due, \
              created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, FALSE, $9, 1, $10, $11, $12) \
-             ON CONFLICT (channel_id) DO UPDATE SET \
+             ON CONFLICT (platform, channel_id) DO UPDATE SET \
              guild_id = excluded.guild_id, cron = excluded.cron, timezone = excluded.timezone, \
              bank_holidays = excluded.bank_holidays, \
              include_bullying = excluded.include_bullying, role_ping = excluded.role_ping, \
@@ -235,7 +241,7 @@ impl Store {
         let sql = concat!(
             "SELECT ",
             schedule_columns!(),
-            " FROM schedules WHERE channel_id = $1"
+            " FROM schedules WHERE platform = 'discord' AND channel_id = $1"
         );
         let row: Option<ScheduleRow> = with_pool!(self, pool => {
             sqlx::query_as(sql)
@@ -266,7 +272,7 @@ impl Store {
         let sql = concat!(
             "SELECT ",
             schedule_columns!(),
-            " FROM schedules WHERE guild_id = $1 ORDER BY id"
+            " FROM schedules WHERE platform = 'discord' AND guild_id = $1 ORDER BY id"
         );
         let rows: Vec<ScheduleRow> = with_pool!(self, pool => {
             sqlx::query_as(sql)
@@ -315,7 +321,8 @@ impl Store {
                 schedule_columns!(),
                 " FROM schedules s WHERE s.next_due <= $1 AND s.disabled = FALSE \
                  AND (s.paused = FALSE OR (s.paused_until IS NOT NULL AND s.paused_until <= $1)) \
-                 AND NOT EXISTS (SELECT 1 FROM departed_guilds d WHERE d.guild_id = s.guild_id) \
+                 AND NOT EXISTS (SELECT 1 FROM departed_guilds d \
+                 WHERE d.platform = s.platform AND d.guild_id = s.guild_id) \
                  AND {on_shards} ORDER BY s.next_due, s.id LIMIT $2"
             ),
             on_shards = on_shards("s.guild_id", 3)
@@ -344,7 +351,8 @@ impl Store {
              ELSE s.next_due END) \
              FROM schedules s WHERE s.next_due IS NOT NULL AND s.disabled = FALSE \
              AND (s.paused = FALSE OR s.paused_until IS NOT NULL) \
-             AND NOT EXISTS (SELECT 1 FROM departed_guilds d WHERE d.guild_id = s.guild_id) \
+             AND NOT EXISTS (SELECT 1 FROM departed_guilds d \
+                 WHERE d.platform = s.platform AND d.guild_id = s.guild_id) \
              AND {}",
             on_shards("s.guild_id", 1)
         );
@@ -361,7 +369,7 @@ impl Store {
 
     /// Removes the channel's schedule and its delivery ledger; false if it had none.
     pub async fn delete_schedule(&self, channel_id: u64) -> Result<bool, StoreError> {
-        let sql = "DELETE FROM schedules WHERE channel_id = $1";
+        let sql = "DELETE FROM schedules WHERE platform = 'discord' AND channel_id = $1";
         let done = with_pool!(self, pool => {
             sqlx::query(sql)
                 .bind(id_to_db(channel_id))

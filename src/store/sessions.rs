@@ -197,7 +197,7 @@ impl Store {
         channel_id: u64,
     ) -> Result<Option<SessionRecord>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM sessions WHERE state = 'running' \
+            "SELECT {COLUMNS} FROM sessions WHERE platform = 'discord' AND state = 'running' \
              AND (channel_id = $1 OR thread_id = $1) ORDER BY id LIMIT 1"
         );
         let row: Option<SessionRow> = with_pool!(self, pool => {
@@ -209,9 +209,12 @@ impl Store {
         row.map(SessionRow::into_record).transpose()
     }
 
-    /// Every running session, for the worker to carry on after a restart.
+    /// Every running session in Discord, for the worker to carry on after a restart.
     pub async fn running_sessions(&self) -> Result<Vec<SessionRecord>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM sessions WHERE state = 'running' ORDER BY id");
+        let sql = format!(
+            "SELECT {COLUMNS} FROM sessions WHERE platform = 'discord' AND state = 'running' \
+             ORDER BY id"
+        );
         let rows: Vec<SessionRow> = with_pool!(self, pool => {
             sqlx::query_as(&sql).fetch_all(pool).await?
         });
@@ -456,10 +459,11 @@ impl Store {
         let first = "UPDATE session_posts SET message_id = $1 \
                      WHERE session_id = $2 AND stage = 0 AND message_id IS NULL";
         // Weeks as week_of counts them: FIRST_MONDAY plus whole weeks.
-        let count = "INSERT INTO session_counts (guild_id, week, theme, sessions) \
-                     SELECT guild_id, 345600 + ((started_at - 345600) / 604800) * 604800, theme, 1 \
+        let count = "INSERT INTO session_counts (platform, guild_id, week, theme, sessions) \
+                     SELECT platform, guild_id, \
+                     345600 + ((started_at - 345600) / 604800) * 604800, theme, 1 \
                      FROM sessions WHERE id = $1 \
-                     ON CONFLICT (guild_id, week, theme) \
+                     ON CONFLICT (platform, guild_id, week, theme) \
                      DO UPDATE SET sessions = session_counts.sessions + 1";
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -541,7 +545,7 @@ impl Store {
             match role_id {
                 Some(role) => sqlx::query(
                     "INSERT INTO session_roles (guild_id, role_id, set_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT (guild_id) DO UPDATE SET role_id = $2, set_at = $3",
+                     ON CONFLICT (platform, guild_id) DO UPDATE SET role_id = $2, set_at = $3",
                 )
                 .bind(id_to_db(guild_id))
                 .bind(id_to_db(role))
@@ -549,7 +553,9 @@ impl Store {
                 .execute(pool)
                 .await?
                 .rows_affected(),
-                None => sqlx::query("DELETE FROM session_roles WHERE guild_id = $1")
+                None => sqlx::query(
+                    "DELETE FROM session_roles WHERE platform = 'discord' AND guild_id = $1",
+                )
                     .bind(id_to_db(guild_id))
                     .execute(pool)
                     .await?
@@ -561,7 +567,9 @@ impl Store {
 
     pub async fn facilitator_role(&self, guild_id: u64) -> Result<Option<u64>, StoreError> {
         let role: Option<i64> = with_pool!(self, pool => {
-            sqlx::query_scalar("SELECT role_id FROM session_roles WHERE guild_id = $1")
+            sqlx::query_scalar(
+                "SELECT role_id FROM session_roles WHERE platform = 'discord' AND guild_id = $1",
+            )
                 .bind(id_to_db(guild_id))
                 .fetch_optional(pool)
                 .await?

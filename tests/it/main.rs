@@ -6,6 +6,7 @@ mod dms;
 mod drills;
 mod insights;
 mod layers;
+mod migrations;
 mod personal;
 mod process;
 mod scale;

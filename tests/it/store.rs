@@ -14,6 +14,7 @@ use std::time::Duration;
 use careprompt::domain::holidays::BankHoliday;
 use careprompt::domain::insights::{week_of, Measure, Tally, UsageKind, WEEK_SECS};
 use careprompt::domain::planning::DuePlan;
+use careprompt::domain::platform::Platform;
 use careprompt::domain::rotation::{Pick, RotationState};
 use careprompt::domain::settings::ScheduleSettings;
 use careprompt::domain::shards::ShardRange;
@@ -21,8 +22,9 @@ use careprompt::scheduler::retention::usage_cutoff;
 use careprompt::store::{
     nonce_for, redact_url, Bookmark, BookmarkKind, Claim, ClaimOutcome, CreatedSchedule,
     DeliveryKind, DeliveryState, DmOptIn, DmStatus, DuePick, Erased, NewBookmark, NewSchedule,
-    Purged, Recorded, Saved, Store, StoreError, ThemeMute, Usage, UserExport, Worker,
-    BOOKMARK_LIMIT, ERASED_USER,
+    PersonReach, PersonRecord, PersonSeen, PlaceKind, PlaceReach, PlaceRecord, PlaceSeen, Purged,
+    Recorded, Saved, Store, StoreError, ThemeMute, Usage, UserExport, Worker, BOOKMARK_LIMIT,
+    ERASED_USER,
 };
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::{Connection, PgConnection};
@@ -100,7 +102,7 @@ async fn connect(url: &str) -> Store {
         .unwrap_or_else(|err| panic!("connecting to {}: {err}", redact_url(url)))
 }
 
-fn remove_sqlite_files(path: &std::path::Path) {
+pub(crate) fn remove_sqlite_files(path: &std::path::Path) {
     for suffix in ["", "-wal", "-shm", "-journal"] {
         let mut file = path.as_os_str().to_owned();
         file.push(suffix);
@@ -3504,4 +3506,393 @@ on_both_backends!(
     sqlite_a_facilitator_s_sessions_are_exported_then_kept_without_them,
     postgres_a_facilitator_s_sessions_are_exported_then_kept_without_them,
     a_facilitator_s_sessions_are_exported_then_kept_without_them
+);
+
+// ---- places and people of other platforms ----------------------------------------------------
+
+const TEAMS_SERVICE: &str = "https://smba.trafficmanager.net/uk/";
+const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const TEAM_THREAD: &str = "19:team-ward-7@thread.tacv2";
+const CHANNEL_THREAD: &str = "19:3c1f6b0a9d2e4f7c@thread.tacv2";
+
+fn teams_team() -> PlaceSeen<'static> {
+    PlaceSeen {
+        platform: Platform::Teams,
+        external_id: TEAM_THREAD,
+        kind: PlaceKind::Team,
+        parent: None,
+        reach: PlaceReach {
+            service_url: Some(TEAMS_SERVICE.to_string()),
+            tenant_id: Some(TENANT.to_string()),
+            team_id: Some(TEAM_THREAD.to_string()),
+            conversation_id: None,
+        },
+    }
+}
+
+fn teams_channel(team: u64) -> PlaceSeen<'static> {
+    PlaceSeen {
+        platform: Platform::Teams,
+        external_id: CHANNEL_THREAD,
+        kind: PlaceKind::Channel,
+        parent: Some(team),
+        reach: PlaceReach {
+            service_url: Some(TEAMS_SERVICE.to_string()),
+            tenant_id: Some(TENANT.to_string()),
+            team_id: Some(TEAM_THREAD.to_string()),
+            conversation_id: Some(CHANNEL_THREAD.to_string()),
+        },
+    }
+}
+
+async fn a_place_is_numbered_once_and_keeps_what_reaching_it_takes(store: &Store) {
+    let team = store.place_id(&teams_team(), at(NOW)).await.expect("team");
+    let channel = store
+        .place_id(&teams_channel(team), at(NOW + 1))
+        .await
+        .expect("channel");
+    assert_ne!(team, channel);
+    assert_eq!(
+        store
+            .place_id(&teams_channel(team), at(NOW + 2))
+            .await
+            .expect("again"),
+        channel,
+        "seen again: the same number"
+    );
+    let expected = PlaceRecord {
+        id: channel,
+        platform: Platform::Teams,
+        external_id: CHANNEL_THREAD.to_string(),
+        kind: PlaceKind::Channel,
+        parent: Some(team),
+        reach: teams_channel(team).reach,
+        created_at: at(NOW + 1),
+        updated_at: at(NOW + 2),
+    };
+    assert_eq!(
+        store.place(channel).await.expect("read"),
+        Some(expected.clone())
+    );
+    assert_eq!(
+        store
+            .find_place(Platform::Teams, CHANNEL_THREAD)
+            .await
+            .expect("found"),
+        Some(expected)
+    );
+
+    // The conversation moved to another service URL; what is not given again is kept.
+    let moved = PlaceSeen {
+        parent: None,
+        reach: PlaceReach {
+            service_url: Some("https://smba.trafficmanager.net/emea/".to_string()),
+            ..PlaceReach::default()
+        },
+        ..teams_channel(team)
+    };
+    assert_eq!(
+        store.place_id(&moved, at(NOW + 3)).await.expect("moved"),
+        channel
+    );
+    let record = store.place(channel).await.expect("read").expect("there");
+    assert_eq!(
+        record.reach,
+        PlaceReach {
+            service_url: Some("https://smba.trafficmanager.net/emea/".to_string()),
+            ..teams_channel(team).reach
+        }
+    );
+    assert_eq!(record.parent, Some(team));
+    assert_eq!(
+        (record.created_at, record.updated_at),
+        (at(NOW + 1), at(NOW + 3))
+    );
+
+    // Discord's places are keyed by their snowflakes, and have no rows.
+    let discord = PlaceSeen {
+        platform: Platform::Discord,
+        external_id: "900000000000000001",
+        kind: PlaceKind::Team,
+        parent: None,
+        reach: PlaceReach::default(),
+    };
+    assert_eq!(
+        store.place_id(&discord, at(NOW)).await.expect("discord"),
+        GUILD
+    );
+    assert_eq!(
+        store
+            .find_place(Platform::Discord, "900000000000000001")
+            .await
+            .expect("read"),
+        None
+    );
+    assert_eq!(store.place(GUILD).await.expect("read"), None);
+    let not_a_snowflake = PlaceSeen {
+        external_id: CHANNEL_THREAD,
+        ..discord
+    };
+    assert!(matches!(
+        store.place_id(&not_a_snowflake, at(NOW)).await,
+        Err(StoreError::NotAnId(_))
+    ));
+    assert_eq!(
+        store
+            .find_place(Platform::Teams, "19:never-seen@thread.tacv2")
+            .await
+            .expect("read"),
+        None
+    );
+}
+on_both_backends!(
+    sqlite_a_place_is_numbered_once_and_keeps_what_reaching_it_takes,
+    postgres_a_place_is_numbered_once_and_keeps_what_reaching_it_takes,
+    a_place_is_numbered_once_and_keeps_what_reaching_it_takes
+);
+
+const TEAMS_USER: &str = "29:1GcS4EyB_oSI8A88XmWBN7NJFyMqe3QGnJdgLfFGkJnVelzRGos0bPbpsfJjcbAD22bmKc4GMbrY2g4JDrrA8vM06X1-cHHle4zOE6U4ttcc";
+
+fn teams_person() -> PersonSeen<'static> {
+    PersonSeen {
+        platform: Platform::Teams,
+        external_id: TEAMS_USER,
+        reach: PersonReach {
+            tenant_id: Some(TENANT.to_string()),
+            aad_object_id: Some("00aa23bd-4b9d-4e48-8d7e-1c2f2c8a1b57".to_string()),
+            service_url: Some(TEAMS_SERVICE.to_string()),
+            conversation_id: None,
+        },
+    }
+}
+
+async fn a_person_is_numbered_once_and_keeps_what_reaching_them_takes(store: &Store) {
+    let person = store
+        .person_id(&teams_person(), at(NOW))
+        .await
+        .expect("person");
+    // Their one-to-one conversation is opened later, and remembered.
+    let with_chat = PersonSeen {
+        reach: PersonReach {
+            conversation_id: Some("a:1Xq9sGx0Tb2cF4v".to_string()),
+            ..PersonReach::default()
+        },
+        ..teams_person()
+    };
+    assert_eq!(
+        store
+            .person_id(&with_chat, at(NOW + 60))
+            .await
+            .expect("again"),
+        person
+    );
+    let expected = PersonRecord {
+        id: person,
+        platform: Platform::Teams,
+        external_id: TEAMS_USER.to_string(),
+        reach: PersonReach {
+            conversation_id: Some("a:1Xq9sGx0Tb2cF4v".to_string()),
+            ..teams_person().reach
+        },
+        created_at: at(NOW),
+        updated_at: at(NOW + 60),
+    };
+    assert_eq!(
+        store.person(person).await.expect("read"),
+        Some(expected.clone())
+    );
+    assert_eq!(
+        store
+            .find_person(Platform::Teams, TEAMS_USER)
+            .await
+            .expect("found"),
+        Some(expected)
+    );
+    let another = PersonSeen {
+        external_id: "29:another",
+        reach: PersonReach::default(),
+        ..teams_person()
+    };
+    assert_ne!(
+        store.person_id(&another, at(NOW)).await.expect("another"),
+        person
+    );
+    let alice = PersonSeen {
+        platform: Platform::Discord,
+        external_id: "111111111111111111",
+        reach: PersonReach::default(),
+    };
+    assert_eq!(
+        store.person_id(&alice, at(NOW)).await.expect("alice"),
+        ALICE
+    );
+    assert_eq!(
+        store
+            .find_person(Platform::Discord, "111111111111111111")
+            .await
+            .expect("read"),
+        None
+    );
+}
+on_both_backends!(
+    sqlite_a_person_is_numbered_once_and_keeps_what_reaching_them_takes,
+    postgres_a_person_is_numbered_once_and_keeps_what_reaching_them_takes,
+    a_person_is_numbered_once_and_keeps_what_reaching_them_takes
+);
+
+async fn two_processes_seeing_a_new_place_at_once_make_one_row(store: &Store, url: &str) {
+    let other = connect(url).await;
+    let mut asks = Vec::new();
+    for n in 0..16u32 {
+        let process = if n % 2 == 0 {
+            store.clone()
+        } else {
+            other.clone()
+        };
+        asks.push(tokio::spawn(async move {
+            let place = process
+                .place_id(&teams_team(), at(NOW + i64::from(n)))
+                .await
+                .expect("place");
+            let person = process
+                .person_id(&teams_person(), at(NOW + i64::from(n)))
+                .await
+                .expect("person");
+            (place, person)
+        }));
+    }
+    let mut answers = Vec::new();
+    for ask in asks {
+        answers.push(ask.await.expect("joined"));
+    }
+    assert!(
+        answers.iter().all(|answer| *answer == answers[0]),
+        "every process got the same numbers: {answers:?}"
+    );
+    other.close().await;
+    let mut raw = Raw::open(url).await;
+    assert_eq!(raw.count("SELECT COUNT(*) FROM places").await, 1);
+    assert_eq!(raw.count("SELECT COUNT(*) FROM people").await, 1);
+    raw.close().await;
+}
+on_both_backends!(
+    sqlite_two_processes_seeing_a_new_place_at_once_make_one_row,
+    postgres_two_processes_seeing_a_new_place_at_once_make_one_row,
+    two_processes_seeing_a_new_place_at_once_make_one_row,
+    with_url
+);
+
+/// A Teams schedule written as a Teams adapter would: in the Teams channel numbered `channel` of
+/// the team numbered `team`, with the settings of the Discord schedule of channel 10.
+async fn teams_schedule(raw: &mut Raw, team: u64, channel: u64, next_due: i64) {
+    raw.execute(&format!(
+        "INSERT INTO schedules (platform, guild_id, channel_id, cron, timezone, bank_holidays, \
+         include_bullying, rotation, created_by, created_at, next_due) \
+         SELECT 'teams', {team}, {channel}, cron, timezone, bank_holidays, include_bullying, \
+         rotation, created_by, created_at, {next_due} FROM schedules \
+         WHERE platform = 'discord' AND channel_id = 10"
+    ))
+    .await;
+}
+
+async fn the_shard_filter_applies_to_discord_servers_only(store: &Store, url: &str) {
+    store
+        .upsert_schedule(&schedule(GUILD, 10, ALICE), at(NOW))
+        .await
+        .expect("discord schedule");
+    let team = store.place_id(&teams_team(), at(NOW)).await.expect("team");
+    let channel = store
+        .place_id(&teams_channel(team), at(NOW))
+        .await
+        .expect("channel");
+    let mut raw = Raw::open(url).await;
+    teams_schedule(&mut raw, team, channel, NOW + 600).await;
+    // Keys are unique per platform: a Teams channel may have Discord's channel 10's number.
+    teams_schedule(&mut raw, team, 10, NOW + 1200).await;
+    raw.close().await;
+
+    let now = at(NOW + 7200);
+    let total = 4;
+    // The shard Discord's formula would put the team on, were it a Discord server.
+    let formula_shard = u32::try_from((team >> 22) % u64::from(total)).expect("small");
+    let other_shard = (formula_shard + 1) % total;
+    let teams_due = |range: ShardRange| async move {
+        let due = store.due_schedules(now, 10, &range).await.expect("due");
+        let mut teams: Vec<u64> = due
+            .due
+            .iter()
+            .filter(|record| record.platform == Platform::Teams)
+            .map(|record| record.channel_id)
+            .collect();
+        teams.sort_unstable();
+        let discord: Vec<u64> = due
+            .due
+            .iter()
+            .filter(|record| record.platform == Platform::Discord)
+            .map(|record| record.guild_id)
+            .collect();
+        assert!(discord.iter().all(|guild| range.owns(*guild)));
+        teams
+    };
+    let mut both = vec![10, channel];
+    both.sort_unstable();
+    let on_formula = ShardRange::new(formula_shard, formula_shard, total).expect("range");
+    assert_eq!(
+        teams_due(on_formula.with_other_platforms(false)).await,
+        Vec::<u64>::new(),
+        "the team's number is not a snowflake: no shard holds it"
+    );
+    let elsewhere = ShardRange::new(other_shard, other_shard, total).expect("range");
+    assert_eq!(
+        teams_due(elsewhere.with_other_platforms(true)).await,
+        both,
+        "the process serving other platforms has them, whatever its shards"
+    );
+    assert_eq!(teams_due(ShardRange::ALL).await, both);
+    let first = ShardRange::new(0, 1, total).expect("range");
+    let rest = ShardRange::new(2, 3, total).expect("range");
+    assert_eq!(
+        teams_due(first).await,
+        both,
+        "shard 0's process serves them"
+    );
+    assert_eq!(teams_due(rest).await, Vec::<u64>::new());
+
+    // The Teams schedules wake only the process serving them.
+    let discord_due = store
+        .schedule_for_channel(10)
+        .await
+        .expect("read")
+        .expect("there");
+    assert_eq!(discord_due.platform, Platform::Discord);
+    assert_eq!(discord_due.guild_id, GUILD);
+    let owner = ShardRange::new(0, total - 1, total).expect("range");
+    assert_eq!(
+        store.next_wake(&owner).await.expect("wake"),
+        Some(at(NOW + 600))
+    );
+    assert_eq!(
+        store
+            .next_wake(&owner.with_other_platforms(false))
+            .await
+            .expect("wake"),
+        discord_due.next_due
+    );
+    // Departures are Discord's to tell: a Teams team is never among the servers Discord lists.
+    assert_eq!(
+        store.known_guilds(&ShardRange::ALL).await.expect("known"),
+        vec![GUILD]
+    );
+    assert!(store.delete_schedule(10).await.expect("deleted"));
+    assert_eq!(
+        teams_due(ShardRange::ALL).await,
+        both,
+        "only Discord's went"
+    );
+}
+on_both_backends!(
+    sqlite_the_shard_filter_applies_to_discord_servers_only,
+    postgres_the_shard_filter_applies_to_discord_servers_only,
+    the_shard_filter_applies_to_discord_servers_only,
+    with_url
 );
