@@ -10,15 +10,14 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use careprompt::config::OrgSupport;
-use careprompt::discord::cards::{self, Card};
-use careprompt::discord::catalogue::{all_cards, all_posts};
-use careprompt::discord::insights::chart_attachment;
-use careprompt::discord::rest::interaction_message;
-use careprompt::discord::schedule_cards::{
-    schedule_list_card, schedule_preview_card, schedule_saved_card,
+use careprompt::cards::{
+    self, all_cards, all_posts, schedule_list_card, schedule_preview_card, schedule_saved_card,
+    stage_card, summary_card, Card, CardState, SessionView,
 };
-use careprompt::discord::session_cards::{stage_card, summary_card, CardState, SessionView};
+use careprompt::config::OrgSupport;
+use careprompt::discord::insights::chart_attachment;
+use careprompt::discord::render::post_body;
+use careprompt::discord::rest::{edit_response, interaction_message, update_response};
 use careprompt::domain::content::{Library, Nation, DNA_OF_CARE_URL};
 use careprompt::domain::planning::{plan, PreviewRequest, Slot};
 use careprompt::domain::rotation::RotationState;
@@ -69,31 +68,17 @@ fn reply_with_file(card: Card, file: serenity::CreateAttachment) -> Vec<u8> {
 
 /// An answer that replaces the clicked message (`Rest::update_message`).
 fn update(card: Card) -> Vec<u8> {
-    let components = card.components();
-    let message = serenity::CreateInteractionResponseMessage::new()
-        .embeds(card.embeds)
-        .components(components)
-        .allowed_mentions(cards::no_pings())
-        .content(card.content.unwrap_or_default());
-    let response = serenity::CreateInteractionResponse::UpdateMessage(message);
-    serde_json::to_vec(&response).expect("json")
+    serde_json::to_vec(&update_response(card)).expect("json")
 }
 
 /// A deferred answer's card (`Rest::edit_original`).
 fn edit(card: Card) -> Vec<u8> {
-    let mut edit = serenity::EditInteractionResponse::new()
-        .embeds(card.embeds.clone())
-        .components(card.components())
-        .allowed_mentions(cards::no_pings());
-    if let Some(content) = card.content {
-        edit = edit.content(content);
-    }
-    serde_json::to_vec(&edit).expect("json")
+    serde_json::to_vec(&edit_response(card)).expect("json")
 }
 
 /// A message the scheduler posts in a channel, a thread or a DM (`Rest::create_message`).
 fn post(card: Card, nonce: &str, role_ping: Option<u64>) -> Vec<u8> {
-    serde_json::to_vec(&cards::post_body(card, nonce, role_ping)).expect("json")
+    serde_json::to_vec(&post_body(&card, nonce, role_ping)).expect("json")
 }
 
 /// The file a catalogue card goes in, by its label.
