@@ -10,9 +10,10 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use careprompt::cards;
 use careprompt::check::check_cards;
-use careprompt::discord::cards;
 use careprompt::discord::limits::check_message;
+use careprompt::discord::render;
 use careprompt::domain::content::DNA_OF_CARE_URL;
 use careprompt::domain::planning::{plan, PreviewRequest};
 use careprompt::domain::rotation::Pick;
@@ -91,13 +92,13 @@ fn main() {
             library.stories_for(&theme.slug).next(),
             Some(1),
         );
-        black_box(check_message(&cards::post_body(card, "cp1", None)));
+        black_box(check_message(&render::post_body(&card, "cp1", None)));
     });
     measure("limit-check every card (careprompt check)", full, || {
         black_box(check_cards(&library, None));
     });
     measure("build every card", full, || {
-        black_box(careprompt::discord::catalogue::all_cards(
+        black_box(careprompt::cards::all_cards(
             &library,
             None,
             DNA_OF_CARE_URL,

@@ -1,10 +1,9 @@
 //! `careprompt check`: the content library and the configuration that refers to it, loaded as
 //! the bot loads them, and every card the bot could build from them.
 
+use crate::cards::{all_cards, all_posts};
 use crate::config::{LoadedConfig, OrgSupport, Origin};
-use crate::discord::cards;
-use crate::discord::catalogue::{all_cards, all_posts};
-use crate::discord::limits;
+use crate::discord::{limits, render};
 use crate::domain::content::{Library, Theme, DNA_OF_CARE_URL};
 use crate::startup::{load_content, Loaded};
 use crate::store;
@@ -15,12 +14,12 @@ use crate::store;
 pub fn check_cards(library: &Library, org: Option<&OrgSupport>) -> Vec<String> {
     let replies = all_cards(library, org, DNA_OF_CARE_URL)
         .into_iter()
-        .map(|(label, card)| (label, card.to_json()));
+        .map(|(label, card)| (label, render::json(&card)));
     let longest_nonce = store::nonce_for(i64::MAX);
     let posts = all_posts(library).into_iter().map(|(label, card)| {
         (
             label,
-            cards::post_body(card, &longest_nonce, Some(u64::MAX >> 1)),
+            render::post_body(&card, &longest_nonce, Some(u64::MAX >> 1)),
         )
     });
     replies

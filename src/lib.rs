@@ -7,7 +7,9 @@
 //!   plumbing (`serve`: how each of careprompt's HTTP servers, an axum router, is served).
 //! - `store`: everything careprompt keeps, on SQLite or PostgreSQL.
 //! - `insights`: the `/insights` report (view, chart and CSV) made from the store's tallies.
-//! - `discord`: talking to Discord's REST API, and the messages (cards) careprompt sends.
+//! - `cards`: every card careprompt sends, as a model no platform owns: its words, links and
+//!   buttons, what each button does and who may press it.
+//! - `discord`: talking to Discord's REST API, and cards rendered as Discord messages.
 //! - `scheduler`: the worker that posts each scheduled card exactly once, and retention.
 //! - `ops`: the operators' listener (`/metrics`, `/healthz`, `/readyz`).
 //! - `bot`: the poise framework: commands, buttons, gateway events and errors.
@@ -31,6 +33,8 @@ pub mod telemetry;
 pub mod store;
 
 pub mod insights;
+
+pub mod cards;
 
 pub mod discord;
 

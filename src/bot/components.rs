@@ -8,9 +8,9 @@ use poise::serenity_prelude as serenity;
 use crate::bot::checks::may_facilitate;
 use crate::bot::commands::session::{answer_question, finish};
 use crate::bot::data::{Data, Error, ReplyFailed, StaleButton};
-use crate::discord::cards::{self, Card, BOOKMARKS_PER_PAGE};
-use crate::discord::custom_id::{ButtonAction, SessionControl};
-use crate::discord::session_cards::{stage_card, CardState};
+use crate::cards::{
+    self, stage_card, Act, Card, CardState, SessionControl, Who, BOOKMARKS_PER_PAGE,
+};
 use crate::domain::bookmark::{snapshot, BookmarkKind};
 use crate::domain::content::Library;
 use crate::domain::insights::UsageKind;
@@ -18,42 +18,42 @@ use crate::error::UserError;
 use crate::store::{Saved, Usage, BOOKMARK_LIMIT};
 
 pub async fn handle(data: &Data, click: &serenity::ComponentInteraction) -> Result<(), Error> {
-    let action = ButtonAction::parse(&click.data.custom_id).map_err(|_| StaleButton)?;
-    if is_private(&action) && answered_someone_else(click) {
+    let action = Act::parse(&click.data.custom_id).map_err(|_| StaleButton)?;
+    if action.who() == Who::Asker && answered_someone_else(click) {
         return Err(UserError::NotYourButton.into());
     }
     let card = match action {
-        ButtonAction::Save {
+        Act::Save {
             kind,
             item_id,
             delivery,
         } => save(data, click, kind, &item_id, delivery).await?,
-        ButtonAction::Pack { theme, .. } => {
+        Act::Pack { theme, .. } => {
             let theme = data.library.theme(&theme).ok_or(StaleButton)?;
             cards::pack_card(&data.library, theme)
         }
-        ButtonAction::Support { .. } => data.support_card(),
-        ButtonAction::BookmarksPage { page } => {
+        Act::Support { .. } => data.support_card(),
+        Act::BookmarksPage { page } => {
             let card = bookmarks_page(data, click.user.id.get(), page).await?;
             return update(data, click, card).await;
         }
-        ButtonAction::ForgetConfirm => {
+        Act::ForgetConfirm => {
             let erased = data.store.erase_user(click.user.id.get()).await?;
             return update(data, click, cards::forgotten_card(&erased)).await;
         }
-        ButtonAction::ForgetCancel => {
+        Act::ForgetCancel => {
             let card = cards::text_card("Nothing was erased. Only you can see this.");
             return update(data, click, card).await;
         }
-        ButtonAction::Session {
+        Act::Session {
             session,
             stage,
             control,
         } => return session_click(data, click, session, stage, control).await,
-        ButtonAction::SessionBegin(begin) => {
+        Act::SessionBegin(begin) => {
             return answer_question(data, click, Some(begin)).await;
         }
-        ButtonAction::SessionCancel => return answer_question(data, click, None).await,
+        Act::SessionCancel => return answer_question(data, click, None).await,
     };
     data.rest
         .respond(click.id, &click.token, card, true)
@@ -148,19 +148,6 @@ async fn replace_card(
         .await
         .map_err(ReplyFailed)?;
     Ok(())
-}
-
-/// The buttons of a private answer, which act for the person it answered: paging their
-/// bookmarks, erasing their data, and answering the question asked before their session.
-fn is_private(action: &ButtonAction) -> bool {
-    matches!(
-        action,
-        ButtonAction::BookmarksPage { .. }
-            | ButtonAction::ForgetConfirm
-            | ButtonAction::ForgetCancel
-            | ButtonAction::SessionBegin(_)
-            | ButtonAction::SessionCancel
-    )
 }
 
 /// Whether the message the button is on answered another person. Discord shows a private answer

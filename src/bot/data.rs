@@ -3,9 +3,9 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
+use crate::cards::Card;
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::discord::cards::Card;
 use crate::discord::{Rest, RestError};
 use crate::domain::content::Library;
 use crate::ops::Shards;
@@ -77,7 +77,7 @@ impl Data {
             .await
         {
             Ok(true) => {
-                card.content = Some(match card.content.take() {
+                card.note = Some(match card.note.take() {
                     Some(text) => format!("{text}\n\n{CLOSED_DM_NOTICE}"),
                     None => CLOSED_DM_NOTICE.to_string(),
                 });
@@ -91,7 +91,7 @@ impl Data {
     pub fn support_card(&self) -> Card {
         let nation = self.library.nation;
         let lines = self.library.support_lines_for(nation);
-        crate::discord::cards::support_card(self.settings.org_support(), &lines, nation)
+        crate::cards::support_card(self.settings.org_support(), &lines, nation)
     }
 
     /// Gives a command's deferred answer (see `Rest::defer`) its card.

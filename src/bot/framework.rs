@@ -15,8 +15,8 @@ use crate::bot::commands;
 use crate::bot::data::{Data, Error};
 use crate::bot::events;
 use crate::bot::on_error::on_error;
-use crate::discord::custom_id::ButtonAction;
-use crate::discord::{cards, Rest, RetryPolicy};
+use crate::cards::{self, Act};
+use crate::discord::{Rest, RetryPolicy};
 use crate::error::UserError;
 
 /// The shared state, made before the client connects and handed to poise on the first READY,
@@ -72,8 +72,8 @@ fn interaction_span(interaction: &serenity::Interaction) -> tracing::Span {
             tracing::info_span!("interaction", n, command = %command_name(&command.data))
         }
         serenity::Interaction::Component(click) => {
-            let button = ButtonAction::parse(&click.data.custom_id)
-                .map_or("unknown", |action| action.name());
+            let button =
+                Act::parse(&click.data.custom_id).map_or("unknown", |action| action.name());
             tracing::info_span!("interaction", n, button)
         }
         serenity::Interaction::Autocomplete(typing) => {

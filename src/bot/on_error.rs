@@ -3,7 +3,7 @@
 use poise::serenity_prelude as serenity;
 
 use crate::bot::data::{Data, Error, ReplyFailed, StaleButton};
-use crate::discord::cards;
+use crate::cards;
 use crate::error::{UserError, GENERIC_FAILURE};
 
 /// The one place command failures are turned into a private message and a log line. Log lines

@@ -1,85 +1,28 @@
-//! What a button on careprompt's messages does, written into its custom id. Everything needed to
-//! answer a click is in the id itself, so a click is answered after a restart, and a post can be
-//! recognised later by the delivery it carries.
+//! What a button on careprompt's messages does (`crate::cards::Act`), written into its custom id.
+//! Everything needed to answer a click is in the id itself, so a click is answered after a
+//! restart, and a post can be recognised later by the delivery it carries.
 
+use crate::cards::{Act, SessionBegin, SessionControl};
 use crate::store::BookmarkKind;
 
 /// The prefix of every custom id careprompt writes; anything else is not ours.
 const PREFIX: &str = "cp";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ButtonAction {
-    /// Bookmark a prompt, story or pack for whoever clicks.
-    Save {
-        delivery: Option<i64>,
-        kind: BookmarkKind,
-        item_id: String,
-    },
-    /// The theme's facilitator pack, privately.
-    Pack {
-        delivery: Option<i64>,
-        theme: String,
-    },
-    /// Where to get support, privately.
-    Support {
-        delivery: Option<i64>,
-    },
-    /// A page (from 0) of the clicker's own bookmarks, in place of the one shown.
-    BookmarksPage {
-        page: u32,
-    },
-    /// Erase everything about the clicker, who is always the one erased: the id names nobody.
-    ForgetConfirm,
-    ForgetCancel,
-    /// The facilitator's controls on a session's stage card: the session and the stage the card
-    /// shows, so a click on an older card does not move the session on twice.
-    Session {
-        session: i64,
-        stage: u32,
-        control: SessionControl,
-    },
-    /// The facilitator's yes to the private question a sensitive theme asks before its session
-    /// starts. Nothing is stored until this click.
-    SessionBegin(SessionBegin),
-    /// The facilitator's no to that question: nothing is posted.
-    SessionCancel,
-}
+/// The controls of a stage card.
+const CONTROLS: [SessionControl; 4] = [
+    SessionControl::Next,
+    SessionControl::Pause,
+    SessionControl::Resume,
+    SessionControl::End,
+];
 
-/// What a Start button carries: everything `/session start` was given, and when it asked (Unix
-/// seconds), so a late answer starts nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionBegin {
-    pub asked_at: i64,
-    pub minutes: u32,
-    pub auto: bool,
-    pub theme: String,
-    pub story: Option<String>,
-}
-
-/// What a button on a stage card does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionControl {
-    Next,
-    Pause,
-    Resume,
-    End,
-}
-
-impl SessionControl {
-    const ALL: [SessionControl; 4] = [
-        SessionControl::Next,
-        SessionControl::Pause,
-        SessionControl::Resume,
-        SessionControl::End,
-    ];
-
-    fn word(self) -> &'static str {
-        match self {
-            SessionControl::Next => "next",
-            SessionControl::Pause => "pause",
-            SessionControl::Resume => "resume",
-            SessionControl::End => "end",
-        }
+/// The word a control is written as.
+fn word(control: SessionControl) -> &'static str {
+    match control {
+        SessionControl::Next => "next",
+        SessionControl::Pause => "pause",
+        SessionControl::Resume => "resume",
+        SessionControl::End => "end",
     }
 }
 
@@ -130,10 +73,10 @@ fn is_number(text: &str) -> bool {
         && (text == "0" || !text.starts_with('0'))
 }
 
-impl ButtonAction {
+impl Act {
     pub fn custom_id(&self) -> String {
         match self {
-            ButtonAction::Save {
+            Act::Save {
                 delivery,
                 kind,
                 item_id,
@@ -142,21 +85,21 @@ impl ButtonAction {
                 delivery_part(*delivery),
                 kind_letter(*kind)
             ),
-            ButtonAction::Pack { delivery, theme } => {
+            Act::Pack { delivery, theme } => {
                 format!("{PREFIX}:pack:{}:{theme}", delivery_part(*delivery))
             }
-            ButtonAction::Support { delivery } => {
+            Act::Support { delivery } => {
                 format!("{PREFIX}:support:{}", delivery_part(*delivery))
             }
-            ButtonAction::BookmarksPage { page } => format!("{PREFIX}:bookmarks:-:{page}"),
-            ButtonAction::ForgetConfirm => format!("{PREFIX}:forget:-:erase"),
-            ButtonAction::ForgetCancel => format!("{PREFIX}:forget:-:cancel"),
-            ButtonAction::Session {
+            Act::BookmarksPage { page } => format!("{PREFIX}:bookmarks:-:{page}"),
+            Act::ForgetConfirm => format!("{PREFIX}:forget:-:erase"),
+            Act::ForgetCancel => format!("{PREFIX}:forget:-:cancel"),
+            Act::Session {
                 session,
                 stage,
                 control,
-            } => format!("{PREFIX}:session:{session}:{}.{stage}", control.word()),
-            ButtonAction::SessionBegin(SessionBegin {
+            } => format!("{PREFIX}:session:{session}:{}.{stage}", word(*control)),
+            Act::SessionBegin(SessionBegin {
                 asked_at,
                 minutes,
                 auto,
@@ -167,13 +110,13 @@ impl ButtonAction {
                 if *auto { "a" } else { "m" },
                 story.as_deref().unwrap_or_default()
             ),
-            ButtonAction::SessionCancel => format!("{PREFIX}:begin:-:cancel"),
+            Act::SessionCancel => format!("{PREFIX}:begin:-:cancel"),
         }
     }
 
     /// Reads a custom id. Ids come back from Discord as the client sent them, and a client can
     /// send anything, so every part is checked.
-    pub fn parse(custom_id: &str) -> Result<ButtonAction, UnknownButton> {
+    pub fn parse(custom_id: &str) -> Result<Act, UnknownButton> {
         let mut parts = custom_id.split(':');
         if parts.next() != Some(PREFIX) {
             return Err(UnknownButton);
@@ -196,41 +139,41 @@ impl ButtonAction {
         match (action, reference) {
             ("save", Some(item)) => {
                 let (kind, item_id) = parse_item(item).ok_or(UnknownButton)?;
-                Ok(ButtonAction::Save {
+                Ok(Act::Save {
                     delivery,
                     kind,
                     item_id,
                 })
             }
             ("bookmarks", Some(page)) if delivery.is_none() && is_number(page) => {
-                Ok(ButtonAction::BookmarksPage {
+                Ok(Act::BookmarksPage {
                     page: page.parse().map_err(|_| UnknownButton)?,
                 })
             }
-            ("forget", Some("erase")) if delivery.is_none() => Ok(ButtonAction::ForgetConfirm),
-            ("forget", Some("cancel")) if delivery.is_none() => Ok(ButtonAction::ForgetCancel),
-            ("pack", Some(theme)) if is_reference(theme) => Ok(ButtonAction::Pack {
+            ("forget", Some("erase")) if delivery.is_none() => Ok(Act::ForgetConfirm),
+            ("forget", Some("cancel")) if delivery.is_none() => Ok(Act::ForgetCancel),
+            ("pack", Some(theme)) if is_reference(theme) => Ok(Act::Pack {
                 delivery,
                 theme: theme.to_string(),
             }),
-            ("support", None) => Ok(ButtonAction::Support { delivery }),
+            ("support", None) => Ok(Act::Support { delivery }),
             ("session", Some(reference)) => {
                 let session = delivery.ok_or(UnknownButton)?;
-                let (word, stage) = reference.split_once('.').ok_or(UnknownButton)?;
-                let control = SessionControl::ALL
+                let (said, stage) = reference.split_once('.').ok_or(UnknownButton)?;
+                let control = CONTROLS
                     .into_iter()
-                    .find(|control| control.word() == word)
+                    .find(|control| word(*control) == said)
                     .ok_or(UnknownButton)?;
                 if !is_number(stage) {
                     return Err(UnknownButton);
                 }
-                Ok(ButtonAction::Session {
+                Ok(Act::Session {
                     session,
                     stage: stage.parse().map_err(|_| UnknownButton)?,
                     control,
                 })
             }
-            ("begin", Some("cancel")) if delivery.is_none() => Ok(ButtonAction::SessionCancel),
+            ("begin", Some("cancel")) if delivery.is_none() => Ok(Act::SessionCancel),
             ("begin", Some(reference)) => {
                 let asked_at = delivery.ok_or(UnknownButton)?;
                 let parts: Vec<&str> = reference.split('.').collect();
@@ -250,7 +193,7 @@ impl ButtonAction {
                     story if is_reference(story) => Some(story.to_string()),
                     _ => return Err(UnknownButton),
                 };
-                Ok(ButtonAction::SessionBegin(SessionBegin {
+                Ok(Act::SessionBegin(SessionBegin {
                     asked_at,
                     minutes: minutes.parse().map_err(|_| UnknownButton)?,
                     auto,
@@ -259,41 +202,6 @@ impl ButtonAction {
                 }))
             }
             _ => Err(UnknownButton),
-        }
-    }
-
-    /// What the button does, for logs: never what it acts on, nor for whom.
-    pub fn name(&self) -> &'static str {
-        match self {
-            ButtonAction::Save { .. } => "save",
-            ButtonAction::Pack { .. } => "pack",
-            ButtonAction::Support { .. } => "support",
-            ButtonAction::BookmarksPage { .. } => "bookmarks page",
-            ButtonAction::ForgetConfirm => "forget-me erase",
-            ButtonAction::ForgetCancel => "forget-me cancel",
-            ButtonAction::Session { control, .. } => match control {
-                SessionControl::Next => "session next",
-                SessionControl::Pause => "session pause",
-                SessionControl::Resume => "session resume",
-                SessionControl::End => "session end",
-            },
-            ButtonAction::SessionBegin(_) => "session start",
-            ButtonAction::SessionCancel => "session cancel",
-        }
-    }
-
-    /// The delivery a button belongs to, when it is on a scheduled post.
-    pub fn delivery(&self) -> Option<i64> {
-        match self {
-            ButtonAction::Save { delivery, .. }
-            | ButtonAction::Pack { delivery, .. }
-            | ButtonAction::Support { delivery } => *delivery,
-            ButtonAction::BookmarksPage { .. }
-            | ButtonAction::ForgetConfirm
-            | ButtonAction::ForgetCancel
-            | ButtonAction::Session { .. }
-            | ButtonAction::SessionBegin(_)
-            | ButtonAction::SessionCancel => None,
         }
     }
 }
@@ -305,64 +213,64 @@ mod tests {
     #[test]
     fn every_action_round_trips() {
         for action in [
-            ButtonAction::Save {
+            Act::Save {
                 delivery: Some(42),
                 kind: BookmarkKind::Prompt,
                 item_id: "com-03".into(),
             },
-            ButtonAction::Save {
+            Act::Save {
                 delivery: None,
                 kind: BookmarkKind::Prompt,
                 item_id: "ws-01".into(),
             },
-            ButtonAction::Save {
+            Act::Save {
                 delivery: None,
                 kind: BookmarkKind::Story,
                 item_id: "s".repeat(64),
             },
-            ButtonAction::Save {
+            Act::Save {
                 delivery: Some(i64::MAX),
                 kind: BookmarkKind::Pack,
                 item_id: "bullying-and-harassment".into(),
             },
-            ButtonAction::BookmarksPage { page: 0 },
-            ButtonAction::BookmarksPage { page: 49 },
-            ButtonAction::ForgetConfirm,
-            ButtonAction::ForgetCancel,
-            ButtonAction::Pack {
+            Act::BookmarksPage { page: 0 },
+            Act::BookmarksPage { page: 49 },
+            Act::ForgetConfirm,
+            Act::ForgetCancel,
+            Act::Pack {
                 delivery: Some(i64::MAX),
                 theme: "bullying-and-harassment".into(),
             },
-            ButtonAction::Support { delivery: Some(7) },
-            ButtonAction::Session {
+            Act::Support { delivery: Some(7) },
+            Act::Session {
                 session: i64::MAX,
                 stage: 5,
                 control: SessionControl::Resume,
             },
-            ButtonAction::Session {
+            Act::Session {
                 session: 1,
                 stage: 0,
                 control: SessionControl::Next,
             },
-            ButtonAction::SessionBegin(SessionBegin {
+            Act::SessionBegin(SessionBegin {
                 asked_at: 1_800_000_000,
                 minutes: 45,
                 auto: false,
                 theme: "bullying-and-harassment".into(),
                 story: Some("choice".into()),
             }),
-            ButtonAction::SessionBegin(SessionBegin {
+            Act::SessionBegin(SessionBegin {
                 asked_at: i64::MAX,
                 minutes: 60,
                 auto: true,
                 theme: "equality-and-diversity".into(),
                 story: None,
             }),
-            ButtonAction::SessionCancel,
+            Act::SessionCancel,
         ] {
             let id = action.custom_id();
             assert!(id.chars().count() <= 100, "{id}");
-            assert_eq!(ButtonAction::parse(&id), Ok(action));
+            assert_eq!(Act::parse(&id), Ok(action));
         }
     }
 
@@ -410,15 +318,15 @@ mod tests {
             "cp:begin:1:30.m.bullying/harassment.",
             "cp:begin:5:cancel",
         ] {
-            assert_eq!(ButtonAction::parse(id), Err(UnknownButton), "{id}");
+            assert_eq!(Act::parse(id), Err(UnknownButton), "{id}");
         }
     }
 
     #[test]
     fn save_buttons_on_older_posts_still_save_their_prompt() {
         assert_eq!(
-            ButtonAction::parse("cp:save:42:com-03"),
-            Ok(ButtonAction::Save {
+            Act::parse("cp:save:42:com-03"),
+            Ok(Act::Save {
                 delivery: Some(42),
                 kind: BookmarkKind::Prompt,
                 item_id: "com-03".into(),

@@ -1,17 +1,11 @@
-//! Talking to Discord: the REST client with its retries, the cards careprompt sends, and the
-//! limits every message must fit, the /insights report as attachments, and the cards of a
-//! reflective session.
+//! Talking to Discord: the REST client with its retries, cards (`crate::cards`) rendered as
+//! embeds and buttons, what each button's custom id carries, the limits every message must fit,
+//! and the /insights report as attachments.
 
-pub mod cards;
-pub mod catalogue;
 pub mod custom_id;
 pub mod insights;
 pub mod limits;
+pub mod render;
 pub mod rest;
-pub mod schedule_cards;
-pub mod session_cards;
 
 pub use rest::{Rest, RestError, RetryPolicy};
-
-#[cfg(test)]
-mod card_tests;

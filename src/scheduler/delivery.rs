@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 
 use super::Scheduler;
-use crate::discord::cards::{post_body, post_card, Card};
-use crate::discord::custom_id::ButtonAction;
+use crate::cards::{post_card, Act, Card};
+use crate::discord::render::post_body;
 use crate::discord::rest::{ChannelMessage, MessageComponent};
 use crate::discord::RestError;
 use crate::store::{nonce_for, Delivery, DeliveryKind, DeliveryState, Recorded, StoreError};
@@ -102,7 +102,7 @@ fn carries_delivery(message: &ChannelMessage, delivery_id: i64) -> bool {
             let own = component
                 .custom_id
                 .as_deref()
-                .and_then(|id| ButtonAction::parse(id).ok())
+                .and_then(|id| Act::parse(id).ok())
                 .is_some_and(|action| action.delivery() == Some(delivery_id));
             own || walk(&component.components, delivery_id)
         })
@@ -225,7 +225,7 @@ impl Scheduler {
             .nonce
             .clone()
             .unwrap_or_else(|| nonce_for(delivery.id));
-        let body = post_body(card, &nonce, delivery.role_ping);
+        let body = post_body(&card, &nonce, delivery.role_ping);
         match self.rest.create_message(delivery.channel_id, &body).await {
             Ok(message_id) => {
                 let recorded = self.record(delivery, message_id).await?;

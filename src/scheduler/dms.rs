@@ -9,7 +9,7 @@ use tracing::Instrument as _;
 
 use super::delivery::{refusal, Lookup, Sought};
 use super::{Scheduler, Work};
-use crate::discord::cards::post_body;
+use crate::discord::render::post_body;
 use crate::store::{dm_nonce_for, Delivery, DmDelivery, DmState, StoreError};
 
 /// What one DM came to.
@@ -165,7 +165,7 @@ impl Scheduler {
                 .await?;
             return Ok(DmOutcome::NotSent);
         };
-        let body = post_body(card, &dm_nonce_for(dm.id), None);
+        let body = post_body(&card, &dm_nonce_for(dm.id), None);
         match self.rest.create_message(channel, &body).await {
             Ok(message_id) => {
                 self.store

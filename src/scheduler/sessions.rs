@@ -9,10 +9,9 @@ use chrono::{DateTime, Utc};
 
 use super::delivery::{snowflake_at, LOOKUP_MARGIN, LOOKUP_PAGE};
 use super::Scheduler;
-use crate::discord::cards::post_body;
-use crate::discord::custom_id::ButtonAction;
+use crate::cards::{stage_card, Act, CardState, SessionView};
+use crate::discord::render::post_body;
 use crate::discord::rest::{ChannelMessage, MessageComponent};
-use crate::discord::session_cards::{stage_card, CardState, SessionView};
 use crate::domain::session::{deadline, StageKind};
 use crate::store::{session_nonce, SessionRecord, StagePost};
 
@@ -46,9 +45,9 @@ fn carries_stage(message: &ChannelMessage, session: i64, stage: u32) -> bool {
             let own = component
                 .custom_id
                 .as_deref()
-                .and_then(|id| ButtonAction::parse(id).ok())
+                .and_then(|id| Act::parse(id).ok())
                 .is_some_and(|action| {
-                    matches!(action, ButtonAction::Session { session: s, stage: t, .. } if s == session && t == stage)
+                    matches!(action, Act::Session { session: s, stage: t, .. } if s == session && t == stage)
                 });
             own || walk(&component.components, session, stage)
         })
@@ -128,7 +127,7 @@ impl Scheduler {
         if !send {
             return Ok(StagePosted::Uncertain);
         }
-        let body = post_body(card, &session_nonce(session.id, session.stage), None);
+        let body = post_body(&card, &session_nonce(session.id, session.stage), None);
         match self.rest.create_message(thread, &body).await {
             Ok(message) => {
                 self.store

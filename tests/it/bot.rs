@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use careprompt::cards::PATIENT_VOICES_DNA_OF_CARE_URL;
 use careprompt::clock::ManualClock;
 use careprompt::config::{self, Config, OrgSupport, PackOverride, Token};
-use careprompt::discord::cards::PATIENT_VOICES_DNA_OF_CARE_URL;
 use careprompt::discord::RetryPolicy;
 use careprompt::domain::content::{Library, Nation, DNA_OF_CARE_URL};
 use careprompt::ops::Shards;

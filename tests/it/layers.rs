@@ -159,7 +159,11 @@ fn no_module_uses_a_layer_above_its_own() {
     let lib = std::fs::read_to_string(root.join("lib.rs")).expect("lib.rs");
     let layers = layers(&lib);
     assert!(
-        layers.len() >= 8 && layers["domain"] < layers["store"] && layers["bot"] < layers["cli"],
+        layers.len() >= 8
+            && layers["domain"] < layers["store"]
+            && layers["insights"] < layers["cards"]
+            && layers["cards"] < layers["discord"]
+            && layers["bot"] < layers["cli"],
         "lib.rs lists the layers in groups: {layers:?}"
     );
     let mut files = Vec::new();
@@ -453,6 +457,26 @@ fn the_checker_sees_files_that_use_each_other() {
             vec!["discord::cards", "discord::session_cards"],
         ]
     );
+}
+
+/// The cards are built once for every platform: nothing under `src/cards/` that ships names
+/// Discord's client (serenity, or poise above it); `discord/` renders them.
+#[test]
+fn the_cards_know_no_platform() {
+    let root = source().join("cards");
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    assert!(files.len() > 5, "src/cards is read: {}", files.len());
+    let users: Vec<String> = files
+        .iter()
+        .filter(|file| !file.to_string_lossy().ends_with("_tests.rs"))
+        .filter(|file| {
+            let code = shipped(&std::fs::read_to_string(file).expect("readable"));
+            code.contains("serenity") || code.contains("poise")
+        })
+        .map(|file| file.display().to_string())
+        .collect();
+    assert!(users.is_empty(), "{users:#?}");
 }
 
 /// The stand-in for Discord is for `try` alone: nothing on the path of `careprompt run` may lean

@@ -4,6 +4,7 @@ mod bot;
 mod cli;
 mod dms;
 mod drills;
+mod golden;
 mod insights;
 mod layers;
 mod migrations;

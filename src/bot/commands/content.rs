@@ -4,7 +4,7 @@ use rand::seq::SliceRandom;
 
 use crate::bot::checks::find_theme;
 use crate::bot::data::{AppContext, Error};
-use crate::discord::cards;
+use crate::cards;
 use crate::domain::content::{Library, Theme};
 
 pub fn commands() -> Vec<super::Command> {

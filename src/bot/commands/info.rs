@@ -1,8 +1,7 @@
 //! Help, support and what careprompt is.
 
 use crate::bot::data::{AppContext, Error};
-use crate::discord::cards;
-use crate::discord::schedule_cards;
+use crate::cards;
 use crate::domain::content::DNA_OF_CARE_URL;
 use crate::store::StoreError;
 
@@ -51,7 +50,7 @@ pub async fn upcoming(ctx: AppContext<'_>) -> Result<(), Error> {
     let card = match schedule {
         Some(schedule) => {
             let slots = super::schedule::upcoming(data, &schedule, 3)?;
-            schedule_cards::schedule_preview_card(&data.library, &schedule, &slots)
+            cards::schedule_preview_card(&data.library, &schedule, &slots)
         }
         None => cards::note_card(
             "This channel has no reflection post schedule. A server admin can set one up with /schedule set.".to_string(),

@@ -4,7 +4,7 @@
 
 use crate::bot::checks::require_facilitator;
 use crate::bot::data::{AppContext, Error, ReplyFailed};
-use crate::discord::cards::text_card;
+use crate::cards::text_card;
 use crate::discord::insights::{chart_attachment, csv_attachment};
 use crate::domain::insights::{View, NOT_ENOUGH_PEOPLE};
 use crate::error::UserError;

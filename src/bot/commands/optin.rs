@@ -3,7 +3,7 @@
 
 use crate::bot::checks::find_theme;
 use crate::bot::data::{AppContext, Error};
-use crate::discord::cards::note_card;
+use crate::cards::note_card;
 use crate::domain::insights::UsageKind;
 use crate::error::UserError;
 

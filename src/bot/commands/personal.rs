@@ -6,7 +6,7 @@ use poise::serenity_prelude as serenity;
 use crate::bot::components::bookmarks_page;
 use crate::bot::data::ReplyFailed;
 use crate::bot::data::{AppContext, Error};
-use crate::discord::cards;
+use crate::cards;
 use crate::error::UserError;
 
 pub fn commands() -> Vec<super::Command> {

@@ -9,10 +9,7 @@ use poise::serenity_prelude as serenity;
 
 use crate::bot::checks::require_admin;
 use crate::bot::data::{AppContext, Data, Error};
-use crate::discord::cards::note_card;
-use crate::discord::schedule_cards::{
-    schedule_list_card, schedule_preview_card, schedule_saved_card,
-};
+use crate::cards::{note_card, schedule_list_card, schedule_preview_card, schedule_saved_card};
 use crate::domain::holidays::Region;
 use crate::domain::planning::{plan, PreviewRequest, Slot};
 use crate::domain::settings::SettingsChange;

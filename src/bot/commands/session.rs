@@ -10,10 +10,9 @@ use poise::serenity_prelude as serenity;
 
 use crate::bot::checks::{find_theme, may_facilitate, require_admin, require_facilitator};
 use crate::bot::data::{AppContext, Data, Error, ReplyFailed, StaleButton};
-use crate::discord::cards::{note_card, text_card, Card};
-use crate::discord::custom_id::SessionBegin;
-use crate::discord::session_cards::{
-    confirm_card, plan_card, summary_card, SessionRequest, SessionView,
+use crate::cards::{
+    confirm_card, note_card, plan_card, summary_card, text_card, Card, SessionBegin,
+    SessionRequest, SessionView,
 };
 use crate::discord::RestError;
 use crate::domain::content::{Story, Theme};

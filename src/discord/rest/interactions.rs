@@ -7,7 +7,8 @@ use poise::serenity_prelude as serenity;
 use serenity::http::{LightMethod, Request, Route};
 
 use super::{Rest, RestError};
-use crate::discord::cards::Card;
+use crate::cards::Card;
+use crate::discord::render::{components, embeds, no_pings};
 
 /// Discord voids an interaction's token for a first answer after 3 seconds; the margin covers the
 /// time between Discord sending the interaction and careprompt starting to answer it.
@@ -39,15 +40,8 @@ impl Rest {
         token: &str,
         card: Card,
     ) -> Result<(), RestError> {
-        let components = card.components();
-        let mut message = serenity::CreateInteractionResponseMessage::new()
-            .embeds(card.embeds)
-            .components(components)
-            .allowed_mentions(crate::discord::cards::no_pings());
-        // An update replaces the whole message, so a card without text clears the old text.
-        message = message.content(card.content.unwrap_or_default());
-        let response = serenity::CreateInteractionResponse::UpdateMessage(message);
-        self.callback(interaction_id, token, &response, None).await
+        self.callback(interaction_id, token, &update_response(card), None)
+            .await
     }
 
     /// Answers a slash command with a card and one file attached to it.
@@ -86,7 +80,7 @@ impl Rest {
         let message = serenity::CreateInteractionResponseFollowup::new()
             .content(text)
             .ephemeral(ephemeral)
-            .allowed_mentions(crate::discord::cards::no_pings())
+            .allowed_mentions(no_pings())
             .add_file(file.clone());
         let request = Request::new(
             Route::WebhookFollowupMessages {
@@ -159,14 +153,7 @@ impl Rest {
         token: &str,
         card: Card,
     ) -> Result<(), RestError> {
-        let mut edit = serenity::EditInteractionResponse::new()
-            .embeds(card.embeds.clone())
-            .components(card.components())
-            .allowed_mentions(crate::discord::cards::no_pings());
-        if let Some(content) = card.content {
-            edit = edit.content(content);
-        }
-        let body = serde_json::to_vec(&edit).map_err(|err| RestError::Decode {
+        let body = serde_json::to_vec(&edit_response(card)).map_err(|err| RestError::Decode {
             method: "PATCH",
             route: "/webhooks".into(),
             reason: err.to_string(),
@@ -187,14 +174,36 @@ pub fn interaction_message(
     card: Card,
     ephemeral: bool,
 ) -> serenity::CreateInteractionResponseMessage {
-    let components = card.components();
     let mut message = serenity::CreateInteractionResponseMessage::new()
-        .embeds(card.embeds)
-        .components(components)
-        .allowed_mentions(crate::discord::cards::no_pings())
+        .embeds(embeds(&card))
+        .components(components(&card))
+        .allowed_mentions(no_pings())
         .ephemeral(ephemeral);
-    if let Some(content) = card.content {
+    if let Some(content) = card.note {
         message = message.content(content);
     }
     message
+}
+
+/// The answer that replaces the clicked message with a card (type 7).
+pub fn update_response(card: Card) -> serenity::CreateInteractionResponse {
+    let message = serenity::CreateInteractionResponseMessage::new()
+        .embeds(embeds(&card))
+        .components(components(&card))
+        .allowed_mentions(no_pings())
+        // An update replaces the whole message, so a card without a note clears the old text.
+        .content(card.note.unwrap_or_default());
+    serenity::CreateInteractionResponse::UpdateMessage(message)
+}
+
+/// A deferred answer's card, as it replaces the deferral.
+pub fn edit_response(card: Card) -> serenity::EditInteractionResponse {
+    let mut edit = serenity::EditInteractionResponse::new()
+        .embeds(embeds(&card))
+        .components(components(&card))
+        .allowed_mentions(no_pings());
+    if let Some(content) = card.note {
+        edit = edit.content(content);
+    }
+    edit
 }

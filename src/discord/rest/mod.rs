@@ -23,7 +23,7 @@ use serde::Deserialize;
 use serenity::http::{Http, HttpError, Request};
 
 pub use application::ApplicationInfo;
-pub use interactions::interaction_message;
+pub use interactions::{edit_response, interaction_message, update_response};
 pub use messages::{ChannelMessage, MessageComponent};
 pub use pacer::{GLOBAL_REQUESTS_PER_SECOND, SHARED_REQUESTS_PER_SECOND};
 

@@ -1,15 +1,15 @@
 //! The cards of a facilitated reflective session (`/session`): the private outline and brief to
 //! plan with, the private question a sensitive theme asks before anything is posted, each stage
 //! card in the session's thread with the facilitator's buttons, and the summary. The words and
-//! rules (ground rules, brief, pointers) are the domain's; this module lays them out for Discord.
+//! rules (ground rules, brief, pointers) are the domain's; this module lays them out as cards.
 
-use poise::serenity_prelude::{ButtonStyle, CreateButton, CreateEmbed, CreateEmbedFooter};
-
-use crate::config::OrgSupport;
-use crate::discord::cards::{
-    concern_of, pack_buttons, story_line, with_concern, Card, CONCERN_FIELD, STORY_CREDIT,
+use crate::cards::act::{Act, SessionBegin, SessionControl};
+use crate::cards::answers::note_card;
+use crate::cards::content::{
+    concern_of, pack_buttons, story_line, with_concern, CONCERN_FIELD, STORY_CREDIT,
 };
-use crate::discord::custom_id::{ButtonAction, SessionBegin, SessionControl};
+use crate::cards::model::{Action, Card, Colour, Panel, Style};
+use crate::config::OrgSupport;
 use crate::domain::content::{Story, Theme, DNA_OF_CARE_URL};
 use crate::domain::session::{
     facilitator_brief, ground_rules, stages, starts, Stage, StageKind, AUTO_ADVICE,
@@ -96,23 +96,22 @@ fn stage_text(view: &SessionView<'_>, kind: StageKind) -> String {
     }
 }
 
-fn control(view: &SessionView<'_>, stage: u32, control: SessionControl) -> CreateButton {
+fn control(view: &SessionView<'_>, stage: u32, control: SessionControl) -> Action {
     let (label, style) = match control {
-        SessionControl::Next => ("Next", ButtonStyle::Primary),
-        SessionControl::Pause => ("Pause", ButtonStyle::Secondary),
-        SessionControl::Resume => ("Resume", ButtonStyle::Success),
-        SessionControl::End => ("End", ButtonStyle::Danger),
+        SessionControl::Next => ("Next", Style::Primary),
+        SessionControl::Pause => ("Pause", Style::Secondary),
+        SessionControl::Resume => ("Resume", Style::Positive),
+        SessionControl::End => ("End", Style::Destructive),
     };
-    CreateButton::new(
-        ButtonAction::Session {
+    Action::button(
+        label,
+        style,
+        Act::Session {
             session: view.id,
             stage,
             control,
-        }
-        .custom_id(),
+        },
     )
-    .label(label)
-    .style(style)
 }
 
 /// How a stage card stands: on screen with its controls, paused, or over (no controls, so
@@ -132,27 +131,24 @@ pub fn stage_card(view: &SessionView<'_>, index: u32, state: CardState) -> Optio
     let position = usize::try_from(index).ok()?;
     let stage = *stages.get(position)?;
     let theme = view.theme;
-    let mut embed = CreateEmbed::new()
-        .title(format!(
-            "{}: {}",
-            theme.title,
-            stage_title(theme, stage.kind)
-        ))
-        .description(stage_text(view, stage.kind))
-        .colour(theme.colour)
-        .field("Suggested time", minutes(stage.minutes), true);
+    let mut panel = Panel::new(
+        format!("{}: {}", theme.title, stage_title(theme, stage.kind)),
+        stage_text(view, stage.kind),
+        Colour::Theme(theme.colour),
+    )
+    .field("Suggested time", minutes(stage.minutes), true);
     if state == CardState::Paused {
-        embed = embed.field("Paused", "The facilitator has paused the session.", true);
+        panel = panel.field("Paused", "The facilitator has paused the session.", true);
     }
     // The first and last cards say where /support is in their own words, so the routes go
     // without the pointer to it that other cards add.
     let first_or_last = position == 0 || position + 1 == stages.len();
-    embed = match view.concern() {
-        Some(concern) if first_or_last => embed.field(CONCERN_FIELD, concern, false),
-        Some(_) => embed.field(CONCERN_FIELD, CONCERN_POINTER, false),
-        None => embed,
+    panel = match view.concern() {
+        Some(concern) if first_or_last => panel.field(CONCERN_FIELD, concern, false),
+        Some(_) => panel.field(CONCERN_FIELD, CONCERN_POINTER, false),
+        None => panel,
     };
-    embed = embed.footer(CreateEmbedFooter::new(format!(
+    panel = panel.footer(format!(
         "Reflective session · stage {} of {} · {}{}",
         index + 1,
         stages.len(),
@@ -162,31 +158,27 @@ pub fn stage_card(view: &SessionView<'_>, index: u32, state: CardState) -> Optio
         } else {
             ""
         }
-    )));
-    let mut buttons = Vec::new();
+    ));
+    let mut actions = Vec::new();
     if state != CardState::Done {
-        buttons.push(control(view, index, SessionControl::Next));
-        buttons.push(if state == CardState::Paused {
+        actions.push(control(view, index, SessionControl::Next));
+        actions.push(if state == CardState::Paused {
             control(view, index, SessionControl::Resume)
         } else {
             control(view, index, SessionControl::Pause)
         });
-        buttons.push(control(view, index, SessionControl::End));
+        actions.push(control(view, index, SessionControl::End));
     }
     match stage.kind {
         StageKind::Story => {
             if let Some(story) = view.story {
-                buttons.push(CreateButton::new_link(&story.url).label("Watch the story"));
+                actions.push(Action::link("Watch the story", &story.url));
             }
         }
-        StageKind::Close => buttons.extend(pack_buttons(theme, DNA_OF_CARE_URL)),
+        StageKind::Close => actions.extend(pack_buttons(theme, DNA_OF_CARE_URL)),
         StageKind::Welcome | StageKind::Question(_) => {}
     }
-    Some(Card {
-        content: None,
-        embeds: vec![embed],
-        buttons,
-    })
+    Some(Card::new(panel, actions))
 }
 
 /// How the organisation's own support contact reads in the facilitator's brief.
@@ -200,16 +192,17 @@ fn own_support(org: &OrgSupport) -> String {
 
 /// The facilitator's brief, as its own embed, so nothing of it can be taken for part of what
 /// participants see.
-fn brief_embed(theme: &Theme, org: Option<&OrgSupport>) -> CreateEmbed {
+fn brief_panel(theme: &Theme, org: Option<&OrgSupport>) -> Panel {
     let contact = org.map(own_support);
     let brief: Vec<String> = facilitator_brief(&theme.session, contact.as_deref())
         .iter()
         .map(|point| format!("- {point}"))
         .collect();
-    CreateEmbed::new()
-        .title("For you only: before you start")
-        .description(brief.join("\n"))
-        .colour(theme.colour)
+    Panel::new(
+        "For you only: before you start",
+        brief.join("\n"),
+        Colour::Theme(theme.colour),
+    )
 }
 
 /// The private outline a facilitator prepares with: the stages with their timings, the story,
@@ -245,22 +238,22 @@ pub fn plan_card(view: &SessionView<'_>, org: Option<&OrgSupport>) -> Card {
             )
         })
         .collect();
-    let embed = CreateEmbed::new()
-        .title(format!("Plan: a reflective session on {}", theme.title))
-        .description(format!(
+    let plan = Panel::new(
+        format!("Plan: a reflective session on {}", theme.title),
+        format!(
             "{}\n\n{}\n\n{}",
             minutes(view.minutes),
             outline.join("\n"),
             ground_rules_text(view.concern().is_some())
-        ))
-        .colour(theme.colour);
-    let brief = brief_embed(theme, org).footer(CreateEmbedFooter::new(
-        "Only you can see this. /session start runs it in a thread in your channel.",
-    ));
+        ),
+        Colour::Theme(theme.colour),
+    );
+    let brief = brief_panel(theme, org)
+        .footer("Only you can see this. /session start runs it in a thread in your channel.");
     Card {
-        content: None,
-        embeds: vec![with_concern(embed, view.concern()), brief],
-        buttons: pack_buttons(theme, DNA_OF_CARE_URL),
+        note: None,
+        panels: vec![with_concern(plan, view.concern()), brief],
+        actions: pack_buttons(theme, DNA_OF_CARE_URL),
     }
 }
 
@@ -276,8 +269,8 @@ pub struct SessionRequest<'a> {
 }
 
 impl SessionRequest<'_> {
-    fn begin(&self, auto: bool) -> ButtonAction {
-        ButtonAction::SessionBegin(SessionBegin {
+    fn begin(&self, auto: bool) -> Act {
+        Act::SessionBegin(SessionBegin {
             asked_at: self.asked_at,
             minutes: self.minutes,
             auto,
@@ -299,37 +292,28 @@ pub fn confirm_card(request: &SessionRequest<'_>) -> Card {
         "\n\nNothing is posted, and no thread is opened, until you choose Start. This question lapses after {} minutes.",
         CONFIRM_WINDOW.num_minutes()
     ));
-    let embed = CreateEmbed::new()
-        .title(format!(
-            "Before a reflective session on {} starts",
-            theme.title
-        ))
-        .description(text)
-        .colour(theme.colour)
-        .footer(CreateEmbedFooter::new("Only you can see this."));
-    let start = |label: &str, auto: bool, style: ButtonStyle| {
-        CreateButton::new(request.begin(auto).custom_id())
-            .label(label)
-            .style(style)
-    };
-    let mut buttons = if request.auto {
+    let panel = Panel::new(
+        format!("Before a reflective session on {} starts", theme.title),
+        text,
+        Colour::Theme(theme.colour),
+    )
+    .footer("Only you can see this.");
+    let start =
+        |label: &str, auto: bool, style: Style| Action::button(label, style, request.begin(auto));
+    let mut actions = if request.auto {
         vec![
-            start("Start, moving it on myself", false, ButtonStyle::Primary),
-            start("Start with auto", true, ButtonStyle::Secondary),
+            start("Start, moving it on myself", false, Style::Primary),
+            start("Start with auto", true, Style::Secondary),
         ]
     } else {
-        vec![start("Start the session", false, ButtonStyle::Primary)]
+        vec![start("Start the session", false, Style::Primary)]
     };
-    buttons.push(
-        CreateButton::new(ButtonAction::SessionCancel.custom_id())
-            .label("Cancel")
-            .style(ButtonStyle::Secondary),
-    );
-    Card {
-        content: None,
-        embeds: vec![embed],
-        buttons,
-    }
+    actions.push(Action::button(
+        "Cancel",
+        Style::Secondary,
+        Act::SessionCancel,
+    ));
+    Card::new(panel, actions)
 }
 
 /// The private summary the facilitator gets when the session ends. It does not suggest the words
@@ -346,13 +330,13 @@ pub fn summary_card(
         "The reflective session on {}{place} has ended. It reached stage {reached} of {of} and ran for {ran_for}. The thread is archived: Discord keeps it, and people in the channel can still read it; careprompt kept nothing anyone wrote in it. Only you can see this.",
         theme.title
     );
-    crate::discord::cards::note_card(text)
+    note_card(text)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::discord::limits;
+    use crate::discord::{limits, render};
     use crate::domain::content::{Library, Nation};
     use crate::domain::session::LENGTHS;
 
@@ -361,7 +345,7 @@ mod tests {
     }
 
     fn text(card: &Card) -> String {
-        card.to_json().to_string()
+        render::json(card).to_string()
     }
 
     /// Every view a facilitator could start on `theme`: each length, with no story and with each
@@ -392,7 +376,7 @@ mod tests {
         let mut library = shipped();
         for nation in Nation::ALL {
             library.set_nation(nation);
-            let cards = crate::discord::catalogue::all_cards(&library, None, DNA_OF_CARE_URL);
+            let cards = crate::cards::all_cards(&library, None, DNA_OF_CARE_URL);
             let sessions: Vec<_> = cards
                 .iter()
                 .filter(|(label, _)| label.starts_with("session "))
@@ -400,7 +384,7 @@ mod tests {
             // Seven themes, ten choices of story, three lengths, a plan and five or six stages.
             assert!(sessions.len() >= 7 * 10 * 3 * 6, "{}", sessions.len());
             for (label, card) in sessions {
-                let problems = limits::check_message(&card.to_json());
+                let problems = limits::check_message(&render::json(card));
                 assert!(problems.is_empty(), "{nation}: {label}: {problems:?}");
             }
         }
@@ -490,8 +474,8 @@ mod tests {
         for theme in &library.themes {
             let view = views(&library, theme)[0];
             let plan = plan_card(&view, Some(&org));
-            assert_eq!(plan.embeds.len(), 2, "{}", theme.slug);
-            let brief = serde_json::to_value(&plan.embeds[1]).expect("json");
+            assert_eq!(plan.panels.len(), 2, "{}", theme.slug);
+            let brief = render::json(&plan)["embeds"][1].clone();
             assert_eq!(brief["title"], "For you only: before you start");
             let brief = brief["description"]
                 .as_str()
@@ -519,10 +503,9 @@ mod tests {
                 assert!(!text.contains("When not to run one"), "{}", theme.slug);
             }
         }
-        let brief = serde_json::to_string(
-            &plan_card(&views(&library, &library.themes[0])[0], None).embeds[1],
-        )
-        .expect("json");
+        let brief = render::json(&plan_card(&views(&library, &library.themes[0])[0], None))
+            ["embeds"][1]
+            .to_string();
         assert!(brief.contains("careprompt has none set"), "{brief}");
     }
 
@@ -548,26 +531,29 @@ mod tests {
         ] {
             assert!(asked.contains(point), "{point}: {asked}");
         }
-        let ids: Vec<ButtonAction> = card
-            .buttons
-            .iter()
+        let rows = render::json(&card)["components"].clone();
+        let ids: Vec<Act> = rows
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
             .filter_map(|button| {
-                serde_json::to_value(button).ok()?["custom_id"]
+                button["custom_id"]
                     .as_str()
-                    .and_then(|id| ButtonAction::parse(id).ok())
+                    .and_then(|id| Act::parse(id).ok())
             })
             .collect();
         assert_eq!(
             ids,
             [
-                ButtonAction::SessionBegin(SessionBegin {
+                Act::SessionBegin(SessionBegin {
                     asked_at: 1_800_000_000,
                     minutes: 45,
                     auto: false,
                     theme: theme.slug.clone(),
                     story: Some("choice".into()),
                 }),
-                ButtonAction::SessionCancel,
+                Act::SessionCancel,
             ]
         );
         // Asked for auto: advised against, with a way to start without it.
@@ -577,7 +563,7 @@ mod tests {
         });
         let asked = text(&automatic);
         assert!(asked.contains(AUTO_ADVICE), "{asked}");
-        assert_eq!(automatic.buttons.len(), 3);
+        assert_eq!(automatic.actions.len(), 3);
         let equality = library.theme("equality-and-diversity").expect("theme");
         assert!(equality.session.before_you_start.is_some());
         for theme in &library.themes {
@@ -609,7 +595,7 @@ mod tests {
         assert!(stage_card(&view, 5, CardState::Live).is_none());
         let done = stage_card(&view, 0, CardState::Done).expect("a stage");
         assert!(
-            done.buttons.is_empty(),
+            done.actions.is_empty(),
             "an old card cannot move the session on"
         );
         let summary = text(&summary_card(theme, 6, 6, "45 minutes", Some(7)));

@@ -2,9 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use poise::serenity_prelude::CreateEmbed;
 
-use crate::discord::cards::{Card, NEUTRAL_COLOUR};
+use crate::cards::model::{Card, Colour, Panel};
 use crate::domain::content::Library;
 use crate::domain::planning::Slot;
 use crate::store::{Delivery, DeliveryState, ScheduleRecord, UnreadableSchedule};
@@ -88,20 +87,17 @@ pub fn schedule_saved_card(
     slots: &[Slot],
 ) -> Card {
     let verb = if created { "Scheduled" } else { "Updated" };
-    let embed = CreateEmbed::new()
-        .title(format!("{verb}: reflection posts"))
-        .description(format!(
+    let panel = Panel::new(
+        format!("{verb}: reflection posts"),
+        format!(
             "<#{}>: {}.\nThe next posts, in the schedule's own time zone:",
             schedule.channel_id,
             settings_line(schedule)
-        ))
-        .colour(NEUTRAL_COLOUR)
-        .fields(slot_fields(library, slots, false));
-    Card {
-        content: None,
-        embeds: vec![embed],
-        buttons: Vec::new(),
-    }
+        ),
+        Colour::Neutral,
+    )
+    .fields(slot_fields(library, slots, false));
+    Card::new(panel, Vec::new())
 }
 
 /// `/schedule preview` and `/upcoming`: the next posts with their prompts and stories.
@@ -121,20 +117,13 @@ pub fn schedule_preview_card(library: &Library, schedule: &ScheduleRecord, slots
             "\nSwitched off: the channel could not be found. Set the schedule again to restart it.",
         );
     }
-    let embed = CreateEmbed::new()
-        .title("Coming up")
-        .description(description)
-        .colour(NEUTRAL_COLOUR)
+    let panel = Panel::new("Coming up", description, Colour::Neutral)
         .fields(slot_fields(library, slots, true));
-    Card {
-        content: None,
-        embeds: vec![embed],
-        buttons: Vec::new(),
-    }
+    Card::new(panel, Vec::new())
 }
 
 /// A ledger row in a few words.
-pub fn delivery_state_text(delivery: &Delivery) -> String {
+fn delivery_state_text(delivery: &Delivery) -> String {
     let detail = delivery.detail.as_deref().unwrap_or("");
     match delivery.state {
         DeliveryState::Sent => "posted".to_string(),
@@ -206,14 +195,7 @@ pub fn schedule_list_card(
             " The first {MAX_LISTED} are shown; /schedule preview shows any channel's."
         ));
     }
-    let embed = CreateEmbed::new()
-        .title("Reflection post schedules")
-        .description(description)
-        .colour(NEUTRAL_COLOUR)
-        .fields(fields);
-    Card {
-        content: None,
-        embeds: vec![embed],
-        buttons: Vec::new(),
-    }
+    let panel =
+        Panel::new("Reflection post schedules", description, Colour::Neutral).fields(fields);
+    Card::new(panel, Vec::new())
 }

@@ -1,14 +1,16 @@
-//! Every message careprompt can build from a library, each with a label, so `check` (and the
-//! tests) can prove each fits Discord's limits before the bot ever sends it.
+//! Every card careprompt can build from a library, each with a label, so `check` (and the
+//! tests) can prove each fits a platform's limits before the bot ever sends it.
 
-use crate::config::OrgSupport;
-use crate::discord::cards::{
-    about_card, forget_me_card, help_card, my_data_card, no_story_card, pack_card, post_card,
-    prompt_card, story_card, support_card, themes_card, Card,
+use crate::cards::content::{
+    about_card, help_card, no_story_card, pack_card, post_card, prompt_card, story_card,
+    support_card, themes_card,
 };
-use crate::discord::session_cards::{
+use crate::cards::model::Card;
+use crate::cards::personal::{forget_me_card, my_data_card};
+use crate::cards::session::{
     confirm_card, plan_card, stage_card, CardState, SessionRequest, SessionView,
 };
+use crate::config::OrgSupport;
 use crate::domain::content::{Library, Nation, Story};
 
 /// Every card the bot can build from this library, with a label, for `check`.

@@ -1,7 +1,7 @@
 //! The raising-a-concern part on every bullying-and-harassment card, and honest pack buttons.
 
-use super::cards::*;
-use super::catalogue::{all_cards, all_posts};
+use super::*;
+use crate::discord::render;
 use crate::domain::content::{Library, Nation, DNA_OF_CARE_URL};
 
 fn shipped() -> Library {
@@ -9,7 +9,7 @@ fn shipped() -> Library {
 }
 
 fn text(card: &Card) -> String {
-    card.to_json().to_string()
+    render::json(card).to_string()
 }
 
 #[test]
@@ -82,7 +82,7 @@ fn a_theme_with_no_story_points_to_the_collection_and_keeps_its_concern_part() {
 
 /// The link buttons (the Save button beside them is not a link).
 fn labels(card: &Card) -> Vec<(String, String)> {
-    card.to_json()["components"]
+    render::json(card)["components"]
         .as_array()
         .into_iter()
         .flatten()
@@ -133,7 +133,6 @@ fn one_page_gets_one_button_and_own_copies_get_one_each() {
 
 #[test]
 fn a_page_of_the_longest_bookmarks_fits_in_one_message() {
-    use crate::discord::cards::{bookmarks_card, forget_me_card, forgotten_card};
     use crate::store::{Bookmark, BookmarkKind, Erased};
     let longest = Bookmark {
         id: i64::MAX,
@@ -147,7 +146,7 @@ fn a_page_of_the_longest_bookmarks_fits_in_one_message() {
     let page = vec![longest; 10];
     let card = bookmarks_card(&page, 4, 500);
     assert_eq!(
-        crate::discord::limits::check_message(&card.to_json()),
+        crate::discord::limits::check_message(&render::json(&card)),
         Vec::<String>::new()
     );
     let erased = Erased {
@@ -166,7 +165,7 @@ fn a_page_of_the_longest_bookmarks_fits_in_one_message() {
         bookmarks_card(&[], 0, 0),
     ] {
         assert_eq!(
-            crate::discord::limits::check_message(&card.to_json()),
+            crate::discord::limits::check_message(&render::json(&card)),
             Vec::<String>::new()
         );
     }
@@ -283,7 +282,7 @@ fn the_support_card_names_its_nation_and_puts_999_in_its_first_words() {
     let library = shipped();
     for nation in Nation::ALL {
         let card = support_card(None, &library.support_lines_for(nation), nation);
-        let json = card.to_json();
+        let json = render::json(&card);
         assert_eq!(
             json["embeds"][0]["title"],
             format!("Support when you need it (lines for {})", nation.name())
