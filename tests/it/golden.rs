@@ -20,6 +20,7 @@ use careprompt::discord::render::post_body;
 use careprompt::discord::rest::{edit_response, interaction_message, update_response};
 use careprompt::domain::content::{Library, Nation, DNA_OF_CARE_URL};
 use careprompt::domain::planning::{plan, PreviewRequest, Slot};
+use careprompt::domain::platform::Platform;
 use careprompt::domain::rotation::RotationState;
 use careprompt::domain::settings::ScheduleSettings;
 use careprompt::store::{
@@ -424,6 +425,7 @@ fn schedule(id: i64, settings: &ScheduleSettings) -> ScheduleRecord {
         next_due: Some(at("2027-12-20T09:00:00Z")),
         created_by: 5,
         created_at: at("2027-01-01T09:00:00Z"),
+        platform: Platform::Discord,
     }
 }
 
@@ -445,6 +447,7 @@ fn delivery(id: i64, state: DeliveryState, detail: Option<&str>) -> Delivery {
         attempts: 1,
         pick: None,
         detail: detail.map(str::to_string),
+        platform: Platform::Discord,
     }
 }
 
