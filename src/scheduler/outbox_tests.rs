@@ -158,6 +158,23 @@ async fn schedule_weekly(store: &Store, due: DateTime<Utc>, now: DateTime<Utc>) 
         .id
 }
 
+/// A scene at 08:00 on a Monday with the channel's weekly post due at 09:00, and the person
+/// opted in to its DMs if `opted_in`; the clock is then set to 09:00. The schedule's id with it.
+async fn due_at_nine(fake: &Arc<Fake>, opted_in: bool) -> (Scene, i64) {
+    let before = at("2027-01-04T08:00:00Z");
+    let scene = scene(fake, before).await;
+    let schedule = schedule_weekly(&scene.store, at("2027-01-04T09:00:00Z"), before).await;
+    if opted_in {
+        scene
+            .store
+            .set_dm_optin(PERSON, GUILD, true, before)
+            .await
+            .expect("opted in");
+    }
+    scene.clock.set(at("2027-01-04T09:00:00Z"));
+    (scene, schedule)
+}
+
 async fn tick(scene: &Scene) -> super::TickReport {
     scene
         .scheduler
@@ -170,15 +187,8 @@ async fn tick(scene: &Scene) -> super::TickReport {
 async fn a_post_that_may_have_gone_out_is_never_sent_again_and_is_recorded_uncertain() {
     // The first send's answer never came: on a platform without a nonce it may have gone out.
     let fake = Fake::new(&[Some(Failure::NotNow)], Lookup::CannotTell(Unknown::NoWay));
-    let scene = scene(&fake, at("2027-01-04T08:00:00Z")).await;
-    let schedule = schedule_weekly(
-        &scene.store,
-        at("2027-01-04T09:00:00Z"),
-        at("2027-01-04T08:00:00Z"),
-    )
-    .await;
+    let (scene, schedule) = due_at_nine(&fake, false).await;
 
-    scene.clock.set(at("2027-01-04T09:00:00Z"));
     let first = tick(&scene).await;
     assert_eq!((first.sent, first.left_open), (0, 1), "{first:?}");
 
@@ -208,15 +218,8 @@ async fn a_post_that_may_have_gone_out_is_never_sent_again_and_is_recorded_uncer
 #[tokio::test]
 async fn a_post_that_surely_did_not_go_out_is_sent_again_once_after_looking() {
     let fake = Fake::new(&[Some(Failure::NotNow)], Lookup::NotFound);
-    let scene = scene(&fake, at("2027-01-04T08:00:00Z")).await;
-    let schedule = schedule_weekly(
-        &scene.store,
-        at("2027-01-04T09:00:00Z"),
-        at("2027-01-04T08:00:00Z"),
-    )
-    .await;
+    let (scene, schedule) = due_at_nine(&fake, false).await;
 
-    scene.clock.set(at("2027-01-04T09:00:00Z"));
     assert_eq!(tick(&scene).await.left_open, 1);
     scene.clock.advance(chrono::Duration::seconds(20));
     let second = tick(&scene).await;
@@ -237,20 +240,8 @@ async fn a_post_that_surely_did_not_go_out_is_sent_again_once_after_looking() {
 #[tokio::test]
 async fn a_dm_is_sent_on_its_first_try_without_looking() {
     let fake = Fake::new(&[], Lookup::CannotTell(Unknown::NoWay));
-    let scene = scene(&fake, at("2027-01-04T08:00:00Z")).await;
-    schedule_weekly(
-        &scene.store,
-        at("2027-01-04T09:00:00Z"),
-        at("2027-01-04T08:00:00Z"),
-    )
-    .await;
-    scene
-        .store
-        .set_dm_optin(PERSON, GUILD, true, at("2027-01-04T08:00:00Z"))
-        .await
-        .expect("opted in");
+    let (scene, _) = due_at_nine(&fake, true).await;
 
-    scene.clock.set(at("2027-01-04T09:00:00Z"));
     let step = tick(&scene).await;
     assert_eq!((step.sent, step.dms, step.left_open), (1, 1, 0), "{step:?}");
     assert!(
@@ -270,20 +261,8 @@ async fn a_dm_that_may_have_gone_out_is_not_tried_again_even_within_the_same_sec
         &[None, Some(Failure::NotNow)],
         Lookup::CannotTell(Unknown::NoWay),
     );
-    let scene = scene(&fake, at("2027-01-04T08:00:00Z")).await;
-    schedule_weekly(
-        &scene.store,
-        at("2027-01-04T09:00:00Z"),
-        at("2027-01-04T08:00:00Z"),
-    )
-    .await;
-    scene
-        .store
-        .set_dm_optin(PERSON, GUILD, true, at("2027-01-04T08:00:00Z"))
-        .await
-        .expect("opted in");
+    let (scene, _) = due_at_nine(&fake, true).await;
 
-    scene.clock.set(at("2027-01-04T09:00:00Z"));
     let first = tick(&scene).await;
     assert_eq!(
         (first.sent, first.dms, first.left_open),
