@@ -9,8 +9,12 @@
 //! - `insights`: the `/insights` report (view, chart and CSV) made from the store's tallies.
 //! - `cards`: every card careprompt sends, as a model no platform owns: its words, links and
 //!   buttons, what each button does and who may press it.
-//! - `discord`: talking to Discord's REST API, and cards rendered as Discord messages.
-//! - `scheduler`: the worker that posts each scheduled card exactly once, and retention.
+//! - `platform`: the small interfaces a chat platform implements for the core (`Outbox`: sending
+//!   exactly once, looking before sending again, what a refusal means; `Presence`: departure).
+//! - `discord`: talking to Discord's REST API (Discord's `Outbox`), and cards rendered as Discord
+//!   messages.
+//! - `scheduler`: the worker that posts each scheduled card exactly once through the platform's
+//!   `Outbox`, and retention.
 //! - `ops`: the operators' listener (`/metrics`, `/healthz`, `/readyz`).
 //! - `bot`: the poise framework: commands, buttons, gateway events and errors.
 //! - `startup`: one builder that makes all of the above from the settings, and runs it.
@@ -35,6 +39,8 @@ pub mod store;
 pub mod insights;
 
 pub mod cards;
+
+pub mod platform;
 
 pub mod discord;
 

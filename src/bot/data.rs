@@ -1,7 +1,6 @@
 //! The state every command, button and background task shares.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::cards::Card;
 use crate::clock::Clock;
@@ -9,6 +8,7 @@ use crate::config::Settings;
 use crate::discord::{Rest, RestError};
 use crate::domain::content::Library;
 use crate::ops::Shards;
+use crate::platform::Presence;
 use crate::scheduler::Scheduler;
 use crate::store::Store;
 
@@ -36,31 +36,8 @@ pub struct Data {
     pub scheduler: Arc<Scheduler>,
     /// Which shards are connected, for `/readyz`.
     pub shards: Arc<Shards>,
-    pub departed: DepartedServers,
-}
-
-/// The servers careprompt was removed from, on the shards this process runs, as the database
-/// has them. A GUILD_CREATE arrives for every server of a shard each time it connects, a flood of
-/// thousands for a large bot; this lets all but a returning server's pass without a database
-/// write. Only this process writes `departed_guilds` for its shards, so the copy stays true.
-#[derive(Default)]
-pub struct DepartedServers(Mutex<HashSet<u64>>);
-
-impl DepartedServers {
-    fn set(&self) -> std::sync::MutexGuard<'_, HashSet<u64>> {
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    pub fn insert(&self, guild: u64) {
-        self.set().insert(guild);
-    }
-
-    /// Whether the server was departed; it no longer is.
-    pub fn take(&self, guild: u64) -> bool {
-        self.set().remove(&guild)
-    }
+    /// Departure: what the gateway says about the servers careprompt is in.
+    pub presence: Presence,
 }
 
 /// Told once, privately, to someone whose DMs careprompt could not deliver.

@@ -18,12 +18,7 @@ pub async fn handle(
         } => components::handle(framework.user_data().await, component).await,
         serenity::FullEvent::GuildCreate { guild, .. } => {
             let data = framework.user_data().await;
-            let guild = guild.id.get();
-            if data.departed.take(guild) {
-                if let Err(err) = data.store.guild_present(guild).await {
-                    data.departed.insert(guild);
-                    return Err(err.into());
-                }
+            if data.presence.present(guild.id.get()).await? {
                 tracing::info!("careprompt is back in a server it was removed from");
             }
             Ok(())
@@ -31,10 +26,9 @@ pub async fn handle(
         // `unavailable` means an outage at Discord, not that careprompt was removed.
         serenity::FullEvent::GuildDelete { incomplete, .. } if !incomplete.unavailable => {
             let data = framework.user_data().await;
-            data.store
-                .guild_departed(incomplete.id.get(), data.clock.now())
+            data.presence
+                .removed(incomplete.id.get(), data.clock.now())
                 .await?;
-            data.departed.insert(incomplete.id.get());
             tracing::info!("careprompt was removed from a server; its schedules have stopped");
             Ok(())
         }
@@ -76,23 +70,10 @@ async fn notice_servers_left_while_away(data: &Data, ready: &serenity::Ready) ->
         return Ok(());
     };
     let listed: HashSet<u64> = ready.guilds.iter().map(|guild| guild.id.get()).collect();
-    for guild in data.store.departed_guilds(&on_shard).await? {
-        if listed.contains(&guild) {
-            data.store.guild_present(guild).await?;
-            data.departed.take(guild);
-        } else {
-            data.departed.insert(guild);
-        }
-    }
-    let now = data.clock.now();
-    let mut left = 0;
-    for guild in data.store.known_guilds(&on_shard).await? {
-        if !listed.contains(&guild) {
-            data.store.guild_departed(guild, now).await?;
-            data.departed.insert(guild);
-            left += 1;
-        }
-    }
+    let left = data
+        .presence
+        .listed(&on_shard, &listed, data.clock.now())
+        .await?;
     if left > 0 {
         tracing::info!(
             shard,

@@ -1,12 +1,8 @@
 //! Sending one claimed post, and finishing a claim that an earlier attempt left open.
 
-use chrono::{DateTime, Utc};
-
 use super::Scheduler;
-use crate::cards::{post_card, Act, Card};
-use crate::discord::render::post_body;
-use crate::discord::rest::{ChannelMessage, MessageComponent};
-use crate::discord::RestError;
+use crate::cards::{post_card, Card};
+use crate::platform::{Failure, Lookup, Mark, SendKey, Unknown};
 use crate::store::{nonce_for, Delivery, DeliveryKind, DeliveryState, Recorded, StoreError};
 
 /// What sending a delivery came to.
@@ -15,7 +11,7 @@ pub enum Delivered {
     Sent {
         message_id: u64,
     },
-    /// Discord refused it; nothing was posted. The reason is shown in `/schedule list`.
+    /// The platform refused it; nothing was posted. The reason is shown in `/schedule list`.
     Failed {
         reason: String,
     },
@@ -25,7 +21,7 @@ pub enum Delivered {
     },
     /// Too late to post by the time it could be.
     Missed,
-    /// Not settled: Discord could not be reached. The claim stays open for the next step.
+    /// Not settled: the platform could not be reached. The claim stays open for the next step.
     LeftOpen {
         reason: String,
     },
@@ -47,29 +43,8 @@ impl Delivered {
     }
 }
 
-/// Discord's epoch, the start of 2015, in unix milliseconds.
-const DISCORD_EPOCH_MS: i64 = 1_420_070_400_000;
-
-/// Clocks differ between careprompt and Discord; a lookup starts this much before the claim.
-pub(super) const LOOKUP_MARGIN: chrono::Duration = chrono::Duration::minutes(2);
-
-/// Discord returns at most 100 messages a page; a full page means more may be hidden.
-pub(super) const LOOKUP_PAGE: u8 = 100;
-
 /// A claim that keeps failing this often is given up as failed rather than tried for ever.
 const MAX_ATTEMPTS: i64 = 30;
-
-/// The first snowflake Discord could give a message sent at `at`.
-pub(super) fn snowflake_at(at: DateTime<Utc>) -> u64 {
-    let millis = (at.timestamp_millis() - DISCORD_EPOCH_MS).max(0);
-    u64::try_from(millis).unwrap_or(0) << 22
-}
-
-pub(super) enum Lookup {
-    Found(u64),
-    Absent,
-    CannotTell(String),
-}
 
 /// What a lookup looks for, which the reasons it gives when it cannot tell are about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,52 +54,15 @@ pub(super) enum Sought {
 }
 
 impl Sought {
-    /// The lookup read a full page, so what it looks for may be among the messages it did not.
-    fn crowded(self) -> &'static str {
-        match self {
-            Sought::Post => "careprompt stopped while posting, and the channel has had too many messages since to tell whether the post went out, so it was not sent again",
-            Sought::Dm => "could not tell whether the DM went out",
+    /// Why it is not sent again: in words for an admin (a post) or for the DM ledger.
+    pub(super) fn unknown(self, unknown: &Unknown) -> String {
+        match (self, unknown) {
+            (Sought::Post, Unknown::Crowded) => "careprompt stopped while posting, and the channel has had too many messages since to tell whether the post went out, so it was not sent again".to_string(),
+            (Sought::Post, Unknown::Unreadable(err)) => format!("careprompt stopped while posting and could not read the channel to check whether the post went out ({err}), so it was not sent again"),
+            (Sought::Post, Unknown::NoWay) => "careprompt stopped while posting, and there is no way to check whether the post went out, so it was not sent again".to_string(),
+            (Sought::Dm, Unknown::Crowded | Unknown::NoWay) => "could not tell whether the DM went out".to_string(),
+            (Sought::Dm, Unknown::Unreadable(err)) => format!("could not read the DM channel ({err})"),
         }
-    }
-
-    fn unreadable(self, err: &RestError) -> String {
-        match self {
-            Sought::Post => format!("careprompt stopped while posting and could not read the channel to check whether the post went out ({err}), so it was not sent again"),
-            Sought::Dm => format!("could not read the DM channel ({err})"),
-        }
-    }
-}
-
-/// Whether the message carries a button of `delivery_id`.
-fn carries_delivery(message: &ChannelMessage, delivery_id: i64) -> bool {
-    fn walk(components: &[MessageComponent], delivery_id: i64) -> bool {
-        components.iter().any(|component| {
-            let own = component
-                .custom_id
-                .as_deref()
-                .and_then(|id| Act::parse(id).ok())
-                .is_some_and(|action| action.delivery() == Some(delivery_id));
-            own || walk(&component.components, delivery_id)
-        })
-    }
-    walk(&message.components, delivery_id)
-}
-
-/// Why Discord refused a post, in words for an admin, and whether the schedule should stop.
-pub(super) fn refusal(err: &RestError) -> Option<(String, bool)> {
-    let status = err.status()?;
-    match (status, err.code()) {
-        (404, _) | (_, Some(10003)) => Some((
-            "the channel no longer exists, so the schedule is switched off; set it again in another channel".to_string(),
-            true,
-        )),
-        (403, _) => Some((
-            "careprompt is not allowed to post there: give it View Channel, Send Messages and Embed Links in that channel".to_string(),
-            false,
-        )),
-        (429, _) => None,
-        (400..=499, _) => Some((format!("Discord refused the post ({err})"), false)),
-        _ => None,
     }
 }
 
@@ -169,27 +107,38 @@ impl Scheduler {
         }
         let now = self.clock.now();
         if delivery.attempts >= MAX_ATTEMPTS {
-            let reason = "Discord could not be reached for a long time, so the post was given up";
+            let reason = format!(
+                "{} could not be reached for a long time, so the post was given up",
+                self.outbox.name()
+            );
             return self
-                .settle(delivery, DeliveryState::Failed, reason, false)
+                .settle(delivery, DeliveryState::Failed, &reason, false)
                 .await;
         }
         let claimed_at = delivery.claimed_at.unwrap_or(delivery.slot_at);
-        // Every send of this claim came after `claimed_at`, so inside the nonce window from it
-        // Discord drops a second copy, whichever process sent the first.
-        if now - claimed_at <= self.options.nonce_window {
+        // Every send of this claim came after `claimed_at`, so inside the platform's repeat
+        // window from it (Discord's nonce window) a second copy is dropped, whichever process
+        // sent the first.
+        if self.repeat_dropped(claimed_at, now) {
             return self.send(delivery).await;
         }
+        let key = post_key(delivery);
         match self
-            .find_sent(delivery.channel_id, delivery.id, claimed_at, Sought::Post)
+            .outbox
+            .look_for(delivery.channel_id, &key, claimed_at)
             .await
         {
             Lookup::Found(message_id) => self.record(delivery, message_id).await,
-            Lookup::CannotTell(reason) => {
+            Lookup::CannotTell(unknown) => {
+                let reason = Sought::Post.unknown(&unknown);
+                tracing::warn!(
+                    schedule = delivery.schedule_id,
+                    "cannot tell whether a post went out; it is recorded as uncertain and not sent again"
+                );
                 self.settle(delivery, DeliveryState::Uncertain, &reason, false)
                     .await
             }
-            Lookup::Absent => {
+            Lookup::NotFound => {
                 let too_late = delivery.kind == DeliveryKind::Scheduled
                     && now - delivery.slot_at > self.options.catch_up;
                 if too_late {
@@ -221,12 +170,12 @@ impl Scheduler {
                 .settle(delivery, DeliveryState::Failed, reason, false)
                 .await;
         };
-        let nonce = delivery
-            .nonce
-            .clone()
-            .unwrap_or_else(|| nonce_for(delivery.id));
-        let body = post_body(&card, &nonce, delivery.role_ping);
-        match self.rest.create_message(delivery.channel_id, &body).await {
+        let key = post_key(delivery);
+        match self
+            .outbox
+            .send(delivery.channel_id, &card, delivery.role_ping, &key)
+            .await
+        {
             Ok(message_id) => {
                 let recorded = self.record(delivery, message_id).await?;
                 if delivery.thread && matches!(recorded, Delivered::Sent { .. }) {
@@ -234,24 +183,26 @@ impl Scheduler {
                 }
                 Ok(recorded)
             }
-            Err(err) => match refusal(&err) {
-                Some((reason, disable)) => {
-                    tracing::warn!(schedule = delivery.schedule_id, error = %err, "Discord refused a scheduled post");
-                    self.settle(delivery, DeliveryState::Failed, &reason, disable)
-                        .await
-                }
-                None => {
-                    tracing::warn!(schedule = delivery.schedule_id, error = %err, "a scheduled post could not be sent yet; it will be tried again");
-                    let reason = format!("Discord could not be reached; trying again ({err})");
-                    self.store
-                        .note_failure(delivery.schedule_id, &reason, self.clock.now())
-                        .await?;
-                    Ok(Delivered::LeftOpen { reason })
-                }
-            },
+            Err(err) if err.failure == Failure::NotNow => {
+                tracing::warn!(schedule = delivery.schedule_id, error = %err, "a scheduled post could not be sent yet; it will be tried again");
+                self.store
+                    .note_failure(delivery.schedule_id, &err.reason, self.clock.now())
+                    .await?;
+                Ok(Delivered::LeftOpen { reason: err.reason })
+            }
+            Err(err) => {
+                tracing::warn!(schedule = delivery.schedule_id, error = %err, "the platform refused a scheduled post");
+                // A place that is gone will never take a post: the schedule stops until an admin
+                // sets it again elsewhere.
+                let disable = err.failure == Failure::Gone;
+                self.settle(delivery, DeliveryState::Failed, &err.reason, disable)
+                    .await
+            }
         }
     }
 
+    /// The delivery's card, for the post and its DMs alike: the one place it is built. `None`
+    /// if its prompt or theme has left the library.
     pub(super) fn card_for(&self, delivery: &Delivery) -> Option<Card> {
         let pick = delivery.pick.as_ref()?;
         let theme = self.library.theme(&pick.theme)?;
@@ -302,32 +253,6 @@ impl Scheduler {
         })
     }
 
-    /// Looks among the channel's messages since `since` for one carrying `delivery_id`'s
-    /// buttons: the post itself, or a DM of its card.
-    pub(super) async fn find_sent(
-        &self,
-        channel: u64,
-        delivery_id: i64,
-        since: DateTime<Utc>,
-        sought: Sought,
-    ) -> Lookup {
-        let after = snowflake_at(since - LOOKUP_MARGIN);
-        match self.rest.messages_after(channel, after, LOOKUP_PAGE).await {
-            Ok(messages) => match messages
-                .iter()
-                .find(|message| carries_delivery(message, delivery_id))
-                .map(|message| message.id.get())
-            {
-                Some(found) => Lookup::Found(found),
-                None if messages.len() >= usize::from(LOOKUP_PAGE) => {
-                    Lookup::CannotTell(sought.crowded().to_string())
-                }
-                None => Lookup::Absent,
-            },
-            Err(err) => Lookup::CannotTell(sought.unreadable(&err)),
-        }
-    }
-
     async fn open_thread(&self, delivery: &Delivery, message_id: u64) {
         let title = delivery
             .pick
@@ -336,8 +261,8 @@ impl Scheduler {
             .map_or("this week's reflection", |theme| theme.title.as_str());
         let name: String = format!("Replies: {title}").chars().take(100).collect();
         if let Err(err) = self
-            .rest
-            .start_thread(delivery.channel_id, message_id, &name)
+            .outbox
+            .open_replies(delivery.channel_id, message_id, &name)
             .await
         {
             tracing::warn!(schedule = delivery.schedule_id, error = %err, "could not open a thread on a post");
@@ -353,28 +278,13 @@ impl Scheduler {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn snowflakes_start_at_discord_s_epoch() {
-        let at: DateTime<Utc> = "2015-01-01T00:00:01Z".parse().expect("time");
-        assert_eq!(snowflake_at(at), 1000 << 22);
-        let before: DateTime<Utc> = "2014-01-01T00:00:00Z".parse().expect("time");
-        assert_eq!(snowflake_at(before), 0);
-    }
-
-    #[test]
-    fn a_post_is_recognised_by_its_buttons_only() {
-        let message = |json| serde_json::from_value::<ChannelMessage>(json).expect("a message");
-        let mine = message(
-            serde_json::json!({"id": "5", "components": [{"type": 1, "components": [
-            {"type": 2, "custom_id": "cp:save:42:com-01"}]}]}),
-        );
-        assert!(carries_delivery(&mine, 42));
-        assert!(!carries_delivery(&mine, 4));
-        let someone_else = message(serde_json::json!({"id": "6", "content": "cp:save:42:com-01"}));
-        assert!(!carries_delivery(&someone_else, 42));
+/// The key of a post: the nonce its claim was given, and its buttons to look for it by.
+fn post_key(delivery: &Delivery) -> SendKey {
+    SendKey {
+        token: delivery
+            .nonce
+            .clone()
+            .unwrap_or_else(|| nonce_for(delivery.id)),
+        mark: Mark::Delivery(delivery.id),
     }
 }

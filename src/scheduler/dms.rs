@@ -1,15 +1,17 @@
 //! After a channel post, its card by DM to each member who opted in on that server, exactly once
-//! per person and card, at Discord's pace.
+//! per person and card, at the platform's pace.
 
 use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
 
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
-use super::delivery::{refusal, Lookup, Sought};
+use super::delivery::Sought;
 use super::{Scheduler, Work};
-use crate::discord::render::post_body;
+use crate::platform::{Failure, Lookup, Mark, SendKey};
 use crate::store::{dm_nonce_for, Delivery, DmDelivery, DmState, StoreError};
 
 /// What one DM came to.
@@ -20,7 +22,7 @@ pub(super) enum DmOutcome {
     Closed,
     /// Refused for another reason, or not sent because it could not be told whether it was.
     NotSent,
-    /// Discord could not be reached; tried again at the next step.
+    /// The platform could not be reached; tried again at the next step.
     LeftOpen,
 }
 
@@ -28,7 +30,7 @@ pub(super) enum DmOutcome {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(super) struct FannedOut {
     pub sent: usize,
-    /// DMs not settled (Discord unreachable, or shutdown), tried again at the next step.
+    /// DMs not settled (the platform unreachable, or shutdown), tried again at the next step.
     pub left_open: usize,
 }
 
@@ -68,7 +70,7 @@ impl Scheduler {
                 sends.spawn(
                     async move {
                         let _guard = guard;
-                        task.send_dm(&delivery, dm).await
+                        task.send_dm(&delivery, dm, now).await
                     }
                     .in_current_span(),
                 );
@@ -97,24 +99,29 @@ impl Scheduler {
     }
 
     /// Sends one person the post's card by DM, within a span naming the post and the DM's
-    /// ledger row (never the person).
+    /// ledger row (never the person). `claimed` is when this step claimed its DMs.
     #[tracing::instrument(name = "dm", skip_all, fields(delivery = delivery.id, dm = dm.id))]
-    async fn send_dm(&self, delivery: &Delivery, dm: DmDelivery) -> Result<DmOutcome, StoreError> {
+    async fn send_dm(
+        &self,
+        delivery: &Delivery,
+        dm: DmDelivery,
+        claimed: DateTime<Utc>,
+    ) -> Result<DmOutcome, StoreError> {
         let Ok(_permit) = self.sending.acquire().await else {
             return Ok(DmOutcome::LeftOpen);
         };
         let channel = match dm.channel_id {
             Some(channel) => channel,
-            None => match self.rest.open_dm(dm.user_id).await {
+            None => match self.outbox.private_place(dm.user_id).await {
                 Ok(channel) => {
                     self.store.remember_dm_channel(dm.user_id, channel).await?;
                     channel
                 }
-                Err(err)
-                    if err
-                        .status()
-                        .is_some_and(|status| (400..500).contains(&status) && status != 429) =>
-                {
+                Err(err) if err.failure == Failure::NotNow => {
+                    tracing::warn!(error = %err, "a DM channel could not be opened yet");
+                    return Ok(DmOutcome::LeftOpen);
+                }
+                Err(err) => {
                     tracing::info!(error = %err, "a DM channel could not be opened");
                     self.store
                         .settle_dm(
@@ -126,32 +133,43 @@ impl Scheduler {
                         .await?;
                     return Ok(DmOutcome::NotSent);
                 }
-                Err(err) => {
-                    tracing::warn!(error = %err, "a DM channel could not be opened yet");
-                    return Ok(DmOutcome::LeftOpen);
-                }
             },
         };
         let now = self.clock.now();
-        if now - dm.claimed_at > self.options.nonce_window {
-            // Past Discord's nonce window a re-send could arrive twice: look first.
-            match self
-                .find_sent(channel, delivery.id, dm.claimed_at, Sought::Dm)
-                .await
-            {
+        let key = SendKey {
+            token: dm_nonce_for(dm.id),
+            mark: Mark::Delivery(delivery.id),
+        };
+        let look_first = match self.outbox.repeat_window() {
+            // Past Discord's nonce window a re-send could arrive twice.
+            Some(window) => now - dm.claimed_at > window,
+            // Without a window any second try could: only a first one goes without looking.
+            None => !self.first_dm_try(&dm, claimed),
+        };
+        if look_first {
+            match self.outbox.look_for(channel, &key, dm.claimed_at).await {
                 Lookup::Found(message_id) => {
                     self.store
                         .settle_dm(dm.id, DmState::Sent, Some(message_id), None)
                         .await?;
                     return Ok(DmOutcome::Sent);
                 }
-                Lookup::CannotTell(reason) => {
+                Lookup::CannotTell(unknown) => {
+                    tracing::info!(
+                        dm = dm.id,
+                        "cannot tell whether a DM went out; it is not sent again"
+                    );
                     self.store
-                        .settle_dm(dm.id, DmState::Skipped, None, Some(&reason))
+                        .settle_dm(
+                            dm.id,
+                            DmState::Skipped,
+                            None,
+                            Some(&Sought::Dm.unknown(&unknown)),
+                        )
                         .await?;
                     return Ok(DmOutcome::NotSent);
                 }
-                Lookup::Absent => {}
+                Lookup::NotFound => {}
             }
         }
         let Some(card) = self.card_for(delivery) else {
@@ -165,34 +183,46 @@ impl Scheduler {
                 .await?;
             return Ok(DmOutcome::NotSent);
         };
-        let body = post_body(&card, &dm_nonce_for(dm.id), None);
-        match self.rest.create_message(channel, &body).await {
+        // A DM mentions nobody, whatever the post did.
+        match self.outbox.send(channel, &card, None, &key).await {
             Ok(message_id) => {
                 self.store
                     .settle_dm(dm.id, DmState::Sent, Some(message_id), None)
                     .await?;
                 Ok(DmOutcome::Sent)
             }
-            Err(err) if err.status() == Some(403) => {
-                // 50007: they share no server with DMs allowed, or blocked the bot.
+            Err(err) if err.failure == Failure::Forbidden => {
+                // Discord's 50007: they share no server with DMs allowed, or blocked the bot.
                 self.store
                     .settle_dm(dm.id, DmState::Failed, None, Some("their DMs are closed"))
                     .await?;
                 self.store.dms_closed(dm.user_id, now).await?;
                 Ok(DmOutcome::Closed)
             }
-            Err(err) => match refusal(&err) {
-                Some((reason, _)) => {
-                    self.store
-                        .settle_dm(dm.id, DmState::Failed, None, Some(&reason))
-                        .await?;
-                    Ok(DmOutcome::NotSent)
-                }
-                None => {
-                    tracing::warn!(error = %err, "a DM could not be sent yet; it will be tried again");
-                    Ok(DmOutcome::LeftOpen)
-                }
-            },
+            Err(err) if err.failure == Failure::NotNow => {
+                tracing::warn!(error = %err, "a DM could not be sent yet; it will be tried again");
+                Ok(DmOutcome::LeftOpen)
+            }
+            Err(err) => {
+                self.store
+                    .settle_dm(dm.id, DmState::Failed, None, Some(&err.reason))
+                    .await?;
+                Ok(DmOutcome::NotSent)
+            }
         }
+    }
+
+    /// Whether this is the DM's first try: claimed by this step, and not yet tried by this
+    /// process in that second. The DM ledger keeps times in whole seconds and no count of tries,
+    /// so a DM claimed in an earlier second (by this process, or one that died) may have gone
+    /// out already.
+    fn first_dm_try(&self, dm: &DmDelivery, claimed: DateTime<Utc>) -> bool {
+        let second = claimed.timestamp();
+        let mut tried = self
+            .dms_tried
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        tried.retain(|&(_, at)| at == second);
+        dm.claimed_at.timestamp() == second && tried.insert((dm.id, second))
     }
 }

@@ -3,13 +3,15 @@
 //! One step, [`Scheduler::tick`], does all the work and can be called on its own; [`Scheduler::run`]
 //! only repeats it and waits, on the clock the bot was given, for the next slot or a change.
 //!
+//! Every send goes through the platform's [`Outbox`] (`platform`), never its client directly.
+//!
 //! Exactly once, step by step: a due slot is claimed in the database (its ledger row, unique per
-//! schedule and slot, with the card chosen), then sent with a nonce derived from that row and
-//! `enforce_nonce`, then recorded with its message id in the same transaction that moves the
-//! rotation on. A claim left open (a crash, or Discord unreachable) is finished later: inside
-//! Discord's nonce window by sending again with the same nonce, which Discord drops as a
-//! duplicate; past it, by looking for the post in the channel first. When that cannot tell, the
-//! slot is marked uncertain and not sent.
+//! schedule and slot, with the card chosen), then sent with a key derived from that row (on
+//! Discord, an enforced nonce), then recorded with its message id in the same transaction that
+//! moves the rotation on. A claim left open (a crash, or the platform unreachable) is finished
+//! later: inside the platform's repeat window by sending again with the same key, which the
+//! platform drops as a duplicate; past it, or on a platform without one, by looking for the post
+//! first. When that cannot tell, the slot is recorded as uncertain and not sent: at most once.
 //!
 //! Several processes: each looks after the servers of its own shards, says every few seconds
 //! that it is alive, and finishes its own open claims and those of processes gone silent for the
@@ -21,6 +23,9 @@ mod dms;
 pub mod retention;
 mod sessions;
 
+#[cfg(test)]
+mod outbox_tests;
+
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
@@ -31,10 +36,10 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
 use crate::clock::Clock;
-use crate::discord::Rest;
 use crate::domain::content::Library;
 use crate::domain::planning::{next_pick, plan_due};
 use crate::domain::shards::ShardRange;
+use crate::platform::Outbox;
 use crate::store::{
     Claim, ClaimOutcome, Delivery, DeliveryKind, DuePick, ScheduleRecord, Store,
     UnreadableSchedule, Worker,
@@ -57,13 +62,11 @@ pub struct SchedulerOptions {
     pub catch_up: chrono::Duration,
     /// The organisation's one-off holidays, skipped by every schedule that skips holidays.
     pub extra_holidays: Vec<NaiveDate>,
-    /// How long Discord is trusted to drop a re-sent nonce. Discord says "a few minutes".
-    pub nonce_window: chrono::Duration,
-    /// How many posts are sent at once. The REST client paces them under Discord's global limit.
+    /// How many posts are sent at once. The platform's outbox paces them under its limits.
     pub concurrency: usize,
     /// The longest the worker sleeps before looking again, whatever is due.
     pub poll_every: chrono::Duration,
-    /// How soon an open claim (Discord unreachable) is tried again.
+    /// How soon an open claim (the platform unreachable) is tried again.
     pub retry_every: chrono::Duration,
     /// Schedules claimed in one step at most; the rest are taken by the next.
     pub batch: u32,
@@ -79,7 +82,6 @@ impl Default for SchedulerOptions {
             takeover_after: chrono::Duration::minutes(1),
             catch_up: chrono::Duration::hours(6),
             extra_holidays: Vec::new(),
-            nonce_window: chrono::Duration::minutes(2),
             concurrency: 16,
             poll_every: chrono::Duration::minutes(5),
             retry_every: chrono::Duration::seconds(20),
@@ -108,7 +110,7 @@ pub struct TickReport {
     pub uncertain: usize,
     pub missed: usize,
     pub holidays: usize,
-    /// Claims left open to try again (Discord unreachable, or shutdown).
+    /// Claims left open to try again (the platform unreachable, or shutdown).
     pub left_open: usize,
     /// Cards sent by DM to people who opted in.
     pub dms: usize,
@@ -122,13 +124,16 @@ pub struct TickReport {
 #[derive(Debug)]
 pub struct Scheduler {
     store: Store,
-    rest: Rest,
+    outbox: Arc<dyn Outbox>,
     library: Arc<Library>,
     clock: Arc<dyn Clock>,
     options: SchedulerOptions,
     wake: Notify,
     /// Posts and DMs this process is sending right now, which a recovery must leave alone.
     in_flight: Arc<Mutex<HashSet<Work>>>,
+    /// DMs this process has tried in the current second, with that second: on a platform without
+    /// a repeat window, the DMs that are not first tries (`dms::first_dm_try`).
+    dms_tried: Mutex<HashSet<(i64, i64)>>,
     /// Held from a claim until its send is marked in flight, and while open claims are looked
     /// for, so a claim just made by `/schedule post-now` is never taken for an abandoned one.
     claiming: tokio::sync::Mutex<()>,
@@ -179,7 +184,7 @@ pub enum PostNow {
 impl Scheduler {
     pub fn new(
         store: Store,
-        rest: Rest,
+        outbox: Arc<dyn Outbox>,
         library: Arc<Library>,
         clock: Arc<dyn Clock>,
         options: SchedulerOptions,
@@ -187,12 +192,13 @@ impl Scheduler {
         let sending = Semaphore::new(options.concurrency.max(1));
         Scheduler {
             store,
-            rest,
+            outbox,
             library,
             clock,
             options,
             wake: Notify::new(),
             in_flight: Arc::new(Mutex::new(HashSet::new())),
+            dms_tried: Mutex::default(),
             claiming: tokio::sync::Mutex::new(()),
             sending,
             session_posting: tokio::sync::Mutex::new(()),
@@ -213,7 +219,7 @@ impl Scheduler {
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
         tracing::info!(claimer = %self.options.claimer, shards = %self.options.shards, "scheduler started");
         tokio::join!(self.keep_alive(&shutdown), self.work(&shutdown));
-        // Claims left open (Discord unreachable) may be finished by another process at once.
+        // Claims left open (the platform unreachable) may be finished by another process at once.
         if let Err(err) = self.store.retire(&self.options.claimer).await {
             tracing::warn!(error = %err, "could not tell other processes this one has stopped; they take over its claims after the takeover time");
         }
@@ -253,7 +259,7 @@ impl Scheduler {
         let mut failures: u32 = 0;
         let mut steps: u64 = 0;
         while !shutdown.is_cancelled() {
-            // Waits count from when the step began, so a step that ran long (Discord slow to
+            // Waits count from when the step began, so a step that ran long (the platform slow to
             // answer) does not push the retry of what it left open further away.
             let now = self.clock.now();
             steps += 1;
@@ -581,6 +587,14 @@ impl Scheduler {
                 reason: "the schedule changed while posting".to_string(),
             },
         })
+    }
+
+    /// Whether a send claimed at `claimed_at` is still inside the platform's repeat window at
+    /// `now`, so that sending it again with the same key cannot make a second copy.
+    fn repeat_dropped(&self, claimed_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        self.outbox
+            .repeat_window()
+            .is_some_and(|window| now - claimed_at <= window)
     }
 
     /// Marks a delivery as being sent by this process; `None` if it already is.

@@ -7,12 +7,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::delivery::{snowflake_at, LOOKUP_MARGIN, LOOKUP_PAGE};
 use super::Scheduler;
-use crate::cards::{stage_card, Act, CardState, SessionView};
-use crate::discord::render::post_body;
-use crate::discord::rest::{ChannelMessage, MessageComponent};
+use crate::cards::{stage_card, CardState, SessionView};
 use crate::domain::session::{deadline, StageKind};
+use crate::platform::{Failure, Lookup, Mark, SendKey, Unknown};
 use crate::store::{session_nonce, SessionRecord, StagePost};
 
 /// A session whose thread was never recorded this long after it started was cut short while
@@ -25,8 +23,8 @@ pub enum StagePosted {
     Sent(u64),
     /// It had been posted already; nothing was sent.
     Already(u64),
-    /// Not posted now (Discord could not take it, or the thread is not open yet); the next step
-    /// tries again soon.
+    /// Not posted now (the platform could not take it, or the thread is not open yet); the next
+    /// step tries again soon.
     NotNow,
     /// Claimed earlier and perhaps posted, which careprompt cannot tell from the thread: not
     /// risked twice. A later step looks again, at its usual pace, as retrying sooner would not
@@ -34,25 +32,9 @@ pub enum StagePosted {
     Uncertain,
     /// Another process that is alive is posting it.
     Elsewhere,
-    /// Discord refused it (a missing permission, or the thread is gone), with its status.
-    Refused(u16),
-}
-
-/// Whether the message carries a control of `session`'s stage `stage`.
-fn carries_stage(message: &ChannelMessage, session: i64, stage: u32) -> bool {
-    fn walk(components: &[MessageComponent], session: i64, stage: u32) -> bool {
-        components.iter().any(|component| {
-            let own = component
-                .custom_id
-                .as_deref()
-                .and_then(|id| Act::parse(id).ok())
-                .is_some_and(|action| {
-                    matches!(action, Act::Session { session: s, stage: t, .. } if s == session && t == stage)
-                });
-            own || walk(&component.components, session, stage)
-        })
-    }
-    walk(&message.components, session, stage)
+    /// The platform refused it: [`Failure::Forbidden`] (a missing permission) or
+    /// [`Failure::Gone`] (the thread is gone).
+    Refused(Failure),
 }
 
 impl Scheduler {
@@ -74,7 +56,8 @@ impl Scheduler {
 
     /// Posts the session's current stage in its thread, once: a stage already recorded is not
     /// sent again, and one claimed but not recorded (careprompt stopped while sending) is sent
-    /// again with the same nonce inside Discord's nonce window, and looked for first after it.
+    /// again with the same key inside the platform's repeat window (Discord's nonce window), and
+    /// looked for first after it or on a platform without one.
     #[tracing::instrument(name = "session_stage", skip_all, fields(session = session.id, stage = session.stage))]
     pub async fn post_stage(&self, session: &SessionRecord) -> anyhow::Result<StagePosted> {
         let Some(thread) = session.thread_id else {
@@ -91,6 +74,13 @@ impl Scheduler {
         let Some(card) = stage_card(&view, session.stage, state) else {
             anyhow::bail!("the session is at a stage it does not have");
         };
+        let key = SendKey {
+            token: session_nonce(session.id, session.stage),
+            mark: Mark::Stage {
+                session: session.id,
+                stage: session.stage,
+            },
+        };
         // One stage card at a time in this process, so a click and the worker's step never both
         // send the same one.
         let _posting = self.session_posting.lock().await;
@@ -104,31 +94,40 @@ impl Scheduler {
             StagePost::Posted(message) => return Ok(StagePosted::Already(message)),
             StagePost::Held => return Ok(StagePosted::Elsewhere),
             StagePost::Fresh => true,
-            StagePost::Taken(claimed_at) if now - claimed_at <= self.options.nonce_window => true,
+            StagePost::Taken(claimed_at) if self.repeat_dropped(claimed_at, now) => true,
             StagePost::Taken(claimed_at) => {
-                match self.find_stage(thread, session, claimed_at).await {
-                    StageLookup::Found(message) => {
+                match self.outbox.look_for(thread, &key, claimed_at).await {
+                    Lookup::Found(message) => {
                         self.store
                             .record_stage_post(session.id, session.stage, message)
                             .await?;
                         return Ok(StagePosted::Already(message));
                     }
-                    StageLookup::Absent => {
+                    Lookup::NotFound => {
                         self.store
                             .reclaim_stage_post(session.id, session.stage, worker.claimer, now)
                             .await?
                     }
-                    // Discord did not answer the look: a look soon may, as for a failed send.
-                    StageLookup::Unread => return Ok(StagePosted::NotNow),
-                    StageLookup::Undecided => false,
+                    // The platform did not answer the look: a look soon may, as for a failed
+                    // send.
+                    Lookup::CannotTell(Unknown::Unreadable(err)) => {
+                        tracing::warn!(session = session.id, error = %err, "could not read a session's thread");
+                        return Ok(StagePosted::NotNow);
+                    }
+                    Lookup::CannotTell(Unknown::Crowded | Unknown::NoWay) => {
+                        tracing::warn!(
+                            session = session.id,
+                            "cannot tell whether a session stage was posted; it is not sent again"
+                        );
+                        false
+                    }
                 }
             }
         };
         if !send {
             return Ok(StagePosted::Uncertain);
         }
-        let body = post_body(&card, &session_nonce(session.id, session.stage), None);
-        match self.rest.create_message(thread, &body).await {
+        match self.outbox.send(thread, &card, None, &key).await {
             Ok(message) => {
                 self.store
                     .record_stage_post(session.id, session.stage, message)
@@ -142,43 +141,10 @@ impl Scheduler {
             }
             Err(err) => {
                 tracing::warn!(session = session.id, error = %err, "a session stage could not be posted yet; it will be tried again");
-                Ok(match err.status() {
-                    Some(status @ (403 | 404)) => StagePosted::Refused(status),
-                    _ => StagePosted::NotNow,
+                Ok(match err.failure {
+                    failure @ (Failure::Forbidden | Failure::Gone) => StagePosted::Refused(failure),
+                    Failure::Refused | Failure::NotNow => StagePosted::NotNow,
                 })
-            }
-        }
-    }
-
-    /// Looks for the stage card among the thread's messages since the claim.
-    async fn find_stage(
-        &self,
-        thread: u64,
-        session: &SessionRecord,
-        since: DateTime<Utc>,
-    ) -> StageLookup {
-        let after = snowflake_at(since - LOOKUP_MARGIN);
-        match self.rest.messages_after(thread, after, LOOKUP_PAGE).await {
-            Ok(messages) => {
-                let found = messages
-                    .iter()
-                    .find(|message| carries_stage(message, session.id, session.stage))
-                    .map(|message| message.id.get());
-                match found {
-                    Some(message) => StageLookup::Found(message),
-                    None if messages.len() >= usize::from(LOOKUP_PAGE) => {
-                        tracing::warn!(
-                            session = session.id,
-                            "cannot tell whether a session stage was posted; it is not sent again"
-                        );
-                        StageLookup::Undecided
-                    }
-                    None => StageLookup::Absent,
-                }
-            }
-            Err(err) => {
-                tracing::warn!(session = session.id, error = %err, "could not read a session's thread");
-                StageLookup::Unread
             }
         }
     }
@@ -227,7 +193,7 @@ impl Scheduler {
             return Ok(false);
         }
         if let Some(thread) = session.thread_id {
-            if let Err(err) = self.rest.archive_thread(thread).await {
+            if let Err(err) = self.outbox.close(thread).await {
                 tracing::warn!(session = session.id, error = %err, "could not archive a session's thread");
             }
         }
@@ -271,7 +237,7 @@ impl Scheduler {
             let outcome = self.post_stage(&session).await;
             match outcome {
                 Ok(StagePosted::Sent(_)) => step.posted += 1,
-                Ok(StagePosted::Refused(404)) => {
+                Ok(StagePosted::Refused(Failure::Gone)) => {
                     // The thread was deleted: there is nowhere left to run the session.
                     tracing::info!(
                         session = session.id,
@@ -313,18 +279,6 @@ impl Scheduler {
     }
 }
 
-/// What looking for a stage card in its thread found.
-enum StageLookup {
-    Found(u64),
-    /// Surely not there: it may be sent.
-    Absent,
-    /// A full page of messages since the claim without it: more than a session posts, so
-    /// careprompt cannot tell, and does not risk it twice.
-    Undecided,
-    /// Discord did not answer.
-    Unread,
-}
-
 /// What one step over the running sessions did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SessionsStep {
@@ -332,23 +286,6 @@ pub struct SessionsStep {
     pub posted: usize,
     /// Sessions ended for running longer than `session_archive_after`.
     pub ended: usize,
-    /// Stage cards claimed but not posted (Discord unreachable), to try again soon.
+    /// Stage cards claimed but not posted (the platform unreachable), to try again soon.
     pub left_open: usize,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_stage_card_is_recognised_by_its_session_and_stage() {
-        let message = |json| serde_json::from_value::<ChannelMessage>(json).expect("a message");
-        let card = message(
-            serde_json::json!({"id": "5", "components": [{"type": 1, "components": [
-            {"type": 2, "custom_id": "cp:session:42:next.2"}]}]}),
-        );
-        assert!(carries_stage(&card, 42, 2));
-        assert!(!carries_stage(&card, 42, 1));
-        assert!(!carries_stage(&card, 4, 2));
-    }
 }

@@ -18,17 +18,17 @@ use poise::serenity_prelude as serenity;
 use tokio_util::sync::{CancellationToken, DropGuard};
 use tokio_util::task::TaskTracker;
 
-use crate::bot::data::DepartedServers;
 use crate::bot::framework::{self, DataSlot, GatedFramework};
 use crate::bot::registration::{invite_url, register, registration_payload};
 use crate::bot::Data;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Settings, Token};
 use crate::discord::rest::{GLOBAL_REQUESTS_PER_SECOND, SHARED_REQUESTS_PER_SECOND};
-use crate::discord::{Rest, RetryPolicy};
+use crate::discord::{DiscordOutbox, Rest, RetryPolicy};
 use crate::domain::content::Library;
 use crate::domain::shards::ShardRange;
 use crate::ops::{self, Shards};
+use crate::platform::Presence;
 use crate::scheduler::retention::purge_departed_guilds;
 use crate::scheduler::{Scheduler, SchedulerOptions};
 use crate::store::{redact_url, Store};
@@ -153,7 +153,7 @@ impl Application {
         let library = Arc::new(library);
         let scheduler = Arc::new(Scheduler::new(
             store.clone(),
-            rest.clone(),
+            Arc::new(DiscordOutbox::new(rest.clone())),
             library.clone(),
             options.clock.clone(),
             SchedulerOptions {
@@ -174,7 +174,7 @@ impl Application {
             store: store.clone(),
             scheduler: scheduler.clone(),
             shards: shards.clone(),
-            departed: DepartedServers::default(),
+            presence: Presence::new(store.clone()),
         });
         Ok(Application {
             client,

@@ -166,6 +166,14 @@ fn no_module_uses_a_layer_above_its_own() {
             && layers["bot"] < layers["cli"],
         "lib.rs lists the layers in groups: {layers:?}"
     );
+    // The interfaces a platform implements sit above what they speak of (the store, the
+    // cards) and below each platform's side and the scheduler that calls them.
+    assert!(
+        layers["cards"] < layers["platform"]
+            && layers["platform"] < layers["discord"]
+            && layers["discord"] < layers["scheduler"],
+        "platform is a layer of its own, between cards and discord: {layers:?}"
+    );
     let mut files = Vec::new();
     rust_files(&root, &mut files);
     let mut breaches = Vec::new();
@@ -477,6 +485,35 @@ fn the_cards_know_no_platform() {
         .map(|file| file.display().to_string())
         .collect();
     assert!(users.is_empty(), "{users:#?}");
+}
+
+/// The scheduler sends through the platform's interfaces (`platform::Outbox`), so that another
+/// platform is a matter of implementing them: none of its shipped code (nor the platform layer's)
+/// reaches `discord/`, serenity, or a Discord answer's status.
+#[test]
+fn the_scheduler_sends_through_the_platform_not_discord_s_client() {
+    let root = source();
+    let mut files = Vec::new();
+    rust_files(&root.join("scheduler"), &mut files);
+    rust_files(&root.join("platform"), &mut files);
+    assert!(
+        files.len() >= 6,
+        "the scheduler and platform are read: {files:?}"
+    );
+    let mut reaching = Vec::new();
+    for file in files {
+        if file.to_string_lossy().ends_with("_tests.rs") {
+            continue;
+        }
+        let code = shipped(&std::fs::read_to_string(&file).expect("readable"));
+        for named in ["serenity", "crate::discord", "RestError", ".status()"] {
+            if code.contains(named) {
+                let relative = file.strip_prefix(&root).expect("under src");
+                reaching.push(format!("{} names {named}", relative.display()));
+            }
+        }
+    }
+    assert!(reaching.is_empty(), "{reaching:#?}");
 }
 
 /// The stand-in for Discord is for `try` alone: nothing on the path of `careprompt run` may lean

@@ -20,6 +20,7 @@ use crate::domain::session::{
     deadline, describe_duration, length, stages, thread_archive_minutes, CONFIRM_WINDOW,
 };
 use crate::error::UserError;
+use crate::platform::Failure;
 use crate::scheduler::StagePosted;
 use crate::store::{NewSession, SessionRecord, SessionStart};
 
@@ -378,12 +379,12 @@ async fn open_and_post(
         ..session.clone()
     };
     match data.scheduler.post_stage(&opened).await {
-        Ok(StagePosted::Refused(status)) => {
+        Ok(StagePosted::Refused(failure)) => {
             // Without Send Messages in Threads the thread would stand empty: take it away.
             if let Err(err) = data.rest.delete_thread(thread).await {
                 tracing::warn!(session = session.id, error = %err, "could not delete the thread of a session that did not start");
             }
-            let reason = if status == 403 {
+            let reason = if failure == Failure::Forbidden {
                 "careprompt needs the Send Messages in Threads permission there. Ask someone with Manage Server to give it, then try again".to_string()
             } else {
                 "its thread was closed as it opened".to_string()
