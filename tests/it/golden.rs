@@ -20,6 +20,7 @@ use careprompt::discord::render::post_body;
 use careprompt::discord::rest::{edit_response, interaction_message, update_response};
 use careprompt::domain::content::{Library, Nation, DNA_OF_CARE_URL};
 use careprompt::domain::planning::{plan, PreviewRequest, Slot};
+use careprompt::domain::platform::Platform;
 use careprompt::domain::rotation::RotationState;
 use careprompt::domain::settings::ScheduleSettings;
 use careprompt::store::{
@@ -409,6 +410,7 @@ fn at(text: &str) -> chrono::DateTime<chrono::Utc> {
 fn schedule(id: i64, settings: &ScheduleSettings) -> ScheduleRecord {
     ScheduleRecord {
         id,
+        platform: Platform::Discord,
         guild_id: 100,
         channel_id: 1000 + id as u64,
         settings: settings.clone(),
@@ -431,6 +433,7 @@ fn delivery(id: i64, state: DeliveryState, detail: Option<&str>) -> Delivery {
     Delivery {
         id,
         schedule_id: id,
+        platform: Platform::Discord,
         guild_id: 100,
         channel_id: 1000 + id as u64,
         role_ping: None,
