@@ -11,6 +11,8 @@
 //!   buttons, what each button does and who may press it.
 //! - `discord`: talking to Discord's REST API, and cards rendered as Discord messages.
 //! - `scheduler`: the worker that posts each scheduled card exactly once, and retention.
+//! - `app`: each command written once, for any platform: what it answers from the request (who,
+//!   where, with which rights) and the store, and every check of who may run it.
 //! - `ops`: the operators' listener (`/metrics`, `/healthz`, `/readyz`).
 //! - `bot`: the poise framework: commands, buttons, gateway events and errors.
 //! - `startup`: one builder that makes all of the above from the settings, and runs it.
@@ -39,6 +41,8 @@ pub mod cards;
 pub mod discord;
 
 pub mod scheduler;
+
+pub mod app;
 
 pub mod ops;
 

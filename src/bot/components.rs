@@ -5,8 +5,9 @@
 
 use poise::serenity_prelude as serenity;
 
-use crate::bot::checks::may_facilitate;
+use crate::app::checks::may_facilitate;
 use crate::bot::commands::session::{answer_question, finish};
+use crate::bot::data::rights;
 use crate::bot::data::{Data, Error, ReplyFailed, StaleButton};
 use crate::cards::{
     self, stage_card, Act, Card, CardState, SessionControl, Who, BOOKMARKS_PER_PAGE,
@@ -32,7 +33,7 @@ pub async fn handle(data: &Data, click: &serenity::ComponentInteraction) -> Resu
             let theme = data.library.theme(&theme).ok_or(StaleButton)?;
             cards::pack_card(&data.library, theme)
         }
-        Act::Support { .. } => data.support_card(),
+        Act::Support { .. } => crate::app::content::support_card(data.core()),
         Act::BookmarksPage { page } => {
             let card = bookmarks_page(data, click.user.id.get(), page).await?;
             return update(data, click, card).await;
@@ -76,9 +77,9 @@ async fn session_click(
         return Err(UserError::NotFacilitator.into());
     }
     may_facilitate(
-        data,
+        &data.store,
         session.guild_id,
-        click.member.as_ref(),
+        &rights(click.member.as_ref()),
         UserError::NotAllowedToFacilitate,
     )
     .await?;

@@ -1,8 +1,8 @@
 //! Help, support and what careprompt is.
 
+use crate::app;
 use crate::bot::data::{AppContext, Error};
 use crate::cards;
-use crate::domain::content::DNA_OF_CARE_URL;
 use crate::store::StoreError;
 
 pub fn commands() -> Vec<super::Command> {
@@ -13,23 +13,19 @@ pub fn commands() -> Vec<super::Command> {
 #[poise::command(slash_command)]
 pub async fn support(ctx: AppContext<'_>) -> Result<(), Error> {
     let data = ctx.data();
-    let card = data.support_card();
-    // Always private: nobody else should learn that someone asked for support.
-    data.reply(&ctx, card, true).await
+    data.answer(&ctx, app::content::support(data.core())).await
 }
 
 /// What careprompt does and how to use its commands.
 #[poise::command(slash_command)]
 pub async fn help(ctx: AppContext<'_>) -> Result<(), Error> {
-    ctx.data().reply(&ctx, cards::help_card(), true).await
+    ctx.data().answer(&ctx, app::content::help()).await
 }
 
 /// What careprompt is, and what it keeps about you.
 #[poise::command(slash_command)]
 pub async fn about(ctx: AppContext<'_>) -> Result<(), Error> {
-    ctx.data()
-        .reply(&ctx, cards::about_card(DNA_OF_CARE_URL), true)
-        .await
+    ctx.data().answer(&ctx, app::content::about()).await
 }
 
 /// The next reflection posts in this channel, for facilitators.

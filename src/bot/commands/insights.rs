@@ -2,7 +2,8 @@
 //! week, in figures that identify nobody. For members with Manage Server or the server's
 //! facilitator role (set with /session role), checked here, and always answered privately.
 
-use crate::bot::checks::require_facilitator;
+use crate::app::checks::require_facilitator;
+use crate::bot::data::request;
 use crate::bot::data::{AppContext, Error, ReplyFailed};
 use crate::cards::text_card;
 use crate::discord::insights::{chart_attachment, csv_attachment};
@@ -49,7 +50,12 @@ pub async fn insights(
     >,
 ) -> Result<(), Error> {
     let data = ctx.data();
-    let guild = require_facilitator(&ctx, UserError::NotAllowedToSeeInsights).await?;
+    let guild = require_facilitator(
+        &ctx.data().store,
+        &request(&ctx),
+        UserError::NotAllowedToSeeInsights,
+    )
+    .await?;
     let weeks = weeks.map_or(12, Period::weeks);
     let min_people = data.settings.insights.min_people;
     let report = report(

@@ -1,7 +1,7 @@
 //! Prompts by DM: each person chooses, per server, and can keep themes out. Every answer is
 //! private.
 
-use crate::bot::checks::find_theme;
+use crate::app::checks::find_theme;
 use crate::bot::data::{AppContext, Error};
 use crate::cards::note_card;
 use crate::domain::insights::UsageKind;

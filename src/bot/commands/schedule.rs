@@ -7,7 +7,8 @@
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use poise::serenity_prelude as serenity;
 
-use crate::bot::checks::require_admin;
+use crate::app::checks::require_admin;
+use crate::bot::data::request;
 use crate::bot::data::{AppContext, Data, Error};
 use crate::cards::{note_card, schedule_list_card, schedule_preview_card, schedule_saved_card};
 use crate::domain::holidays::Region;
@@ -93,7 +94,7 @@ async fn admin_schedule(
     ctx: &AppContext<'_>,
     channel: &serenity::PartialChannel,
 ) -> Result<ScheduleRecord, Error> {
-    let guild = require_admin(ctx)?;
+    let guild = require_admin(&request(ctx))?;
     existing(ctx.data(), guild, channel.id.get()).await
 }
 
@@ -160,7 +161,7 @@ async fn set(
     >,
     #[description = "Open a thread on each post for replies"] thread: Option<bool>,
 ) -> Result<(), Error> {
-    let guild = require_admin(&ctx)?;
+    let guild = require_admin(&request(&ctx))?;
     postable_kind(&channel)?;
     let data = ctx.data();
     let channel_id = channel.id.get();
@@ -215,7 +216,7 @@ async fn set(
 /// Every schedule in this server, with its next and last post.
 #[poise::command(slash_command, guild_only)]
 async fn list(ctx: AppContext<'_>) -> Result<(), Error> {
-    let guild = require_admin(&ctx)?;
+    let guild = require_admin(&request(&ctx))?;
     let data = ctx.data();
     let listed = data.store.schedules_for_guild(guild).await?;
     let mut rows = Vec::new();

@@ -1,6 +1,6 @@
 //! `/session` for facilitators: a theme's reflective session, planned privately, then run stage
 //! by stage in a public thread of the team's channel. Who may run one (Manage Server, or the
-//! server's facilitator role) is checked (`bot::checks`) on every command and every button,
+//! server's facilitator role) is checked (`app::checks`) on every command and every button,
 //! not left to Discord's command permissions. A theme with `before_you_start` (bullying
 //! and harassment, equality and diversity) first asks its facilitator, privately, and nothing is
 //! stored or posted until they choose Start.
@@ -8,7 +8,8 @@
 use chrono::{DateTime, Utc};
 use poise::serenity_prelude as serenity;
 
-use crate::bot::checks::{find_theme, may_facilitate, require_admin, require_facilitator};
+use crate::app::checks::{find_theme, may_facilitate, require_admin, require_facilitator};
+use crate::bot::data::{request, rights};
 use crate::bot::data::{AppContext, Data, Error, ReplyFailed, StaleButton};
 use crate::cards::{
     confirm_card, note_card, plan_card, summary_card, text_card, Card, SessionBegin,
@@ -104,7 +105,12 @@ async fn plan(
     #[max_length = 100]
     story: Option<String>,
 ) -> Result<(), Error> {
-    require_facilitator(&ctx, UserError::NotAllowedToFacilitate).await?;
+    require_facilitator(
+        &ctx.data().store,
+        &request(&ctx),
+        UserError::NotAllowedToFacilitate,
+    )
+    .await?;
     let data = ctx.data();
     let theme = find_theme(&data.library, &theme)?;
     let story = pick_story(data, theme, story.as_deref())?;
@@ -158,7 +164,12 @@ async fn start(
     story: Option<String>,
     #[description = "Move on by itself when each stage's time is up"] auto: Option<bool>,
 ) -> Result<(), Error> {
-    let guild = require_facilitator(&ctx, UserError::NotAllowedToFacilitate).await?;
+    let guild = require_facilitator(
+        &ctx.data().store,
+        &request(&ctx),
+        UserError::NotAllowedToFacilitate,
+    )
+    .await?;
     let data = ctx.data();
     let theme = find_theme(&data.library, &theme)?;
     let story = pick_story(data, theme, story.as_deref())?;
@@ -301,9 +312,9 @@ pub async fn answer_question(
         return Ok(());
     };
     may_facilitate(
-        data,
+        &data.store,
         guild,
-        click.member.as_ref(),
+        &rights(click.member.as_ref()),
         UserError::NotAllowedToFacilitate,
     )
     .await?;
@@ -426,7 +437,12 @@ pub async fn finish(data: &Data, session: &SessionRecord) -> Result<Option<Card>
 /// End the reflective session running in this channel; you get a private summary.
 #[poise::command(slash_command, guild_only)]
 async fn end(ctx: AppContext<'_>) -> Result<(), Error> {
-    require_facilitator(&ctx, UserError::NotAllowedToFacilitate).await?;
+    require_facilitator(
+        &ctx.data().store,
+        &request(&ctx),
+        UserError::NotAllowedToFacilitate,
+    )
+    .await?;
     let data = ctx.data();
     let channel = ctx.interaction.channel_id.get();
     let Some(session) = data.store.running_session_in(channel).await? else {
@@ -437,7 +453,9 @@ async fn end(ctx: AppContext<'_>) -> Result<(), Error> {
     };
     // Someone with Manage Server may end another's session, so a channel is never stuck with
     // one whose facilitator has gone.
-    if session.facilitator_id != ctx.interaction.user.id.get() && require_admin(&ctx).is_err() {
+    if session.facilitator_id != ctx.interaction.user.id.get()
+        && require_admin(&request(&ctx)).is_err()
+    {
         return Err(UserError::NotFacilitator.into());
     }
     let card = finish(data, &session).await?.unwrap_or_else(|| {
@@ -454,7 +472,7 @@ async fn role(
         serenity::RoleId,
     >,
 ) -> Result<(), Error> {
-    let guild = require_admin(&ctx)?;
+    let guild = require_admin(&request(&ctx))?;
     let data = ctx.data();
     let role = role.map(|role| role.get()).filter(|role| *role != guild);
     data.store
