@@ -6,6 +6,7 @@
 
 pub mod checks;
 pub mod content;
+pub mod optin;
 pub mod personal;
 
 use crate::cards::Card;

@@ -9,9 +9,7 @@ use crate::app::checks::may_facilitate;
 use crate::bot::commands::session::{answer_question, finish};
 use crate::bot::data::rights;
 use crate::bot::data::{Data, Error, ReplyFailed, StaleButton};
-use crate::cards::{
-    self, stage_card, Act, Card, CardState, SessionControl, Who, BOOKMARKS_PER_PAGE,
-};
+use crate::cards::{self, stage_card, Act, Card, CardState, SessionControl, Who};
 use crate::domain::bookmark::{snapshot, BookmarkKind};
 use crate::domain::content::Library;
 use crate::domain::insights::UsageKind;
@@ -35,7 +33,8 @@ pub async fn handle(data: &Data, click: &serenity::ComponentInteraction) -> Resu
         }
         Act::Support { .. } => crate::app::content::support_card(data.core()),
         Act::BookmarksPage { page } => {
-            let card = bookmarks_page(data, click.user.id.get(), page).await?;
+            let card = crate::app::personal::bookmarks_page(&data.store, click.user.id.get(), page)
+                .await?;
             return update(data, click, card).await;
         }
         Act::ForgetConfirm => {
@@ -187,26 +186,6 @@ async fn update(
     };
     answered.map_err(ReplyFailed)?;
     Ok(())
-}
-
-/// One page (from 0) of the person's bookmarks; a page past the end (after removals) shows the
-/// last one.
-pub async fn bookmarks_page(data: &Data, user_id: u64, page: u32) -> Result<Card, Error> {
-    let (mut bookmarks, total) = data
-        .store
-        .bookmarks_page(user_id, page * BOOKMARKS_PER_PAGE, BOOKMARKS_PER_PAGE)
-        .await?;
-    let mut page = page;
-    if bookmarks.is_empty() && total > 0 {
-        let last = (total - 1) / u64::from(BOOKMARKS_PER_PAGE);
-        page = u32::try_from(last).unwrap_or_default();
-        bookmarks = data
-            .store
-            .bookmarks_page(user_id, page * BOOKMARKS_PER_PAGE, BOOKMARKS_PER_PAGE)
-            .await?
-            .0;
-    }
-    Ok(cards::bookmarks_card(&bookmarks, page, total))
 }
 
 async fn save(
