@@ -8,12 +8,14 @@ pub mod checks;
 pub mod content;
 pub mod optin;
 pub mod personal;
+pub mod schedule;
 
 use crate::cards::Card;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::content::Library;
 use crate::domain::platform::Platform;
+use crate::scheduler::Scheduler;
 use crate::store::Store;
 
 /// What a command reads and changes: borrowed from the one `Data` the adapter holds, so a
@@ -24,6 +26,7 @@ pub struct Core<'a> {
     pub settings: &'a Settings,
     pub store: &'a Store,
     pub clock: &'a dyn Clock,
+    pub scheduler: &'a Scheduler,
 }
 
 /// The person who asked: their key as careprompt's tables hold it (for Discord the snowflake,

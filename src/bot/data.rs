@@ -98,6 +98,7 @@ impl Data {
             settings: &self.settings,
             store: &self.store,
             clock: self.clock.as_ref(),
+            scheduler: &self.scheduler,
         }
     }
 

@@ -1,9 +1,7 @@
 //! Help, support and what careprompt is.
 
 use crate::app;
-use crate::bot::data::{AppContext, Error};
-use crate::cards;
-use crate::store::StoreError;
+use crate::bot::data::{request, AppContext, Error};
 
 pub fn commands() -> Vec<super::Command> {
     vec![support(), help(), about(), upcoming()]
@@ -36,21 +34,6 @@ pub async fn about(ctx: AppContext<'_>) -> Result<(), Error> {
 )]
 pub async fn upcoming(ctx: AppContext<'_>) -> Result<(), Error> {
     let data = ctx.data();
-    let channel = ctx.interaction.channel_id.get();
-    // A schedule that can no longer be read posts nothing, so there is nothing upcoming.
-    let schedule = match data.store.schedule_for_channel(channel).await {
-        Err(StoreError::Unreadable(_)) => None,
-        read => read?,
-    }
-    .filter(|schedule| Some(schedule.guild_id) == ctx.interaction.guild_id.map(|id| id.get()));
-    let card = match schedule {
-        Some(schedule) => {
-            let slots = super::schedule::upcoming(data, &schedule, 3)?;
-            cards::schedule_preview_card(&data.library, &schedule, &slots)
-        }
-        None => cards::note_card(
-            "This channel has no reflection post schedule. A server admin can set one up with /schedule set.".to_string(),
-        ),
-    };
-    data.reply(&ctx, card, true).await
+    let answer = app::schedule::upcoming(data.core(), &request(&ctx)).await?;
+    data.answer(&ctx, answer).await
 }
