@@ -6,6 +6,7 @@
 
 pub mod checks;
 pub mod content;
+pub mod insights;
 pub mod optin;
 pub mod personal;
 pub mod schedule;
