@@ -10,6 +10,7 @@ pub mod insights;
 pub mod optin;
 pub mod personal;
 pub mod schedule;
+pub mod session;
 
 use crate::cards::Card;
 use crate::clock::Clock;

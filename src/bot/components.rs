@@ -6,7 +6,8 @@
 use poise::serenity_prelude as serenity;
 
 use crate::app::checks::may_facilitate;
-use crate::bot::commands::session::{answer_question, finish};
+use crate::app::session::finish;
+use crate::bot::commands::session::answer_question;
 use crate::bot::data::rights;
 use crate::bot::data::{Data, Error, ReplyFailed, StaleButton};
 use crate::cards::{self, stage_card, Act, Card, CardState, SessionControl, Who};
@@ -100,7 +101,7 @@ async fn session_click(
                 data.scheduler.next_stage(&session, stage).await?;
                 return Ok(());
             }
-            SessionControl::Next | SessionControl::End => finish(data, &session)
+            SessionControl::Next | SessionControl::End => finish(data.core(), &session)
                 .await?
                 .unwrap_or_else(|| private("This session has ended.")),
             SessionControl::Pause if session.paused_left.is_none() => {
