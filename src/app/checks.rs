@@ -5,6 +5,7 @@
 //! role.
 
 use crate::app::{Request, Rights};
+use crate::cards::Who;
 use crate::domain::content::{Library, Theme};
 use crate::error::{Error, UserError};
 use crate::store::Store;
@@ -53,6 +54,35 @@ pub async fn require_facilitator(
     let place = require_place(request)?;
     may_facilitate(store, place, &request.rights, refusal).await?;
     Ok(place)
+}
+
+/// Whether `person` may press a button that `who` may press, on a card shown to `shown_to` (the
+/// person it answered, when the platform says). A private card's buttons act for whoever presses
+/// them, so only the person it answered may.
+pub fn may_press(who: Who, shown_to: Option<u64>, person: u64) -> Result<(), UserError> {
+    if who == Who::Asker && shown_to.is_some_and(|shown_to| shown_to != person) {
+        return Err(UserError::NotYourButton);
+    }
+    Ok(())
+}
+
+/// Only the session's facilitator moves it on with its buttons.
+pub fn require_session_facilitator(facilitator: u64, person: u64) -> Result<(), UserError> {
+    if facilitator == person {
+        Ok(())
+    } else {
+        Err(UserError::NotFacilitator)
+    }
+}
+
+/// Who may end a session with `/session end`: its facilitator, or someone who manages the
+/// server, so a channel is never stuck with a session whose facilitator has gone.
+pub fn may_end_session(request: &Request, facilitator: u64) -> Result<(), UserError> {
+    if facilitator == request.who.id || require_admin(request).is_ok() {
+        Ok(())
+    } else {
+        Err(UserError::NotFacilitator)
+    }
 }
 
 /// Finds a theme by the slug a choice list sends; typed input is forgiven its case and spaces.
@@ -123,6 +153,36 @@ mod tests {
             require_admin(&request(None, true)),
             Err(UserError::GuildOnly),
             "a direct message has no server to manage"
+        );
+    }
+
+    #[test]
+    fn a_private_cards_buttons_are_for_the_person_it_answered() {
+        assert_eq!(may_press(Who::Asker, Some(7), 7), Ok(()));
+        assert_eq!(
+            may_press(Who::Asker, Some(8), 7),
+            Err(UserError::NotYourButton)
+        );
+        assert_eq!(
+            may_press(Who::Asker, None, 7),
+            Ok(()),
+            "a card whose asker is unknown"
+        );
+        assert_eq!(may_press(Who::Anyone, Some(8), 7), Ok(()));
+    }
+
+    #[test]
+    fn a_session_is_ended_by_its_facilitator_or_a_manager() {
+        assert_eq!(require_session_facilitator(7, 7), Ok(()));
+        assert_eq!(
+            require_session_facilitator(8, 7),
+            Err(UserError::NotFacilitator)
+        );
+        assert_eq!(may_end_session(&request(Some(5), false), 7), Ok(()));
+        assert_eq!(may_end_session(&request(Some(5), true), 8), Ok(()));
+        assert_eq!(
+            may_end_session(&request(Some(5), false), 8),
+            Err(UserError::NotFacilitator)
         );
     }
 

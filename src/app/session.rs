@@ -5,7 +5,7 @@
 //! choose Start. Opening the session's thread is the platform's, so `start` says what to launch
 //! and the adapter launches it.
 
-use crate::app::checks::{find_theme, require_admin, require_facilitator};
+use crate::app::checks::{find_theme, may_end_session, require_admin, require_facilitator};
 use crate::app::{Answer, Core, Request};
 use crate::cards::{
     confirm_card, note_card, plan_card, summary_card, Card, SessionRequest, SessionView,
@@ -164,11 +164,7 @@ pub async fn end(core: Core<'_>, request: &Request) -> Result<Answer, Error> {
         )
         .into());
     };
-    // Someone who manages the server may end another's session, so a channel is never stuck
-    // with one whose facilitator has gone.
-    if session.facilitator_id != request.who.id && require_admin(request).is_err() {
-        return Err(UserError::NotFacilitator.into());
-    }
+    may_end_session(request, session.facilitator_id)?;
     let card = finish(core, &session).await?.unwrap_or_else(|| {
         note_card("That session had already ended. Only you can see this.".to_string())
     });
