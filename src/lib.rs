@@ -15,6 +15,8 @@
 //!   messages.
 //! - `scheduler`: the worker that posts each scheduled card exactly once through the platform's
 //!   `Outbox`, and retention.
+//! - `app`: each command written once, for any platform: what it answers from the request (who,
+//!   where, with which rights) and the store, and every check of who may run it.
 //! - `ops`: the operators' listener (`/metrics`, `/healthz`, `/readyz`).
 //! - `bot`: the poise framework: commands, buttons, gateway events and errors.
 //! - `startup`: one builder that makes all of the above from the settings, and runs it.
@@ -45,6 +47,8 @@ pub mod platform;
 pub mod discord;
 
 pub mod scheduler;
+
+pub mod app;
 
 pub mod ops;
 

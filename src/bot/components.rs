@@ -5,12 +5,12 @@
 
 use poise::serenity_prelude as serenity;
 
-use crate::bot::checks::may_facilitate;
-use crate::bot::commands::session::{answer_question, finish};
+use crate::app::checks::{may_facilitate, may_press, require_session_facilitator};
+use crate::app::session::finish;
+use crate::bot::commands::session::answer_question;
+use crate::bot::data::rights;
 use crate::bot::data::{Data, Error, ReplyFailed, StaleButton};
-use crate::cards::{
-    self, stage_card, Act, Card, CardState, SessionControl, Who, BOOKMARKS_PER_PAGE,
-};
+use crate::cards::{self, stage_card, Act, Card, CardState, SessionControl};
 use crate::domain::bookmark::{snapshot, BookmarkKind};
 use crate::domain::content::Library;
 use crate::domain::insights::UsageKind;
@@ -19,9 +19,7 @@ use crate::store::{Saved, Usage, BOOKMARK_LIMIT};
 
 pub async fn handle(data: &Data, click: &serenity::ComponentInteraction) -> Result<(), Error> {
     let action = Act::parse(&click.data.custom_id).map_err(|_| StaleButton)?;
-    if action.who() == Who::Asker && answered_someone_else(click) {
-        return Err(UserError::NotYourButton.into());
-    }
+    may_press(action.who(), shown_to(click), click.user.id.get())?;
     let card = match action {
         Act::Save {
             kind,
@@ -32,9 +30,10 @@ pub async fn handle(data: &Data, click: &serenity::ComponentInteraction) -> Resu
             let theme = data.library.theme(&theme).ok_or(StaleButton)?;
             cards::pack_card(&data.library, theme)
         }
-        Act::Support { .. } => data.support_card(),
+        Act::Support { .. } => crate::app::content::support_card(data.core()),
         Act::BookmarksPage { page } => {
-            let card = bookmarks_page(data, click.user.id.get(), page).await?;
+            let card = crate::app::personal::bookmarks_page(&data.store, click.user.id.get(), page)
+                .await?;
             return update(data, click, card).await;
         }
         Act::ForgetConfirm => {
@@ -72,13 +71,11 @@ async fn session_click(
     control: SessionControl,
 ) -> Result<(), Error> {
     let session = data.store.session(id).await?.ok_or(StaleButton)?;
-    if session.facilitator_id != click.user.id.get() {
-        return Err(UserError::NotFacilitator.into());
-    }
+    require_session_facilitator(session.facilitator_id, click.user.id.get())?;
     may_facilitate(
-        data,
+        &data.store,
         session.guild_id,
-        click.member.as_ref(),
+        &rights(click.member.as_ref()),
         UserError::NotAllowedToFacilitate,
     )
     .await?;
@@ -100,7 +97,7 @@ async fn session_click(
                 data.scheduler.next_stage(&session, stage).await?;
                 return Ok(());
             }
-            SessionControl::Next | SessionControl::End => finish(data, &session)
+            SessionControl::Next | SessionControl::End => finish(data.core(), &session)
                 .await?
                 .unwrap_or_else(|| private("This session has ended.")),
             SessionControl::Pause if session.paused_left.is_none() => {
@@ -150,11 +147,11 @@ async fn replace_card(
     Ok(())
 }
 
-/// Whether the message the button is on answered another person. Discord shows a private answer
-/// only to its person, but a click is checked all the same: a button that reached someone else
-/// must neither page through nor erase anything as if they had asked for it. A message that
+/// The person the message the button is on answered, for `may_press`. Discord shows a private
+/// answer only to its person, but a click is checked all the same: a button that reached someone
+/// else must neither page through nor erase anything as if they had asked for it. A message that
 /// names nobody (older messages) is left to the custom id, which acts on the clicker alone.
-fn answered_someone_else(click: &serenity::ComponentInteraction) -> bool {
+fn shown_to(click: &serenity::ComponentInteraction) -> Option<u64> {
     use serenity::MessageInteractionMetadata as Metadata;
     let asker = match click.message.interaction_metadata.as_deref() {
         Some(Metadata::Command(metadata)) => Some(metadata.user.id),
@@ -163,7 +160,7 @@ fn answered_someone_else(click: &serenity::ComponentInteraction) -> bool {
         // A kind of interaction careprompt does not know names nobody it can check.
         Some(_) | None => None,
     };
-    asker.is_some_and(|asker| asker != click.user.id)
+    asker.map(|asker| asker.get())
 }
 
 /// Replaces the (private) message the button is on, so paging and confirming happen in place.
@@ -186,26 +183,6 @@ async fn update(
     };
     answered.map_err(ReplyFailed)?;
     Ok(())
-}
-
-/// One page (from 0) of the person's bookmarks; a page past the end (after removals) shows the
-/// last one.
-pub async fn bookmarks_page(data: &Data, user_id: u64, page: u32) -> Result<Card, Error> {
-    let (mut bookmarks, total) = data
-        .store
-        .bookmarks_page(user_id, page * BOOKMARKS_PER_PAGE, BOOKMARKS_PER_PAGE)
-        .await?;
-    let mut page = page;
-    if bookmarks.is_empty() && total > 0 {
-        let last = (total - 1) / u64::from(BOOKMARKS_PER_PAGE);
-        page = u32::try_from(last).unwrap_or_default();
-        bookmarks = data
-            .store
-            .bookmarks_page(user_id, page * BOOKMARKS_PER_PAGE, BOOKMARKS_PER_PAGE)
-            .await?
-            .0;
-    }
-    Ok(cards::bookmarks_card(&bookmarks, page, total))
 }
 
 async fn save(

@@ -2,11 +2,15 @@
 
 use std::sync::Arc;
 
+use poise::serenity_prelude as serenity;
+
+use crate::app::{self, Answer, Core, Person, Request, Rights};
 use crate::cards::Card;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::discord::{Rest, RestError};
 use crate::domain::content::Library;
+use crate::domain::platform::Platform;
 use crate::ops::Shards;
 use crate::platform::Presence;
 use crate::scheduler::Scheduler;
@@ -64,11 +68,61 @@ impl Data {
         }
     }
 
-    /// Where to get support, for the nation the organisation works in, its own contact first.
-    pub fn support_card(&self) -> Card {
-        let nation = self.library.nation;
-        let lines = self.library.support_lines_for(nation);
-        crate::cards::support_card(self.settings.org_support(), &lines, nation)
+    /// What the commands in `app` read and change.
+    pub fn core(&self) -> Core<'_> {
+        Core {
+            library: &self.library,
+            settings: &self.settings,
+            store: &self.store,
+            clock: self.clock.as_ref(),
+            scheduler: &self.scheduler,
+        }
+    }
+
+    /// Delivers a command's answer: its card, with its file if it has one, and then each
+    /// follow-up. Discord takes one file with a first answer (see `Rest::respond_with_file`).
+    pub async fn answer(&self, ctx: &AppContext<'_>, answer: Answer) -> Result<(), Error> {
+        let Answer {
+            card,
+            private,
+            files,
+            follow_ups,
+        } = answer;
+        let mut files = files.into_iter();
+        match (files.next(), files.next()) {
+            (None, _) => self.reply(ctx, card, private).await?,
+            (Some(file), None) => {
+                self.rest
+                    .respond_with_file(
+                        ctx.interaction.id,
+                        &ctx.interaction.token,
+                        card,
+                        private,
+                        attachment(file),
+                    )
+                    .await
+                    .map_err(ReplyFailed)?;
+            }
+            (Some(_), Some(_)) => {
+                anyhow::bail!("an answer carries more than one file; send the rest as follow-ups")
+            }
+        }
+        for follow_up in follow_ups {
+            let Some(file) = follow_up.file else {
+                anyhow::bail!("a follow-up without a file cannot be sent yet");
+            };
+            self.rest
+                .followup_with_file(
+                    ctx.interaction.application_id,
+                    &ctx.interaction.token,
+                    &follow_up.text,
+                    follow_up.private,
+                    attachment(file),
+                )
+                .await
+                .map_err(ReplyFailed)?;
+        }
+        Ok(())
     }
 
     /// Gives a command's deferred answer (see `Rest::defer`) its card.
@@ -95,5 +149,40 @@ impl Data {
             .await
             .map_err(ReplyFailed)?;
         Ok(())
+    }
+}
+
+/// A file of an answer, as Discord takes it.
+fn attachment(file: app::File) -> serenity::CreateAttachment {
+    let mut attachment = serenity::CreateAttachment::bytes(file.bytes, file.name);
+    attachment.description = file.description;
+    attachment
+}
+
+/// What a member may do, as Discord reports it with the interaction: Manage Server (or
+/// Administrator), and their roles. No member (a direct message) may do nothing.
+pub fn rights(member: Option<&serenity::Member>) -> Rights {
+    let permissions = member
+        .and_then(|member| member.permissions)
+        .unwrap_or_default();
+    Rights {
+        manage_server: permissions.administrator() || permissions.manage_guild(),
+        roles: member.map_or_else(Vec::new, |member| {
+            member.roles.iter().map(|role| role.get()).collect()
+        }),
+    }
+}
+
+/// A slash command as the commands in `app` see it.
+pub fn request(ctx: &AppContext<'_>) -> Request {
+    let interaction = ctx.interaction;
+    Request {
+        who: Person {
+            id: interaction.user.id.get(),
+            platform: Platform::Discord,
+        },
+        place: interaction.guild_id.map(|guild| guild.get()),
+        channel: interaction.channel_id.get(),
+        rights: rights(interaction.member.as_deref()),
     }
 }

@@ -1,7 +1,6 @@
-//! The bot: the poise framework with its slash commands, buttons, the checks they share, gateway
+//! The bot: the poise framework with its slash commands, buttons, gateway
 //! events and the one error handler. `startup` builds it and runs it.
 
-pub mod checks;
 pub mod commands;
 pub mod components;
 pub mod data;

@@ -1,9 +1,9 @@
 //! The insights report (`crate::insights`) as Discord attachments: the chart with its
-//! alternative text, and the CSV.
+//! alternative text (the CSV goes as it is, from `app::insights`).
 
 use poise::serenity_prelude::CreateAttachment;
 
-use crate::insights::{CHART_FILE, CSV_FILE};
+use crate::insights::CHART_FILE;
 
 /// The chart's alternative text, within Discord's 1,024 characters for an attachment's
 /// description; the message beside it carries the full summary.
@@ -14,9 +14,4 @@ pub fn chart_attachment(png: Vec<u8>) -> CreateAttachment {
     let mut chart = CreateAttachment::bytes(png, CHART_FILE);
     chart.description = Some(CHART_ALT_TEXT.to_string());
     chart
-}
-
-/// The figures as a CSV attachment.
-pub fn csv_attachment(csv: String) -> CreateAttachment {
-    CreateAttachment::bytes(csv.into_bytes(), CSV_FILE)
 }

@@ -410,6 +410,7 @@ fn at(text: &str) -> chrono::DateTime<chrono::Utc> {
 fn schedule(id: i64, settings: &ScheduleSettings) -> ScheduleRecord {
     ScheduleRecord {
         id,
+        platform: Platform::Discord,
         guild_id: 100,
         channel_id: 1000 + id as u64,
         settings: settings.clone(),
@@ -425,7 +426,6 @@ fn schedule(id: i64, settings: &ScheduleSettings) -> ScheduleRecord {
         next_due: Some(at("2027-12-20T09:00:00Z")),
         created_by: 5,
         created_at: at("2027-01-01T09:00:00Z"),
-        platform: Platform::Discord,
     }
 }
 
@@ -433,6 +433,7 @@ fn delivery(id: i64, state: DeliveryState, detail: Option<&str>) -> Delivery {
     Delivery {
         id,
         schedule_id: id,
+        platform: Platform::Discord,
         guild_id: 100,
         channel_id: 1000 + id as u64,
         role_ping: None,
@@ -447,7 +448,6 @@ fn delivery(id: i64, state: DeliveryState, detail: Option<&str>) -> Delivery {
         attempts: 1,
         pick: None,
         detail: detail.map(str::to_string),
-        platform: Platform::Discord,
     }
 }
 

@@ -163,6 +163,8 @@ fn no_module_uses_a_layer_above_its_own() {
             && layers["domain"] < layers["store"]
             && layers["insights"] < layers["cards"]
             && layers["cards"] < layers["discord"]
+            && layers["scheduler"] < layers["app"]
+            && layers["app"] < layers["ops"]
             && layers["bot"] < layers["cli"],
         "lib.rs lists the layers in groups: {layers:?}"
     );

@@ -1,9 +1,7 @@
 //! Help, support and what careprompt is.
 
-use crate::bot::data::{AppContext, Error};
-use crate::cards;
-use crate::domain::content::DNA_OF_CARE_URL;
-use crate::store::StoreError;
+use crate::app;
+use crate::bot::data::{request, AppContext, Error};
 
 pub fn commands() -> Vec<super::Command> {
     vec![support(), help(), about(), upcoming()]
@@ -13,23 +11,19 @@ pub fn commands() -> Vec<super::Command> {
 #[poise::command(slash_command)]
 pub async fn support(ctx: AppContext<'_>) -> Result<(), Error> {
     let data = ctx.data();
-    let card = data.support_card();
-    // Always private: nobody else should learn that someone asked for support.
-    data.reply(&ctx, card, true).await
+    data.answer(&ctx, app::content::support(data.core())).await
 }
 
 /// What careprompt does and how to use its commands.
 #[poise::command(slash_command)]
 pub async fn help(ctx: AppContext<'_>) -> Result<(), Error> {
-    ctx.data().reply(&ctx, cards::help_card(), true).await
+    ctx.data().answer(&ctx, app::content::help()).await
 }
 
 /// What careprompt is, and what it keeps about you.
 #[poise::command(slash_command)]
 pub async fn about(ctx: AppContext<'_>) -> Result<(), Error> {
-    ctx.data()
-        .reply(&ctx, cards::about_card(DNA_OF_CARE_URL), true)
-        .await
+    ctx.data().answer(&ctx, app::content::about()).await
 }
 
 /// The next reflection posts in this channel, for facilitators.
@@ -40,21 +34,6 @@ pub async fn about(ctx: AppContext<'_>) -> Result<(), Error> {
 )]
 pub async fn upcoming(ctx: AppContext<'_>) -> Result<(), Error> {
     let data = ctx.data();
-    let channel = ctx.interaction.channel_id.get();
-    // A schedule that can no longer be read posts nothing, so there is nothing upcoming.
-    let schedule = match data.store.schedule_for_channel(channel).await {
-        Err(StoreError::Unreadable(_)) => None,
-        read => read?,
-    }
-    .filter(|schedule| Some(schedule.guild_id) == ctx.interaction.guild_id.map(|id| id.get()));
-    let card = match schedule {
-        Some(schedule) => {
-            let slots = super::schedule::upcoming(data, &schedule, 3)?;
-            cards::schedule_preview_card(&data.library, &schedule, &slots)
-        }
-        None => cards::note_card(
-            "This channel has no reflection post schedule. A server admin can set one up with /schedule set.".to_string(),
-        ),
-    };
-    data.reply(&ctx, card, true).await
+    let answer = app::schedule::upcoming(data.core(), &request(&ctx)).await?;
+    data.answer(&ctx, answer).await
 }

@@ -1,6 +1,7 @@
 //! `/session` for facilitators: a theme's reflective session, planned privately, then run stage
-//! by stage in a public thread of the team's channel. Who may run one (Manage Server, or the
-//! server's facilitator role) is checked (`bot::checks`) on every command and every button,
+//! by stage in a public thread of the team's channel. What each subcommand answers is
+//! `app::session`'s; opening the thread and posting in it are Discord's, and stay here. Who may run one (Manage Server, or the
+//! server's facilitator role) is checked (`app::checks`) on every command and every button,
 //! not left to Discord's command permissions. A theme with `before_you_start` (bullying
 //! and harassment, equality and diversity) first asks its facilitator, privately, and nothing is
 //! stored or posted until they choose Start.
@@ -8,17 +9,15 @@
 use chrono::{DateTime, Utc};
 use poise::serenity_prelude as serenity;
 
-use crate::bot::checks::{find_theme, may_facilitate, require_admin, require_facilitator};
+use crate::app;
+use crate::app::checks::may_facilitate;
+use crate::app::session::{Launch, Start};
+use crate::bot::data::{request, rights};
 use crate::bot::data::{AppContext, Data, Error, ReplyFailed, StaleButton};
-use crate::cards::{
-    confirm_card, note_card, plan_card, summary_card, text_card, Card, SessionBegin,
-    SessionRequest, SessionView,
-};
+use crate::cards::{note_card, text_card, SessionBegin};
 use crate::discord::RestError;
-use crate::domain::content::{Story, Theme};
-use crate::domain::session::{
-    deadline, describe_duration, length, stages, thread_archive_minutes, CONFIRM_WINDOW,
-};
+use crate::domain::content::Theme;
+use crate::domain::session::{deadline, length, stages, thread_archive_minutes, CONFIRM_WINDOW};
 use crate::error::UserError;
 use crate::platform::Failure;
 use crate::scheduler::StagePosted;
@@ -60,41 +59,6 @@ pub async fn session(_ctx: AppContext<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-/// The story a session shows: the one asked for (by id or title), or the theme's first.
-fn pick_story<'a>(
-    data: &'a Data,
-    theme: &'a Theme,
-    given: Option<&str>,
-) -> Result<Option<&'a Story>, UserError> {
-    let mut stories = data.library.stories_for(&theme.slug);
-    match given.map(str::trim).filter(|given| !given.is_empty()) {
-        None => Ok(stories.next()),
-        Some(given) => data
-            .library
-            .stories
-            .iter()
-            .find(|story| story.id == given || story.title.eq_ignore_ascii_case(given))
-            .map(Some)
-            .ok_or_else(|| {
-                let known: Vec<&str> = data
-                    .library
-                    .stories_for(&theme.slug)
-                    .map(|story| story.id.as_str())
-                    .collect();
-                UserError::BadInput(format!(
-                    "I don't know the story \"{}\"; for {} try {}",
-                    crate::domain::excerpt(given),
-                    theme.title,
-                    if known.is_empty() {
-                        "leaving it out".to_string()
-                    } else {
-                        known.join(", ")
-                    }
-                ))
-            }),
-    }
-}
-
 /// A session's outline to prepare with: stages, story, questions and timings. Only you see it.
 #[poise::command(slash_command, guild_only)]
 async fn plan(
@@ -105,19 +69,16 @@ async fn plan(
     #[max_length = 100]
     story: Option<String>,
 ) -> Result<(), Error> {
-    require_facilitator(&ctx, UserError::NotAllowedToFacilitate).await?;
     let data = ctx.data();
-    let theme = find_theme(&data.library, &theme)?;
-    let story = pick_story(data, theme, story.as_deref())?;
-    let view = SessionView {
-        id: 0,
-        theme,
-        story,
-        minutes: length(minutes.map(Length::minutes)).unwrap_or(30),
-        auto: false,
-    };
-    data.reply(&ctx, plan_card(&view, data.settings.org_support()), true)
-        .await
+    let answer = app::session::plan(
+        data.core(),
+        &request(&ctx),
+        &theme,
+        minutes.map(Length::minutes),
+        story.as_deref(),
+    )
+    .await?;
+    data.answer(&ctx, answer).await
 }
 
 /// Why Discord refused to open the thread or post in it, in words a facilitator can act on.
@@ -159,55 +120,32 @@ async fn start(
     story: Option<String>,
     #[description = "Move on by itself when each stage's time is up"] auto: Option<bool>,
 ) -> Result<(), Error> {
-    let guild = require_facilitator(&ctx, UserError::NotAllowedToFacilitate).await?;
     let data = ctx.data();
-    let theme = find_theme(&data.library, &theme)?;
-    let story = pick_story(data, theme, story.as_deref())?;
-    let minutes = length(minutes.map(Length::minutes)).unwrap_or(30);
-    let auto = auto.unwrap_or(false);
-    if theme.session.before_you_start.is_some() {
-        // Asked privately; nothing is stored or posted until the facilitator chooses Start.
-        let request = SessionRequest {
-            theme,
-            story,
-            minutes,
-            auto,
-            asked_at: data.clock.now().timestamp(),
-        };
-        return data.reply(&ctx, confirm_card(&request), true).await;
-    }
-    let launch = Launch {
-        guild,
-        channel: ctx.interaction.channel_id.get(),
-        facilitator: ctx.interaction.user.id.get(),
-        theme,
-        story,
-        minutes,
+    let started = app::session::start(
+        data.core(),
+        &request(&ctx),
+        &theme,
+        minutes.map(Length::minutes),
+        story.as_deref(),
         auto,
+    )
+    .await?;
+    let launch = match started {
+        Start::Ask(question) => return data.answer(&ctx, question).await,
+        Start::Launch(launch) => launch,
     };
-    let answer = Answer {
+    let answer = StartedFrom {
         interaction: ctx.interaction.id,
         application: ctx.interaction.application_id,
         token: &ctx.interaction.token,
         to_click: false,
     };
-    launch.run(data, answer).await
-}
-
-/// A session about to start, as the facilitator asked for it.
-struct Launch<'a> {
-    guild: u64,
-    channel: u64,
-    facilitator: u64,
-    theme: &'a Theme,
-    story: Option<&'a Story>,
-    minutes: u32,
-    auto: bool,
+    run(data, &launch, answer).await
 }
 
 /// The interaction a start is answered on: the `/session start` command itself, or the Start
 /// button of the question asked before it.
-struct Answer<'a> {
+struct StartedFrom<'a> {
     interaction: serenity::InteractionId,
     application: serenity::ApplicationId,
     token: &'a str,
@@ -215,68 +153,66 @@ struct Answer<'a> {
     to_click: bool,
 }
 
-impl Launch<'_> {
-    /// Records the session, opens its thread and posts its first stage, then tells the
-    /// facilitator privately where it is, or why it could not start.
-    async fn run(&self, data: &Data, answer: Answer<'_>) -> Result<(), Error> {
-        let now = data.clock.now();
-        let first_deadline = stages(self.minutes, self.story.is_some())
-            .first()
-            .map(|first| deadline(first, now));
-        let started = data
-            .store
-            .start_session(
-                &NewSession {
-                    guild_id: self.guild,
-                    channel_id: self.channel,
-                    facilitator_id: self.facilitator,
-                    theme: &self.theme.slug,
-                    story_id: self.story.map(|story| story.id.as_str()),
-                    minutes: self.minutes,
-                    auto: self.auto,
-                },
-                first_deadline.filter(|_| self.auto),
-                now,
-            )
-            .await?;
-        let session = match started {
-            SessionStart::Started(session) => *session,
-            SessionStart::Busy(running) => {
-                let place = running.thread_id.unwrap_or(running.channel_id);
-                return Err(UserError::Conflict(format!(
-                    "A reflective session is already running in this channel, in <#{place}>. End it with /session end (or its End button) before starting another."
-                ))
-                .into());
-            }
-        };
-        // Opening the thread and posting can wait their turn under Discord's limits, longer than
-        // the 3 seconds a first answer has. A click's question gives way at once, so its Start
-        // cannot be pressed twice.
-        let acknowledged = if answer.to_click {
-            let starting =
-                text_card("Starting your session: opening its thread. Only you can see this.");
-            data.rest
-                .update_message(answer.interaction, answer.token, starting)
-                .await
-        } else {
-            data.rest
-                .defer(answer.interaction, answer.token, true)
-                .await
-        };
-        acknowledged.map_err(ReplyFailed)?;
-        let text = match open_and_post(data, &session, self.theme, now).await {
-            Ok(thread) => format!(
-                "Your reflective session on {} has started in <#{thread}>. Use the buttons on each card to move on, pause or end it; /session end ends it from anywhere in the channel. Stay on for a few minutes after the close, and check on anyone who steps out.",
-                self.theme.title
-            ),
-            Err(reason) => reason,
-        };
+/// Records the session, opens its thread and posts its first stage, then tells the facilitator
+/// privately where it is, or why it could not start.
+async fn run(data: &Data, launch: &Launch<'_>, answer: StartedFrom<'_>) -> Result<(), Error> {
+    let now = data.clock.now();
+    let first_deadline = stages(launch.minutes, launch.story.is_some())
+        .first()
+        .map(|first| deadline(first, now));
+    let started = data
+        .store
+        .start_session(
+            &NewSession {
+                guild_id: launch.place,
+                channel_id: launch.channel,
+                facilitator_id: launch.facilitator,
+                theme: &launch.theme.slug,
+                story_id: launch.story.map(|story| story.id.as_str()),
+                minutes: launch.minutes,
+                auto: launch.auto,
+            },
+            first_deadline.filter(|_| launch.auto),
+            now,
+        )
+        .await?;
+    let session = match started {
+        SessionStart::Started(session) => *session,
+        SessionStart::Busy(running) => {
+            let place = running.thread_id.unwrap_or(running.channel_id);
+            return Err(UserError::Conflict(format!(
+                "A reflective session is already running in this channel, in <#{place}>. End it with /session end (or its End button) before starting another."
+            ))
+            .into());
+        }
+    };
+    // Opening the thread and posting can wait their turn under Discord's limits, longer than
+    // the 3 seconds a first answer has. A click's question gives way at once, so its Start
+    // cannot be pressed twice.
+    let acknowledged = if answer.to_click {
+        let starting =
+            text_card("Starting your session: opening its thread. Only you can see this.");
         data.rest
-            .edit_original(answer.application, answer.token, note_card(text))
+            .update_message(answer.interaction, answer.token, starting)
             .await
-            .map_err(ReplyFailed)?;
-        Ok(())
-    }
+    } else {
+        data.rest
+            .defer(answer.interaction, answer.token, true)
+            .await
+    };
+    acknowledged.map_err(ReplyFailed)?;
+    let text = match open_and_post(data, &session, launch.theme, now).await {
+        Ok(thread) => format!(
+            "Your reflective session on {} has started in <#{thread}>. Use the buttons on each card to move on, pause or end it; /session end ends it from anywhere in the channel. Stay on for a few minutes after the close, and check on anyone who steps out.",
+            launch.theme.title
+        ),
+        Err(reason) => reason,
+    };
+    data.rest
+        .edit_original(answer.application, answer.token, note_card(text))
+        .await
+        .map_err(ReplyFailed)?;
+    Ok(())
 }
 
 /// The facilitator's answer to the question asked before a sensitive theme's session: Start
@@ -302,9 +238,9 @@ pub async fn answer_question(
         return Ok(());
     };
     may_facilitate(
-        data,
+        &data.store,
         guild,
-        click.member.as_ref(),
+        &rights(click.member.as_ref()),
         UserError::NotAllowedToFacilitate,
     )
     .await?;
@@ -320,7 +256,7 @@ pub async fn answer_question(
     };
     let minutes = length(Some(begin.minutes)).ok_or(StaleButton)?;
     let launch = Launch {
-        guild,
+        place: guild,
         channel: click.channel_id.get(),
         facilitator: click.user.id.get(),
         theme,
@@ -328,13 +264,13 @@ pub async fn answer_question(
         minutes,
         auto: begin.auto,
     };
-    let answer = Answer {
+    let answer = StartedFrom {
         interaction: click.id,
         application: click.application_id,
         token: &click.token,
         to_click: true,
     };
-    launch.run(data, answer).await
+    run(data, &launch, answer).await
 }
 
 /// Opens the session's thread and posts its first stage; on a refusal, forgets the session so
@@ -402,49 +338,12 @@ async fn open_and_post(
     }
 }
 
-/// Ends a session: records it, archives its thread and returns the facilitator's private
-/// summary. `None` if it had ended already.
-pub async fn finish(data: &Data, session: &SessionRecord) -> Result<Option<Card>, Error> {
-    let now = data.clock.now();
-    if !data.scheduler.end_session(session, now).await? {
-        return Ok(None);
-    }
-    tracing::info!(session = session.id, "a reflective session ended");
-    let Some(view) = data.scheduler.session_view(session) else {
-        return Ok(Some(note_card(
-            "The session has ended. Only you can see this.".to_string(),
-        )));
-    };
-    Ok(Some(summary_card(
-        view.theme,
-        session.stage + 1,
-        u32::try_from(view.stages().len()).unwrap_or(u32::MAX),
-        &describe_duration(now - session.started_at),
-        session.thread_id,
-    )))
-}
-
 /// End the reflective session running in this channel; you get a private summary.
 #[poise::command(slash_command, guild_only)]
 async fn end(ctx: AppContext<'_>) -> Result<(), Error> {
-    require_facilitator(&ctx, UserError::NotAllowedToFacilitate).await?;
     let data = ctx.data();
-    let channel = ctx.interaction.channel_id.get();
-    let Some(session) = data.store.running_session_in(channel).await? else {
-        return Err(UserError::Conflict(
-            "There is no reflective session running in this channel.".to_string(),
-        )
-        .into());
-    };
-    // Someone with Manage Server may end another's session, so a channel is never stuck with
-    // one whose facilitator has gone.
-    if session.facilitator_id != ctx.interaction.user.id.get() && require_admin(&ctx).is_err() {
-        return Err(UserError::NotFacilitator.into());
-    }
-    let card = finish(data, &session).await?.unwrap_or_else(|| {
-        note_card("That session had already ended. Only you can see this.".to_string())
-    });
-    data.reply(&ctx, card, true).await
+    let answer = app::session::end(data.core(), &request(&ctx)).await?;
+    data.answer(&ctx, answer).await
 }
 
 /// Choose the role, besides Manage Server, whose members may run reflective sessions here.
@@ -455,15 +354,8 @@ async fn role(
         serenity::RoleId,
     >,
 ) -> Result<(), Error> {
-    let guild = require_admin(&ctx)?;
     let data = ctx.data();
-    let role = role.map(|role| role.get()).filter(|role| *role != guild);
-    data.store
-        .set_facilitator_role(guild, role, data.clock.now())
-        .await?;
-    let text = match role {
-        Some(role) => format!("Members with <@&{role}>, and anyone with Manage Server, can now run reflective sessions here."),
-        None => "Only members with Manage Server can now run reflective sessions here.".to_string(),
-    };
-    data.reply(&ctx, note_card(text), true).await
+    let answer =
+        app::session::role(data.core(), &request(&ctx), role.map(|role| role.get())).await?;
+    data.answer(&ctx, answer).await
 }
